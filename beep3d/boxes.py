@@ -1,0 +1,313 @@
+"""3D boxes (centre, size, yaw about z) and vectorised point-in-box membership."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from beep3d.errors import Beep3dError
+
+#: Sizes below this (metres) are degenerate: such a box holds no volume.
+MIN_BOX_EXTENT = 1e-4
+
+
+@dataclass(frozen=True)
+class Box:
+    """One gravity-aligned box.
+
+    Attributes
+    ----------
+    id
+        Integer id, unique within a box set; it is the instance id written to exports.
+    label
+        Class name.
+    center
+        (3,) box centre, metres.
+    size
+        (3,) full extents along the box's own x, y and z axes, metres.
+    yaw
+        Rotation about +z in radians (counter-clockwise seen from above).
+    """
+
+    id: int
+    label: str
+    center: tuple[float, float, float]
+    size: tuple[float, float, float]
+    yaw: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "center", tuple(float(v) for v in self.center))
+        object.__setattr__(self, "size", tuple(float(v) for v in self.size))
+        object.__setattr__(self, "yaw", float(self.yaw))
+        object.__setattr__(self, "id", int(self.id))
+        if len(self.center) != 3 or len(self.size) != 3:
+            raise Beep3dError(f"box {self.id}: center and size need 3 values each")
+        if not (np.all(np.isfinite(self.center)) and np.all(np.isfinite(self.size)) and np.isfinite(self.yaw)):
+            raise Beep3dError(f"box {self.id}: center, size and yaw must be finite numbers")
+        if min(self.size) < 0:
+            raise Beep3dError(f"box {self.id}: size {self.size} has a negative extent; sizes are full extents >= 0")
+
+    @property
+    def volume(self) -> float:
+        """Volume in cubic metres."""
+        return float(np.prod(self.size))
+
+    def moved(self, **changes: object) -> Box:
+        """A copy with some fields changed (``box.moved(center=(1, 2, 0))``)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def corners(self) -> np.ndarray:
+        """(8, 3) float64 corner coordinates, metres."""
+        half = np.asarray(self.size) / 2
+        signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=np.float64)
+        local = signs * half
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        return local @ rot.T + np.asarray(self.center)
+
+    def to_local(self, xyz: np.ndarray) -> np.ndarray:
+        """(N, 3) coordinates expressed in the box frame (origin at the centre, axes along the box)."""
+        d = np.asarray(xyz, dtype=np.float64) - np.asarray(self.center)
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        return np.stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1], d[:, 2]], axis=1)
+
+    def contains(self, xyz: np.ndarray) -> np.ndarray:
+        """(N,) bool: which of ``xyz`` (N, 3) lie inside the box (boundary included)."""
+        local = self.to_local(xyz)
+        return np.all(np.abs(local) <= np.asarray(self.size) / 2 + 1e-9, axis=1)
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Which boxes contain which points, as sparse (point, box) pairs.
+
+    Attributes
+    ----------
+    point_index
+        (P,) int64 point indices, sorted ascending.
+    box_index
+        (P,) int64 box positions (0..K-1 in the box set, not box ids).
+    num_points, num_boxes
+        N and K.
+    """
+
+    point_index: np.ndarray
+    box_index: np.ndarray
+    num_points: int
+    num_boxes: int
+
+    def counts(self) -> np.ndarray:
+        """(N,) int32: number of boxes containing each point."""
+        return np.bincount(self.point_index, minlength=self.num_points).astype(np.int32)
+
+    def dense(self) -> np.ndarray:
+        """(N, K) bool matrix (memory N*K bytes: use for small scenes or subsets)."""
+        out = np.zeros((self.num_points, self.num_boxes), dtype=bool)
+        out[self.point_index, self.box_index] = True
+        return out
+
+    def points_of(self, box_position: int) -> np.ndarray:
+        """Indices of the points inside the box at ``box_position``."""
+        return self.point_index[self.box_index == box_position]
+
+
+class BoxSet:
+    """An ordered set of boxes with unique ids, with vectorised membership queries."""
+
+    def __init__(self, boxes: Iterable[Box] = ()) -> None:
+        self._boxes: list[Box] = list(boxes)
+        ids = [b.id for b in self._boxes]
+        if len(set(ids)) != len(ids):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            raise Beep3dError(f"box ids must be unique; repeated: {dupes}. Give each box its own id.")
+
+    def __len__(self) -> int:
+        return len(self._boxes)
+
+    def __iter__(self):
+        return iter(self._boxes)
+
+    def __getitem__(self, position: int) -> Box:
+        return self._boxes[position]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BoxSet) and self._boxes == other._boxes
+
+    def __repr__(self) -> str:
+        return f"BoxSet({len(self)} boxes)"
+
+    @property
+    def boxes(self) -> list[Box]:
+        """The boxes (a copy of the list)."""
+        return list(self._boxes)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """(K,) int64 box ids."""
+        return np.array([b.id for b in self._boxes], dtype=np.int64)
+
+    @property
+    def labels(self) -> list[str]:
+        """Class name per box."""
+        return [b.label for b in self._boxes]
+
+    @property
+    def centers(self) -> np.ndarray:
+        """(K, 3) float64 centres, metres."""
+        return np.array([b.center for b in self._boxes], dtype=np.float64).reshape(-1, 3)
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """(K, 3) float64 full extents, metres."""
+        return np.array([b.size for b in self._boxes], dtype=np.float64).reshape(-1, 3)
+
+    @property
+    def yaws(self) -> np.ndarray:
+        """(K,) float64 yaw angles, radians."""
+        return np.array([b.yaw for b in self._boxes], dtype=np.float64)
+
+    @property
+    def volumes(self) -> np.ndarray:
+        """(K,) float64 volumes, cubic metres."""
+        return np.prod(self.sizes, axis=1)
+
+    def position_of(self, box_id: int) -> int:
+        """Position of the box with id ``box_id``."""
+        for position, box in enumerate(self._boxes):
+            if box.id == box_id:
+                return position
+        raise KeyError(box_id)
+
+    def next_id(self) -> int:
+        """An id not used yet (max + 1)."""
+        return int(max((b.id for b in self._boxes), default=-1)) + 1
+
+    def with_box(self, box: Box) -> BoxSet:
+        """A new set with ``box`` added, or replacing the box with the same id (keeping its place)."""
+        boxes = list(self._boxes)
+        for position, old in enumerate(boxes):
+            if old.id == box.id:
+                boxes[position] = box
+                return BoxSet(boxes)
+        return BoxSet([*boxes, box])
+
+    def without(self, box_id: int) -> BoxSet:
+        """A new set without the box of id ``box_id``."""
+        return BoxSet(b for b in self._boxes if b.id != box_id)
+
+    def aabbs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Axis-aligned bounds of each (possibly rotated) box: (K, 3) minima and (K, 3) maxima."""
+        if not self._boxes:
+            return np.zeros((0, 3)), np.zeros((0, 3))
+        half = self.sizes / 2
+        c, s = np.abs(np.cos(self.yaws)), np.abs(np.sin(self.yaws))
+        ext = np.stack([c * half[:, 0] + s * half[:, 1], s * half[:, 0] + c * half[:, 1], half[:, 2]], axis=1)
+        return self.centers - ext, self.centers + ext
+
+    def membership(self, xyz: np.ndarray, index: PointIndex | None = None) -> Membership:
+        """Which boxes contain which points.
+
+        Vectorised: points are sorted along x once (or ``index`` reuses a sorting), each box tests only
+        the points within its x range. Cost grows with the number of points near boxes, not N * K.
+
+        Parameters
+        ----------
+        xyz
+            (N, 3) float32 or float64 coordinates, metres.
+        index
+            A :class:`PointIndex` of the same ``xyz`` to reuse across calls (the app reuses one per scene).
+
+        Returns
+        -------
+        Membership
+            Sparse (point, box) pairs, sorted by point.
+        """
+        index = index if index is not None else PointIndex(xyz)
+        lo, hi = self.aabbs()
+        points_parts, boxes_parts = [], []
+        for position, box in enumerate(self._boxes):
+            candidates = index.in_x_range(lo[position, 0] - 1e-6, hi[position, 0] + 1e-6)
+            if len(candidates) == 0:
+                continue
+            pts = index.xyz64[candidates]
+            # cheap y/z rejection before the rotation
+            near = (pts[:, 1] >= lo[position, 1] - 1e-6) & (pts[:, 1] <= hi[position, 1] + 1e-6)
+            near &= (pts[:, 2] >= lo[position, 2] - 1e-6) & (pts[:, 2] <= hi[position, 2] + 1e-6)
+            candidates, pts = candidates[near], pts[near]
+            inside = candidates[box.contains(pts)]
+            points_parts.append(inside)
+            boxes_parts.append(np.full(len(inside), position, dtype=np.int64))
+        if points_parts:
+            point_index = np.concatenate(points_parts)
+            box_index = np.concatenate(boxes_parts)
+            order = np.argsort(point_index, kind="stable")
+            point_index, box_index = point_index[order], box_index[order]
+        else:
+            point_index = np.zeros(0, dtype=np.int64)
+            box_index = np.zeros(0, dtype=np.int64)
+        return Membership(point_index, box_index, len(index.xyz64), len(self._boxes))
+
+
+class PointIndex:
+    """Points sorted along x, to find the points in an x interval by binary search.
+
+    Build once per scene (O(N log N)); reuse for every membership query on that scene.
+    """
+
+    def __init__(self, xyz: np.ndarray) -> None:
+        self.xyz64 = np.asarray(xyz, dtype=np.float64)
+        self.order = np.argsort(self.xyz64[:, 0], kind="stable")
+        self.sorted_x = self.xyz64[self.order, 0]
+
+    def in_x_range(self, x_min: float, x_max: float) -> np.ndarray:
+        """Indices (into the original points) with ``x_min <= x <= x_max``."""
+        start = np.searchsorted(self.sorted_x, x_min, side="left")
+        stop = np.searchsorted(self.sorted_x, x_max, side="right")
+        return self.order[start:stop]
+
+
+def boxes_from_instances(
+    xyz: np.ndarray,
+    instance: np.ndarray,
+    semantic: np.ndarray | None = None,
+    label_names: dict[int, str] | None = None,
+    margin: float = 0.005,
+    skip_semantic: Sequence[int] = (),
+) -> BoxSet:
+    """Axis-aligned boxes around ground-truth instances (min/max of their points + ``margin``).
+
+    This is how Box2Mask and GaPro derive box supervision from ScanNet and S3DIS labels.
+
+    Parameters
+    ----------
+    xyz
+        (N, 3) coordinates, metres.
+    instance
+        (N,) int instance id per point (-1 = none). Box ids are these instance ids.
+    semantic
+        (N,) int semantic id per point, used for the box label (majority of the instance's points).
+    label_names
+        Map semantic id -> class name; ids not in it give the label "id:<n>".
+    margin
+        Added on every side, metres (0.005 as in Box2Mask / GaPro).
+    skip_semantic
+        Semantic ids that get no box (for example wall and floor).
+    """
+    xyz = np.asarray(xyz, dtype=np.float64)
+    instance = np.asarray(instance)
+    boxes: list[Box] = []
+    for inst in np.unique(instance[instance >= 0]):
+        mask = instance == inst
+        label = "object"
+        if semantic is not None:
+            values, counts = np.unique(np.asarray(semantic)[mask], return_counts=True)
+            sem = int(values[np.argmax(counts)])
+            if sem in skip_semantic:
+                continue
+            label = (label_names or {}).get(sem, f"id:{sem}")
+        pts = xyz[mask]
+        lo, hi = pts.min(axis=0) - margin, pts.max(axis=0) + margin
+        boxes.append(Box(int(inst), label, tuple((lo + hi) / 2), tuple(hi - lo), 0.0))
+    return BoxSet(boxes)

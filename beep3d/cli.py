@@ -1,0 +1,137 @@
+"""``beep3d-annotate``: open a scan in the annotation window, or resolve and export headless.
+
+    beep3d-annotate SCENE                                   # the window
+    beep3d-annotate SCENE --boxes B.json --export OUT       # no window: resolve, write every format
+    beep3d-annotate SCENE --screenshot PNG [--boxes B.json] # render the window once to a PNG
+
+Errors a user can cause are printed as one line (no traceback) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from beep3d.errors import Beep3dError
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "checkpoints" / "beep3d_small.safetensors"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beep3d-annotate",
+        description="Draw 3D boxes on an indoor scan and turn them into per-point instance masks.",
+    )
+    parser.add_argument("scene", nargs="?", help="PLY point cloud or mesh, ScanNet scene folder, S3DIS room, npy/npz")
+    parser.add_argument("--boxes", help="box file (project JSON or labelCloud JSON); default: <scene>.boxes.json if present")
+    parser.add_argument("--export", metavar="OUT", help="resolve without a window and write every export format to OUT")
+    parser.add_argument(
+        "--resolver",
+        choices=("auto", "teacher", "smallest-box", "nearest-centre"),
+        default="auto",
+        help="how points in several boxes are decided (auto: the teacher when its checkpoint is present, "
+        "else smallest-box)",
+    )
+    parser.add_argument("--checkpoint", help=f"teacher checkpoint (default: {DEFAULT_CHECKPOINT.name} shipped in assets/)")
+    parser.add_argument(
+        "--membership",
+        choices=("point", "superpoint"),
+        default="point",
+        help="decide box membership per point, or per superpoint (GaPro's rule)",
+    )
+    parser.add_argument("--share", type=float, default=0.5, help="superpoint membership: share of its points inside a box")
+    parser.add_argument("--class-set", help="class set JSON (default: the 18 ScanNet classes)")
+    parser.add_argument("--screenshot", metavar="PNG", help="open the window, render once, save it to PNG and exit")
+    parser.add_argument("--device", default="cpu", help="device for the teacher (cpu, cuda, cuda:1)")
+    return parser
+
+
+def default_boxes_path(scene_path: Path) -> Path:
+    """Where the boxes of a scene live by default: ``<scene>.boxes.json`` beside the scene."""
+    base = scene_path.parent / scene_path.name if scene_path.is_dir() else scene_path.with_suffix("")
+    return base.parent / f"{base.name}.boxes.json"
+
+
+def choose_resolver_name(requested: str, checkpoint: Path | None) -> str:
+    """Resolve "auto" to the teacher when a checkpoint exists, else to the smallest-box rule."""
+    if requested != "auto":
+        return requested
+    path = checkpoint or DEFAULT_CHECKPOINT
+    return "teacher" if path.exists() else "smallest-box"
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Headless resolution and export."""
+    from beep3d.box_files import load_boxes
+    from beep3d.classes import SCANNET18, ClassSet
+    from beep3d.export import export_all
+    from beep3d.io import load_scene
+    from beep3d.resolvers import get_resolver
+
+    if not args.scene:
+        raise Beep3dError("--export needs a SCENE to resolve; see beep3d-annotate --help")
+    scene_path = Path(args.scene)
+    boxes_path = Path(args.boxes) if args.boxes else default_boxes_path(scene_path)
+    if not boxes_path.exists():
+        raise Beep3dError(f"{boxes_path}: box file not found; pass --boxes BOXES.json")
+    class_set = ClassSet.load(args.class_set) if args.class_set else SCANNET18
+    started = time.perf_counter()
+    scene = load_scene(scene_path)
+    boxes = load_boxes(boxes_path)
+    unknown = sorted({b.label for b in boxes} - set(class_set.names))
+    if unknown:
+        print(
+            f"beep3d-annotate: note: labels not in the class set get semantic id -1: {', '.join(unknown)}",
+            file=sys.stderr,
+        )
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    name = choose_resolver_name(args.resolver, checkpoint)
+    options: dict[str, object] = {"level": args.membership, "share": args.share, "class_set": class_set}
+    if name == "teacher":
+        options.update(checkpoint=checkpoint or DEFAULT_CHECKPOINT, device=args.device)
+    resolver = get_resolver(name, **options)
+    resolution = resolver.resolve(scene, boxes)
+    written = export_all(
+        scene,
+        boxes,
+        resolution,
+        args.export,
+        class_set,
+        info={"resolver": name, "membership": args.membership, "share": args.share, "boxes_file": str(boxes_path)},
+    )
+    counts = resolution.overlap_counts
+    print(
+        f"{scene.name}: {scene.num_points} points, {len(boxes)} boxes, "
+        f"{int((counts == 1).sum())} in one box, {int((counts >= 2).sum())} in several (resolved by {name}); "
+        f"wrote {len(written)} files to {args.export} in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``beep3d-annotate``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.export:
+            return run_export(args)
+        from beep3d.app.launch import run_app
+
+        return run_app(
+            scene=args.scene,
+            boxes=args.boxes,
+            screenshot=args.screenshot,
+            resolver=args.resolver,
+            checkpoint=args.checkpoint,
+            class_set=args.class_set,
+        )
+    except Beep3dError as exc:
+        print(f"beep3d-annotate: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

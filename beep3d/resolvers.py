@@ -1,0 +1,144 @@
+"""Resolvers: turn (scene, boxes) into per-point instance ids.
+
+Points inside exactly one box belong to it, points inside none are background; resolvers differ only
+in how they decide points inside several boxes (P^u). The rule-based baselines here are the ones the
+BEEP3D teacher must beat; the teacher itself lives in :mod:`beep3d.teacher_resolver`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from beep3d.boxes import BoxSet, Membership
+from beep3d.classes import SCANNET18, ClassSet
+from beep3d.errors import Beep3dError
+from beep3d.overlap import MembershipLevel, membership_for
+from beep3d.resolution import Resolution, Resolver
+from beep3d.scene import Scene
+
+
+def resolution_from_scores(
+    membership: Membership, boxes: BoxSet, scores: np.ndarray, class_set: ClassSet
+) -> Resolution:
+    """Assign each point to its containing box with the highest score.
+
+    Parameters
+    ----------
+    membership
+        (point, box) pairs; only these boxes are candidates for a point (the paper's eq. 2 restriction).
+    boxes
+        The boxes, in the positions ``membership`` refers to.
+    scores
+        (P,) float score of each pair (higher wins).
+    class_set
+        Maps box labels to semantic ids.
+
+    Returns
+    -------
+    Resolution
+        Confidence for P^u points is the margin between the best and second-best score among the
+        containing boxes, clipped to [0, 1]; 1 elsewhere.
+    """
+    n = membership.num_points
+    counts = membership.counts()
+    point_index, box_index = membership.point_index, membership.box_index
+    scores = np.asarray(scores, dtype=np.float64)
+    # sort pairs by (point, -score): the first pair of each point is its best box
+    order = np.lexsort((-scores, point_index))
+    point_sorted, box_sorted, score_sorted = point_index[order], box_index[order], scores[order]
+    first = np.ones(len(point_sorted), dtype=bool)
+    first[1:] = point_sorted[1:] != point_sorted[:-1]
+    best_pos = np.flatnonzero(first)
+    instance_ids = np.full(n, -1, dtype=np.int32)
+    box_ids = boxes.ids
+    instance_ids[point_sorted[best_pos]] = box_ids[box_sorted[best_pos]]
+    confidence = np.ones(n, dtype=np.float32)
+    multi = best_pos[counts[point_sorted[best_pos]] >= 2]
+    if len(multi):
+        margin = score_sorted[multi] - score_sorted[multi + 1]
+        confidence[point_sorted[multi]] = np.clip(margin, 0.0, 1.0)
+    semantic_of_box = np.array([class_set.id_of(label) for label in boxes.labels] + [-1], dtype=np.int32)
+    position_of_point = np.full(n, -1, dtype=np.int64)
+    position_of_point[point_sorted[best_pos]] = box_sorted[best_pos]
+    semantic_ids = semantic_of_box[position_of_point]  # -1 indexes the trailing background entry
+    return Resolution(instance_ids, semantic_ids, confidence, counts)
+
+
+class _RuleResolver:
+    """Shared set-up of the rule-based resolvers: membership level and class set."""
+
+    name = "rule"
+
+    def __init__(
+        self, level: MembershipLevel = "point", share: float = 0.5, class_set: ClassSet = SCANNET18
+    ) -> None:
+        self.level = level
+        self.share = share
+        self.class_set = class_set
+
+    def resolve(self, scene: Scene, boxes: BoxSet) -> Resolution:
+        membership = membership_for(scene, boxes, self.level, self.share)
+        return resolution_from_scores(membership, boxes, self.pair_scores(scene, boxes, membership), self.class_set)
+
+    def pair_scores(self, scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SmallestBoxResolver(_RuleResolver):
+    """Box2Mask's rule: a point in several boxes goes to the smallest of them (by volume).
+
+    Confidence of a P^u point: 1 - V1 / V2 for the two smallest containing volumes V1 <= V2 (0 when
+    the boxes are equally large).
+    """
+
+    name = "smallest-box"
+
+    def pair_scores(self, scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray:
+        volumes = np.maximum(boxes.volumes, 1e-12)
+        # score = smallest volume / own volume: the best box scores 1, margin = 1 - V1/V2
+        pair_volume = volumes[membership.box_index]
+        smallest = np.full(membership.num_points, np.inf)
+        np.minimum.at(smallest, membership.point_index, pair_volume)
+        return smallest[membership.point_index] / pair_volume
+
+
+class NearestCentreResolver(_RuleResolver):
+    """A point in several boxes goes to the box whose centre is nearest (Euclidean, metres).
+
+    Confidence of a P^u point: 1 - d1 / d2 for the two smallest centre distances d1 <= d2.
+    """
+
+    name = "nearest-centre"
+
+    def pair_scores(self, scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray:
+        offsets = scene.xyz[membership.point_index].astype(np.float64) - boxes.centers[membership.box_index]
+        distance = np.maximum(np.linalg.norm(offsets, axis=1), 1e-9)
+        nearest = np.full(membership.num_points, np.inf)
+        np.minimum.at(nearest, membership.point_index, distance)
+        return nearest[membership.point_index] / distance
+
+
+RESOLVER_NAMES = ("teacher", "smallest-box", "nearest-centre")
+
+
+def get_resolver(name: str, **options: Any) -> Resolver:
+    """A resolver by name: "smallest-box", "nearest-centre" or "teacher".
+
+    Options are passed to its constructor (``level``, ``share``, ``class_set``; for the teacher also
+    ``checkpoint`` and ``device``).
+    """
+    if name == "smallest-box":
+        return SmallestBoxResolver(**options)
+    if name == "nearest-centre":
+        return NearestCentreResolver(**options)
+    if name == "teacher":
+        try:
+            from beep3d.teacher_resolver import TeacherResolver
+        except ImportError as exc:
+            raise Beep3dError(
+                f"the teacher resolver is not available ({exc}); use --resolver smallest-box or nearest-centre"
+            ) from None
+        return TeacherResolver(**options)
+    raise Beep3dError(f"unknown resolver {name!r}; choose one of: {', '.join(RESOLVER_NAMES)}")

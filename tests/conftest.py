@@ -1,0 +1,29 @@
+"""Shared fixtures: the location of ../shared/data and small hand-built scenes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from beep3d.scene import Scene
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_file(relative: str) -> Path:
+    """Path of a file in ../shared/data, or skip the test with a reason when it is absent."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} (tests read ../shared/data beside the checkout)")
+    return path
+
+
+@pytest.fixture
+def grid_scene() -> Scene:
+    """A 1 m cube of points on a 5 cm grid (21^3 = 9261 points), colours by position."""
+    axis = np.linspace(0.0, 1.0, 21)
+    xyz = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1).reshape(-1, 3).astype(np.float32)
+    rgb = (xyz * 255).astype(np.uint8)
+    return Scene(xyz=xyz, rgb=rgb, name="grid")
