@@ -209,8 +209,8 @@ class BoxSet:
     def membership(self, xyz: np.ndarray, index: PointIndex | None = None) -> Membership:
         """Which boxes contain which points.
 
-        Vectorised: points are sorted along x once (or ``index`` reuses a sorting), each box tests only
-        the points within its x range. Cost grows with the number of points near boxes, not N * K.
+        Vectorised: points are bucketed on an xy grid once (``index``, reusable), and each box tests only
+        the points in the grid cells under it. Cost grows with the number of points near boxes, not N * K.
 
         Parameters
         ----------
@@ -228,13 +228,12 @@ class BoxSet:
         lo, hi = self.aabbs()
         points_parts, boxes_parts = [], []
         for position, box in enumerate(self._boxes):
-            candidates = index.in_x_range(lo[position, 0] - 1e-6, hi[position, 0] + 1e-6)
+            candidates = index.candidates(lo[position] - 1e-6, hi[position] + 1e-6)
             if len(candidates) == 0:
                 continue
             pts = index.xyz64[candidates]
-            # cheap y/z rejection before the rotation
-            near = (pts[:, 1] >= lo[position, 1] - 1e-6) & (pts[:, 1] <= hi[position, 1] + 1e-6)
-            near &= (pts[:, 2] >= lo[position, 2] - 1e-6) & (pts[:, 2] <= hi[position, 2] + 1e-6)
+            # cheap axis-aligned rejection before the rotation
+            near = np.all((pts >= lo[position] - 1e-6) & (pts <= hi[position] + 1e-6), axis=1)
             candidates, pts = candidates[near], pts[near]
             inside = candidates[box.contains(pts)]
             points_parts.append(inside)
@@ -251,21 +250,61 @@ class BoxSet:
 
 
 class PointIndex:
-    """Points sorted along x, to find the points in an x interval by binary search.
+    """Points bucketed on a regular grid in x and y, to find the points near a box quickly.
 
-    Build once per scene (O(N log N)); reuse for every membership query on that scene.
+    Points are sorted by grid cell (row-major in x, then y), so the cells of one x row within a y
+    interval hold one contiguous run of points. Build once per scene (O(N log N)) and reuse it for every
+    membership query on that scene.
+
+    Parameters
+    ----------
+    xyz
+        (N, 3) coordinates, metres.
+    points_per_cell
+        Target mean number of points per occupied cell; sets the cell size (clamped to 5 cm..1 m).
     """
 
-    def __init__(self, xyz: np.ndarray) -> None:
+    def __init__(self, xyz: np.ndarray, points_per_cell: int = 64) -> None:
         self.xyz64 = np.asarray(xyz, dtype=np.float64)
-        self.order = np.argsort(self.xyz64[:, 0], kind="stable")
-        self.sorted_x = self.xyz64[self.order, 0]
+        n = len(self.xyz64)
+        if n == 0:
+            self.lo, self.cell, self.shape = np.zeros(2), 1.0, (1, 1)
+            self.order = np.zeros(0, dtype=np.int64)
+            self.cell_start = np.zeros(2, dtype=np.int64)
+            return
+        self.lo = self.xyz64[:, :2].min(axis=0)
+        extent = np.maximum(self.xyz64[:, :2].max(axis=0) - self.lo, 1e-6)
+        self.cell = float(np.clip(np.sqrt(extent.prod() * points_per_cell / n), 0.05, 1.0))
+        nx, ny = (np.floor(extent / self.cell).astype(np.int64) + 1).tolist()
+        self.shape = (nx, ny)
+        ij = np.floor((self.xyz64[:, :2] - self.lo) / self.cell).astype(np.int64)
+        keys = np.minimum(ij[:, 0], nx - 1) * ny + np.minimum(ij[:, 1], ny - 1)
+        self.order = np.argsort(keys, kind="stable")
+        self.cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=nx * ny))])
 
-    def in_x_range(self, x_min: float, x_max: float) -> np.ndarray:
-        """Indices (into the original points) with ``x_min <= x <= x_max``."""
-        start = np.searchsorted(self.sorted_x, x_min, side="left")
-        stop = np.searchsorted(self.sorted_x, x_max, side="right")
-        return self.order[start:stop]
+    def candidates(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Indices of the points in the grid cells overlapping the xy rectangle ``lo``..``hi`` (a superset)."""
+        nx, ny = self.shape
+        i0, j0 = np.floor((np.asarray(lo[:2]) - self.lo) / self.cell).astype(np.int64)
+        i1, j1 = np.floor((np.asarray(hi[:2]) - self.lo) / self.cell).astype(np.int64)
+        i0, j0, i1, j1 = max(i0, 0), max(j0, 0), min(i1, nx - 1), min(j1, ny - 1)
+        if i0 > i1 or j0 > j1 or len(self.order) == 0:
+            return np.zeros(0, dtype=np.int64)
+        rows = np.arange(i0, i1 + 1)
+        starts = self.cell_start[rows * ny + j0]
+        stops = self.cell_start[rows * ny + j1 + 1]
+        return self.order[concatenated_ranges(starts, stops - starts)]
+
+
+def concatenated_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + l)`` for each (s, l) pair, without a Python loop."""
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.arange(total, dtype=np.int64) + offsets
 
 
 def boxes_from_instances(

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from beep3d.boxes import BoxSet, Membership
+from beep3d.boxes import BoxSet, Membership, concatenated_ranges
 from beep3d.errors import Beep3dError
 from beep3d.scene import Scene
 
@@ -58,19 +58,10 @@ def superpoint_membership(point_membership: Membership, superpoints: np.ndarray,
     order = np.argsort(superpoints, kind="stable")
     starts = np.concatenate([[0], np.cumsum(sizes)])
     lengths = sizes[sp_idx]
-    point_index = order[_ranges(starts[sp_idx], lengths)]
+    point_index = order[concatenated_ranges(starts[sp_idx], lengths)]
     box_index = np.repeat(box_idx, lengths)
     by_point = np.argsort(point_index, kind="stable")
     return Membership(point_index[by_point], box_index[by_point].astype(np.int64), n, k)
-
-
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(s, s + l)`` for each pair, without a Python loop."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return np.arange(total, dtype=np.int64) + offsets
 
 
 def membership_for(

@@ -93,7 +93,7 @@ class Scene:
 
     @cached_property
     def point_index(self) -> PointIndex:
-        """Points sorted along x, built once and reused by every box membership query on this scene.
+        """A grid index of the points, built once and reused by every box membership query on this scene.
 
         Scenes are treated as immutable: build a new Scene (``subset``) rather than editing ``xyz``.
         """

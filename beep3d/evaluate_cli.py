@@ -1,0 +1,178 @@
+"""``beep3d-eval``: score an export folder against a scene's ground truth.
+
+    beep3d-eval EXPORT_DIR --gt SCENE [--boxes BOXES.json] [--json OUT.json]
+
+EXPORT_DIR holds ``instance_ids.npy`` (int32 per point: box id or -1), ``semantic_ids.npy`` (int32 class id
+per point), optionally ``confidence.npy`` (float32 per point) and ``boxes.json``. SCENE is anything
+``beep3d.io.load_scene`` reads that carries GT labels (``semantic`` and ``instance``).
+
+Printed:
+
+- ScanNet AP / AP50 / AP25: each exported instance (box id) is one prediction, labelled by the most
+  frequent class id of its points, scored by the mean confidence of its points (1 without confidence.npy).
+  Classes: the 18 ScanNet classes for NYU40 scenes, the 13 S3DIS classes for S3DIS scenes.
+- mACC in overlap regions and mean instance IoU (see ``beep3d.metrics.mask_quality``), when boxes are
+  known (``--boxes`` or the export's ``boxes.json``). Box membership is point-level
+  (``BoxSet.membership``). Each box stands for the GT instance with the most points inside it; when
+  two boxes claim the same instance the box holding more of its points keeps it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from beep3d.errors import Beep3dError
+
+
+def _load_array(path: Path, dtype: type, num_points: int | None, required: bool = True) -> np.ndarray | None:
+    if not path.exists():
+        if required:
+            raise Beep3dError(
+                f"{path}: not found; the export folder must hold it (write it with the exporter)"
+            )
+        return None
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise Beep3dError(f"{path}: not a readable .npy array ({exc}); export the scene again") from None
+    array = np.asarray(array).reshape(-1).astype(dtype)
+    if num_points is not None and len(array) != num_points:
+        raise Beep3dError(
+            f"{path}: {len(array)} values but the GT scene has {num_points} points; evaluate the export "
+            "against the scene it was made from"
+        )
+    return array
+
+
+def _class_set_for(label_space: str | None) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    from beep3d.classes import S3DIS13, SCANNET18
+
+    class_set = S3DIS13 if label_space == "s3dis" else SCANNET18
+    return class_set.ids, class_set.names
+
+
+def evaluate_export(export_dir: Path, scene: Any, boxes_path: Path | None = None) -> dict[str, Any]:
+    """All figures for one export folder against one GT scene (a dict ready for JSON; NaN as None)."""
+    from beep3d.metrics import (
+        SceneEval,
+        evaluate_instances,
+        gt_instances_as_box_ids,
+        instances_to_gt_ids,
+        masks_from_instance_ids,
+        mean_instance_iou,
+        overlap_accuracy,
+    )
+
+    if not export_dir.is_dir():
+        raise Beep3dError(f"{export_dir}: not a folder; give the folder the exporter wrote")
+    if scene.semantic is None or scene.instance is None:
+        raise Beep3dError(
+            f"{scene.source or scene.name}: the scene has no GT semantic and instance labels; "
+            "give a labelled scene (ScanNet folder, S3DIS room or a scene with label properties)"
+        )
+    n = len(scene.xyz)
+    instance_ids = _load_array(export_dir / "instance_ids.npy", np.int64, n)
+    semantic_ids = _load_array(export_dir / "semantic_ids.npy", np.int64, n)
+    confidence = _load_array(export_dir / "confidence.npy", np.float64, n, required=False)
+    class_ids, class_names = _class_set_for(scene.label_space)
+
+    gt_ids = instances_to_gt_ids(scene.semantic, scene.instance)
+    masks, labels, scores = masks_from_instance_ids(instance_ids, semantic_ids, confidence)
+    ap = evaluate_instances(
+        [SceneEval(gt_ids, masks, labels, scores, name=scene.name)],
+        class_ids=class_ids,
+        class_names=class_names,
+    )
+    report: dict[str, Any] = {
+        "scene": scene.name,
+        "num_points": n,
+        "num_predictions": len(masks),
+        **ap.to_dict(),
+    }
+    report["table"] = ap.table()
+
+    if boxes_path is None and (export_dir / "boxes.json").exists():
+        boxes_path = export_dir / "boxes.json"
+    report["boxes"] = str(boxes_path) if boxes_path is not None else None
+    report["overlap_accuracy"] = report["overlap_points"] = report["mean_instance_iou"] = None
+    report["num_boxed_instances"] = None
+    if boxes_path is not None:
+        from beep3d.box_files import load_boxes
+
+        boxes = load_boxes(boxes_path)
+        membership = boxes.membership(scene.xyz)
+        member_box_ids = boxes.ids[membership.box_index] if len(boxes) else np.zeros(0, dtype=np.int64)
+        gt_box_ids, _ = gt_instances_as_box_ids(scene.instance, membership.point_index, member_box_ids)
+        accuracy = overlap_accuracy(instance_ids, gt_box_ids, membership.point_index, member_box_ids)
+        iou = mean_instance_iou(instance_ids, gt_box_ids, boxes.ids)
+        report["overlap_accuracy"] = accuracy.value if accuracy.eligible else None
+        report["overlap_points"] = accuracy.eligible
+        report["mean_instance_iou"] = iou.value if iou.count else None
+        report["num_boxed_instances"] = iou.count
+    return report
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beep3d-eval",
+        description="Score exported instance masks against a scene's ground truth "
+        "(ScanNet AP/AP50/AP25, accuracy in box overlaps, mean instance IoU).",
+    )
+    parser.add_argument("export_dir", type=Path, help="folder with instance_ids.npy and semantic_ids.npy")
+    parser.add_argument("--gt", type=Path, required=True, help="labelled scene (anything beep3d can load)")
+    parser.add_argument(
+        "--boxes", type=Path, default=None, help="boxes JSON (default: EXPORT_DIR/boxes.json)"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write all figures to this JSON file")
+    parser.add_argument("--per-class", action="store_true", help="print the per-class AP table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``beep3d-eval``; returns the exit status (2 for errors the user can fix)."""
+    args = build_parser().parse_args(argv)
+    try:
+        from beep3d.io import load_scene
+
+        scene = load_scene(args.gt)
+        report = evaluate_export(args.export_dir, scene, args.boxes)
+        print(
+            f"scene {report['scene']}: {report['num_predictions']} predicted instances, {report['num_points']} points"
+        )
+        if args.per_class:
+            print(report["table"])
+        print(f"AP    {_fmt(report['ap'])}")
+        print(f"AP50  {_fmt(report['ap50'])}")
+        print(f"AP25  {_fmt(report['ap25'])}")
+        if report["boxes"] is None:
+            print("mACC (overlap regions) and mean instance IoU: n/a (no boxes.json; pass --boxes)")
+        else:
+            print(
+                f"mACC in overlap regions  {_fmt(report['overlap_accuracy'])} ({report['overlap_points']} points)"
+            )
+            print(
+                f"mean instance IoU        {_fmt(report['mean_instance_iou'])} ({report['num_boxed_instances']} instances)"
+            )
+        if args.json is not None:
+            from beep3d.atomic import write_json_atomic
+
+            write_json_atomic(args.json, {k: v for k, v in report.items() if k != "table"})
+            print(f"wrote {args.json}")
+    except Beep3dError as exc:
+        print(f"beep3d-eval: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

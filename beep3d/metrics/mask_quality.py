@@ -1,0 +1,199 @@
+"""Quality of pseudo-masks made from boxes: accuracy in overlap regions (mACC) and mean instance IoU.
+
+No released code defines the paper's mACC (BEEP3D Table 4); the definitions used here:
+
+- **Overlap accuracy** (mACC): among the points inside two or more boxes (P^u) whose GT instance is one
+  of the instances of the boxes that contain the point, the share assigned to that instance. Points in
+  P^u whose GT instance is not among their boxes (background or an unboxed object caught by a box) are
+  not counted: no box answer is right for them. Reported per scene with its number of eligible points,
+  so both a mean over scenes and a pooled value (over all eligible points) can be formed.
+- **Mean instance IoU** (GaPro-style): for each GT instance that has a box, the IoU of its points with
+  the points assigned to that box (the box's full pseudo-mask); the mean over those instances.
+
+Both work in one id space: box ids. GT instances are given per point as the id of their box (-1 for
+points of no boxed instance). When boxes come from GT (``boxes_from_instances``) box ids already are GT
+instance ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from beep3d.errors import Beep3dError
+
+
+@dataclass(frozen=True)
+class OverlapAccuracy:
+    """Overlap accuracy of one scene.
+
+    Attributes
+    ----------
+    value
+        correct / eligible, NaN when no point is eligible.
+    correct
+        Eligible points assigned to their GT instance.
+    eligible
+        Points in two or more boxes whose GT instance is one of those boxes.
+    """
+
+    value: float
+    correct: int
+    eligible: int
+
+
+@dataclass(frozen=True)
+class InstanceIoU:
+    """Mean instance IoU of one scene.
+
+    Attributes
+    ----------
+    value
+        Mean of ``per_instance`` (NaN when no GT instance has a box).
+    per_instance
+        GT instance id (= box id) -> IoU of its points with its box's pseudo-mask.
+    """
+
+    value: float
+    per_instance: dict[int, float]
+
+    @property
+    def count(self) -> int:
+        """Number of GT instances evaluated."""
+        return len(self.per_instance)
+
+
+def _as_ids(values: np.ndarray, name: str, n: int | None = None) -> np.ndarray:
+    array = np.asarray(values, dtype=np.int64).reshape(-1)
+    if n is not None and len(array) != n:
+        raise Beep3dError(f"{name} has {len(array)} values but the scene has {n} points; give one per point")
+    return array
+
+
+def overlap_accuracy(
+    pred_instance_ids: np.ndarray,
+    gt_instance: np.ndarray,
+    member_points: np.ndarray,
+    member_box_ids: np.ndarray,
+) -> OverlapAccuracy:
+    """Share of eligible overlap points assigned to their GT instance (see the module docstring).
+
+    Parameters
+    ----------
+    pred_instance_ids
+        (N,) int predicted box id per point (-1 = background).
+    gt_instance
+        (N,) int GT instance per point, as the id of its box (-1 = none).
+    member_points, member_box_ids
+        (M,) int sparse pairs: point index and the id of a box containing it (one pair per containing box;
+        ``Membership.point_index`` and ``boxes.ids[Membership.box_index]``).
+    """
+    pred_instance_ids = _as_ids(pred_instance_ids, "pred_instance_ids")
+    n = len(pred_instance_ids)
+    gt_instance = _as_ids(gt_instance, "gt_instance", n)
+    member_points = _as_ids(member_points, "member_points")
+    member_box_ids = _as_ids(member_box_ids, "member_box_ids", len(member_points))
+    if len(member_points) and (member_points.min() < 0 or member_points.max() >= n):
+        raise Beep3dError(
+            f"member_points refer to points outside 0..{n - 1}; use the membership of this scene"
+        )
+    counts = np.bincount(member_points, minlength=n)
+    own_box_contains = np.zeros(n, dtype=bool)
+    is_own = (gt_instance[member_points] == member_box_ids) & (member_box_ids >= 0)
+    own_box_contains[member_points[is_own]] = True
+    eligible = own_box_contains & (counts >= 2)
+    num_eligible = int(np.count_nonzero(eligible))
+    correct = int(np.count_nonzero(pred_instance_ids[eligible] == gt_instance[eligible]))
+    value = correct / num_eligible if num_eligible else float("nan")
+    return OverlapAccuracy(value, correct, num_eligible)
+
+
+def pooled_overlap_accuracy(results: Sequence[OverlapAccuracy]) -> tuple[float, float]:
+    """(mean over scenes, pooled over points) of per-scene overlap accuracies; scenes without eligible
+    points are left out of the mean. NaN when nothing is eligible."""
+    values = [r.value for r in results if r.eligible]
+    eligible = sum(r.eligible for r in results)
+    mean = float(np.mean(values)) if values else float("nan")
+    pooled = sum(r.correct for r in results) / eligible if eligible else float("nan")
+    return mean, pooled
+
+
+def mean_instance_iou(
+    pred_instance_ids: np.ndarray, gt_instance: np.ndarray, box_ids: Sequence[int] | np.ndarray
+) -> InstanceIoU:
+    """Mean over boxed GT instances of IoU(GT instance points, points assigned to its box).
+
+    Parameters
+    ----------
+    pred_instance_ids
+        (N,) int predicted box id per point (-1 = background).
+    gt_instance
+        (N,) int GT instance per point, as the id of its box (-1 = none).
+    box_ids
+        Ids of the boxes; GT instances whose id is not among them are not evaluated.
+    """
+    pred_instance_ids = _as_ids(pred_instance_ids, "pred_instance_ids")
+    gt_instance = _as_ids(gt_instance, "gt_instance", len(pred_instance_ids))
+    boxed = set(int(b) for b in np.asarray(box_ids).reshape(-1).tolist())
+    per_instance: dict[int, float] = {}
+    for instance in np.unique(gt_instance[gt_instance >= 0]).tolist():
+        if instance not in boxed:
+            continue
+        gt_mask = gt_instance == instance
+        pred_mask = pred_instance_ids == instance
+        intersection = np.count_nonzero(gt_mask & pred_mask)
+        union = np.count_nonzero(gt_mask | pred_mask)
+        per_instance[int(instance)] = intersection / union
+    value = float(np.mean(list(per_instance.values()))) if per_instance else float("nan")
+    return InstanceIoU(value, per_instance)
+
+
+def gt_instances_as_box_ids(
+    gt_instance: np.ndarray, member_points: np.ndarray, member_box_ids: np.ndarray
+) -> tuple[np.ndarray, dict[int, int]]:
+    """Express GT instances in box ids, for boxes that do not come from the GT.
+
+    Each box corresponds to the GT instance with the most points inside it (ties: lowest instance id);
+    when several boxes claim the same instance, the box holding more of its points keeps it (ties:
+    lowest box id). Boxes holding no GT point claim nothing.
+
+    Parameters
+    ----------
+    gt_instance
+        (N,) int GT instance id per point (-1 = none).
+    member_points, member_box_ids
+        (M,) sparse (point index, containing box id) pairs.
+
+    Returns
+    -------
+    gt_box_ids
+        (N,) int64: per point, the id of the box of its GT instance, -1 when that instance has no box.
+    box_to_instance
+        Box id -> GT instance id, for the boxes that kept an instance.
+    """
+    gt_instance = _as_ids(gt_instance, "gt_instance")
+    member_points = _as_ids(member_points, "member_points")
+    member_box_ids = _as_ids(member_box_ids, "member_box_ids", len(member_points))
+    inst = gt_instance[member_points]
+    labelled = inst >= 0
+    pairs, pair_counts = np.unique(
+        np.stack([member_box_ids[labelled], inst[labelled]], axis=1), axis=0, return_counts=True
+    )
+    best_for_box: dict[int, tuple[int, int]] = {}  # box -> (instance, count)
+    for (box, instance), count in zip(pairs.tolist(), pair_counts.tolist(), strict=True):
+        current = best_for_box.get(box)
+        if current is None or count > current[1] or (count == current[1] and instance < current[0]):
+            best_for_box[box] = (instance, count)
+    owner: dict[int, tuple[int, int]] = {}  # instance -> (box, count)
+    for box in sorted(best_for_box):
+        instance, count = best_for_box[box]
+        current = owner.get(instance)
+        if current is None or count > current[1]:
+            owner[instance] = (box, count)
+    box_to_instance = {box: instance for instance, (box, _) in owner.items()}
+    gt_box_ids = np.full(len(gt_instance), -1, dtype=np.int64)
+    for instance, (box, _) in owner.items():
+        gt_box_ids[gt_instance == instance] = box
+    return gt_box_ids, box_to_instance

@@ -1,0 +1,96 @@
+"""Pseudo-mask quality: accuracy in box overlaps (mACC) and mean instance IoU, on hand cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from beep3d.errors import Beep3dError
+from beep3d.metrics import (
+    gt_instances_as_box_ids,
+    mean_instance_iou,
+    overlap_accuracy,
+    pooled_overlap_accuracy,
+)
+
+
+def pairs(*membership: tuple[int, list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Sparse (point, box id) pairs from (point, [box ids]) entries."""
+    points = [p for p, boxes in membership for _ in boxes]
+    box_ids = [b for _, boxes in membership for b in boxes]
+    return np.array(points, dtype=np.int64), np.array(box_ids, dtype=np.int64)
+
+
+def test_overlap_accuracy_counts_only_overlap_points_of_their_own_boxes():
+    # 7 points, boxes 10 and 20.
+    # p0: only in box 10 (not an overlap point)           -> not eligible
+    # p1: in 10 and 20, GT 10, predicted 10               -> eligible, right
+    # p2: in 10 and 20, GT 20, predicted 10               -> eligible, wrong
+    # p3: in 10 and 20, GT 20, predicted 20               -> eligible, right
+    # p4: in 10 and 20, GT -1 (background)                -> not eligible
+    # p5: in 10 and 20, GT 30 (an object with another box) -> not eligible
+    # p6: in no box                                        -> not eligible
+    # accuracy = 2 right / 3 eligible
+    pred = np.array([10, 10, 10, 20, 10, 20, -1])
+    gt = np.array([10, 10, 20, 20, -1, 30, -1])
+    points, box_ids = pairs(
+        (0, [10]), (1, [10, 20]), (2, [10, 20]), (3, [10, 20]), (4, [10, 20]), (5, [10, 20])
+    )
+    result = overlap_accuracy(pred, gt, points, box_ids)
+    assert (result.correct, result.eligible) == (2, 3)
+    assert result.value == pytest.approx(2 / 3)
+
+
+def test_overlap_accuracy_without_overlap_points_is_nan():
+    pred = np.array([1, 2])
+    gt = np.array([1, 2])
+    points, box_ids = pairs((0, [1]), (1, [2]))
+    result = overlap_accuracy(pred, gt, points, box_ids)
+    assert result.eligible == 0 and math.isnan(result.value)
+
+
+def test_mean_over_scenes_and_pooled_differ_as_defined():
+    # Scene A: 1 of 1 right; scene B: 1 of 3 right; scene C: nothing eligible (left out).
+    # Mean over scenes (1 + 1/3) / 2 = 2/3; pooled over points 2 / 4 = 1/2.
+    a = overlap_accuracy(np.array([1]), np.array([1]), *pairs((0, [1, 2])))
+    b = overlap_accuracy(
+        np.array([1, 2, 2]), np.array([1, 1, 1]), *pairs((0, [1, 2]), (1, [1, 2]), (2, [1, 2]))
+    )
+    c = overlap_accuracy(np.array([1]), np.array([1]), *pairs((0, [1])))
+    mean, pooled = pooled_overlap_accuracy([a, b, c])
+    assert mean == pytest.approx(2 / 3) and pooled == pytest.approx(1 / 2)
+
+
+def test_overlap_accuracy_rejects_points_outside_the_scene():
+    with pytest.raises(Beep3dError, match="outside"):
+        overlap_accuracy(np.zeros(2), np.zeros(2), np.array([5]), np.array([0]))
+
+
+def test_mean_instance_iou_over_boxed_instances():
+    # Instance 1 (4 points) has box 1; pseudo-mask of box 1 = its first 3 points + 1 point of instance 2:
+    #   IoU = 3 / 5. Instance 2 (3 points) has box 2; pseudo-mask = its other 2 points: IoU = 2 / 3.
+    # Instance 3 has no box: not evaluated. Mean = (3/5 + 2/3) / 2 = 19/30.
+    gt = np.array([1, 1, 1, 1, 2, 2, 2, 3, 3, -1])
+    pred = np.array([1, 1, 1, -1, 1, 2, 2, -1, -1, -1])
+    result = mean_instance_iou(pred, gt, box_ids=[1, 2])
+    assert result.per_instance == pytest.approx({1: 3 / 5, 2: 2 / 3})
+    assert result.value == pytest.approx(19 / 30) and result.count == 2
+
+
+def test_mean_instance_iou_without_boxed_instances_is_nan():
+    result = mean_instance_iou(np.array([0, 0]), np.array([5, 5]), box_ids=[1])
+    assert result.count == 0 and math.isnan(result.value)
+
+
+def test_boxes_stand_for_the_gt_instance_with_most_points_inside():
+    # GT instances 7 (points 0-3) and 8 (points 4-6). Box 100 holds points 0-4 (4 of instance 7, 1 of 8)
+    # -> instance 7. Box 200 holds points 3-6 (1 of 7, 3 of 8) -> instance 8. Box 300 holds points 0-1
+    # (instance 7, 2 points) but box 100 holds more of instance 7 and keeps it.
+    gt = np.array([7, 7, 7, 7, 8, 8, 8, -1])
+    points = np.array([0, 1, 2, 3, 4, 3, 4, 5, 6, 0, 1])
+    box_ids = np.array([100, 100, 100, 100, 100, 200, 200, 200, 200, 300, 300])
+    gt_box_ids, box_to_instance = gt_instances_as_box_ids(gt, points, box_ids)
+    assert box_to_instance == {100: 7, 200: 8}
+    assert gt_box_ids.tolist() == [100, 100, 100, 100, 200, 200, 200, -1]
