@@ -1,0 +1,264 @@
+"""PLY point clouds and meshes: reading (through ``plyfile``) and writing (binary little-endian).
+
+Reading maps well-known vertex properties onto the Scene:
+
+- ``x y z`` -> xyz (any numeric type; float64 is converted to float32),
+- ``red green blue`` / ``r g b`` / ``diffuse_red ...`` -> rgb (uchar, ushort or float; see
+  :func:`beep3d.io.colours.normalise_colours`),
+- ``nx ny nz`` -> normals,
+- ``instance`` / ``instance_id`` -> instance; ``nyu40`` / ``semantic`` / ``label`` -> semantic
+  (label space "nyu40"),
+- every other scalar vertex property -> ``Scene.extra`` (e.g. ScanNet's ``sem20``, ``alpha``).
+
+A ``face`` element with a ``vertex_indices`` (or ``vertex_index``) list becomes ``Scene.faces``;
+polygons with more than three corners are split into triangles (fan).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from beep3d.atomic import atomic_path
+from beep3d.errors import Beep3dError
+from beep3d.io.report import LoadReport, NanPolicy, assemble_scene
+from beep3d.scene import Scene
+
+COLOUR_NAMES: tuple[tuple[str, str, str], ...] = (
+    ("red", "green", "blue"),
+    ("r", "g", "b"),
+    ("diffuse_red", "diffuse_green", "diffuse_blue"),
+)
+NORMAL_NAMES = ("nx", "ny", "nz")
+INSTANCE_NAMES = ("instance", "instance_id")
+SEMANTIC_NAMES = ("nyu40", "semantic", "label")
+FACE_LIST_NAMES = ("vertex_indices", "vertex_index")
+
+_PLY_TYPE_OF_DTYPE = {
+    "i1": "char",
+    "u1": "uchar",
+    "i2": "short",
+    "u2": "ushort",
+    "i4": "int",
+    "u4": "uint",
+    "f4": "float",
+    "f8": "double",
+}
+
+
+def _read_plydata(path: Path):  # noqa: ANN202 - plyfile.PlyData
+    import plyfile
+
+    with open(path, "rb") as handle:
+        if handle.read(4) not in (b"ply\n", b"ply\r"):
+            raise Beep3dError(f"{path}: not a PLY file (it does not start with 'ply'); choose a .ply scan")
+    known_list_len = {"face": {name: 3 for name in FACE_LIST_NAMES}}
+    try:
+        try:
+            return plyfile.PlyData.read(str(path), known_list_len=known_list_len)
+        except plyfile.PlyElementParseError as exc:
+            if exc.message != "unexpected list length":
+                raise
+            # Not all faces are triangles: use the slower general reader.
+            return plyfile.PlyData.read(str(path))
+    except plyfile.PlyHeaderParseError as exc:
+        raise Beep3dError(
+            f"{path}: the PLY header is invalid ({exc}); re-export the file as a standard PLY"
+        ) from None
+    except plyfile.PlyElementParseError as exc:
+        raise Beep3dError(
+            f"{path}: the PLY data could not be read ({exc}); the file is truncated or corrupt - re-export it"
+        ) from None
+    except (ValueError, TypeError, OSError, UnicodeDecodeError) as exc:
+        raise Beep3dError(
+            f"{path}: the PLY file could not be read ({exc}); re-export it as a standard PLY"
+        ) from None
+
+
+def _scalar(path: Path, vertex, name: str) -> np.ndarray:  # noqa: ANN001
+    import plyfile
+
+    prop = vertex.ply_property(name)
+    if isinstance(prop, plyfile.PlyListProperty):
+        raise Beep3dError(
+            f"{path}: vertex property {name!r} is a list, expected a single number per vertex; "
+            "the file is not a point cloud this tool can read"
+        )
+    values = vertex.data[name]
+    return np.asarray(values).astype(values.dtype.newbyteorder("="), copy=True)
+
+
+def _triangles(path: Path, face, n_vertices: int) -> np.ndarray | None:  # noqa: ANN001
+    names = [p.name for p in face.properties]
+    list_name = next((name for name in FACE_LIST_NAMES if name in names), None)
+    if list_name is None:
+        raise Beep3dError(
+            f"{path}: the face element has no 'vertex_indices' list (properties: {', '.join(names)}); "
+            "re-export the mesh as a standard PLY"
+        )
+    data = face.data[list_name]
+    if data.dtype != object:  # fast path: (M, 3) block of triangles
+        return np.asarray(data, dtype=np.int64).reshape(-1, 3)
+    triangles: list[np.ndarray] = []
+    for polygon in data:
+        polygon = np.asarray(polygon, dtype=np.int64)
+        if len(polygon) < 3:
+            continue
+        fan = np.empty((len(polygon) - 2, 3), dtype=np.int64)
+        fan[:, 0] = polygon[0]
+        fan[:, 1] = polygon[1:-1]
+        fan[:, 2] = polygon[2:]
+        triangles.append(fan)
+    return np.concatenate(triangles) if triangles else np.zeros((0, 3), dtype=np.int64)
+
+
+def read_ply_scene(
+    path: Path, report: LoadReport, nan_policy: NanPolicy = "drop", name: str | None = None
+) -> Scene:
+    """Read a PLY point cloud or mesh into a Scene (see the module docstring for the mapping)."""
+    data = _read_plydata(path)
+    elements = {element.name: element for element in data.elements}
+    if "vertex" not in elements:
+        raise Beep3dError(
+            f"{path}: the PLY file has no 'vertex' element (elements: {', '.join(elements) or 'none'}); "
+            "it holds no points"
+        )
+    vertex = elements["vertex"]
+    names = [p.name for p in vertex.properties]
+    missing = [axis for axis in ("x", "y", "z") if axis not in names]
+    if missing:
+        raise Beep3dError(
+            f"{path}: the vertices have no {'/'.join(missing)} coordinate (properties: {', '.join(names)}); "
+            "the file is not a point cloud"
+        )
+    if vertex.count == 0:
+        raise Beep3dError(f"{path}: the file has no points (0 vertices); choose a scan that has points")
+    used: set[str] = set()
+
+    def take(name: str) -> np.ndarray:
+        used.add(name)
+        return _scalar(path, vertex, name)
+
+    xyz = np.stack([take(axis) for axis in ("x", "y", "z")], axis=1)
+    colours = None
+    for triple in COLOUR_NAMES:
+        if all(c in names for c in triple):
+            colours = np.stack([take(c) for c in triple], axis=1)
+            break
+    normals = (
+        np.stack([take(c) for c in NORMAL_NAMES], axis=1) if all(c in names for c in NORMAL_NAMES) else None
+    )
+    instance = next((take(n) for n in INSTANCE_NAMES if n in names), None)
+    semantic = next((take(n) for n in SEMANTIC_NAMES if n in names), None)
+    extra = {name: take(name) for name in names if name not in used}
+    faces = _triangles(path, elements["face"], vertex.count) if "face" in elements else None
+    return assemble_scene(
+        path,
+        report,
+        nan_policy,
+        xyz,
+        colours,
+        normals=normals,
+        faces=faces,
+        semantic=semantic,
+        instance=instance,
+        label_space="nyu40" if semantic is not None else None,
+        extra=extra,
+        name=name,
+    )
+
+
+def _ply_type(name: str, array: np.ndarray) -> tuple[str, np.dtype]:
+    kind = array.dtype
+    if kind == np.bool_:
+        kind = np.dtype(np.uint8)
+    elif kind in (np.int64, np.uint64):
+        if len(array) and (array.min() < np.iinfo(np.int32).min or array.max() > np.iinfo(np.int32).max):
+            raise Beep3dError(
+                f"PLY property {name!r}: values do not fit a 32-bit integer, the largest PLY type"
+            )
+        kind = np.dtype(np.int32)
+    elif kind == np.float16:
+        kind = np.dtype(np.float32)
+    key = kind.str[1:]
+    if key not in _PLY_TYPE_OF_DTYPE:
+        raise Beep3dError(f"PLY property {name!r}: dtype {array.dtype} has no PLY type; use numbers")
+    return _PLY_TYPE_OF_DTYPE[key], np.dtype("<" + key)
+
+
+def write_ply(
+    path: str | os.PathLike[str],
+    xyz: np.ndarray,
+    rgb: np.ndarray | None = None,
+    properties: dict[str, np.ndarray] | None = None,
+    faces: np.ndarray | None = None,
+) -> None:
+    """Write a binary little-endian PLY point cloud or mesh, atomically.
+
+    Parameters
+    ----------
+    path
+        Output file.
+    xyz
+        (N, 3) float32 or float64 coordinates, metres (written as ``float`` or ``double``).
+    rgb
+        (N, 3) colours written as ``red green blue`` in their own dtype (uint8 -> ``uchar``), or None.
+    properties
+        Extra per-vertex properties, name -> (N,) array; the PLY type follows the dtype (int64 is
+        written as ``int`` when it fits, bool as ``uchar``).
+    faces
+        (M, 3) triangle vertex indices, written as a ``face`` element with ``vertex_indices``, or None.
+    """
+    xyz = np.asarray(xyz)
+    if xyz.ndim != 2 or xyz.shape[1] != 3:
+        raise Beep3dError(f"{path}: xyz must have shape (N, 3), got {xyz.shape}")
+    n = len(xyz)
+    if not np.issubdtype(xyz.dtype, np.floating):
+        xyz = xyz.astype(np.float32)
+    columns: list[tuple[str, np.ndarray]] = [(axis, xyz[:, i]) for i, axis in enumerate("xyz")]
+    if rgb is not None:
+        rgb = np.asarray(rgb)
+        if rgb.shape != (n, 3):
+            raise Beep3dError(f"{path}: rgb must have shape ({n}, 3), got {rgb.shape}")
+        columns += [(channel, rgb[:, i]) for i, channel in enumerate(("red", "green", "blue"))]
+    for name, values in (properties or {}).items():
+        values = np.asarray(values)
+        if values.shape != (n,):
+            raise Beep3dError(f"{path}: property {name!r} must have shape ({n},), got {values.shape}")
+        if not name or any(ch.isspace() for ch in name):
+            raise Beep3dError(f"{path}: property name {name!r} must be one word")
+        columns.append((name, values))
+    names = [name for name, _ in columns]
+    if len(set(names)) != len(names):
+        raise Beep3dError(f"{path}: property names repeat: {names}")
+    typed = [(name, *_ply_type(name, values), values) for name, values in columns]
+    vertex_dtype = np.dtype([(name, dtype) for name, _, dtype, _ in typed])
+    vertex_block = np.empty(n, dtype=vertex_dtype)
+    for name, _, _, values in typed:
+        vertex_block[name] = values
+    header = [
+        "ply",
+        "format binary_little_endian 1.0",
+        "comment written by BEEP3D annotate",
+        f"element vertex {n}",
+    ]
+    header += [f"property {ply_type} {name}" for name, ply_type, _, _ in typed]
+    face_block = None
+    if faces is not None:
+        faces = np.asarray(faces)
+        if faces.ndim != 2 or faces.shape[1] != 3:
+            raise Beep3dError(f"{path}: faces must have shape (M, 3), got {faces.shape}")
+        if len(faces) and (faces.min() < 0 or faces.max() >= n):
+            raise Beep3dError(f"{path}: faces refer to vertices outside 0..{n - 1}")
+        face_block = np.empty(len(faces), dtype=np.dtype([("count", "u1"), ("index", "<i4", (3,))]))
+        face_block["count"] = 3
+        face_block["index"] = faces
+        header += [f"element face {len(faces)}", "property list uchar int vertex_indices"]
+    header.append("end_header")
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        handle.write(("\n".join(header) + "\n").encode("ascii"))
+        handle.write(vertex_block.tobytes())
+        if face_block is not None:
+            handle.write(face_block.tobytes())

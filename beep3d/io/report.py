@@ -1,0 +1,141 @@
+"""What a loader noticed while reading a scene (dropped points, colour scale, notes), and the common
+last step of every loader: turning raw arrays into a checked :class:`~beep3d.scene.Scene`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from beep3d.errors import Beep3dError
+from beep3d.io.colours import ColourScale, normalise_colours
+from beep3d.scene import Scene
+
+NanPolicy = Literal["drop", "refuse"]
+
+
+@dataclass
+class LoadReport:
+    """What happened while loading one scene.
+
+    Attributes
+    ----------
+    dropped_non_finite
+        Number of points dropped because a coordinate was NaN or infinite (``nan_policy="drop"``).
+    colour_scale
+        How the file stored colours: ``"0..255"``, ``"0..1"`` (floats, scaled up), ``"0..65535"``
+        (16-bit, scaled down) or ``"missing"`` (no colours; every point is mid grey, 128).
+    notes
+        Plain-language remarks for the user (e.g. "no label map found; matched class names by text").
+    """
+
+    dropped_non_finite: int = 0
+    colour_scale: ColourScale = "missing"
+    notes: list[str] = field(default_factory=list)
+
+
+def assemble_scene(
+    path: Path,
+    report: LoadReport,
+    nan_policy: NanPolicy | Literal["keep"],
+    xyz: np.ndarray,
+    colours: np.ndarray | None,
+    *,
+    normals: np.ndarray | None = None,
+    faces: np.ndarray | None = None,
+    superpoints: np.ndarray | None = None,
+    semantic: np.ndarray | None = None,
+    instance: np.ndarray | None = None,
+    label_space: str | None = None,
+    extra: dict[str, np.ndarray] | None = None,
+    name: str | None = None,
+) -> Scene:
+    """Check raw arrays read from ``path`` and build the Scene.
+
+    Parameters
+    ----------
+    xyz
+        (N, 3) coordinates of any float or integer dtype, metres.
+    colours
+        (N, 3) colours in any of the scales :func:`normalise_colours` detects, or None (mid grey).
+    faces
+        (M, 3) vertex indices, or None.
+
+    Raises
+    ------
+    Beep3dError
+        No points, out-of-range face indices, or non-finite coordinates with ``nan_policy="refuse"``.
+    """
+    if nan_policy not in ("drop", "refuse", "keep"):
+        raise ValueError(f"nan_policy must be 'drop' or 'refuse', got {nan_policy!r}")
+    xyz = np.asarray(xyz)
+    if xyz.ndim != 2 or xyz.shape[1] != 3:
+        raise Beep3dError(
+            f"{path}: coordinates must have shape (N, 3), got {xyz.shape}; the file is malformed"
+        )
+    if not (np.issubdtype(xyz.dtype, np.floating) or np.issubdtype(xyz.dtype, np.integer)):
+        raise Beep3dError(
+            f"{path}: coordinates must be numbers, got dtype {xyz.dtype}; the file is malformed"
+        )
+    n = len(xyz)
+    if n == 0:
+        raise Beep3dError(f"{path}: the file has no points (0 vertices); choose a scan that has points")
+    xyz32 = np.ascontiguousarray(xyz, dtype=np.float32)
+    try:
+        rgb, scale, colour_notes = normalise_colours(colours, n)
+    except Beep3dError as exc:
+        raise Beep3dError(f"{path}: {exc}; the file is malformed") from None
+    report.colour_scale = scale
+    report.notes.extend(colour_notes)
+    if faces is not None:
+        faces = np.asarray(faces, dtype=np.int64)
+        if len(faces) and (faces.min() < 0 or faces.max() >= n):
+            bad = int(faces.max()) if faces.max() >= n else int(faces.min())
+            raise Beep3dError(
+                f"{path}: a mesh face refers to vertex {bad} but the file has {n} vertices; "
+                "the file is corrupt or truncated - re-export the mesh"
+            )
+    scene = Scene(
+        xyz=xyz32,
+        rgb=rgb,
+        normals=normals,
+        faces=faces,
+        superpoints=superpoints,
+        semantic=semantic,
+        instance=instance,
+        label_space=label_space,
+        extra={} if extra is None else extra,
+        name=name if name is not None else path.stem,
+        source=path,
+    )
+    return apply_nan_policy(scene, report, nan_policy)
+
+
+def apply_nan_policy(scene: Scene, report: LoadReport, nan_policy: NanPolicy | Literal["keep"]) -> Scene:
+    """Drop (or refuse) points with NaN or infinite coordinates; "keep" leaves them for a later call.
+
+    Loaders that attach per-vertex labels after reading the points (ScanNet) read with "keep" and
+    call this at the end, so the labels still line up with the file's vertices.
+    """
+    if nan_policy == "keep":
+        return scene
+    finite = np.isfinite(scene.xyz).all(axis=1)
+    n = scene.num_points
+    bad_count = int(n - np.count_nonzero(finite))
+    if not bad_count:
+        return scene
+    where = scene.source if scene.source is not None else scene.name
+    if nan_policy == "refuse":
+        raise Beep3dError(
+            f"{where}: {bad_count} of {n} points have NaN or infinite coordinates; "
+            "clean the file or load it with nan_policy='drop' to drop those points"
+        )
+    if bad_count == n:
+        raise Beep3dError(
+            f"{where}: all {n} points have NaN or infinite coordinates; the file has no usable points"
+        )
+    report.dropped_non_finite += bad_count
+    report.notes.append(f"dropped {bad_count} points with NaN or infinite coordinates")
+    return scene.subset(finite)
