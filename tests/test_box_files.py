@@ -67,3 +67,18 @@ def test_labelcloud_box_tilted_about_x_is_refused(tmp_path):
     path.write_text(json.dumps({"objects": [{"name": "a", "centroid": {"x": 0, "y": 0, "z": 0}, "dimensions": {"length": 1, "width": 1, "height": 1}, "rotations": {"x": 10, "y": 0, "z": 0}}]}))
     with pytest.raises(Beep3dError, match="gravity-aligned"):
         load_boxes(path)
+
+
+def test_written_files_get_normal_permissions_and_replace_atomically(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "b.json"
+    save_boxes(path, BoxSet([Box(0, "bed", (0, 0, 0), (2, 1, 1))]))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    path.chmod(0o600)
+    save_boxes(path, BoxSet())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600, "an existing file keeps its permissions"
+    assert load_boxes(path) == BoxSet()
