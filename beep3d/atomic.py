@@ -42,7 +42,9 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
-        dir=final.parent, prefix=f".{final.name}.", suffix=(final.suffix if suffix is None else suffix) + ".tmp"
+        dir=final.parent,
+        prefix=f".{final.name}.",
+        suffix=(final.suffix if suffix is None else suffix) + ".tmp",
     )
     os.close(fd)
     tmp = Path(tmp_name)

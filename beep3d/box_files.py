@@ -68,7 +68,9 @@ def load_boxes(path: str | Path) -> BoxSet:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise Beep3dError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); fix or re-save the file") from None
+        raise Beep3dError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); fix or re-save the file"
+        ) from None
     return boxes_from_dict(data, source=str(path))
 
 

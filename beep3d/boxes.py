@@ -44,10 +44,14 @@ class Box:
         object.__setattr__(self, "id", int(self.id))
         if len(self.center) != 3 or len(self.size) != 3:
             raise Beep3dError(f"box {self.id}: center and size need 3 values each")
-        if not (np.all(np.isfinite(self.center)) and np.all(np.isfinite(self.size)) and np.isfinite(self.yaw)):
+        if not (
+            np.all(np.isfinite(self.center)) and np.all(np.isfinite(self.size)) and np.isfinite(self.yaw)
+        ):
             raise Beep3dError(f"box {self.id}: center, size and yaw must be finite numbers")
         if min(self.size) < 0:
-            raise Beep3dError(f"box {self.id}: size {self.size} has a negative extent; sizes are full extents >= 0")
+            raise Beep3dError(
+                f"box {self.id}: size {self.size} has a negative extent; sizes are full extents >= 0"
+            )
 
     @property
     def volume(self) -> float:
@@ -61,7 +65,9 @@ class Box:
     def corners(self) -> np.ndarray:
         """(8, 3) float64 corner coordinates, metres."""
         half = np.asarray(self.size) / 2
-        signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=np.float64)
+        signs = np.array(
+            [[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=np.float64
+        )
         local = signs * half
         c, s = np.cos(self.yaw), np.sin(self.yaw)
         rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])

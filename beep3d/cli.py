@@ -16,7 +16,9 @@ from pathlib import Path
 
 from beep3d.errors import Beep3dError
 
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "checkpoints" / "beep3d_small.safetensors"
+DEFAULT_CHECKPOINT = (
+    Path(__file__).resolve().parent.parent / "assets" / "checkpoints" / "beep3d_small.safetensors"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,9 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="beep3d-annotate",
         description="Draw 3D boxes on an indoor scan and turn them into per-point instance masks.",
     )
-    parser.add_argument("scene", nargs="?", help="PLY point cloud or mesh, ScanNet scene folder, S3DIS room, npy/npz")
-    parser.add_argument("--boxes", help="box file (project JSON or labelCloud JSON); default: <scene>.boxes.json if present")
-    parser.add_argument("--export", metavar="OUT", help="resolve without a window and write every export format to OUT")
+    parser.add_argument(
+        "scene", nargs="?", help="PLY point cloud or mesh, ScanNet scene folder, S3DIS room, npy/npz"
+    )
+    parser.add_argument(
+        "--boxes", help="box file (project JSON or labelCloud JSON); default: <scene>.boxes.json if present"
+    )
+    parser.add_argument(
+        "--export", metavar="OUT", help="resolve without a window and write every export format to OUT"
+    )
     parser.add_argument(
         "--resolver",
         choices=("auto", "teacher", "smallest-box", "nearest-centre"),
@@ -34,16 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="how points in several boxes are decided (auto: the teacher when its checkpoint is present, "
         "else smallest-box)",
     )
-    parser.add_argument("--checkpoint", help=f"teacher checkpoint (default: {DEFAULT_CHECKPOINT.name} shipped in assets/)")
+    parser.add_argument(
+        "--checkpoint", help=f"teacher checkpoint (default: {DEFAULT_CHECKPOINT.name} shipped in assets/)"
+    )
     parser.add_argument(
         "--membership",
         choices=("point", "superpoint"),
         default="point",
         help="decide box membership per point, or per superpoint (GaPro's rule)",
     )
-    parser.add_argument("--share", type=float, default=0.5, help="superpoint membership: share of its points inside a box")
+    parser.add_argument(
+        "--share", type=float, default=0.5, help="superpoint membership: share of its points inside a box"
+    )
     parser.add_argument("--class-set", help="class set JSON (default: the 18 ScanNet classes)")
-    parser.add_argument("--screenshot", metavar="PNG", help="open the window, render once, save it to PNG and exit")
+    parser.add_argument(
+        "--screenshot", metavar="PNG", help="open the window, render once, save it to PNG and exit"
+    )
     parser.add_argument("--device", default="cpu", help="device for the teacher (cpu, cuda, cuda:1)")
     return parser
 
@@ -99,7 +113,12 @@ def run_export(args: argparse.Namespace) -> int:
         resolution,
         args.export,
         class_set,
-        info={"resolver": name, "membership": args.membership, "share": args.share, "boxes_file": str(boxes_path)},
+        info={
+            "resolver": name,
+            "membership": args.membership,
+            "share": args.share,
+            "boxes_file": str(boxes_path),
+        },
     )
     counts = resolution.overlap_counts
     print(

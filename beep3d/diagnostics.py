@@ -148,7 +148,11 @@ def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | 
     for position, box in enumerate(box_list):
         if analysis.total[position] == 0:
             problems.append(
-                Problem("empty", (box.id,), f"Box {box.id} ({box.label}) contains no points: move it onto its object or delete it.")
+                Problem(
+                    "empty",
+                    (box.id,),
+                    f"Box {box.id} ({box.label}) contains no points: move it onto its object or delete it.",
+                )
             )
         elif analysis.exclusive[position] == 0:
             problems.append(
@@ -188,7 +192,9 @@ def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | 
     return problems
 
 
-def _low_confidence_problems(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution) -> list[Problem]:
+def _low_confidence_problems(
+    boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution
+) -> list[Problem]:
     """Overlap regions where the resolver is unsure, grouped by the pair of boxes involved."""
     membership = analysis.membership
     uncertain = (analysis.category == MULTI_BOX) & (resolution.confidence < LOW_CONFIDENCE)

@@ -105,7 +105,9 @@ def export_all(
     n = scene.num_points
     for name in ("instance_ids", "semantic_ids", "confidence"):
         if len(getattr(resolution, name)) != n:
-            raise Beep3dError(f"export: {name} has {len(getattr(resolution, name))} entries but the scene has {n} points")
+            raise Beep3dError(
+                f"export: {name} has {len(getattr(resolution, name))} entries but the scene has {n} points"
+            )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -155,7 +157,9 @@ def export_all(
     )
     written.append(scannet_dir / f"{scene.name}.txt")
     gt_ids = scannet_gt_ids(resolution, boxes)
-    write_text_atomic(record(scannet_dir / f"{scene.name}_instance_gt.txt"), "\n".join(map(str, gt_ids.tolist())) + "\n")
+    write_text_atomic(
+        record(scannet_dir / f"{scene.name}_instance_gt.txt"), "\n".join(map(str, gt_ids.tolist())) + "\n"
+    )
 
     training_scene = Scene(
         xyz=scene.xyz,

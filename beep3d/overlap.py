@@ -23,7 +23,9 @@ MembershipLevel = Literal["point", "superpoint"]
 BACKGROUND, SINGLE_BOX, MULTI_BOX = 0, 1, 2
 
 
-def superpoint_membership(point_membership: Membership, superpoints: np.ndarray, share: float = 0.5) -> Membership:
+def superpoint_membership(
+    point_membership: Membership, superpoints: np.ndarray, share: float = 0.5
+) -> Membership:
     """Lift point membership to superpoints.
 
     Parameters

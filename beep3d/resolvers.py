@@ -80,7 +80,9 @@ class _RuleResolver:
 
     def resolve(self, scene: Scene, boxes: BoxSet) -> Resolution:
         membership = membership_for(scene, boxes, self.level, self.share)
-        return resolution_from_scores(membership, boxes, self.pair_scores(scene, boxes, membership), self.class_set)
+        return resolution_from_scores(
+            membership, boxes, self.pair_scores(scene, boxes, membership), self.class_set
+        )
 
     def pair_scores(self, scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray:
         raise NotImplementedError

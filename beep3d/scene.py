@@ -65,7 +65,9 @@ class Scene:
         if self.normals is not None:
             self.normals = np.ascontiguousarray(self.normals, dtype=np.float32)
             if self.normals.shape != (n, 3):
-                raise Beep3dError(f"{self._where()}: normals must have shape ({n}, 3), got {self.normals.shape}")
+                raise Beep3dError(
+                    f"{self._where()}: normals must have shape ({n}, 3), got {self.normals.shape}"
+                )
         if self.faces is not None:
             self.faces = np.ascontiguousarray(self.faces, dtype=np.int64)
             if self.faces.ndim != 2 or self.faces.shape[1] != 3:
@@ -125,7 +127,9 @@ class Scene:
             rgb=self.rgb[index],
             normals=pick(self.normals),
             faces=faces,
-            superpoints=None if self.superpoints is None else np.unique(self.superpoints[index], return_inverse=True)[1],
+            superpoints=None
+            if self.superpoints is None
+            else np.unique(self.superpoints[index], return_inverse=True)[1],
             semantic=pick(self.semantic),
             instance=pick(self.instance),
             label_space=self.label_space,

@@ -1,6 +1,6 @@
 """Point-in-box membership speed: N points x K yaw-oriented boxes (prints figures, no pass/fail).
 
-    .venv/bin/python bench/bench_point_in_box.py [--points 1000000] [--boxes 100]
+.venv/bin/python bench/bench_point_in_box.py [--points 1000000] [--boxes 100]
 """
 
 from __future__ import annotations

@@ -13,8 +13,6 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
 from beep3d.boxes import boxes_from_instances
 from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
 from beep3d.overlap import OverlapAnalysis, membership_for
@@ -26,13 +24,19 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 def single_box_purity(scene: Scene, level: str, share: float) -> tuple[float, float, int]:
     """(share of P^l points in their box's instance, share of points in P^u, |P^l|)."""
     names = dict(zip(SCANNET18.ids, SCANNET18.names, strict=True))
-    boxes = boxes_from_instances(scene.xyz, scene.instance, scene.semantic, names, skip_semantic=(NYU40_WALL, NYU40_FLOOR))
+    boxes = boxes_from_instances(
+        scene.xyz, scene.instance, scene.semantic, names, skip_semantic=(NYU40_WALL, NYU40_FLOOR)
+    )
     membership = membership_for(scene, boxes, level, share)  # type: ignore[arg-type]
     analysis = OverlapAnalysis.from_membership(membership)
     single = analysis.counts[membership.point_index] == 1
     points, positions = membership.point_index[single], membership.box_index[single]
     correct = scene.instance[points] == boxes.ids[positions]
-    return float(correct.mean()) if len(correct) else float("nan"), analysis.num_multi / scene.num_points, len(points)
+    return (
+        float(correct.mean()) if len(correct) else float("nan"),
+        analysis.num_multi / scene.num_points,
+        len(points),
+    )
 
 
 def main() -> None:

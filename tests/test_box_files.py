@@ -10,19 +10,35 @@ from tests.conftest import shared_file
 
 
 def test_round_trip_keeps_every_field(tmp_path):
-    boxes = BoxSet([Box(3, "chair", (1.5, -2.0, 0.4), (0.5, 0.6, 0.9), 0.25), Box(9, "table", (0, 0, 0), (1, 2, 0.8))])
+    boxes = BoxSet(
+        [Box(3, "chair", (1.5, -2.0, 0.4), (0.5, 0.6, 0.9), 0.25), Box(9, "table", (0, 0, 0), (1, 2, 0.8))]
+    )
     path = tmp_path / "b.json"
     save_boxes(path, boxes, scene_name="room")
     data = json.loads(path.read_text())
     assert data["version"] == 1 and data["scene"] == "room"
-    assert data["boxes"][0] == {"id": 3, "label": "chair", "center": [1.5, -2.0, 0.4], "size": [0.5, 0.6, 0.9], "yaw": 0.25}
+    assert data["boxes"][0] == {
+        "id": 3,
+        "label": "chair",
+        "center": [1.5, -2.0, 0.4],
+        "size": [0.5, 0.6, 0.9],
+        "yaw": 0.25,
+    }
     assert load_boxes(path) == boxes
     assert not list(tmp_path.glob(".*tmp")), "no temporary file is left behind"
 
 
 def test_extra_keys_are_allowed(tmp_path):
     path = tmp_path / "b.json"
-    path.write_text(json.dumps({"version": 1, "tool": "x", "boxes": [{"id": 0, "label": "bed", "center": [0, 0, 0], "size": [2, 1, 1], "note": "ok"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "tool": "x",
+                "boxes": [{"id": 0, "label": "bed", "center": [0, 0, 0], "size": [2, 1, 1], "note": "ok"}],
+            }
+        )
+    )
     assert load_boxes(path)[0].yaw == 0.0
 
 
@@ -32,12 +48,24 @@ def test_extra_keys_are_allowed(tmp_path):
         ("{not json", "not valid JSON"),
         ('{"version": 1}', "'boxes' list"),
         ('{"version": 2, "boxes": []}', "version 2"),
-        ('{"boxes": [{"id": 0, "label": "chair", "center": [0, 0], "size": [1, 1, 1]}]}', "center must be a list of 3"),
+        (
+            '{"boxes": [{"id": 0, "label": "chair", "center": [0, 0], "size": [1, 1, 1]}]}',
+            "center must be a list of 3",
+        ),
         ('{"boxes": [{"id": 0, "label": "chair", "center": [0, 0, 0], "size": [1, -1, 1]}]}', "negative"),
-        ('{"boxes": [{"id": -4, "label": "chair", "center": [0, 0, 0], "size": [1, 1, 1]}]}', "non-negative integer"),
+        (
+            '{"boxes": [{"id": -4, "label": "chair", "center": [0, 0, 0], "size": [1, 1, 1]}]}',
+            "non-negative integer",
+        ),
         ('{"boxes": [{"id": 0, "center": [0, 0, 0], "size": [1, 1, 1]}]}', "missing label"),
-        ('{"boxes": [{"id": 1, "label": "a", "center": [0, 0, 0], "size": [1, 1, 1]}, {"id": 1, "label": "b", "center": [0, 0, 0], "size": [1, 1, 1]}]}', "appears twice"),
-        ('{"boxes": [{"id": 0, "label": "chair", "center": [0, 0, 0], "size": [1, 1, 1], "yaw": "north"}]}', "yaw must be"),
+        (
+            '{"boxes": [{"id": 1, "label": "a", "center": [0, 0, 0], "size": [1, 1, 1]}, {"id": 1, "label": "b", "center": [0, 0, 0], "size": [1, 1, 1]}]}',
+            "appears twice",
+        ),
+        (
+            '{"boxes": [{"id": 0, "label": "chair", "center": [0, 0, 0], "size": [1, 1, 1], "yaw": "north"}]}',
+            "yaw must be",
+        ),
     ],
 )
 def test_bad_box_files_name_the_problem(tmp_path, content, expected):
@@ -64,7 +92,20 @@ def test_reads_labelcloud_centroid_json_with_yaw_in_degrees():
 
 def test_labelcloud_box_tilted_about_x_is_refused(tmp_path):
     path = tmp_path / "lc.json"
-    path.write_text(json.dumps({"objects": [{"name": "a", "centroid": {"x": 0, "y": 0, "z": 0}, "dimensions": {"length": 1, "width": 1, "height": 1}, "rotations": {"x": 10, "y": 0, "z": 0}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "objects": [
+                    {
+                        "name": "a",
+                        "centroid": {"x": 0, "y": 0, "z": 0},
+                        "dimensions": {"length": 1, "width": 1, "height": 1},
+                        "rotations": {"x": 10, "y": 0, "z": 0},
+                    }
+                ]
+            }
+        )
+    )
     with pytest.raises(Beep3dError, match="gravity-aligned"):
         load_boxes(path)
 

@@ -62,13 +62,17 @@ def test_empty_degenerate_and_duplicate_boxes(grid_scene):
 
 
 def test_clean_boxes_have_no_problems(grid_scene):
-    boxes = BoxSet([Box(1, "chair", (0.2, 0.2, 0.2), (0.3, 0.3, 0.3)), Box(2, "table", (0.7, 0.7, 0.7), (0.3, 0.3, 0.3))])
+    boxes = BoxSet(
+        [Box(1, "chair", (0.2, 0.2, 0.2), (0.3, 0.3, 0.3)), Box(2, "table", (0.7, 0.7, 0.7), (0.3, 0.3, 0.3))]
+    )
     assert diagnose(boxes, analyse(grid_scene, boxes)) == []
 
 
 def test_low_confidence_overlap_is_reported_when_a_resolution_is_given(grid_scene):
     # two equal boxes overlapping by half: the smallest-box rule cannot tell them apart (confidence 0)
-    boxes = BoxSet([Box(1, "chair", (0.35, 0.5, 0.5), (0.5, 1, 1)), Box(2, "chair", (0.65, 0.5, 0.5), (0.5, 1, 1))])
+    boxes = BoxSet(
+        [Box(1, "chair", (0.35, 0.5, 0.5), (0.5, 1, 1)), Box(2, "chair", (0.65, 0.5, 0.5), (0.5, 1, 1))]
+    )
     analysis = analyse(grid_scene, boxes)
     resolution = SmallestBoxResolver().resolve(grid_scene, boxes)
     assert "low_confidence" not in kinds(diagnose(boxes, analysis))

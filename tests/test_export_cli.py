@@ -23,7 +23,12 @@ def table_and_chair_ply(tmp_path):
     xyz = np.concatenate([table, chair, floor]).astype(np.float32)
     rgb = rng.integers(0, 255, size=(len(xyz), 3), dtype=np.uint8)
     write_ply(tmp_path / "room.ply", xyz, rgb)
-    boxes = BoxSet([Box(1, "table", (1, 0.5, 0.375), (2.02, 1.02, 0.77)), Box(2, "chair", (1.9, 0.5, 0.45), (0.62, 0.42, 0.92))])
+    boxes = BoxSet(
+        [
+            Box(1, "table", (1, 0.5, 0.375), (2.02, 1.02, 0.77)),
+            Box(2, "chair", (1.9, 0.5, 0.45), (0.62, 0.42, 0.92)),
+        ]
+    )
     save_boxes(tmp_path / "room.boxes.json", boxes)
     return tmp_path / "room.ply", boxes
 
@@ -77,9 +82,24 @@ def test_nearest_centre_is_selectable(tmp_path, table_and_chair_ply):
 @pytest.mark.parametrize(
     ("make_args", "expected"),
     [
-        (lambda d: [str(d / "missing.ply"), "--boxes", str(d / "room.boxes.json"), "--export", str(d / "o")], "missing.ply"),
-        (lambda d: [str(d / "room.ply"), "--boxes", str(d / "nope.json"), "--export", str(d / "o")], "nope.json"),
-        (lambda d: [str(d / "room.ply"), "--boxes", str(d / "room.ply"), "--export", str(d / "o")], "room.ply"),
+        (
+            lambda d: [
+                str(d / "missing.ply"),
+                "--boxes",
+                str(d / "room.boxes.json"),
+                "--export",
+                str(d / "o"),
+            ],
+            "missing.ply",
+        ),
+        (
+            lambda d: [str(d / "room.ply"), "--boxes", str(d / "nope.json"), "--export", str(d / "o")],
+            "nope.json",
+        ),
+        (
+            lambda d: [str(d / "room.ply"), "--boxes", str(d / "room.ply"), "--export", str(d / "o")],
+            "room.ply",
+        ),
     ],
 )
 def test_user_errors_exit_2_without_traceback(tmp_path, table_and_chair_ply, capsys, make_args, expected):
@@ -92,10 +112,29 @@ def test_user_errors_exit_2_without_traceback(tmp_path, table_and_chair_ply, cap
 def test_export_of_the_real_scannet_scene_recovers_its_instances(tmp_path):
     path = shared_file("scannet_scene0423_00/scene0423_00_labeled.ply")
     scene = load_scene(path)
-    boxes = boxes_from_instances(scene.xyz, scene.instance, scene.semantic, {i: n for n, i in zip(SCANNET18.names, SCANNET18.ids)}, skip_semantic=(1, 2))
+    boxes = boxes_from_instances(
+        scene.xyz,
+        scene.instance,
+        scene.semantic,
+        {i: n for n, i in zip(SCANNET18.names, SCANNET18.ids, strict=True)},
+        skip_semantic=(1, 2),
+    )
     assert len(boxes) == 5  # 4 chairs and a table; the floor gets no box
     save_boxes(tmp_path / "b.json", boxes)
-    assert main([str(path), "--boxes", str(tmp_path / "b.json"), "--export", str(tmp_path / "o"), "--resolver", "smallest-box"]) == 0
+    assert (
+        main(
+            [
+                str(path),
+                "--boxes",
+                str(tmp_path / "b.json"),
+                "--export",
+                str(tmp_path / "o"),
+                "--resolver",
+                "smallest-box",
+            ]
+        )
+        == 0
+    )
     ids = np.load(tmp_path / "o" / "instance_ids.npy")
     inside = ids >= 0
     # the data README: 98% of the points inside exactly one box belong to that box's instance

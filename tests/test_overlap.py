@@ -3,7 +3,14 @@ import pytest
 
 from beep3d.boxes import Box, BoxSet
 from beep3d.errors import Beep3dError
-from beep3d.overlap import BACKGROUND, MULTI_BOX, SINGLE_BOX, OverlapAnalysis, membership_for, superpoint_membership
+from beep3d.overlap import (
+    BACKGROUND,
+    MULTI_BOX,
+    SINGLE_BOX,
+    OverlapAnalysis,
+    membership_for,
+    superpoint_membership,
+)
 from beep3d.scene import Scene
 
 
@@ -19,7 +26,9 @@ def test_counts_categories_and_per_box_figures():
     boxes = BoxSet([Box(10, "table", (2, 0, 0), (4.2, 1, 1)), Box(20, "chair", (4.5, 0, 0), (3.2, 1, 1))])
     analysis = OverlapAnalysis.from_membership(membership_for(scene, boxes))
     assert analysis.counts.tolist() == [1, 1, 1, 2, 2, 1, 1, 0, 0, 0]
-    assert analysis.category.tolist() == [SINGLE_BOX] * 3 + [MULTI_BOX] * 2 + [SINGLE_BOX] * 2 + [BACKGROUND] * 3
+    assert (
+        analysis.category.tolist() == [SINGLE_BOX] * 3 + [MULTI_BOX] * 2 + [SINGLE_BOX] * 2 + [BACKGROUND] * 3
+    )
     assert analysis.exclusive.tolist() == [3, 2]
     assert analysis.shared.tolist() == [2, 2]
     assert analysis.total.tolist() == [5, 4]
@@ -50,7 +59,9 @@ def test_superpoint_membership_matches_a_per_superpoint_loop_on_random_data():
     rng = np.random.default_rng(3)
     xyz = rng.uniform(0, 4, size=(3000, 3))
     superpoints = np.unique(np.floor(xyz / 0.5).astype(int) @ np.array([64, 8, 1]), return_inverse=True)[1]
-    boxes = BoxSet(Box(i, "chair", rng.uniform(0.5, 3.5, 3), rng.uniform(0.5, 2, 3), rng.uniform(0, 3)) for i in range(8))
+    boxes = BoxSet(
+        Box(i, "chair", rng.uniform(0.5, 3.5, 3), rng.uniform(0.5, 2, 3), rng.uniform(0, 3)) for i in range(8)
+    )
     point_level = boxes.membership(xyz)
     result = superpoint_membership(point_level, superpoints, share=0.3).dense()
     dense = point_level.dense()

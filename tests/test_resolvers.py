@@ -41,7 +41,10 @@ def test_resolvers_only_choose_among_containing_boxes():
     rng = np.random.default_rng(1)
     xyz = rng.uniform(0, 5, size=(5000, 3))
     scene = Scene(xyz=xyz, rgb=np.zeros((5000, 3)))
-    boxes = BoxSet(Box(i * 3, "chair", rng.uniform(1, 4, 3), rng.uniform(0.5, 3, 3), rng.uniform(0, 3)) for i in range(10))
+    boxes = BoxSet(
+        Box(i * 3, "chair", rng.uniform(1, 4, 3), rng.uniform(0.5, 3, 3), rng.uniform(0, 3))
+        for i in range(10)
+    )
     dense = boxes.membership(xyz).dense()
     for resolver in (SmallestBoxResolver(), NearestCentreResolver()):
         ids = resolver.resolve(scene, boxes).instance_ids
