@@ -237,11 +237,11 @@ class BoxSet:
             candidates = index.candidates(lo[position] - 1e-6, hi[position] + 1e-6)
             if len(candidates) == 0:
                 continue
-            pts = index.xyz64[candidates]
+            pts = index.sorted_xyz[candidates]
             # cheap axis-aligned rejection before the rotation
             near = np.all((pts >= lo[position] - 1e-6) & (pts <= hi[position] + 1e-6), axis=1)
             candidates, pts = candidates[near], pts[near]
-            inside = candidates[box.contains(pts)]
+            inside = index.order[candidates[box.contains(pts)]]
             points_parts.append(inside)
             boxes_parts.append(np.full(len(inside), position, dtype=np.int64))
         if points_parts:
@@ -252,7 +252,7 @@ class BoxSet:
         else:
             point_index = np.zeros(0, dtype=np.int64)
             box_index = np.zeros(0, dtype=np.int64)
-        return Membership(point_index, box_index, len(index.xyz64), len(self._boxes))
+        return Membership(point_index, box_index, index.num_points, len(self._boxes))
 
 
 class PointIndex:
@@ -271,25 +271,31 @@ class PointIndex:
     """
 
     def __init__(self, xyz: np.ndarray, points_per_cell: int = 64) -> None:
-        self.xyz64 = np.asarray(xyz, dtype=np.float64)
-        n = len(self.xyz64)
+        xyz64 = np.asarray(xyz, dtype=np.float64)
+        n = self.num_points = len(xyz64)
         if n == 0:
             self.lo, self.cell, self.shape = np.zeros(2), 1.0, (1, 1)
             self.order = np.zeros(0, dtype=np.int64)
+            self.sorted_xyz = np.zeros((0, 3))
             self.cell_start = np.zeros(2, dtype=np.int64)
             return
-        self.lo = self.xyz64[:, :2].min(axis=0)
-        extent = np.maximum(self.xyz64[:, :2].max(axis=0) - self.lo, 1e-6)
+        self.lo = xyz64[:, :2].min(axis=0)
+        extent = np.maximum(xyz64[:, :2].max(axis=0) - self.lo, 1e-6)
         self.cell = float(np.clip(np.sqrt(extent.prod() * points_per_cell / n), 0.05, 1.0))
         nx, ny = (np.floor(extent / self.cell).astype(np.int64) + 1).tolist()
         self.shape = (nx, ny)
-        ij = np.floor((self.xyz64[:, :2] - self.lo) / self.cell).astype(np.int64)
+        ij = np.floor((xyz64[:, :2] - self.lo) / self.cell).astype(np.int64)
         keys = np.minimum(ij[:, 0], nx - 1) * ny + np.minimum(ij[:, 1], ny - 1)
         self.order = np.argsort(keys, kind="stable")
+        self.sorted_xyz = xyz64[self.order]
         self.cell_start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=nx * ny))])
 
     def candidates(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Indices of the points in the grid cells overlapping the xy rectangle ``lo``..``hi`` (a superset)."""
+        """Sorted positions of the points in the grid cells overlapping the xy rectangle ``lo``..``hi``.
+
+        Positions index ``sorted_xyz`` (contiguous runs: cheap to gather); ``order[positions]`` gives
+        the original point indices. A superset of the points inside the rectangle.
+        """
         nx, ny = self.shape
         i0, j0 = np.floor((np.asarray(lo[:2]) - self.lo) / self.cell).astype(np.int64)
         i1, j1 = np.floor((np.asarray(hi[:2]) - self.lo) / self.cell).astype(np.int64)
@@ -299,7 +305,7 @@ class PointIndex:
         rows = np.arange(i0, i1 + 1)
         starts = self.cell_start[rows * ny + j0]
         stops = self.cell_start[rows * ny + j1 + 1]
-        return self.order[concatenated_ranges(starts, stops - starts)]
+        return concatenated_ranges(starts, stops - starts)
 
 
 def concatenated_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -43,7 +43,7 @@ def main() -> None:
     one = BoxSet([boxes[0]])
     t_one, _ = timed(lambda: one.membership(xyz, index))
     print(f"points {args.points:,}  boxes {args.boxes}  (median of {args.repeat})")
-    print(f"  build point index (sort along x)   {t_index * 1000:8.1f} ms")
+    print(f"  build point index (xy grid)        {t_index * 1000:8.1f} ms")
     print(f"  membership, index reused           {t_member * 1000:8.1f} ms")
     print(f"  membership incl. index             {t_cold * 1000:8.1f} ms")
     print(f"  overlap analysis                   {t_analysis * 1000:8.1f} ms")
