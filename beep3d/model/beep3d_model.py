@@ -1,0 +1,464 @@
+"""Beep3DModel: the BEEP3D student-teacher pair, its training losses (eq. 12) and its inference.
+
+Choices the paper leaves open (documented here and in the function docstrings):
+- The teacher runs with BatchNorm in evaluation mode (its EMA-averaged running statistics) and without
+  gradients; it is never in the optimizer.
+- Deep supervision: every decoder layer's outputs are matched to the targets and get the mask, class,
+  centre and score losses (summed over layers). The consistency losses (eq. 7, eq. 8-10) use the final
+  layer only: the student query paired with a box is the one the final layer's matching gave it.
+- Eq. 7 pairs student and teacher content queries by the box both are matched to (student: MAFT
+  matching against m = m^l u m^u-hat; teacher: the pseudo-mask matching of eq. 2).
+- Eq. 8-10 features are the superpoint mask features (what eq. 1 multiplies the queries with); means
+  are over points (a superpoint counts as many times as it has points in the mask). The student's mask
+  is its binary prediction (logit > 0) of the query matched to the box.
+- Losses are averaged over the scenes of a batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from beep3d.model.batch import Batch
+from beep3d.model.config import ModelConfig
+from beep3d.model.decoder import DecoderOutput, SceneContext
+from beep3d.model.ema import copy_weights, ema_decay, ema_update
+from beep3d.model.losses import (
+    center_loss,
+    classification_loss,
+    feature_consistency_loss,
+    mask_bce_loss,
+    mask_dice_loss,
+    masked_feature_means,
+    query_consistency_loss,
+    score_loss,
+)
+from beep3d.model.matching import hungarian_match, matching_cost
+from beep3d.model.network import MaftNetwork
+from beep3d.model.pseudo_masks import (
+    assign_points_to_boxes,
+    exclusive_point_labels,
+    label_superpoint_counts,
+    match_queries_to_boxes,
+    query_similarity,
+    superpoint_target_masks,
+)
+from beep3d.model.teacher_queries import attend_to_centers, fps_position_queries
+
+LOSS_PARTS = ("bce", "dice", "cls", "center", "score", "query_consistency", "feature_consistency")
+
+
+@dataclass
+class InstancePrediction:
+    """Instances the student predicts in one scene.
+
+    Attributes
+    ----------
+    masks
+        (P, N) bool per point.
+    classes
+        (P,) int64 class index 0..C-1.
+    scores
+        (P,) float32 confidence.
+    """
+
+    masks: np.ndarray
+    classes: np.ndarray
+    scores: np.ndarray
+
+
+@dataclass
+class SceneEncoding:
+    """The teacher's backbone output for one scene: independent of the boxes, so it can be cached
+    while an annotator edits boxes (:meth:`Beep3DModel.resolve_with_teacher` re-runs only the decoder)."""
+
+    scene: SceneContext
+    num_points: int
+
+
+@dataclass
+class TeacherResult:
+    """The teacher's pseudo-masks for one scene.
+
+    Attributes
+    ----------
+    labels
+        (N,) int64 box position per point (P^l: its box, P^u: eq. 2-4, background: -1).
+    margins
+        (N,) float32 best minus second-best similarity for P^u points, 1 elsewhere.
+    matched_query
+        (K,) teacher query matched to each box.
+    content
+        (Q, d) the teacher's final content queries.
+    mask_features
+        (S, d) the teacher's superpoint mask features.
+    """
+
+    labels: torch.Tensor
+    margins: torch.Tensor
+    matched_query: torch.Tensor
+    content: torch.Tensor
+    mask_features: torch.Tensor
+
+
+class Beep3DModel(nn.Module):
+    """Student and teacher :class:`MaftNetwork` with BEEP3D's pseudo-masks and losses."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.student = MaftNetwork(config)
+        self.teacher = MaftNetwork(config)
+        copy_weights(self.teacher, self.student)
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+
+    def student_parameters(self) -> list[nn.Parameter]:
+        """The parameters to optimise (the student's only)."""
+        return list(self.student.parameters())
+
+    def train(self, mode: bool = True) -> Beep3DModel:
+        """Switch the student's mode; the teacher always stays in evaluation mode."""
+        super().train(mode)
+        self.teacher.eval()
+        return self
+
+    # ----------------------------------------------------------------- teacher
+    def _teacher_positions(self, scene: SceneContext, box_centers: torch.Tensor):
+        """Eq. 5 initial positions and the eq. 6 hook (None, None when centre refinement is off)."""
+        if not self.config.use_center_refinement or box_centers.shape[0] == 0:
+            return None, None
+        centers = scene.normalise(box_centers)
+        scale = self.config.center_attention_scale
+        initial = fps_position_queries(
+            scene.normalise(scene.superpoint_xyz), centers, self.config.num_queries, scale
+        )
+        return initial, lambda positions: attend_to_centers(positions, centers, scale)
+
+    @torch.no_grad()
+    def _teacher_resolve(
+        self,
+        scene: SceneContext,
+        num_points: int,
+        box_centers: torch.Tensor,
+        box_classes: torch.Tensor,
+        member_points: torch.Tensor,
+        member_boxes: torch.Tensor,
+    ) -> TeacherResult:
+        """Teacher decoder + pseudo-mask generation (eq. 1-6) for one encoded scene."""
+        initial, hook = self._teacher_positions(scene, box_centers)
+        output = self.teacher.decoder(scene, initial, hook)
+        similarity = query_similarity(output.content, output.mask_features)
+        num_boxes = box_centers.shape[0]
+        num_superpoints = similarity.shape[1]
+        exclusive = exclusive_point_labels(member_points, member_boxes, num_points)
+        evidence = label_superpoint_counts(exclusive, scene.superpoints, num_boxes, num_superpoints)
+        if num_boxes:
+            no_exclusive = evidence.sum(dim=1) == 0
+            if no_exclusive.any():
+                everything = torch.zeros(num_boxes, num_superpoints, device=evidence.device)
+                everything.index_put_(
+                    (member_boxes, scene.superpoints[member_points]),
+                    torch.ones(member_points.shape[0], device=evidence.device),
+                    accumulate=True,
+                )
+                evidence[no_exclusive] = everything[no_exclusive]
+        matched = match_queries_to_boxes(
+            similarity,
+            torch.softmax(output.final.class_logits, dim=1),
+            box_classes,
+            evidence,
+            class_weight=self.config.w_cls,
+        )
+        labels, margins = assign_points_to_boxes(
+            similarity, scene.superpoints, matched, member_points, member_boxes, num_points
+        )
+        return TeacherResult(labels, margins, matched, output.content, output.mask_features)
+
+    def _teacher_results(self, batch: Batch, index_cache: dict | None = None) -> list[TeacherResult]:
+        with torch.no_grad():
+            scenes = self.teacher.encode(batch, index_cache)
+            return [
+                self._teacher_resolve(
+                    scene,
+                    batch.xyz[b].shape[0],
+                    batch.box_centers[b],
+                    batch.box_classes[b],
+                    batch.member_points[b],
+                    batch.member_boxes[b],
+                )
+                for b, scene in enumerate(scenes)
+            ]
+
+    # ----------------------------------------------------------------- losses
+    def training_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Eq. 12 total and its parts, averaged over the batch's scenes.
+
+        The teacher (no gradients) makes the pseudo-masks; the student is supervised on
+        m = m^l u m^u-hat and pulled towards the teacher by eq. 7 and eq. 8-10.
+
+        Returns
+        -------
+        dict with "total" (differentiable scalar) and detached "bce", "dice", "cls", "center", "score"
+        (each summed over decoder layers), "query_consistency", "feature_consistency" (unweighted).
+        """
+        index_cache: dict = {}
+        teachers = self._teacher_results(batch, index_cache)
+        return self._losses(batch, [t.labels for t in teachers], teachers, index_cache)
+
+    def supervised_losses(self, batch: Batch, point_labels: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The student's MAFT losses against given per-point targets, no teacher and no consistency terms.
+
+        Parameters
+        ----------
+        batch
+            The scenes.
+        point_labels
+            Per scene (N,) int64 box position per point (-1 = no instance), e.g. ground-truth instances
+            or box-derived masks with the P^u points left out.
+
+        Returns
+        -------
+        The same keys as :meth:`training_losses` (consistency parts are 0).
+        """
+        return self._losses(batch, point_labels, None)
+
+    def _losses(
+        self,
+        batch: Batch,
+        point_labels: list[torch.Tensor],
+        teachers: list[TeacherResult] | None,
+        index_cache: dict | None = None,
+    ) -> dict[str, torch.Tensor]:
+        config = self.config
+        scenes = self.student.encode(batch, index_cache)
+        outputs = self.student.decode(scenes)
+        totals = []
+        parts = {name: [] for name in LOSS_PARTS}
+        for b, (scene, output) in enumerate(zip(scenes, outputs, strict=True)):
+            teacher = None if teachers is None else teachers[b]
+            scene_parts = self._scene_losses(batch, b, scene, output, point_labels[b], teacher)
+            for name in LOSS_PARTS:
+                parts[name].append(scene_parts[name])
+            totals.append(
+                config.w_bce * scene_parts["bce"]
+                + config.w_dice * scene_parts["dice"]
+                + config.w_cls * scene_parts["cls"]
+                + config.w_center * scene_parts["center"]
+                + config.w_score * scene_parts["score"]
+                + (config.w_q * scene_parts["query_consistency"] if config.use_query_consistency else 0.0)
+                + (config.w_f * scene_parts["feature_consistency"] if config.use_feature_consistency else 0.0)
+            )
+        result = {"total": torch.stack(totals).mean()}
+        for name in LOSS_PARTS:
+            result[name] = torch.stack(parts[name]).mean().detach()
+        return result
+
+    def _scene_losses(
+        self,
+        batch: Batch,
+        b: int,
+        scene: SceneContext,
+        output: DecoderOutput,
+        labels: torch.Tensor,
+        teacher: TeacherResult | None,
+    ) -> dict[str, torch.Tensor]:
+        config = self.config
+        xyz = batch.xyz[b]
+        box_classes = batch.box_classes[b]
+        num_boxes = box_classes.shape[0]
+        num_superpoints = scene.superpoint_features.shape[0]
+        labels = labels.to(xyz.device)
+        targets = superpoint_target_masks(labels, scene.superpoints, num_boxes, num_superpoints)
+        target_centers = self.target_centers(xyz, labels, batch.box_centers[b])
+        zero = output.content.sum() * 0.0
+        parts = {name: zero for name in LOSS_PARTS}
+        weights = (config.w_cls, config.w_bce, config.w_dice, config.w_center)
+        student_query_per_box = torch.full((num_boxes,), -1, dtype=torch.long, device=xyz.device)
+        for layer in output.layers:
+            if num_boxes == 0:
+                query_index = torch.zeros(0, dtype=torch.long, device=xyz.device)
+                box_index = query_index
+            else:
+                cost = matching_cost(
+                    layer.class_logits,
+                    layer.mask_logits,
+                    layer.centers,
+                    box_classes,
+                    targets,
+                    target_centers,
+                    weights,
+                )
+                query_index, box_index = hungarian_match(cost)
+            matched_logits = layer.mask_logits[query_index]
+            matched_targets = targets[box_index]
+            parts["bce"] = parts["bce"] + mask_bce_loss(matched_logits, matched_targets)
+            parts["dice"] = parts["dice"] + mask_dice_loss(matched_logits, matched_targets)
+            parts["cls"] = parts["cls"] + classification_loss(
+                layer.class_logits, query_index, box_classes[box_index], config.no_object_weight
+            )
+            parts["center"] = parts["center"] + center_loss(
+                layer.centers[query_index], target_centers[box_index]
+            )
+            parts["score"] = parts["score"] + score_loss(
+                layer.scores[query_index], matched_logits, matched_targets
+            )
+        student_query_per_box[box_index] = query_index
+        if teacher is not None and num_boxes and config.use_query_consistency:
+            parts["query_consistency"] = query_consistency_loss(
+                output.content, teacher.content, student_query_per_box, teacher.matched_query
+            )
+        if teacher is not None and num_boxes and config.use_feature_consistency:
+            parts["feature_consistency"] = self.feature_consistency(
+                scene, output, teacher, student_query_per_box, num_boxes
+            )
+        return parts
+
+    @staticmethod
+    def target_centers(xyz: torch.Tensor, labels: torch.Tensor, box_centers: torch.Tensor) -> torch.Tensor:
+        """(K, 3) mean position of each target mask's points (the box centre for an empty mask), metres."""
+        num_boxes = box_centers.shape[0]
+        keep = labels >= 0
+        sums = torch.zeros(num_boxes, 3, device=xyz.device, dtype=xyz.dtype).index_add_(
+            0, labels[keep], xyz[keep]
+        )
+        counts = torch.bincount(labels[keep], minlength=num_boxes).to(xyz.dtype)
+        return torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], box_centers)
+
+    @staticmethod
+    def feature_consistency(
+        scene: SceneContext,
+        output: DecoderOutput,
+        teacher: TeacherResult,
+        student_query_per_box: torch.Tensor,
+        num_boxes: int,
+    ) -> torch.Tensor:
+        """Eq. 8-10 for one scene: teacher means over m^l u m^u-hat, student means over its predicted masks."""
+        num_superpoints = scene.superpoint_features.shape[0]
+        teacher_weights = label_superpoint_counts(
+            teacher.labels, scene.superpoints, num_boxes, num_superpoints
+        )
+        teacher_means, teacher_valid = masked_feature_means(teacher.mask_features, teacher_weights)
+        matched = student_query_per_box >= 0
+        predicted = (output.final.mask_logits[student_query_per_box.clamp(min=0)].detach() > 0).float()
+        student_weights = predicted * scene.superpoint_sizes[None, :] * matched[:, None].float()
+        student_means, student_valid = masked_feature_means(output.mask_features, student_weights)
+        return feature_consistency_loss(teacher_means, student_means, teacher_valid & student_valid)
+
+    # ----------------------------------------------------------------- teacher updates
+    @torch.no_grad()
+    def update_teacher(self, step: int) -> float:
+        """EMA update with the eq. A1 decay after optimizer step ``step`` (no-op in self-training mode).
+
+        Returns the decay used (1.0 in self-training mode).
+        """
+        if self.config.teacher_mode != "ema":
+            return 1.0
+        decay = ema_decay(step, self.config.ema_alpha)
+        ema_update(self.teacher, self.student, decay)
+        return decay
+
+    @torch.no_grad()
+    def copy_student_to_teacher(self) -> None:
+        """teacher <- student (self-training ablation: call at every epoch boundary)."""
+        copy_weights(self.teacher, self.student)
+
+    # ----------------------------------------------------------------- inference
+    @torch.no_grad()
+    def predict(self, batch: Batch, topk: int = 100, min_points: int = 100) -> list[InstancePrediction]:
+        """Student instances per scene (MAFT's inference).
+
+        score = softmax(class)[:-1] * score head over all (query, class) pairs, top-k; mask = logit > 0
+        (per superpoint, spread to its points); score *= mean sigmoid inside the mask; masks with fewer
+        than ``min_points`` points are dropped.
+        """
+        scenes = self.student.encode(batch)
+        outputs = self.student.decode(scenes)
+        predictions = []
+        for scene, output in zip(scenes, outputs, strict=True):
+            final = output.final
+            num_classes = final.class_logits.shape[1] - 1
+            class_scores = torch.softmax(final.class_logits, dim=1)[:, :-1] * final.scores[:, None]
+            flat = class_scores.flatten()
+            top_scores, top_index = flat.topk(min(topk, flat.numel()))
+            queries = top_index // num_classes
+            classes = top_index % num_classes
+            logits = final.mask_logits[queries][:, scene.superpoints]  # (P, N)
+            masks = logits > 0
+            probabilities = torch.sigmoid(logits)
+            sizes = masks.sum(dim=1)
+            mask_scores = (probabilities * masks).sum(dim=1) / sizes.clamp(min=1)
+            scores = top_scores * mask_scores
+            keep = sizes >= min_points
+            predictions.append(
+                InstancePrediction(
+                    masks=masks[keep].cpu().numpy(),
+                    classes=classes[keep].cpu().numpy().astype(np.int64),
+                    scores=scores[keep].float().cpu().numpy(),
+                )
+            )
+        return predictions
+
+    @torch.no_grad()
+    def pseudo_masks(self, batch: Batch) -> list[np.ndarray]:
+        """Per scene (N,) int64 box position per point: P^l its box, P^u the teacher's eq. 2-4 choice, -1 background."""
+        return [result.labels.cpu().numpy() for result in self._teacher_results(batch)]
+
+    @torch.no_grad()
+    def pseudo_mask_margins(self, batch: Batch) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per scene (labels (N,) int64, margins (N,) float32): see :class:`TeacherResult`."""
+        return [(r.labels.cpu().numpy(), r.margins.cpu().numpy()) for r in self._teacher_results(batch)]
+
+    @torch.no_grad()
+    def encode_scene(self, batch: Batch) -> SceneEncoding:
+        """Run the teacher's backbone once for a batch of one scene (cache the result while boxes change)."""
+        if batch.batch_size != 1:
+            raise ValueError(f"encode_scene takes a batch of one scene, got {batch.batch_size}")
+        return SceneEncoding(scene=self.teacher.encode(batch)[0], num_points=int(batch.xyz[0].shape[0]))
+
+    @torch.no_grad()
+    def resolve_with_teacher(
+        self,
+        encoding: SceneEncoding,
+        box_centers: np.ndarray,
+        box_classes: np.ndarray,
+        member_points: np.ndarray,
+        member_boxes: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Teacher decoder + eq. 1-6 for (possibly edited) boxes, reusing a cached :class:`SceneEncoding`.
+
+        Parameters
+        ----------
+        encoding
+            From :meth:`encode_scene`.
+        box_centers
+            (K, 3) metres, same frame as the encoded scene.
+        box_classes
+            (K,) int64 class index.
+        member_points, member_boxes
+            (P,) int64 sparse (point, box position) membership pairs.
+
+        Returns
+        -------
+        assignment
+            (N,) int64 box position per point (-1 background).
+        margins
+            (N,) float32 teacher margin for points in several boxes, 1 elsewhere.
+        """
+        device = encoding.scene.superpoints.device
+
+        def tensor(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+            return torch.as_tensor(np.asarray(array)).to(device=device, dtype=dtype)
+
+        result = self._teacher_resolve(
+            encoding.scene,
+            encoding.num_points,
+            tensor(box_centers, torch.float32).reshape(-1, 3),
+            tensor(box_classes, torch.long).reshape(-1),
+            tensor(member_points, torch.long).reshape(-1),
+            tensor(member_boxes, torch.long).reshape(-1),
+        )
+        return result.labels.cpu().numpy(), result.margins.cpu().numpy()

@@ -1,0 +1,131 @@
+"""The network's configuration: one dataclass whose defaults are the paper's (BEEP3D + MAFT) values."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from beep3d.errors import Beep3dError
+
+TEACHER_MODES = ("ema", "self_training")
+QUERY_PAIRINGS = ("matched_box",)
+MEMBERSHIP_LEVELS = ("point", "superpoint")
+
+
+@dataclass
+class ModelConfig:
+    """Every setting of the BEEP3D student-teacher network.
+
+    Defaults are the paper's ScanNetV2 values (BEEP3D section 4.2 and appendix A1) on MAFT's network
+    (shared/reference/MAFT.md). CPU runs need a smaller configuration (fewer channels, layers, queries).
+
+    Attributes
+    ----------
+    in_channels
+        Point feature channels: rgb in [-1, 1] and xyz in metres (6).
+    backbone_channels
+        Channels of the sparse U-Net's levels (one level per entry).
+    blocks_per_level
+        Residual blocks per U-Net level.
+    voxel_size
+        Voxel edge, metres.
+    num_queries, num_layers, d_model, num_heads, ffn_dim, dropout
+        Transformer decoder sizes.
+    num_classes
+        Object classes C (the class head has C + 1 outputs, the last being "no object").
+    rpe_grid, rpe_bins
+        Relative position encoding: offsets are quantised with ``rpe_grid`` metres into ``rpe_bins``
+        bins per side per axis (clamped beyond +-rpe_grid*rpe_bins).
+    mask_threshold
+        Cross-attention masking after the first layer: superpoints whose previous-layer mask
+        probability is below this are not attended to.
+    w_bce, w_dice, w_cls, w_q, w_f, w_center, w_score
+        Loss weights (eq. 11, 12; centre and score losses are MAFT's).
+    no_object_weight
+        Class cross-entropy weight of the "no object" class.
+    ema_alpha
+        Target EMA decay (eq. A1).
+    center_attention_scale
+        Multiplier on the logits of softmax(Q C^T) in eq. 5 and 6 (1.0 = the paper's formula).
+    use_query_consistency, use_feature_consistency
+        Ablations: switch off L_q (eq. 7) or L_f (eq. 8-10).
+    use_center_refinement
+        Ablation: False = the teacher uses its learnable position queries like the student
+        (no FPS, no eq. 5-6).
+    teacher_mode
+        "ema" (update after every step, eq. A1) or "self_training" (teacher copied from the student
+        at epoch boundaries by the trainer).
+    pair_queries_by
+        How eq. 7 pairs student and teacher content queries: "matched_box" = the student query and the
+        teacher query matched to the same box.
+    membership_level
+        Which rule built the samples' box membership ("point" or "superpoint"); recorded for checkpoints.
+    """
+
+    in_channels: int = 6
+    backbone_channels: tuple[int, ...] = (32, 64, 96, 128, 160)
+    blocks_per_level: int = 2
+    voxel_size: float = 0.02
+    num_queries: int = 400
+    num_layers: int = 6
+    d_model: int = 256
+    num_heads: int = 8
+    ffn_dim: int = 1024
+    dropout: float = 0.0
+    num_classes: int = 18
+    rpe_grid: float = 0.1
+    rpe_bins: int = 24
+    mask_threshold: float = 0.1
+    w_bce: float = 1.0
+    w_dice: float = 1.0
+    w_cls: float = 0.5
+    w_q: float = 0.5
+    w_f: float = 0.5
+    w_center: float = 0.5
+    w_score: float = 0.5
+    no_object_weight: float = 0.1
+    ema_alpha: float = 0.99
+    center_attention_scale: float = 1.0
+    use_query_consistency: bool = True
+    use_feature_consistency: bool = True
+    use_center_refinement: bool = True
+    teacher_mode: str = "ema"
+    pair_queries_by: str = "matched_box"
+    membership_level: str = "point"
+
+    def __post_init__(self) -> None:
+        self.backbone_channels = tuple(int(c) for c in self.backbone_channels)
+        if len(self.backbone_channels) < 1 or min(self.backbone_channels) < 1:
+            raise Beep3dError(f"model config: backbone_channels {self.backbone_channels} must be positive")
+        if self.d_model % self.num_heads != 0:
+            raise Beep3dError(
+                f"model config: d_model {self.d_model} must be divisible by num_heads {self.num_heads}"
+            )
+        for name, allowed in (
+            ("teacher_mode", TEACHER_MODES),
+            ("pair_queries_by", QUERY_PAIRINGS),
+            ("membership_level", MEMBERSHIP_LEVELS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise Beep3dError(f"model config: {name} is {getattr(self, name)!r}; use one of {allowed}")
+        for name in ("num_queries", "num_layers", "num_classes", "rpe_bins", "voxel_size", "rpe_grid"):
+            if getattr(self, name) <= 0:
+                raise Beep3dError(f"model config: {name} must be positive, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain types only (lists instead of tuples), for YAML files and checkpoint metadata."""
+        data = asdict(self)
+        data["backbone_channels"] = list(self.backbone_channels)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        """Build from a plain dict; unknown keys raise :class:`Beep3dError` naming them."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise Beep3dError(
+                f"model config: unknown key(s) {unknown}; known keys are {sorted(known)}. "
+                "Fix the spelling in the config file or checkpoint."
+            )
+        return cls(**data)

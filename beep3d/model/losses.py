@@ -1,0 +1,130 @@
+"""The training losses: MAFT's mask, class, centre and score losses and BEEP3D's consistency losses.
+
+One function per term. Masks are at superpoint level (K, S); matched pairs come from
+:func:`beep3d.model.matching.hungarian_match`.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def mask_bce_loss(mask_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean binary cross-entropy of matched (M, S) logits against (M, S) targets."""
+    if mask_logits.numel() == 0:
+        return mask_logits.sum()
+    return F.binary_cross_entropy_with_logits(mask_logits, targets)
+
+
+def mask_dice_loss(mask_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean over matched pairs of 1 - (2|p t| + 1) / (|p| + |t| + 1), p = sigmoid(logits)."""
+    if mask_logits.shape[0] == 0:
+        return mask_logits.sum()
+    probabilities = torch.sigmoid(mask_logits)
+    intersection = (probabilities * targets).sum(dim=1)
+    total = probabilities.sum(dim=1) + targets.sum(dim=1)
+    return (1 - (2 * intersection + 1) / (total + 1)).mean()
+
+
+def classification_loss(
+    class_logits: torch.Tensor,
+    matched_queries: torch.Tensor,
+    matched_classes: torch.Tensor,
+    no_object_weight: float,
+) -> torch.Tensor:
+    """Cross-entropy over all (Q, C + 1) queries: matched ones their box's class, others "no object"
+    (the last class), whose weight is ``no_object_weight``."""
+    num_classes = class_logits.shape[1] - 1
+    targets = torch.full((class_logits.shape[0],), num_classes, dtype=torch.long, device=class_logits.device)
+    targets[matched_queries] = matched_classes
+    weight = torch.ones(num_classes + 1, device=class_logits.device, dtype=class_logits.dtype)
+    weight[-1] = no_object_weight
+    return F.cross_entropy(class_logits, targets, weight=weight)
+
+
+def center_loss(centers: torch.Tensor, target_centers: torch.Tensor) -> torch.Tensor:
+    """Mean L1 distance (metres) between matched (M, 3) predicted and target centres."""
+    if centers.shape[0] == 0:
+        return centers.sum()
+    return (centers - target_centers).abs().sum(dim=1).mean()
+
+
+def mask_iou(mask_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """(M,) IoU of the binary predicted masks (logit > 0) with the (M, S) targets."""
+    predicted = (mask_logits > 0).float()
+    intersection = (predicted * targets).sum(dim=1)
+    union = predicted.sum(dim=1) + targets.sum(dim=1) - intersection
+    return intersection / union.clamp(min=1.0)
+
+
+def score_loss(
+    scores: torch.Tensor, mask_logits: torch.Tensor, targets: torch.Tensor, iou_floor: float = 0.5
+) -> torch.Tensor:
+    """MSE between the predicted scores (M,) and the IoU of the matched masks, over pairs with IoU > floor."""
+    iou = mask_iou(mask_logits.detach(), targets)
+    keep = iou > iou_floor
+    if not keep.any():
+        return scores.sum() * 0.0
+    return F.mse_loss(scores[keep], iou[keep])
+
+
+def query_consistency_loss(
+    student_content: torch.Tensor,
+    teacher_content: torch.Tensor,
+    student_query_per_box: torch.Tensor,
+    teacher_query_per_box: torch.Tensor,
+) -> torch.Tensor:
+    """Eq. 7: L1 between student and teacher content queries paired by the box both are matched to.
+
+    Parameters
+    ----------
+    student_content, teacher_content
+        (Q, d) final content queries Q_c,L of the student and the (detached) teacher.
+    student_query_per_box, teacher_query_per_box
+        (K,) int64 query matched to each box by the student's and the teacher's matching (-1 = none).
+
+    Returns
+    -------
+    Mean absolute difference over paired queries and channels (0 when no box is paired).
+    """
+    paired = (student_query_per_box >= 0) & (teacher_query_per_box >= 0)
+    if not paired.any():
+        return student_content.sum() * 0.0
+    student = student_content[student_query_per_box[paired]]
+    teacher = teacher_content[teacher_query_per_box[paired]].detach()
+    return F.l1_loss(student, teacher)
+
+
+def masked_feature_means(
+    features: torch.Tensor, point_weights: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. 8 / 9: mean feature of each mask.
+
+    Parameters
+    ----------
+    features
+        (S, d) per-superpoint features (every point of a superpoint shares its feature).
+    point_weights
+        (K, S) number of the mask's points in each superpoint (so the mean is over points).
+
+    Returns
+    -------
+    means
+        (K, d), zero for empty masks.
+    valid
+        (K,) bool, False for empty masks.
+    """
+    totals = point_weights.sum(dim=1)
+    means = (point_weights @ features) / totals.clamp(min=1e-6)[:, None]
+    return means, totals > 0
+
+
+def feature_consistency_loss(
+    teacher_means: torch.Tensor, student_means: torch.Tensor, valid: torch.Tensor
+) -> torch.Tensor:
+    """Eq. 10: sum over boxes of ||F_k^T - F_k^S||_2^2 (boxes where either mask is empty are left out)."""
+    if not valid.any():
+        return student_means.sum() * 0.0
+    difference = teacher_means[valid].detach() - student_means[valid]
+    return (difference**2).sum()

@@ -1,0 +1,177 @@
+"""Pseudo-masks for points inside several boxes (BEEP3D eq. 1-4).
+
+Steps for one scene:
+1. eq. 1: similarity rho = sigmoid(Q_c,L^T . F^T) between the teacher's final content queries and the
+   (superpoint) mask features; a point's similarity is its superpoint's.
+2. Hungarian matching of teacher queries to boxes (:func:`match_queries_to_boxes`): cost of giving box
+   k to query q = -(mean similarity of q over the box's P^l points) - w_cls * p_q(class of box k).
+   P^l points are the ones the box alone contains, so they are certain evidence of the instance;
+   a box without such points uses all its points.
+3. eq. 2-4: every point goes to the matched query with the highest similarity *among the boxes that
+   contain it* (:func:`assign_points_to_boxes`); for a P^l point that is its only box.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+
+
+def query_similarity(content: torch.Tensor, mask_features: torch.Tensor) -> torch.Tensor:
+    """Eq. 1: rho = sigmoid(content . features^T).
+
+    Parameters
+    ----------
+    content
+        (Q, d) refined content queries.
+    mask_features
+        (S, d) per-superpoint (or per-point) features.
+
+    Returns
+    -------
+    (Q, S) similarities in (0, 1).
+    """
+    return torch.sigmoid(content @ mask_features.T)
+
+
+def label_superpoint_counts(
+    point_labels: torch.Tensor, superpoints: torch.Tensor, num_labels: int, num_superpoints: int
+) -> torch.Tensor:
+    """(K, S) float: how many points of each superpoint carry each label (labels < 0 are ignored).
+
+    Parameters
+    ----------
+    point_labels
+        (N,) int64 label per point (box position), -1 = none.
+    superpoints
+        (N,) int64 superpoint id per point.
+    """
+    counts = torch.zeros(num_labels * num_superpoints, device=superpoints.device)
+    keep = point_labels >= 0
+    flat = point_labels[keep] * num_superpoints + superpoints[keep]
+    counts.index_add_(0, flat, torch.ones_like(flat, dtype=counts.dtype))
+    return counts.reshape(num_labels, num_superpoints)
+
+
+def exclusive_point_labels(
+    member_points: torch.Tensor, member_boxes: torch.Tensor, num_points: int
+) -> torch.Tensor:
+    """(N,) int64: the box of every P^l point (inside exactly one box), -1 for P^u and background."""
+    overlap = torch.bincount(member_points, minlength=num_points)
+    labels = torch.full((num_points,), -1, dtype=torch.long, device=member_points.device)
+    single = overlap[member_points] == 1
+    labels[member_points[single]] = member_boxes[single]
+    return labels
+
+
+def match_queries_to_boxes(
+    similarity: torch.Tensor,
+    class_probabilities: torch.Tensor,
+    box_classes: torch.Tensor,
+    box_superpoint_counts: torch.Tensor,
+    class_weight: float = 0.5,
+) -> torch.Tensor:
+    """Hungarian matching of queries to boxes for pseudo-mask generation.
+
+    Parameters
+    ----------
+    similarity
+        (Q, S) eq. 1 similarities per superpoint.
+    class_probabilities
+        (Q, C + 1) softmax of the class logits.
+    box_classes
+        (K,) int64.
+    box_superpoint_counts
+        (K, S) evidence points of each box per superpoint (its P^l points, or all its points when it
+        has no P^l points).
+    class_weight
+        Weight of -p(class) in the cost.
+
+    Returns
+    -------
+    (K,) int64 matched query per box (-1 if there are more boxes than queries and the box got none).
+    """
+    num_boxes = box_classes.shape[0]
+    matched = torch.full((num_boxes,), -1, dtype=torch.long)
+    if num_boxes == 0:
+        return matched.to(similarity.device)
+    weights = box_superpoint_counts / box_superpoint_counts.sum(dim=1, keepdim=True).clamp(min=1e-6)
+    mean_similarity = similarity @ weights.T  # (Q, K)
+    cost = -mean_similarity - class_weight * class_probabilities[:, box_classes]
+    query_index, box_index = linear_sum_assignment(cost.detach().float().cpu().numpy())
+    matched[torch.as_tensor(box_index)] = torch.as_tensor(query_index, dtype=torch.long)
+    return matched.to(similarity.device)
+
+
+def assign_points_to_boxes(
+    similarity: torch.Tensor,
+    superpoints: torch.Tensor,
+    matched_query: torch.Tensor,
+    member_points: torch.Tensor,
+    member_boxes: torch.Tensor,
+    num_points: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. 2-4: each point takes the containing box whose matched query is most similar to it.
+
+    Parameters
+    ----------
+    similarity
+        (Q, S) eq. 1 similarities per superpoint.
+    superpoints
+        (N,) int64 superpoint id per point.
+    matched_query
+        (K,) matched query per box (-1 = none: such a box scores -1 and loses every contest).
+    member_points, member_boxes
+        (P,) int64 sparse (point, containing box) pairs.
+    num_points
+        N.
+
+    Returns
+    -------
+    labels
+        (N,) int64 box position per point: P^l points their box, P^u points the argmax of eq. 2 among
+        the boxes containing them, background -1.
+    margins
+        (N,) float32: for P^u points, best minus second-best similarity among containing boxes
+        (how sure the teacher is); 1 for P^l and background points.
+    """
+    device = superpoints.device
+    labels = torch.full((num_points,), -1, dtype=torch.long, device=device)
+    margins = torch.ones(num_points, dtype=torch.float32, device=device)
+    if member_points.numel() == 0:
+        return labels, margins
+    query = matched_query[member_boxes]
+    scores = torch.where(
+        query >= 0,
+        similarity[query.clamp(min=0), superpoints[member_points]],
+        torch.full_like(query, -1.0).float(),
+    ).float()
+    order = torch.argsort(scores, descending=True, stable=True)
+    order = order[torch.argsort(member_points[order], stable=True)]
+    sorted_points = member_points[order]
+    counts = torch.bincount(sorted_points, minlength=num_points)
+    starts = torch.cumsum(counts, 0) - counts
+    present = counts > 0
+    best = order[starts[present]]
+    labels[present] = member_boxes[best]
+    several = counts >= 2
+    if several.any():
+        first = order[starts[several]]
+        second = order[starts[several] + 1]
+        margins[several] = (scores[first] - scores[second]).float()
+    return labels, margins
+
+
+def superpoint_target_masks(
+    point_labels: torch.Tensor, superpoints: torch.Tensor, num_boxes: int, num_superpoints: int
+) -> torch.Tensor:
+    """(K, S) float 0/1 target masks: a superpoint is positive when more than half its points carry the label."""
+    counts = label_superpoint_counts(point_labels, superpoints, num_boxes, num_superpoints)
+    sizes = torch.bincount(superpoints, minlength=num_superpoints).clamp(min=1).to(counts.dtype)
+    return (counts / sizes > 0.5).float()
+
+
+def labels_to_point_masks(point_labels: np.ndarray, num_boxes: int) -> np.ndarray:
+    """(N,) labels -> (K, N) bool point masks (mask k = points labelled k)."""
+    return point_labels[None, :] == np.arange(num_boxes)[:, None]
