@@ -59,11 +59,20 @@ def resolution_from_scores(
     if len(multi):
         margin = score_sorted[multi] - score_sorted[multi + 1]
         confidence[point_sorted[multi]] = np.clip(margin, 0.0, 1.0)
-    semantic_of_box = np.array([class_set.id_of(label) for label in boxes.labels] + [-1], dtype=np.int32)
     position_of_point = np.full(n, -1, dtype=np.int64)
     position_of_point[point_sorted[best_pos]] = box_sorted[best_pos]
-    semantic_ids = semantic_of_box[position_of_point]  # -1 indexes the trailing background entry
-    return Resolution(instance_ids, semantic_ids, confidence, counts)
+    return Resolution(instance_ids, semantic_ids_of_positions(position_of_point, boxes, class_set), confidence, counts)
+
+
+def semantic_ids_of_positions(positions: np.ndarray, boxes: BoxSet, class_set: ClassSet) -> np.ndarray:
+    """(N,) int32 class id of the box at each point's box position (-1 for position -1 or unknown labels)."""
+    semantic_of_box = np.array([class_set.id_of(label) for label in boxes.labels] + [-1], dtype=np.int32)
+    return semantic_of_box[np.asarray(positions, dtype=np.int64)]  # -1 indexes the trailing background entry
+
+
+def uniform_resolution(membership: Membership, boxes: BoxSet, class_set: ClassSet) -> Resolution:
+    """Resolution when no point lies in two boxes (or when every containing box scores the same)."""
+    return resolution_from_scores(membership, boxes, np.ones(len(membership.point_index)), class_set)
 
 
 class _RuleResolver:
