@@ -1,0 +1,83 @@
+"""Training configs: the shipped files load, carry the paper's values, and bad files say what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from beep3d.training.config import TrainConfig, available_configs, dump_config, load_config
+
+from beep3d.errors import Beep3dError
+
+
+def test_shipped_configs_are_scannet_s3dis_and_small() -> None:
+    assert {"scannet", "s3dis", "small"} <= set(available_configs())
+
+
+def test_scannet_config_is_the_papers_setting() -> None:
+    config = load_config("scannet")
+    assert (config.epochs, config.batch_size, config.lr, config.weight_decay) == (512, 4, 1e-4, 0.05)
+    m = config.model
+    assert (m.w_bce, m.w_dice, m.w_cls, m.w_q, m.w_f) == (1.0, 1.0, 0.5, 0.5, 0.5)
+    assert (m.num_queries, m.num_layers, m.d_model, m.voxel_size, m.ema_alpha) == (400, 6, 256, 0.02, 0.99)
+    assert config.dataset == "scannet"
+
+
+def test_s3dis_config_has_the_papers_loss_weights_and_13_classes() -> None:
+    config = load_config("s3dis")
+    m = config.model
+    assert (m.w_bce, m.w_dice, m.w_cls, m.w_q, m.w_f) == (5.0, 1.0, 2.0, 2.0, 2.0)
+    assert m.num_classes == 13 and config.class_set == "s3dis13" and config.epochs == 512
+
+
+def test_small_config_is_a_small_network_with_a_crop() -> None:
+    config = load_config("small")
+    assert 64 <= config.model.d_model <= 128
+    assert config.model.num_layers <= 3 and config.model.num_queries <= 64
+    assert 30_000 <= config.crop_points <= 50_000
+
+
+def test_config_files_comment_every_changed_value_with_the_papers_value() -> None:
+    text = (Path(__file__).resolve().parents[1] / "training" / "configs" / "small.yaml").read_text()
+    for line in text.splitlines():
+        if ":" in line and not line.lstrip().startswith("#") and line.split(":", 1)[1].split("#")[0].strip():
+            key = line.split(":", 1)[0].strip()
+            if key not in ("dataset", "class_set"):
+                assert "#" in line, f"small.yaml: {key} changes a default without saying the paper's value"
+
+
+def test_a_yaml_path_loads_and_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("epochs: 3\nmodel:\n  d_model: 32\n  num_heads: 4\n")
+    config = load_config(path)
+    assert config.epochs == 3 and config.model.d_model == 32
+    again = tmp_path / "again.yaml"
+    again.write_text(dump_config(config))
+    assert load_config(again) == config
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("epochz: 3\n", "epochz"),
+        ("model:\n  d_modle: 64\n", "d_modle"),
+        ("epochs: many\n", "epochs"),
+        ("dataset: kitti\n", "dataset"),
+        ("epochs: [3\n", "YAML"),
+    ],
+)
+def test_bad_config_raises_naming_the_key(tmp_path: Path, text: str, named: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(Beep3dError, match=named):
+        load_config(path)
+
+
+def test_unknown_config_name_lists_the_shipped_ones() -> None:
+    with pytest.raises(Beep3dError, match="small"):
+        load_config("no-such-config")
+
+
+def test_to_dict_from_dict_round_trip() -> None:
+    config = load_config("small")
+    assert TrainConfig.from_dict(config.to_dict()) == config

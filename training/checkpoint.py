@@ -1,0 +1,381 @@
+"""Checkpoints: one safetensors file holding everything needed to resume or to run the teacher.
+
+Layout of a checkpoint file (``*.safetensors``, written atomically):
+
+- tensors ``model/<name>``: ``Beep3DModel.state_dict()`` (``student.*`` and ``teacher.*``);
+- tensors ``optimizer/<param>/<key>``: AdamW's per-parameter state;
+- tensors ``rng/torch``, ``rng/cuda/<i>``, ``rng/numpy``: random generator states;
+- metadata ``beep3d`` (JSON text): format name and version, the training config (with the model
+  config), the class set, step / epoch / batches done in the epoch, the optimizer's non-tensor state
+  and parameter groups, the scheduler and gradient-scaler states, Python's and numpy's RNG scalars,
+  the best evaluation figure so far.
+
+Loading never executes code: safetensors holds only raw tensors and a string table, and all other
+state is JSON. A file that is not such a checkpoint raises :class:`~beep3d.errors.Beep3dError`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from beep3d.training.config import TrainConfig
+
+from beep3d.atomic import atomic_path
+from beep3d.classes import ClassSet
+from beep3d.errors import Beep3dError
+
+if TYPE_CHECKING:
+    import torch
+
+    from beep3d.model.beep3d_model import Beep3DModel
+
+FORMAT_NAME = "beep3d-checkpoint"
+FORMAT_VERSION = 1
+METADATA_KEY = "beep3d"
+CHECKPOINT_SUFFIX = ".safetensors"
+
+#: Model settings that change the network's tensors: a checkpoint only loads into the same values.
+ARCHITECTURE_KEYS = (
+    "in_channels",
+    "backbone_channels",
+    "blocks_per_level",
+    "num_queries",
+    "num_layers",
+    "d_model",
+    "num_heads",
+    "ffn_dim",
+    "num_classes",
+    "rpe_bins",
+)
+
+
+@dataclass
+class CheckpointState:
+    """What a checkpoint holds, as read back (tensors on the CPU)."""
+
+    config: TrainConfig
+    class_set: ClassSet
+    step: int
+    epoch: int
+    batch_in_epoch: int
+    model_state: dict[str, torch.Tensor]
+    optimizer_state: dict[str, Any] | None
+    scheduler_state: dict[str, Any] | None
+    scaler_state: dict[str, Any] | None
+    rng_state: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def class_set_to_dict(class_set: ClassSet) -> dict[str, Any]:
+    return {
+        "label_space": class_set.label_space,
+        "classes": [
+            {"name": n, "id": i, "color": list(c)}
+            for n, i, c in zip(class_set.names, class_set.ids, class_set.colours, strict=True)
+        ],
+    }
+
+
+def class_set_from_dict(data: dict[str, Any]) -> ClassSet:
+    classes = data["classes"]
+    return ClassSet(
+        tuple(str(c["name"]) for c in classes),
+        tuple(int(c["id"]) for c in classes),
+        tuple(tuple(int(v) for v in c["color"]) for c in classes),  # type: ignore[misc]
+        str(data.get("label_space", "nyu40")),
+    )
+
+
+def capture_rng_state() -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """(JSON part, tensor part) of the Python, numpy, torch and CUDA generator states."""
+    import torch
+
+    version, internal, gauss = random.getstate()
+    np_name, np_keys, np_pos, np_has_gauss, np_cached = np.random.get_state()
+    scalars = {
+        "python": [version, list(internal), gauss],
+        "numpy": [np_name, int(np_pos), int(np_has_gauss), float(np_cached)],
+    }
+    tensors = {
+        "rng/torch": torch.get_rng_state().clone(),
+        "rng/numpy": torch.from_numpy(np_keys.astype(np.int64)),
+    }
+    if torch.cuda.is_available():
+        for index, state in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng/cuda/{index}"] = state.clone()
+    return scalars, tensors
+
+
+def restore_rng_state(rng_state: dict[str, Any]) -> None:
+    """Set the Python, numpy, torch (and CUDA, when present) generators from a checkpoint."""
+    import torch
+
+    version, internal, gauss = rng_state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    np_name, np_pos, np_has_gauss, np_cached = rng_state["numpy"]
+    np.random.set_state(
+        (np_name, rng_state["numpy_keys"].numpy().astype(np.uint32), np_pos, np_has_gauss, np_cached)
+    )
+    torch.set_rng_state(rng_state["torch"])
+    cuda_states = rng_state.get("cuda") or []
+    if cuda_states and torch.cuda.is_available():
+        for index, state in enumerate(cuda_states[: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(state, index)
+
+
+def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    import torch
+
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for param, values in state["state"].items():
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optimizer/{param}/{key}"] = value.detach().cpu().contiguous().clone()
+            else:
+                scalars.setdefault(str(param), {})[key] = value
+    return {"param_groups": state["param_groups"], "scalars": scalars}, tensors
+
+
+def _unflatten_optimizer(meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
+    for name, tensor in tensors.items():
+        _, param, key = name.split("/", 2)
+        state.setdefault(int(param), {})[key] = tensor
+    for param, values in meta["scalars"].items():
+        state.setdefault(int(param), {}).update(values)
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: Beep3DModel | torch.nn.Module,
+    config: TrainConfig,
+    class_set: ClassSet,
+    step: int,
+    epoch: int,
+    batch_in_epoch: int = 0,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: Any | None = None,
+    scaler: Any | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint file atomically (see the module docstring); returns its path.
+
+    Parameters
+    ----------
+    path
+        Target file (``.safetensors``).
+    model
+        The student-teacher model (its ``state_dict()`` is saved).
+    config, class_set
+        The run's training config and class set.
+    step, epoch, batch_in_epoch
+        Optimizer steps done, the current epoch, and batches of that epoch already done.
+    optimizer, scheduler, scaler
+        Their states, when resuming must be possible (None for an inference-only checkpoint).
+    extra
+        JSON-able additions (for example the best evaluation figure).
+    """
+    from safetensors.torch import save_file
+
+    tensors = {f"model/{k}": v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    optimizer_meta = None
+    if optimizer is not None:
+        optimizer_meta, optimizer_tensors = _flatten_optimizer(optimizer.state_dict())
+        tensors.update(optimizer_tensors)
+    rng_scalars, rng_tensors = capture_rng_state()
+    tensors.update(rng_tensors)
+    meta = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "config": config.to_dict(),
+        "class_set": class_set_to_dict(class_set),
+        "step": int(step),
+        "epoch": int(epoch),
+        "batch_in_epoch": int(batch_in_epoch),
+        "optimizer": optimizer_meta,
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
+        "scaler": None if scaler is None or not scaler.is_enabled() else scaler.state_dict(),
+        "rng": rng_scalars,
+        "extra": extra or {},
+    }
+    try:
+        meta_text = json.dumps(meta)
+    except TypeError as exc:
+        raise RuntimeError(f"checkpoint metadata is not JSON-serialisable: {exc}") from exc
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={METADATA_KEY: meta_text})
+    return path
+
+
+def _read(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    from safetensors import SafetensorError
+    from safetensors.torch import safe_open
+
+    if not path.is_file():
+        raise Beep3dError(f"{path}: checkpoint not found; check the path")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            metadata = handle.metadata() or {}
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise Beep3dError(
+            f"{path}: not a BEEP3D checkpoint ({exc}). Checkpoints are .safetensors files written by "
+            "beep3d-train; other formats (pickled .pt/.pth files) are refused because loading them can run code."
+        ) from None
+    if METADATA_KEY not in metadata:
+        raise Beep3dError(
+            f"{path}: a safetensors file, but not a BEEP3D checkpoint (no '{METADATA_KEY}' metadata)"
+        )
+    try:
+        meta = json.loads(metadata[METADATA_KEY])
+    except json.JSONDecodeError:
+        raise Beep3dError(f"{path}: damaged checkpoint metadata; use another checkpoint") from None
+    if meta.get("format") != FORMAT_NAME:
+        raise Beep3dError(f"{path}: not a BEEP3D checkpoint (format {meta.get('format')!r})")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise Beep3dError(
+            f"{path}: checkpoint format version {version}, but this version of beep3d reads version "
+            f"{FORMAT_VERSION}. Use the beep3d release that wrote it, or retrain with beep3d-train."
+        )
+    return meta, tensors
+
+
+def read_checkpoint(path: str | Path) -> CheckpointState:
+    """Read a checkpoint file without building a model (no code is executed).
+
+    Raises
+    ------
+    Beep3dError
+        Missing file, not a BEEP3D checkpoint (including pickled files), other format version.
+    """
+    path = Path(path)
+    meta, tensors = _read(path)
+    try:
+        config = TrainConfig.from_dict(meta["config"], source=f"{path} (saved config)")
+    except Beep3dError as exc:
+        raise Beep3dError(f"{exc}. The checkpoint was written by another beep3d version.") from None
+    model_state = {k[len("model/") :]: v for k, v in tensors.items() if k.startswith("model/")}
+    optimizer_state = None
+    if meta.get("optimizer") is not None:
+        optimizer_tensors = {k: v for k, v in tensors.items() if k.startswith("optimizer/")}
+        optimizer_state = _unflatten_optimizer(meta["optimizer"], optimizer_tensors)
+    rng_state = dict(meta["rng"])
+    rng_state["torch"] = tensors.get("rng/torch")
+    rng_state["numpy_keys"] = tensors.get("rng/numpy")
+    cuda = sorted((k for k in tensors if k.startswith("rng/cuda/")), key=lambda k: int(k.rsplit("/", 1)[1]))
+    rng_state["cuda"] = [tensors[k] for k in cuda]
+    return CheckpointState(
+        config=config,
+        class_set=class_set_from_dict(meta["class_set"]),
+        step=int(meta["step"]),
+        epoch=int(meta["epoch"]),
+        batch_in_epoch=int(meta.get("batch_in_epoch", 0)),
+        model_state=model_state,
+        optimizer_state=optimizer_state,
+        scheduler_state=meta.get("scheduler"),
+        scaler_state=meta.get("scaler"),
+        rng_state=rng_state,
+        extra=meta.get("extra") or {},
+    )
+
+
+def architecture_differences(saved: TrainConfig, wanted: TrainConfig) -> list[str]:
+    """Human-readable ``key: saved -> wanted`` lines for model settings that change the tensors."""
+    saved_model, wanted_model = saved.model.to_dict(), wanted.model.to_dict()
+    return [
+        f"model.{key}: checkpoint {saved_model[key]!r}, config {wanted_model[key]!r}"
+        for key in ARCHITECTURE_KEYS
+        if saved_model[key] != wanted_model[key]
+    ]
+
+
+def check_compatible(path: str | Path, state: CheckpointState, config: TrainConfig) -> None:
+    """Raise :class:`Beep3dError` when the checkpoint's network differs from the config's."""
+    differences = architecture_differences(state.config, config)
+    if differences:
+        raise Beep3dError(
+            f"{path}: the checkpoint's network differs from the config's ({'; '.join(differences)}). "
+            "Resume with the config the run was started with (RUN_DIR/config.yaml), or start a new run folder."
+        )
+
+
+def load_model_state(path: str | Path, model: torch.nn.Module, state_dict: dict[str, torch.Tensor]) -> None:
+    """Load tensors into ``model``; mismatched names or shapes raise :class:`Beep3dError` listing them."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    wrong_shape = sorted(
+        f"{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}"
+        for k in set(own) & set(state_dict)
+        if tuple(own[k].shape) != tuple(state_dict[k].shape)
+    )
+    if missing or unexpected or wrong_shape:
+
+        def few(items: list[str]) -> str:
+            return ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
+
+        parts = []
+        if missing:
+            parts.append(f"missing tensors: {few(missing)}")
+        if unexpected:
+            parts.append(f"unexpected tensors: {few(unexpected)}")
+        if wrong_shape:
+            parts.append(f"shapes differ: {few(wrong_shape)}")
+        raise Beep3dError(
+            f"{path}: the checkpoint does not fit this network ({'; '.join(parts)}). It was written by a "
+            "different model version or config; retrain, or use the beep3d release that wrote it."
+        )
+    model.load_state_dict(state_dict, strict=True)
+
+
+def find_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file from a file path or a run folder (``best``, else ``last``)."""
+    path = Path(path)
+    if path.is_dir():
+        for folder in (path, path / "checkpoints"):
+            for name in ("best", "last"):
+                candidate = folder / f"{name}{CHECKPOINT_SUFFIX}"
+                if candidate.is_file():
+                    return candidate
+        raise Beep3dError(
+            f"{path}: no best{CHECKPOINT_SUFFIX} or last{CHECKPOINT_SUFFIX} checkpoint in this folder"
+        )
+    return path
+
+
+def load_model_for_inference(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> tuple[Beep3DModel, ClassSet, TrainConfig]:
+    """The model of a checkpoint, in eval mode on ``device``, with its class set and training config.
+
+    Parameters
+    ----------
+    path
+        A checkpoint file, or a run folder (its ``checkpoints/best.safetensors``, else ``last``).
+    device
+        Where to put the model.
+
+    Returns
+    -------
+    model, class_set, config
+        ``config.model`` is the network's :class:`~beep3d.model.config.ModelConfig` (membership level,
+        voxel size, ...).
+    """
+    from beep3d.model.beep3d_model import Beep3DModel
+
+    path = find_checkpoint(path)
+    state = read_checkpoint(path)
+    model = Beep3DModel(state.config.model)
+    load_model_state(path, model, state.model_state)
+    model.to(device)
+    model.eval()
+    return model, state.class_set, state.config

@@ -1,0 +1,132 @@
+"""``beep3d-train``: train or refit the BEEP3D student-teacher model.
+
+Examples::
+
+    beep3d-train --config small --data synth_rooms/ --out runs/small
+    beep3d-train --config small --data synth_rooms/ --out runs/small --resume
+    beep3d-train --config scannet --data /data/scannet --out runs/scannet --device cuda
+    torchrun --nproc_per_node=4 -m beep3d.training.cli --config scannet --data ... --out ... --device cuda
+
+CONFIG is a config shipped in training/configs (scannet, s3dis, small) or a YAML file. The kind of
+data is detected from DIR (see :mod:`beep3d.training.datasets`). Errors a user can fix are printed
+without a traceback and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from beep3d.errors import Beep3dError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beep3d-train",
+        description="Train the BEEP3D student-teacher network on boxed scenes (ScanNetV2, S3DIS, or scene "
+        "folders exported by beep3d-annotate / written by beep3d-synth).",
+    )
+    parser.add_argument("--config", required=True, help="config name (scannet, s3dis, small) or a YAML file")
+    parser.add_argument(
+        "--data",
+        required=True,
+        help="data folder: scene folders (scene.npz + boxes.json), S3DIS Area_N/<room>, or ScanNet sceneXXXX_XX",
+    )
+    parser.add_argument("--out", required=True, help="run folder for checkpoints, logs and curves")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
+    )
+    parser.add_argument(
+        "--device", choices=("cpu", "cuda"), default=None, help="default: cuda when available"
+    )
+    parser.add_argument("--epochs", type=int, default=None, help="override the config's number of epochs")
+    parser.add_argument(
+        "--max-steps", type=int, default=None, help="stop after this many optimizer steps in total"
+    )
+    parser.add_argument(
+        "--num-workers", type=int, default=None, help="override the config's DataLoader workers"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``beep3d-train``; returns the exit status (0 done, 2 user error)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return _run(args)
+    except Beep3dError as exc:
+        print(f"beep3d-train: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("beep3d-train: interrupted; continue later with --resume", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from beep3d.training.config import load_config
+
+    config = load_config(args.config)
+    overrides = {}
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    if args.num_workers is not None:
+        overrides["num_workers"] = args.num_workers
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if overrides:
+        config = replace(config, **overrides)
+    if args.max_steps is not None and args.max_steps < 1:
+        raise Beep3dError("--max-steps must be at least 1")
+
+    from beep3d.training.datasets import build_datasets
+
+    train_set, val_set, class_set, kind, has_split = build_datasets(args.data, config)
+    print(
+        f"beep3d-train: {kind} data, {len(train_set)} training and {len(val_set)} validation scenes"
+        + ("" if has_split else " (no split files: evaluating on the training scenes)"),
+        file=sys.stderr,
+    )
+    import torch
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    from beep3d.training.trainer import Trainer
+
+    trainer = Trainer(
+        config,
+        train_set,
+        val_set,
+        class_set,
+        args.out,
+        device=device,
+        resume=args.resume,
+        max_steps=args.max_steps,
+        show_progress=not args.quiet,
+    )
+    try:
+        result = trainer.run()
+    finally:
+        from beep3d.training.distributed import shutdown
+
+        if getattr(trainer, "dist", None) is not None:
+            shutdown(trainer.dist)
+    summary = (
+        f"beep3d-train: stopped at step {result.step} (epoch {result.epoch}); run folder {result.run_dir}"
+    )
+    if result.last_eval:
+        figures = ", ".join(
+            f"{k} {v:.3f}" for k, v in result.last_eval.items() if k in ("ap", "ap50", "ap25", "macc", "miou")
+        )
+        summary += f"; last evaluation: {figures}"
+    print(summary, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,440 @@
+"""Training and validation scenes as :class:`~beep3d.model.sample.ModelSample` objects.
+
+Three kinds of data folder (``--data DIR``); :func:`detect_kind` tells them apart in this order:
+
+1. **folders** - scene folders written by the tool's export or by ``beep3d-synth``: ``DIR/scene.npz``
+   (one scene) or ``DIR/*/scene.npz``, each with ``boxes.json`` beside it (boxes only; GT instances in
+   the scene are used for evaluation when present; without ``boxes.json`` the boxes are derived from the
+   GT instances). Optional split files ``DIR/train.txt`` and ``DIR/val.txt`` list folder names.
+2. **s3dis** - ``DIR/Area_N/<room>/`` folders; Area 5 is the validation set, the other areas train.
+3. **scannet** - ScanNetV2 scene folders ``DIR/sceneXXXX_XX/`` (or ``DIR/scans/sceneXXXX_XX/``);
+   split files ``scannetv2_train.txt`` / ``scannetv2_val.txt`` in DIR when present.
+
+Without split files every scene is used for both training and evaluation (the run says so).
+ScanNet and S3DIS boxes come from the GT instances (``boxes_from_instances``, margin 0.005 m, only
+instances whose class is in the class set: wall and floor are not ScanNet classes and get no box);
+the GT masks serve evaluation only, never the losses.
+
+Superpoints come from the scene, else from ``superpoints.npy`` beside it, else are computed with
+:func:`beep3d.superpoints.compute_superpoints` and cached to ``superpoints.npy`` when the folder is
+writable (in memory otherwise). Box membership is point level, or superpoint level when the model
+config asks for it (a superpoint belongs to a box when ``membership_share`` of its points are inside).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from beep3d.training.augment import SceneArrays, augment_scene
+from beep3d.training.config import TrainConfig
+
+from beep3d.boxes import BoxSet, Membership, boxes_from_instances
+from beep3d.classes import S3DIS13, SCANNET18, ClassSet
+from beep3d.errors import Beep3dError
+from beep3d.model.sample import ModelSample
+from beep3d.scene import Scene
+
+log = logging.getLogger(__name__)
+
+SCENE_FILE = "scene.npz"
+BOXES_FILE = "boxes.json"
+SUPERPOINTS_FILE = "superpoints.npy"
+_SCANNET_NAME = re.compile(r"^scene\d{4}_\d{2}$")
+_S3DIS_AREA = re.compile(r"^Area_(\d+)$")
+S3DIS_VALIDATION_AREA = 5
+
+
+@dataclass(frozen=True)
+class SceneEntry:
+    """One scene on disk: its folder (or file) and, for exported folders, its box file."""
+
+    path: Path
+    name: str
+    boxes_path: Path | None = None
+
+
+def _subfolders(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def detect_kind(root: str | Path) -> str:
+    """The kind of a data folder: "folders", "s3dis" or "scannet" (rules in the module docstring)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise Beep3dError(f"{root}: data folder not found; give the folder that holds the scenes")
+    if (root / SCENE_FILE).is_file():
+        return "folders"
+    children = _subfolders(root)
+    if any((c / SCENE_FILE).is_file() for c in children):
+        return "folders"
+    if any(_S3DIS_AREA.match(c.name) for c in children):
+        return "s3dis"
+    if (
+        any(_SCANNET_NAME.match(c.name) for c in children)
+        or (root / "scans").is_dir()
+        or (root / "scannetv2_train.txt").is_file()
+    ):
+        return "scannet"
+    raise Beep3dError(
+        f"{root}: cannot tell what data this is. Expected scene folders with {SCENE_FILE} (+ {BOXES_FILE}), "
+        "S3DIS Area_N/<room> folders, or ScanNet sceneXXXX_XX folders."
+    )
+
+
+def default_class_set(kind: str) -> ClassSet:
+    """ScanNet's 18 classes, S3DIS's 13 for S3DIS."""
+    return S3DIS13 if kind == "s3dis" else SCANNET18
+
+
+def resolve_class_set(name: str, kind: str) -> ClassSet:
+    """The class set named in a config ("auto", "scannet18", "s3dis13" or a JSON path)."""
+    if name == "auto":
+        return default_class_set(kind)
+    if name == "scannet18":
+        return SCANNET18
+    if name == "s3dis13":
+        return S3DIS13
+    return ClassSet.load(name)
+
+
+def _read_split(path: Path) -> list[str] | None:
+    if not path.is_file():
+        return None
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _apply_split(entries: list[SceneEntry], names: list[str] | None, split_file: Path) -> list[SceneEntry]:
+    if names is None:
+        return entries
+    wanted = set(names)
+    chosen = [e for e in entries if e.name in wanted]
+    if not chosen:
+        raise Beep3dError(f"{split_file}: none of the {len(wanted)} listed scenes is in the data folder")
+    return chosen
+
+
+def list_scenes(root: str | Path, kind: str) -> tuple[list[SceneEntry], list[SceneEntry], bool]:
+    """The (training, validation) scene entries of a data folder, and whether they came from a split.
+
+    When there is no split, both lists hold every scene and the flag is False.
+    """
+    root = Path(root)
+    if kind == "auto":
+        kind = detect_kind(root)
+    if kind == "folders":
+        if (root / SCENE_FILE).is_file():
+            folders = [root]
+        else:
+            folders = [c for c in _subfolders(root) if (c / SCENE_FILE).is_file()]
+        entries = [
+            SceneEntry(f, f.name, f / BOXES_FILE if (f / BOXES_FILE).is_file() else None) for f in folders
+        ]
+        train_names, val_names = _read_split(root / "train.txt"), _read_split(root / "val.txt")
+        train = _apply_split(entries, train_names, root / "train.txt")
+        val = _apply_split(entries, val_names, root / "val.txt")
+        return _nonempty(root, train), _nonempty(root, val), train_names is not None or val_names is not None
+    if kind == "s3dis":
+        train, val = [], []
+        for area in _subfolders(root):
+            match = _S3DIS_AREA.match(area.name)
+            if not match:
+                continue
+            for room in _subfolders(area):
+                entry = SceneEntry(room, f"{area.name}/{room.name}")
+                (val if int(match.group(1)) == S3DIS_VALIDATION_AREA else train).append(entry)
+        if train and val:
+            return train, val, True
+        everything = train + val
+        return _nonempty(root, everything), _nonempty(root, everything), False
+    if kind == "scannet":
+        base = root / "scans" if (root / "scans").is_dir() else root
+        entries = [SceneEntry(c, c.name) for c in _subfolders(base) if _SCANNET_NAME.match(c.name)]
+        train_names = _read_split(root / "scannetv2_train.txt")
+        val_names = _read_split(root / "scannetv2_val.txt")
+        train = _apply_split(entries, train_names, root / "scannetv2_train.txt")
+        val = _apply_split(entries, val_names, root / "scannetv2_val.txt")
+        return _nonempty(root, train), _nonempty(root, val), train_names is not None or val_names is not None
+    raise Beep3dError(f"unknown dataset kind {kind!r}; use auto, scannet, s3dis or folders")
+
+
+def _nonempty(root: Path, entries: list[SceneEntry]) -> list[SceneEntry]:
+    if not entries:
+        raise Beep3dError(f"{root}: no scenes found; check the data folder")
+    return entries
+
+
+@dataclass
+class PreparedScene:
+    """A loaded scene reduced to what training needs, before augmentation (cached per worker)."""
+
+    name: str
+    arrays: SceneArrays
+
+
+def load_superpoints(scene: Scene, folder: Path | None) -> np.ndarray:
+    """The scene's superpoints: its own, the cached ``superpoints.npy``, or computed (and cached)."""
+    n = scene.num_points
+    if scene.superpoints is not None:
+        return scene.superpoints
+    cache = folder / SUPERPOINTS_FILE if folder is not None else None
+    if cache is not None and cache.is_file():
+        try:
+            cached = np.load(cache, allow_pickle=False)
+            if cached.shape == (n,) and np.issubdtype(cached.dtype, np.integer):
+                return np.unique(cached.astype(np.int64), return_inverse=True)[1].reshape(-1)
+            log.warning("%s: cached superpoints do not fit the scene (%s points); recomputing", cache, n)
+        except (OSError, ValueError):
+            log.warning("%s: unreadable superpoint cache; recomputing", cache)
+    from beep3d.superpoints import compute_superpoints
+
+    superpoints = np.asarray(compute_superpoints(scene), dtype=np.int64)
+    if cache is not None:
+        from beep3d.atomic import write_npy_atomic
+
+        try:
+            write_npy_atomic(cache, superpoints)
+        except OSError:
+            log.info("%s: folder not writable; superpoints kept in memory", cache.parent)
+    return superpoints
+
+
+def box_classes_for(boxes: BoxSet, class_set: ClassSet, where: str) -> np.ndarray:
+    """(K,) int64 class index of each box; an unknown label raises naming it, the box and the class set."""
+    classes = np.zeros(len(boxes), dtype=np.int64)
+    for position, box in enumerate(boxes):
+        if box.label not in class_set.names:
+            raise Beep3dError(
+                f"{where}: box {box.id} has label {box.label!r}, which is not in the class set "
+                f"({class_set.label_space}: {', '.join(class_set.names)}). Relabel the box or train with a "
+                "class set that has it (class_set: path/to/classes.json in the config)."
+            )
+        classes[position] = class_set.names.index(box.label)
+    return classes
+
+
+def gt_boxes(scene: Scene, class_set: ClassSet, where: str) -> BoxSet:
+    """Boxes around the scene's GT instances whose class is in ``class_set`` (margin 0.005 m)."""
+    if scene.instance is None or scene.semantic is None:
+        raise Beep3dError(f"{where}: the scene has no GT instance and semantic labels to derive boxes from")
+    names = dict(zip(class_set.ids, class_set.names, strict=True))
+    present = np.unique(scene.semantic)
+    skip = [int(s) for s in present if int(s) not in names]
+    return boxes_from_instances(
+        scene.xyz, scene.instance, scene.semantic, names, margin=0.005, skip_semantic=skip
+    )
+
+
+def gt_positions(scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray | None:
+    """(N,) int64 GT box position per point (-1 none), or None without GT instances.
+
+    Box ids equal to GT instance ids (boxes derived from GT) map directly; otherwise each box takes the
+    GT instance with most points inside it (:func:`beep3d.metrics.mask_quality.gt_instances_as_box_ids`).
+    """
+    if scene.instance is None or len(boxes) == 0:
+        return None
+    instance = scene.instance
+    ids = boxes.ids
+    if set(ids.tolist()) <= set(np.unique(instance).tolist()):
+        as_box_ids = np.where(np.isin(instance, ids), instance, -1)
+    else:
+        from beep3d.metrics.mask_quality import gt_instances_as_box_ids
+
+        as_box_ids, _ = gt_instances_as_box_ids(instance, membership.point_index, ids[membership.box_index])
+    order = np.argsort(ids)
+    positions = np.full(len(instance), -1, dtype=np.int64)
+    has = as_box_ids >= 0
+    positions[has] = order[np.searchsorted(ids[order], as_box_ids[has])]
+    return positions
+
+
+def compute_membership(
+    xyz: np.ndarray, boxes: BoxSet, superpoints: np.ndarray, level: str, share: float
+) -> Membership:
+    """Point-level membership, lifted to superpoints when ``level == "superpoint"``."""
+    point_level = boxes.membership(xyz)
+    if level == "point":
+        return point_level
+    from beep3d.overlap import superpoint_membership
+
+    return superpoint_membership(point_level, superpoints, share)
+
+
+def prepare_scene(
+    scene: Scene,
+    boxes: BoxSet,
+    class_set: ClassSet,
+    superpoints: np.ndarray,
+    membership_level: str = "point",
+    membership_share: float = 0.5,
+    where: str | None = None,
+) -> PreparedScene:
+    """Reduce a scene and its boxes to the arrays of a sample (boxes without member points dropped)."""
+    where = where or scene.name
+    membership = compute_membership(scene.xyz, boxes, superpoints, membership_level, membership_share)
+    classes = box_classes_for(boxes, class_set, where)
+    gt = gt_positions(scene, boxes, membership)
+    arrays = SceneArrays(
+        xyz=scene.xyz.astype(np.float64),
+        rgb=(scene.rgb.astype(np.float32) / 127.5 - 1.0),
+        superpoints=np.asarray(superpoints, dtype=np.int64),
+        box_centers=boxes.centers,
+        box_sizes=boxes.sizes,
+        box_yaws=boxes.yaws,
+        box_classes=classes,
+        box_ids=boxes.ids,
+        member_points=membership.point_index.astype(np.int64),
+        member_boxes=membership.box_index.astype(np.int64),
+        gt_instance=gt,
+    )
+    used_boxes = np.unique(arrays.member_boxes)
+    if len(used_boxes) < len(boxes):
+        from beep3d.training.augment import crop_scene
+
+        arrays = crop_scene(arrays, np.arange(len(arrays.xyz)))
+    return PreparedScene(scene.name, arrays)
+
+
+def to_sample(name: str, arrays: SceneArrays) -> ModelSample:
+    """A :class:`ModelSample` from scene arrays (GT class per point from its GT box's class)."""
+    gt_semantic = None
+    if arrays.gt_instance is not None:
+        gt_semantic = np.where(
+            arrays.gt_instance >= 0, arrays.box_classes[np.maximum(arrays.gt_instance, 0)], -1
+        )
+        if len(arrays.box_classes) == 0:
+            gt_semantic = np.full(len(arrays.xyz), -1, dtype=np.int64)
+    return ModelSample(
+        name=name,
+        xyz=arrays.xyz.astype(np.float32),
+        rgb=arrays.rgb.astype(np.float32),
+        superpoints=arrays.superpoints.astype(np.int64),
+        box_centers=arrays.box_centers.astype(np.float32).reshape(-1, 3),
+        box_sizes=arrays.box_sizes.astype(np.float32).reshape(-1, 3),
+        box_yaws=arrays.box_yaws.astype(np.float32).reshape(-1),
+        box_classes=arrays.box_classes.astype(np.int64),
+        box_ids=arrays.box_ids.astype(np.int64),
+        member_points=arrays.member_points.astype(np.int64),
+        member_boxes=arrays.member_boxes.astype(np.int64),
+        gt_instance=None if arrays.gt_instance is None else arrays.gt_instance.astype(np.int64),
+        gt_semantic=None if gt_semantic is None else gt_semantic.astype(np.int64),
+    )
+
+
+def sample_seed(seed: int, epoch: int, index: int) -> np.random.Generator:
+    """The augmentation generator of one scene in one epoch: the same whatever the worker or resume."""
+    return np.random.default_rng([int(seed), int(epoch), int(index), 0xBEE3])
+
+
+class BoxSceneDataset:
+    """Scenes with boxes for training or evaluation; items are :class:`ModelSample` objects.
+
+    Index it with ``dataset[(epoch, index)]`` (what :class:`~beep3d.training.sampling.EpochSampler`
+    yields) so that the augmentation of a scene depends only on (seed, epoch, index); a plain integer
+    index means epoch 0.
+
+    Parameters
+    ----------
+    entries
+        The scenes.
+    kind
+        "folders", "s3dis" or "scannet".
+    class_set
+        Classes of the box labels (ScanNet: NYU40 ids; S3DIS: 0..12).
+    config
+        The training config (membership level and share, crop size, augmentation switches, seed).
+    train
+        Apply augmentations (training) or not (evaluation).
+    """
+
+    def __init__(
+        self, entries: list[SceneEntry], kind: str, class_set: ClassSet, config: TrainConfig, train: bool
+    ) -> None:
+        self.entries = list(entries)
+        self.kind = kind
+        self.class_set = class_set
+        self.config = config
+        self.train = train
+        self._cache: dict[int, PreparedScene] = {}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def prepared(self, index: int) -> PreparedScene:
+        """The scene before augmentation (loaded once per process when ``cache_scenes``)."""
+        if index in self._cache:
+            return self._cache[index]
+        prepared = self._load(self.entries[index])
+        if self.config.cache_scenes:
+            self._cache[index] = prepared
+        return prepared
+
+    def _load(self, entry: SceneEntry) -> PreparedScene:
+        from beep3d.io import load_scene
+
+        scene = load_scene(entry.path)
+        scene.name = entry.name
+        where = str(entry.path)
+        if entry.boxes_path is not None:
+            from beep3d.box_files import load_boxes
+
+            boxes = load_boxes(entry.boxes_path)
+            where = str(entry.boxes_path)
+        else:
+            boxes = gt_boxes(scene, self.class_set, where)
+        folder = entry.path if entry.path.is_dir() else None
+        superpoints = load_superpoints(scene, folder)
+        return prepare_scene(
+            scene,
+            boxes,
+            self.class_set,
+            superpoints,
+            self.config.model.membership_level,
+            self.config.membership_share,
+            where,
+        )
+
+    def __getitem__(self, key: int | tuple[int, int]) -> ModelSample:
+        epoch, index = (0, key) if isinstance(key, int | np.integer) else key
+        prepared = self.prepared(int(index))
+        arrays = prepared.arrays
+        if self.train and self.config.augment:
+            rng = sample_seed(self.config.seed, epoch, index)
+            arrays = augment_scene(arrays, rng, self.config.crop_points, elastic=self.config.elastic)
+        return to_sample(prepared.name, arrays)
+
+
+def check_box_labels(entries: list[SceneEntry], class_set: ClassSet) -> None:
+    """Read every box file once before training, so a bad label stops the run at its start."""
+    from beep3d.box_files import load_boxes
+
+    for entry in {e.path: e for e in entries}.values():
+        if entry.boxes_path is not None:
+            box_classes_for(load_boxes(entry.boxes_path), class_set, str(entry.boxes_path))
+
+
+def build_datasets(
+    root: str | Path, config: TrainConfig
+) -> tuple[BoxSceneDataset, BoxSceneDataset, ClassSet, str, bool]:
+    """Training and validation datasets of a data folder.
+
+    Returns
+    -------
+    train, val, class_set, kind, has_split
+        ``has_split`` is False when no split was found and both sets hold every scene.
+    """
+    kind = config.dataset if config.dataset != "auto" else detect_kind(root)
+    class_set = resolve_class_set(config.class_set, kind)
+    if len(class_set) != config.model.num_classes:
+        raise Beep3dError(
+            f"the class set has {len(class_set)} classes but model.num_classes is {config.model.num_classes}; "
+            "set model.num_classes in the config to the size of the class set"
+        )
+    train_entries, val_entries, has_split = list_scenes(root, kind)
+    check_box_labels([*train_entries, *val_entries], class_set)
+    train = BoxSceneDataset(train_entries, kind, class_set, config, train=True)
+    val = BoxSceneDataset(val_entries, kind, class_set, config, train=False)
+    return train, val, class_set, kind, has_split

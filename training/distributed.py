@@ -1,0 +1,67 @@
+"""Process-group setup for multi-process training (torchrun / DistributedDataParallel).
+
+``torchrun --nproc_per_node=G -m beep3d.training.cli ...`` (or the ``beep3d-train`` script under
+torchrun) sets RANK, WORLD_SIZE and LOCAL_RANK; each process then trains on its share of every epoch's
+scenes, gradients are averaged by DDP, and rank 0 alone logs, evaluates and writes checkpoints.
+The backend is NCCL on CUDA and gloo on the CPU.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """This process's place in the run."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def dist_info_from_env() -> DistInfo:
+    """Rank and world size from torchrun's environment variables (a single process without them)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", str(rank)))
+    return DistInfo(rank=rank, world_size=world, local_rank=local)
+
+
+def init_distributed(device_type: str) -> DistInfo:
+    """Join the process group when WORLD_SIZE > 1 (NCCL on CUDA, gloo on the CPU)."""
+    info = dist_info_from_env()
+    if not info.enabled:
+        return info
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        backend = "nccl" if device_type == "cuda" else "gloo"
+        dist.init_process_group(backend=backend, rank=info.rank, world_size=info.world_size)
+    return info
+
+
+def barrier(info: DistInfo) -> None:
+    """Wait for every process (no-op in a single process)."""
+    if info.enabled:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+def shutdown(info: DistInfo) -> None:
+    """Leave the process group if this module joined one."""
+    if info.enabled:
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.destroy_process_group()

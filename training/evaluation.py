@@ -1,0 +1,109 @@
+"""Periodic evaluation during training: the student's AP and the teacher's pseudo-mask quality.
+
+- AP / AP50 / AP25 of the student's predictions (``model.predict``) against the GT masks of the
+  validation scenes, by ScanNet's rules (:func:`beep3d.metrics.scannet_ap.evaluate_instances`), with the
+  class indices of the run's class set as labels.
+- mACC of the teacher's pseudo-masks (``model.pseudo_masks``) in overlap regions and their mean instance
+  IoU (:mod:`beep3d.metrics.mask_quality`), GT instances expressed as box positions.
+
+Scenes without GT masks (boxes only) are skipped; with none left, the figures are NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from beep3d.classes import ClassSet
+from beep3d.model.sample import ModelSample
+
+
+def _prediction_fields(prediction: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    masks = np.asarray(prediction.masks)
+    classes = getattr(prediction, "classes", None)
+    if classes is None:
+        classes = prediction.labels
+    return masks, np.asarray(classes), np.asarray(prediction.scores)
+
+
+def evaluate(
+    model: Any,
+    samples: Iterable[ModelSample],
+    collate: Callable[[list[ModelSample]], Any],
+    class_set: ClassSet,
+) -> dict[str, float]:
+    """Evaluation figures over ``samples`` (keys: ap, ap50, ap25, macc, macc_pooled, miou, scenes).
+
+    ``collate`` turns a list of samples into the model's batch on its device.
+    """
+    import torch
+
+    from beep3d.metrics.mask_quality import mean_instance_iou, overlap_accuracy, pooled_overlap_accuracy
+    from beep3d.metrics.scannet_ap import SceneEval, evaluate_instances, instances_to_gt_ids
+
+    was_training = model.training
+    model.eval()
+    scene_evals, accuracies, ious = [], [], []
+    try:
+        with torch.no_grad():
+            for sample in samples:
+                if sample.gt_instance is None:
+                    continue
+                batch = collate([sample])
+                masks, classes, scores = _prediction_fields(model.predict(batch)[0])
+                pseudo = np.asarray(model.pseudo_masks(batch)[0], dtype=np.int64)
+                gt_semantic = (
+                    sample.gt_semantic
+                    if sample.gt_semantic is not None
+                    else np.zeros_like(sample.gt_instance)
+                )
+                scene_evals.append(
+                    SceneEval(
+                        gt_ids=instances_to_gt_ids(gt_semantic, sample.gt_instance),
+                        pred_masks=masks.reshape(-1, sample.num_points),
+                        pred_labels=classes,
+                        pred_scores=scores,
+                        name=sample.name,
+                    )
+                )
+                accuracies.append(
+                    overlap_accuracy(pseudo, sample.gt_instance, sample.member_points, sample.member_boxes)
+                )
+                ious.append(mean_instance_iou(pseudo, sample.gt_instance, np.arange(sample.num_boxes)))
+    finally:
+        model.train(was_training)
+    if not scene_evals:
+        nan = float("nan")
+        return {
+            "ap": nan,
+            "ap50": nan,
+            "ap25": nan,
+            "macc": nan,
+            "macc_pooled": nan,
+            "miou": nan,
+            "scenes": 0,
+        }
+    result = evaluate_instances(scene_evals, class_ids=range(len(class_set)), class_names=class_set.names)
+    macc, macc_pooled = pooled_overlap_accuracy(accuracies)
+    miou_values = [r.value for r in ious if r.count]
+    return {
+        "ap": result.ap,
+        "ap50": result.ap50,
+        "ap25": result.ap25,
+        "macc": macc,
+        "macc_pooled": macc_pooled,
+        "miou": float(np.mean(miou_values)) if miou_values else float("nan"),
+        "scenes": len(scene_evals),
+    }
+
+
+def selection_score(figures: dict[str, float]) -> float:
+    """The figure that picks the best checkpoint: AP, else mACC, else mean instance IoU (-inf if none)."""
+    for key in ("ap", "macc", "miou"):
+        value = figures.get(key)
+        if value is not None and math.isfinite(value):
+            return float(value)
+    return float("-inf")
