@@ -10,6 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tests.training_fakes import FakeBeep3DModel, fake_collate, make_room
+
+from beep3d.classes import S3DIS13, SCANNET18
+from beep3d.errors import Beep3dError
 from beep3d.training.checkpoint import (
     check_compatible,
     load_model_state,
@@ -19,10 +23,6 @@ from beep3d.training.checkpoint import (
 )
 from beep3d.training.config import TrainConfig
 from beep3d.training.datasets import prepare_scene, to_sample
-from training_fakes import FakeBeep3DModel, fake_collate, make_room
-
-from beep3d.classes import S3DIS13, SCANNET18
-from beep3d.errors import Beep3dError
 
 
 def trained_state(config: TrainConfig) -> tuple[FakeBeep3DModel, torch.optim.Optimizer, object]:
@@ -141,10 +141,9 @@ def test_other_format_version_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_load_model_for_inference_builds_the_real_model(tmp_path: Path) -> None:
+    from beep3d.model.beep3d_model import Beep3DModel
     from beep3d.training.checkpoint import load_model_for_inference
     from beep3d.training.config import load_config
-
-    from beep3d.model.beep3d_model import Beep3DModel
 
     config = load_config("small")
     torch.manual_seed(1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from beep3d.training.config import TrainConfig, available_configs, dump_config, load_config
 
 from beep3d.errors import Beep3dError
+from beep3d.training.config import TrainConfig, available_configs, dump_config, load_config
 
 
 def test_shipped_configs_are_scannet_s3dis_and_small() -> None:

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from beep3d.training.augment import augment_scene
-from beep3d.training.config import TrainConfig
-from beep3d.training.datasets import build_datasets, detect_kind, list_scenes, prepare_scene
-from training_fakes import make_room, write_rooms
+from tests.training_fakes import make_room, write_rooms
 
 from beep3d.box_files import save_boxes
 from beep3d.boxes import Box
 from beep3d.classes import SCANNET18
 from beep3d.errors import Beep3dError
+from beep3d.training.augment import augment_scene
+from beep3d.training.config import TrainConfig
+from beep3d.training.datasets import build_datasets, detect_kind, list_scenes, prepare_scene
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -185,9 +185,8 @@ def test_augmentation_keeps_membership_exact_and_boxes_around_their_points(tmp_p
     not (DATA / "scannet_scene0423_00").is_dir(), reason="shared data folder ../shared/data is absent"
 )
 def test_gt_boxes_of_a_real_scannet_scene(tmp_path: Path) -> None:
-    from beep3d.training.datasets import gt_boxes
-
     from beep3d.io import load_scene
+    from beep3d.training.datasets import gt_boxes
 
     scene = load_scene(DATA / "scannet_scene0423_00" / "scene0423_00_labeled.ply")
     if scene.instance is None or scene.semantic is None:

@@ -23,7 +23,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from beep3d.model.weights import (
+    CHECKPOINT_SUFFIX,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    METADATA_KEY,
+    class_set_from_dict,
+    class_set_to_dict,
+    find_checkpoint,
+    load_model_state,
+    read_checkpoint_file,
+)
 from beep3d.training.config import TrainConfig
+
+__all__ = [
+    "CHECKPOINT_SUFFIX",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "METADATA_KEY",
+    "CheckpointState",
+    "class_set_from_dict",
+    "class_set_to_dict",
+    "find_checkpoint",
+    "load_model_for_inference",
+    "load_model_state",
+    "read_checkpoint",
+    "save_checkpoint",
+]
 
 from beep3d.atomic import atomic_path
 from beep3d.classes import ClassSet
@@ -33,11 +60,6 @@ if TYPE_CHECKING:
     import torch
 
     from beep3d.model.beep3d_model import Beep3DModel
-
-FORMAT_NAME = "beep3d-checkpoint"
-FORMAT_VERSION = 1
-METADATA_KEY = "beep3d"
-CHECKPOINT_SUFFIX = ".safetensors"
 
 #: Model settings that change the network's tensors: a checkpoint only loads into the same values.
 ARCHITECTURE_KEYS = (
@@ -69,26 +91,6 @@ class CheckpointState:
     scaler_state: dict[str, Any] | None
     rng_state: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def class_set_to_dict(class_set: ClassSet) -> dict[str, Any]:
-    return {
-        "label_space": class_set.label_space,
-        "classes": [
-            {"name": n, "id": i, "color": list(c)}
-            for n, i, c in zip(class_set.names, class_set.ids, class_set.colours, strict=True)
-        ],
-    }
-
-
-def class_set_from_dict(data: dict[str, Any]) -> ClassSet:
-    classes = data["classes"]
-    return ClassSet(
-        tuple(str(c["name"]) for c in classes),
-        tuple(int(c["id"]) for c in classes),
-        tuple(tuple(int(v) for v in c["color"]) for c in classes),  # type: ignore[misc]
-        str(data.get("label_space", "nyu40")),
-    )
 
 
 def capture_rng_state() -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -215,40 +217,6 @@ def save_checkpoint(
     return path
 
 
-def _read(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    from safetensors import SafetensorError
-    from safetensors.torch import safe_open
-
-    if not path.is_file():
-        raise Beep3dError(f"{path}: checkpoint not found; check the path")
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as handle:
-            metadata = handle.metadata() or {}
-            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise Beep3dError(
-            f"{path}: not a BEEP3D checkpoint ({exc}). Checkpoints are .safetensors files written by "
-            "beep3d-train; other formats (pickled .pt/.pth files) are refused because loading them can run code."
-        ) from None
-    if METADATA_KEY not in metadata:
-        raise Beep3dError(
-            f"{path}: a safetensors file, but not a BEEP3D checkpoint (no '{METADATA_KEY}' metadata)"
-        )
-    try:
-        meta = json.loads(metadata[METADATA_KEY])
-    except json.JSONDecodeError:
-        raise Beep3dError(f"{path}: damaged checkpoint metadata; use another checkpoint") from None
-    if meta.get("format") != FORMAT_NAME:
-        raise Beep3dError(f"{path}: not a BEEP3D checkpoint (format {meta.get('format')!r})")
-    version = meta.get("format_version")
-    if version != FORMAT_VERSION:
-        raise Beep3dError(
-            f"{path}: checkpoint format version {version}, but this version of beep3d reads version "
-            f"{FORMAT_VERSION}. Use the beep3d release that wrote it, or retrain with beep3d-train."
-        )
-    return meta, tensors
-
-
 def read_checkpoint(path: str | Path) -> CheckpointState:
     """Read a checkpoint file without building a model (no code is executed).
 
@@ -258,7 +226,7 @@ def read_checkpoint(path: str | Path) -> CheckpointState:
         Missing file, not a BEEP3D checkpoint (including pickled files), other format version.
     """
     path = Path(path)
-    meta, tensors = _read(path)
+    meta, tensors = read_checkpoint_file(path)
     try:
         config = TrainConfig.from_dict(meta["config"], source=f"{path} (saved config)")
     except Beep3dError as exc:
@@ -306,50 +274,6 @@ def check_compatible(path: str | Path, state: CheckpointState, config: TrainConf
             f"{path}: the checkpoint's network differs from the config's ({'; '.join(differences)}). "
             "Resume with the config the run was started with (RUN_DIR/config.yaml), or start a new run folder."
         )
-
-
-def load_model_state(path: str | Path, model: torch.nn.Module, state_dict: dict[str, torch.Tensor]) -> None:
-    """Load tensors into ``model``; mismatched names or shapes raise :class:`Beep3dError` listing them."""
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(own))
-    wrong_shape = sorted(
-        f"{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}"
-        for k in set(own) & set(state_dict)
-        if tuple(own[k].shape) != tuple(state_dict[k].shape)
-    )
-    if missing or unexpected or wrong_shape:
-
-        def few(items: list[str]) -> str:
-            return ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
-
-        parts = []
-        if missing:
-            parts.append(f"missing tensors: {few(missing)}")
-        if unexpected:
-            parts.append(f"unexpected tensors: {few(unexpected)}")
-        if wrong_shape:
-            parts.append(f"shapes differ: {few(wrong_shape)}")
-        raise Beep3dError(
-            f"{path}: the checkpoint does not fit this network ({'; '.join(parts)}). It was written by a "
-            "different model version or config; retrain, or use the beep3d release that wrote it."
-        )
-    model.load_state_dict(state_dict, strict=True)
-
-
-def find_checkpoint(path: str | Path) -> Path:
-    """A checkpoint file from a file path or a run folder (``best``, else ``last``)."""
-    path = Path(path)
-    if path.is_dir():
-        for folder in (path, path / "checkpoints"):
-            for name in ("best", "last"):
-                candidate = folder / f"{name}{CHECKPOINT_SUFFIX}"
-                if candidate.is_file():
-                    return candidate
-        raise Beep3dError(
-            f"{path}: no best{CHECKPOINT_SUFFIX} or last{CHECKPOINT_SUFFIX} checkpoint in this folder"
-        )
-    return path
 
 
 def load_model_for_inference(

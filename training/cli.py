@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--num-workers", type=int, default=None, help="override the config's DataLoader workers"
     )
     parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for torch (default: torch's choice; 1 is much faster when other jobs share the cores)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -96,6 +102,10 @@ def _run(args: argparse.Namespace) -> int:
     import torch
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise Beep3dError("--threads must be at least 1")
+        torch.set_num_threads(args.threads)
     from beep3d.training.trainer import Trainer
 
     trainer = Trainer(

@@ -1,0 +1,125 @@
+"""Point colours for the view's colour modes (numpy only).
+
+Every mode tints the scan's own colours instead of replacing them, so the annotator still sees
+the surface: points a mode has something to say about are blended with a tint, the other points
+are dimmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Colour modes in menu order: (key, menu text).
+COLOUR_MODES: tuple[tuple[str, str], ...] = (
+    ("original", "Original colours"),
+    ("membership", "Box membership"),
+    ("overlap", "Overlap regions (P^u)"),
+    ("instances", "Resolved instances"),
+    ("confidence", "Resolution confidence"),
+)
+
+#: How much of the tint shows in a tinted point (0 = original colour, 1 = tint only).
+TINT = 0.55
+#: Brightness kept by points a mode does not highlight.
+DIM = 0.55
+
+SINGLE_BOX_TINT = np.array([60, 200, 90], dtype=np.float32)
+OVERLAP_TINT = np.array([235, 30, 200], dtype=np.float32)
+
+
+@dataclass
+class PointLabels:
+    """What the colour modes show, per point; produced by the live resolution.
+
+    Attributes
+    ----------
+    first_box
+        (N,) int32 position of the first box containing the point, -1 for none.
+    overlap_counts
+        (N,) int32 number of boxes containing the point.
+    instance_ids
+        (N,) int32 resolved box id per point, -1 for background.
+    confidence
+        (N,) float32 in [0, 1].
+    """
+
+    first_box: np.ndarray
+    overlap_counts: np.ndarray
+    instance_ids: np.ndarray
+    confidence: np.ndarray
+
+
+def instance_palette(ids: np.ndarray) -> np.ndarray:
+    """(M, 3) float32 distinct colours (0..255) for integer ids (a golden-ratio hue walk)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    hue = (ids * 0.618033988749895) % 1.0
+    sat, val = 0.75, 0.95
+    i = np.floor(hue * 6).astype(np.int64) % 6
+    f = hue * 6 - np.floor(hue * 6)
+    p = np.full_like(hue, val * (1 - sat))
+    q, t = val * (1 - f * sat), val * (1 - (1 - f) * sat)
+    v = np.full_like(hue, val)
+    table = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    rgb = np.zeros((len(ids), 3))
+    for k, (r, g, b) in enumerate(table):
+        sel = i == k
+        rgb[sel] = np.stack([r[sel], g[sel], b[sel]], axis=1)
+    return (rgb * 255).astype(np.float32)
+
+
+def _blend(rgb: np.ndarray, tint: np.ndarray, mask: np.ndarray, amount: float = TINT) -> np.ndarray:
+    out = rgb.astype(np.float32) * DIM
+    if np.any(mask):
+        out[mask] = rgb[mask].astype(np.float32) * (1 - amount) + tint * amount
+    return out
+
+
+def point_colours(
+    mode: str,
+    rgb: np.ndarray,
+    labels: PointLabels | None,
+    box_colours: np.ndarray | None = None,
+) -> np.ndarray:
+    """(N, 3) uint8 colours to draw for ``mode``.
+
+    Parameters
+    ----------
+    mode
+        One of the keys of :data:`COLOUR_MODES`.
+    rgb
+        (N, 3) uint8 original colours.
+    labels
+        Per-point results of the last resolution; None shows the original colours.
+    box_colours
+        (K, 3) colours (0..255) of the boxes by position, for the membership mode.
+    """
+    if mode == "original" or labels is None:
+        return np.ascontiguousarray(rgb, dtype=np.uint8)
+    if mode == "membership":
+        inside = labels.first_box >= 0
+        tint = np.zeros((len(rgb), 3), dtype=np.float32)
+        if box_colours is not None and len(box_colours):
+            tint[inside] = np.asarray(box_colours, dtype=np.float32)[labels.first_box[inside]]
+        else:
+            tint[inside] = SINGLE_BOX_TINT
+        out = _blend(rgb, tint[inside], inside)
+    elif mode == "overlap":
+        out = _blend(rgb, SINGLE_BOX_TINT, labels.overlap_counts == 1, amount=0.3)
+        shared = labels.overlap_counts >= 2
+        out[shared] = rgb[shared].astype(np.float32) * (1 - 0.7) + OVERLAP_TINT * 0.7
+    elif mode == "instances":
+        assigned = labels.instance_ids >= 0
+        ids = labels.instance_ids[assigned]
+        unique, inverse = np.unique(ids, return_inverse=True)
+        tint = instance_palette(unique)[inverse] if len(unique) else np.zeros((0, 3), np.float32)
+        out = _blend(rgb, tint, assigned)
+    elif mode == "confidence":
+        inside = labels.overlap_counts >= 1
+        c = np.clip(labels.confidence[inside], 0.0, 1.0)[:, None].astype(np.float32)
+        low, high = np.array([230, 40, 40], np.float32), np.array([40, 200, 80], np.float32)
+        out = _blend(rgb, low * (1 - c) + high * c, inside)
+    else:
+        raise ValueError(f"unknown colour mode {mode!r}")
+    return np.clip(out, 0, 255).astype(np.uint8)

@@ -1,0 +1,1061 @@
+"""The annotation window: 3D view in the centre, box list, problems and box editor docked at the side."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QProcess, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QUndoCommand,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+)
+
+from beep3d.app.colouring import COLOUR_MODES, point_colours
+from beep3d.app.live import LiveResolver, LiveResult
+from beep3d.app.panels import BoxEditor, BoxTable, ProblemList
+from beep3d.app.tools import TOOLS, Tool
+from beep3d.app.view import SceneView
+from beep3d.boxes import Box, BoxSet
+from beep3d.classes import SCANNET18, ClassSet
+from beep3d.document import AnnotationDocument, ChangeBox, Command, DeleteBox, DuplicateBox
+from beep3d.errors import Beep3dError
+
+#: Seconds between autosaves of unsaved boxes to the recovery file.
+AUTOSAVE_SECONDS = 5.0
+#: Keyboard steps: metres per move / resize key, degrees per yaw key; Shift multiplies moves by 5
+#: and turns 45 degrees.
+MOVE_STEP = 0.02
+YAW_STEP_DEGREES = 1.0
+YAW_BIG_STEP_DEGREES = 45.0
+
+SCENE_FILTER = "Scans (*.ply *.npy *.npz *.bin);;All files (*)"
+BOX_FILTER = "Box files (*.json);;All files (*)"
+
+
+def recovery_dir() -> Path:
+    """Folder of autosaved boxes: ``$XDG_CACHE_HOME/beep3d/recovery`` (default ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "beep3d" / "recovery"
+
+
+def recovery_path(scene_path: str | Path) -> Path:
+    """Recovery file of a scene: named by a hash of the scene's absolute path."""
+    key = hashlib.sha1(str(Path(scene_path).resolve()).encode("utf-8")).hexdigest()[:16]
+    return recovery_dir() / f"{key}.json"
+
+
+def default_boxes_path(scene_path: Path) -> Path:
+    """``<scene>.boxes.json`` beside the scene (the CLI's rule)."""
+    from beep3d.cli import default_boxes_path as rule
+
+    return rule(Path(scene_path))
+
+
+class DocumentCommand(QUndoCommand):
+    """A document :class:`Command` on Qt's undo stack (merges follow ``Command.merge``)."""
+
+    MERGE_ID = 3301
+
+    def __init__(self, doc: AnnotationDocument, command: Command) -> None:
+        super().__init__(command.text)
+        self.doc = doc
+        self.command = command
+
+    def redo(self) -> None:
+        self.command.redo(self.doc)
+
+    def undo(self) -> None:
+        self.command.undo(self.doc)
+
+    def id(self) -> int:
+        return self.MERGE_ID if getattr(self.command, "merge_key", "") else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt name)
+        return isinstance(other, DocumentCommand) and self.command.merge(other.command)
+
+
+class MainWindow(QMainWindow):
+    """The annotation window.
+
+    Parameters
+    ----------
+    class_set
+        Classes to annotate with (default: the 18 ScanNet classes).
+    resolver_name
+        Resolver for live resolution ("smallest-box", "nearest-centre" or "teacher").
+    checkpoint
+        Teacher checkpoint (for ``resolver_name == "teacher"``).
+    interactive
+        False for scripted runs (screenshots): questions take their default answer and errors
+        are printed instead of shown in dialogs.
+    """
+
+    def __init__(
+        self,
+        class_set: ClassSet = SCANNET18,
+        resolver_name: str = "smallest-box",
+        checkpoint: str | None = None,
+        interactive: bool = True,
+    ) -> None:
+        super().__init__()
+        self.interactive = interactive
+        self.doc = AnnotationDocument(class_set)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(lambda clean: setattr(self.doc, "dirty", not clean))
+        self.view = SceneView(self)
+        self.setCentralWidget(self.view)
+        self.colour_mode = "overlap"
+        self.membership_level = "point"
+        self.resolver_name = resolver_name
+        self.checkpoint = checkpoint
+        self._resolver = None
+        self.live = LiveResolver(self)
+        self.live.resultReady.connect(self._on_result)
+        self.live.failed.connect(self._on_resolution_failed)
+        self.live.busyChanged.connect(self._on_busy)
+        self.result: LiveResult | None = None
+        self.tools: dict[str, Tool] = {name: cls(self) for name, cls in TOOLS.items()}
+        self.tool: Tool = self.tools["select"]
+        self.errors: list[str] = []
+        self._refit_process: QProcess | None = None
+        self._build_docks()
+        self._build_actions()
+        self._build_status()
+        self.doc.subscribe(self._on_document)
+        self._autosave_timer = QTimer(self)
+        self._autosave_timer.setInterval(int(AUTOSAVE_SECONDS * 1000))
+        self._autosave_timer.timeout.connect(self.autosave)
+        self._autosave_timer.start()
+        self._autosaved_index = -1
+        self._recovery_file: Path | None = None
+        self.set_tool("select")
+        self._update_title()
+        self.resize(1400, 900)
+        self.view.setFocus()
+        self._select_resolver(resolver_name, checkpoint, quiet=True)
+
+    # construction -------------------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        self.box_table = BoxTable()
+        self.box_table.boxActivated.connect(self._box_clicked)
+        self.problem_list = ProblemList()
+        self.problem_list.problemActivated.connect(self.frame_problem)
+        self.box_editor = BoxEditor()
+        self.box_editor.set_class_set(self.doc.class_set)
+        self.box_editor.boxEdited.connect(self._panel_edit)
+        for title, widget, name in (
+            ("Boxes", self.box_table, "boxes_dock"),
+            ("Selected box", self.box_editor, "editor_dock"),
+            ("Problems", self.problem_list, "problems_dock"),
+        ):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(name)
+            dock.setWidget(widget)
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable
+                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            )
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            setattr(self, name, dock)
+
+    def _action(self, text: str, slot, shortcut=None, checkable: bool = False, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, (list, tuple)):
+                action.setShortcuts([QKeySequence(s) for s in shortcut])
+            else:
+                action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        a = self.actions_by_name = {}
+
+        file_menu = menu.addMenu("&File")
+        a["open"] = self._action("&Open scene…", self.open_scene_dialog, QKeySequence.StandardKey.Open)
+        a["load_boxes"] = self._action("&Load boxes…", self.load_boxes_dialog, "Ctrl+L")
+        a["save"] = self._action("&Save boxes", self.save, QKeySequence.StandardKey.Save)
+        a["save_as"] = self._action("Save boxes &as…", self.save_as_dialog, "Ctrl+Shift+S")
+        a["class_set"] = self._action("Load &class set…", self.load_class_set_dialog)
+        a["export"] = self._action("&Export masks…", self.export_dialog, "Ctrl+E")
+        a["quit"] = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        for key in ("open", "load_boxes", "save", "save_as", None, "class_set", "export", None, "quit"):
+            file_menu.addSeparator() if key is None else file_menu.addAction(a[key])
+
+        edit_menu = menu.addMenu("&Edit")
+        a["undo"] = self.undo_stack.createUndoAction(self, "&Undo")
+        a["undo"].setShortcuts([QKeySequence("Ctrl+Z")])
+        a["redo"] = self.undo_stack.createRedoAction(self, "&Redo")
+        a["redo"].setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.addAction(a["undo"])
+        self.addAction(a["redo"])
+        a["delete"] = self._action("&Delete box", self.delete_selected, ["Del", "Backspace"])
+        a["duplicate"] = self._action("D&uplicate box", self.duplicate_selected, "Ctrl+D")
+        a["shrink"] = self._action("S&hrink box to its points", self.shrink_selected, "F")
+        a["next"] = self._action("Select &next box", lambda: self.doc.select_step(1), "N")
+        a["previous"] = self._action("Select &previous box", lambda: self.doc.select_step(-1), "Shift+N")
+        a["deselect"] = self._action("Cancel / select mode", self.cancel, "Esc")
+        for key in (
+            "undo",
+            "redo",
+            None,
+            "delete",
+            "duplicate",
+            "shrink",
+            None,
+            "next",
+            "previous",
+            "deselect",
+        ):
+            edit_menu.addSeparator() if key is None else edit_menu.addAction(a[key])
+        nudge_menu = edit_menu.addMenu("&Move, turn and resize")
+        nudges = [
+            ("Move forward", "W", ("move", 0, 1)),
+            ("Move back", "S", ("move", 0, -1)),
+            ("Move left", "A", ("move", -1, 0)),
+            ("Move right", "D", ("move", 1, 0)),
+            ("Move down", "Q", ("up", -1, 0)),
+            ("Move up", "E", ("up", 1, 0)),
+            ("Turn left (+1°)", "Z", ("yaw", 1, 0)),
+            ("Turn right (-1°)", "X", ("yaw", -1, 0)),
+            ("Longer (box x)", "I", ("size", 0, 1)),
+            ("Shorter (box x)", "K", ("size", 0, -1)),
+            ("Wider (box y)", "L", ("size", 1, 1)),
+            ("Narrower (box y)", "J", ("size", 1, -1)),
+            ("Taller", "O", ("size", 2, 1)),
+            ("Lower", "U", ("size", 2, -1)),
+        ]
+        for text, key, (kind, p, q) in nudges:
+            small = self._action(text, lambda k=kind, p=p, q=q: self.nudge(k, p, q, big=False), key)
+            big = self._action(
+                f"{text} (big step)", lambda k=kind, p=p, q=q: self.nudge(k, p, q, big=True), f"Shift+{key}"
+            )
+            nudge_menu.addAction(small)
+            nudge_menu.addAction(big)
+            a[f"nudge_{key.lower()}"] = small
+            a[f"nudge_shift_{key.lower()}"] = big
+
+        tools_menu = menu.addMenu("&Tools")
+        self.tool_group = QActionGroup(self)
+        for name, shortcut in (("select", "Esc"), ("point", "B"), ("corners", "C"), ("rectangle", "R")):
+            action = self._action(
+                TOOLS[name].title,
+                lambda n=name: self.set_tool(n),
+                None if name == "select" else shortcut,
+                True,
+            )
+            if name == "select":
+                action.setToolTip("Select / edit (Esc)")
+            self.tool_group.addAction(action)
+            tools_menu.addAction(action)
+            a[f"tool_{name}"] = action
+        tools_menu.addSeparator()
+        tools_menu.addAction(a["shrink"])
+
+        view_menu = menu.addMenu("&View")
+        for name, shortcut in (("top", "T"), ("front", "G"), ("side", "V"), ("perspective", "P")):
+            a[f"view_{name}"] = self._action(
+                f"{name.capitalize()} view", lambda n=name: self.view.set_preset(n), shortcut
+            )
+            view_menu.addAction(a[f"view_{name}"])
+        a["ortho"] = self._action("Toggle orthographic", self.view.toggle_projection, "Shift+P")
+        a["fit"] = self._action("Show whole scene", self.view.fit_scene, "Home")
+        a["frame_selected"] = self._action("Frame selected box", self.frame_selected, ".")
+        a["bigger_points"] = self._action(
+            "Bigger points", lambda: self.view.set_point_size(self.view.point_size + 1), ["+", "="]
+        )
+        a["smaller_points"] = self._action(
+            "Smaller points", lambda: self.view.set_point_size(self.view.point_size - 1), "-"
+        )
+        for key in ("ortho", "fit", "frame_selected", None, "bigger_points", "smaller_points", None):
+            view_menu.addSeparator() if key is None else view_menu.addAction(a[key])
+        colour_menu = view_menu.addMenu("&Colours")
+        self.colour_group = QActionGroup(self)
+        for index, (mode, text) in enumerate(COLOUR_MODES):
+            action = self._action(text, lambda m=mode: self.set_colour_mode(m), f"Ctrl+{index + 1}", True)
+            self.colour_group.addAction(action)
+            colour_menu.addAction(action)
+            a[f"colour_{mode}"] = action
+        a["cycle_colours"] = self._action("Next colour mode", self.cycle_colour_mode, "M")
+        colour_menu.addAction(a["cycle_colours"])
+
+        self.class_menu = menu.addMenu("&Class")
+        self.class_group = QActionGroup(self)
+        self._rebuild_class_menu()
+
+        model_menu = menu.addMenu("&Model")
+        self.resolver_group = QActionGroup(self)
+        for name, text in (
+            ("smallest-box", "Resolve overlaps: smallest box"),
+            ("nearest-centre", "Resolve overlaps: nearest centre"),
+            ("teacher", "Resolve overlaps: BEEP3D teacher"),
+        ):
+            action = self._action(
+                text, lambda n=name: self._select_resolver(n, self.checkpoint), checkable=True
+            )
+            self.resolver_group.addAction(action)
+            model_menu.addAction(action)
+            a[f"resolver_{name}"] = action
+        a["superpoints"] = self._action("Superpoint membership", self._toggle_superpoints, checkable=True)
+        a["checkpoint"] = self._action("Choose teacher checkpoint…", self.choose_checkpoint_dialog)
+        a["refit"] = self._action("Refit model on boxed scenes…", self.refit_dialog)
+        a["refit_cancel"] = self._action("Cancel refit", self.cancel_refit)
+        a["refit_cancel"].setEnabled(False)
+        for key in ("superpoints", "checkpoint", None, "refit", "refit_cancel"):
+            model_menu.addSeparator() if key is None else model_menu.addAction(a[key])
+
+        help_menu = menu.addMenu("&Help")
+        a["shortcuts"] = self._action("Keyboard shortcuts", self.show_shortcuts, "F1")
+        help_menu.addAction(a["shortcuts"])
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        for key in ("open", "save", None, "undo", "redo", None, "tool_select", "tool_point", "tool_corners",
+                    "tool_rectangle", "shrink", None, "view_top", "view_front", "view_side", "view_perspective"):  # fmt: skip
+            toolbar.addSeparator() if key is None else toolbar.addAction(a[key])
+        toolbar.addSeparator()
+        self.colour_combo = QComboBox()
+        for mode, text in COLOUR_MODES:
+            self.colour_combo.addItem(text, mode)
+        self.colour_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.colour_combo.activated.connect(
+            lambda index: self.set_colour_mode(self.colour_combo.itemData(index))
+        )
+        toolbar.addWidget(self.colour_combo)
+        self.class_combo = QComboBox()
+        self.class_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.class_combo.activated.connect(
+            lambda index: self.set_current_class(self.class_combo.itemData(index))
+        )
+        toolbar.addWidget(QLabel(" Class: "))
+        toolbar.addWidget(self.class_combo)
+        self._fill_class_combo()
+        self.set_colour_mode(self.colour_mode)
+
+    def _rebuild_class_menu(self) -> None:
+        self.class_menu.clear()
+        for action in self.class_group.actions():
+            self.class_group.removeAction(action)
+            self.removeAction(action)
+        for position, name in enumerate(self.doc.class_set.names):
+            shortcut = str(position + 1) if position < 9 else None
+            action = self._action(name, lambda n=name: self.class_hotkey(n), shortcut, True)
+            action.setChecked(name == self.doc.current_class)
+            self.class_group.addAction(action)
+            self.class_menu.addAction(action)
+
+    def _fill_class_combo(self) -> None:
+        self.class_combo.clear()
+        for position, name in enumerate(self.doc.class_set.names):
+            self.class_combo.addItem(f"{position + 1} {name}" if position < 9 else name, name)
+        self.class_combo.setCurrentIndex(self.doc.class_set.names.index(self.doc.current_class))
+
+    def _build_status(self) -> None:
+        self.scene_label = QLabel("No scene")
+        self.resolution_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setVisible(False)
+        bar = self.statusBar()
+        bar.addPermanentWidget(self.resolution_label)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.scene_label)
+
+    # user feedback -----------------------------------------------------------------------------
+    def status(self, text: str, timeout_ms: int = 6000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def error(self, text: str, title: str = "BEEP3D annotate") -> None:
+        """Tell the annotator about an error they can fix (a dialog; printed in scripted runs)."""
+        self.errors.append(text)
+        if not self.interactive:
+            print(f"beep3d-annotate: error: {text}")
+            return
+        QMessageBox.critical(self, title, text)
+
+    def ask(self, title: str, text: str, buttons, default):
+        """A question with ``buttons`` (QMessageBox.StandardButton flags); scripted runs get ``default``."""
+        if not self.interactive:
+            return default
+        return QMessageBox.question(self, title, text, buttons, default)
+
+    # tools and modes -----------------------------------------------------------------------------
+    def set_tool(self, name: str) -> None:
+        if self.tool is not None:
+            self.tool.deactivate(self.view)
+        self.tool = self.tools[name]
+        self.view.tool = self.tool
+        self.tool.activate(self.view)
+        self.actions_by_name[f"tool_{name}"].setChecked(True)
+        self.view.update()
+        if name != "select":
+            self.status(f"{self.tool.title}: new boxes get class '{self.doc.current_class}'. Esc cancels.")
+
+    def cancel(self) -> None:
+        if self.tool.name != "select":
+            self.tool.cancel(self.view)
+            self.set_tool("select")
+        else:
+            self.tool.cancel(self.view)
+            self.doc.select(None)
+
+    def set_colour_mode(self, mode: str) -> None:
+        self.colour_mode = mode
+        self.actions_by_name[f"colour_{mode}"].setChecked(True)
+        self.colour_combo.setCurrentIndex(self.colour_combo.findData(mode))
+        self._recolour()
+
+    def cycle_colour_mode(self) -> None:
+        modes = [m for m, _ in COLOUR_MODES]
+        self.set_colour_mode(modes[(modes.index(self.colour_mode) + 1) % len(modes)])
+
+    def set_current_class(self, name: str) -> None:
+        try:
+            self.doc.set_current_class(name)
+        except Beep3dError as exc:
+            self.error(str(exc))
+
+    def class_hotkey(self, name: str) -> None:
+        """Class keys: the class for new boxes, and the selected box's class (one undo step)."""
+        self.set_current_class(name)
+        box = self.doc.selected_box
+        if box is not None and box.label != name:
+            self.push(ChangeBox(box, box.moved(label=name), text=f"Class {name}"))
+
+    # edits -----------------------------------------------------------------------------------------
+    def push(self, command: Command) -> None:
+        """Apply an edit through the undo stack."""
+        self.undo_stack.push(DocumentCommand(self.doc, command))
+
+    def _need_selection(self) -> Box | None:
+        box = self.doc.selected_box
+        if box is None:
+            self.status("Select a box first (click it, or N for the next box).")
+        return box
+
+    def delete_selected(self) -> None:
+        box = self._need_selection()
+        if box is not None:
+            self.push(DeleteBox(box.id, text=f"Delete {box.label} {box.id}"))
+
+    def duplicate_selected(self) -> None:
+        box = self._need_selection()
+        if box is not None:
+            offset = (max(box.size[0], 0.1), 0.0, 0.0)
+            rotated = (offset[0] * math.cos(box.yaw), offset[0] * math.sin(box.yaw), 0.0)
+            self.push(DuplicateBox(box.id, self.doc.boxes.next_id(), rotated))
+
+    def shrink_selected(self) -> None:
+        from beep3d.box_fitting import shrink_box_to_points
+
+        box = self._need_selection()
+        if box is None or self.doc.scene is None:
+            return
+        try:
+            shrunk = shrink_box_to_points(box, self.doc.scene.xyz, floor_height=self.doc.floor_height())
+        except Beep3dError as exc:
+            self.error(str(exc))
+            return
+        if shrunk != box:
+            self.push(ChangeBox(box, shrunk, text="Shrink box to points"))
+
+    def nudge(self, kind: str, p: int, q: int, big: bool = False) -> None:
+        """Keyboard edit of the selected box (see the Edit > Move, turn and resize menu)."""
+        box = self._need_selection()
+        if box is None:
+            return
+        step = MOVE_STEP * (5 if big else 1)
+        center, size = np.asarray(box.center), np.asarray(box.size)
+        if kind == "move":
+            right, up, forward = self.view.camera.axes()
+            ahead = np.array([forward[0], forward[1], 0.0])
+            if np.linalg.norm(ahead) < 0.3:  # looking down: "forward" is up on the screen
+                ahead = np.array([up[0], up[1], 0.0])
+            ahead /= np.linalg.norm(ahead)
+            side = np.array([ahead[1], -ahead[0], 0.0])
+            after = box.moved(center=tuple(center + (side * p + ahead * q) * step))
+            text = "Move box"
+        elif kind == "up":
+            after = box.moved(center=tuple(center + np.array([0, 0, p * step])))
+            text = "Move box"
+        elif kind == "yaw":
+            degrees = YAW_BIG_STEP_DEGREES if big else YAW_STEP_DEGREES
+            yaw = (box.yaw + math.radians(p * degrees) + math.pi) % (2 * math.pi) - math.pi
+            after = box.moved(yaw=yaw)
+            text = "Turn box"
+        else:
+            new_size = size.copy()
+            new_size[p] = max(new_size[p] + q * step, 0.01)
+            new_center = center.copy()
+            if p == 2:  # height grows upwards: the bottom stays on what it stands on
+                new_center[2] += (new_size[2] - size[2]) / 2
+            after = box.moved(size=tuple(new_size), center=tuple(new_center))
+            text = "Resize box"
+        self.push(ChangeBox(box, after, text=text, merge_key=f"key-{kind}-{p}-{q}"))
+
+    def _panel_edit(self, before: Box, after: Box, field: str) -> None:
+        current = self.doc.box(before.id)
+        if current is None:
+            return
+        try:
+            after = current.moved(center=after.center, size=after.size, yaw=after.yaw, label=after.label)
+        except Beep3dError as exc:
+            self.error(str(exc))
+            return
+        if after != current:
+            self.push(ChangeBox(current, after, text=f"Edit box {field}", merge_key=f"panel-{field}"))
+
+    def _box_clicked(self, box_id: int) -> None:
+        self.doc.select(box_id)
+
+    def frame_selected(self) -> None:
+        box = self._need_selection()
+        if box is not None:
+            lo, hi = BoxSet([box]).aabbs()
+            self.view.frame(lo[0], hi[0])
+
+    def frame_problem(self, row: int) -> None:
+        """Show the points (or boxes) of problem number ``row`` and select its first box."""
+        if self.result is None or not (0 <= row < len(self.result.problems)):
+            return
+        problem = self.result.problems[row]
+        if problem.box_ids:
+            self.doc.select(problem.box_ids[0])
+        scene = self.doc.scene
+        if problem.point_index is not None and len(problem.point_index) and scene is not None:
+            pts = scene.xyz[np.asarray(problem.point_index)]
+            self.view.frame(pts.min(axis=0), pts.max(axis=0))
+            return
+        boxes = BoxSet([b for b in self.doc.boxes if b.id in problem.box_ids])
+        if len(boxes):
+            lo, hi = boxes.aabbs()
+            self.view.frame(lo.min(axis=0), hi.max(axis=0))
+
+    # document events ------------------------------------------------------------------------------
+    def _on_document(self, event: str) -> None:
+        if event == "scene":
+            scene = self.doc.scene
+            assert scene is not None
+            self.result = None
+            self.view.set_points(scene.xyz, scene.rgb)
+            self.scene_label.setText(f"{scene.name}: {scene.num_points:,} points")
+            self._update_title()
+        elif event in ("boxes", "preview"):
+            self._show_boxes()
+            if event == "boxes":
+                self.request_resolution()
+        elif event == "selection":
+            self._show_boxes()
+            self.box_table.select_box(self.doc.selected_id)
+        elif event == "class":
+            for action in self.class_group.actions():
+                action.setChecked(action.text() == self.doc.current_class)
+            index = self.class_combo.findData(self.doc.current_class)
+            if index >= 0:
+                self.class_combo.setCurrentIndex(index)
+        elif event == "dirty":
+            self._update_title()
+
+    def _box_colours(self) -> dict[int, tuple[int, int, int]]:
+        return {b.id: self.doc.class_set.colour_of(b.label) for b in self.doc.boxes}
+
+    def _show_boxes(self) -> None:
+        self.view.set_boxes(self.doc.boxes, self._box_colours(), self.doc.selected_id)
+        self.box_table.show_boxes(self.doc.boxes, self._box_counts(), self.doc.class_set)
+        self.box_table.select_box(self.doc.selected_id)
+        self.box_editor.show_box(self.doc.selected_box)
+
+    def _box_counts(self) -> dict[int, tuple[int, int, int]]:
+        result = self.result
+        if result is None:
+            return {}
+        counts = {}
+        current = {b.id: b for b in self.doc.boxes}
+        for position, box in enumerate(result.boxes):
+            if current.get(box.id) == box:  # counts are shown only while they describe the box
+                a = result.analysis
+                counts[box.id] = (int(a.exclusive[position]), int(a.shared[position]), int(a.total[position]))
+        return counts
+
+    def _update_title(self) -> None:
+        name = self.doc.scene.name if self.doc.scene is not None else "no scene"
+        self.setWindowTitle(f"{name}{' *' if self.doc.dirty else ''} — BEEP3D annotate")
+
+    # live resolution ------------------------------------------------------------------------------
+    def _select_resolver(self, name: str, checkpoint: str | None, quiet: bool = False) -> bool:
+        from beep3d.resolvers import get_resolver
+
+        options: dict[str, object] = {"level": self.membership_level, "class_set": self.doc.class_set}
+        if name == "teacher":
+            if checkpoint is None:
+                from beep3d.cli import DEFAULT_CHECKPOINT
+
+                checkpoint = str(DEFAULT_CHECKPOINT)
+            options["checkpoint"] = checkpoint
+        try:
+            resolver = get_resolver(name, **options)
+        except Beep3dError as exc:
+            if not quiet:
+                self.error(str(exc))
+            else:
+                self.status(str(exc), 15000)
+            if self._resolver is None:
+                resolver, name = (
+                    get_resolver("smallest-box", **{k: v for k, v in options.items() if k != "checkpoint"}),
+                    "smallest-box",
+                )
+            else:
+                self.actions_by_name[f"resolver_{self.resolver_name}"].setChecked(True)
+                return False
+        self._resolver = resolver
+        self.resolver_name = name
+        if name == "teacher":
+            self.checkpoint = str(checkpoint)
+        self.actions_by_name[f"resolver_{name}"].setChecked(True)
+        self.request_resolution()
+        return True
+
+    def _toggle_superpoints(self) -> None:
+        self.membership_level = "superpoint" if self.actions_by_name["superpoints"].isChecked() else "point"
+        self._select_resolver(self.resolver_name, self.checkpoint)
+
+    def request_resolution(self) -> None:
+        """Resolve the current boxes in the background (a newer request supersedes this one)."""
+        if self.doc.scene is None or self._resolver is None:
+            return
+        self.live.request(self.doc.scene, self.doc.boxes, self._resolver, self.membership_level)
+
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self.resolution_label.setText(f"Resolving ({self.resolver_name})…")
+
+    def _on_result(self, result: LiveResult) -> None:
+        self.result = result
+        analysis = result.analysis
+        self.resolution_label.setText(
+            f"{len(result.boxes)} boxes · {analysis.num_single:,} points in one box · "
+            f"{analysis.num_multi:,} in several ({self.resolver_name}, {result.seconds * 1000:.0f} ms)"
+        )
+        self.box_table.show_boxes(self.doc.boxes, self._box_counts(), self.doc.class_set)
+        self.box_table.select_box(self.doc.selected_id)
+        self.problem_list.show_problems(result.problems)
+        self._recolour()
+
+    def _on_resolution_failed(self, message: str) -> None:
+        self.resolution_label.setText("Resolution failed")
+        self.error(message)
+
+    def _recolour(self) -> None:
+        scene = self.doc.scene
+        if scene is None:
+            return
+        labels = self.result.labels if self.result is not None else None
+        box_colours = None
+        if self.result is not None:
+            box_colours = np.array(
+                [self.doc.class_set.colour_of(b.label) for b in self.result.boxes], float
+            ).reshape(-1, 3)
+        self.view.set_colours(point_colours(self.colour_mode, scene.rgb, labels, box_colours))
+
+    # files ------------------------------------------------------------------------------------------
+    def open_scene(self, path: str | Path, boxes_path: str | Path | None = None) -> bool:
+        """Open a scan (and its boxes: ``boxes_path``, else ``<scene>.boxes.json`` when present)."""
+        from beep3d.io import load_scene
+
+        if not self.maybe_save():
+            return False
+        path = Path(path)
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            scene = load_scene(path)
+            boxes, found_boxes = BoxSet(), None
+            candidate = Path(boxes_path) if boxes_path is not None else default_boxes_path(path)
+            if boxes_path is not None or candidate.exists():
+                from beep3d.box_files import load_boxes
+
+                boxes, found_boxes = load_boxes(candidate), candidate
+        except Beep3dError as exc:
+            QGuiApplication.restoreOverrideCursor()
+            self.error(str(exc))
+            return False
+        except Exception as exc:  # a file the readers did not foresee: say so instead of crashing
+            QGuiApplication.restoreOverrideCursor()
+            self.error(
+                f"{path}: could not be read ({type(exc).__name__}: {exc}); check that it is a scan this tool reads."
+            )
+            return False
+        finally:
+            if QGuiApplication.overrideCursor() is not None:
+                QGuiApplication.restoreOverrideCursor()
+        self.undo_stack.clear()
+        self.doc.set_scene(scene, path, boxes)
+        self.doc.boxes_path = found_boxes if found_boxes is not None else default_boxes_path(path)
+        self.undo_stack.setClean()
+        self._recovery_file = recovery_path(path)
+        self._autosaved_index = -1
+        self._offer_recovery()
+        unknown = sorted({b.label for b in self.doc.boxes} - set(self.doc.class_set.names))
+        note = f"; classes not in the class set: {', '.join(unknown)}" if unknown else ""
+        self.status(
+            f"Opened {path.name}: {scene.num_points:,} points, {len(self.doc.boxes)} boxes{note}", 10000
+        )
+        return True
+
+    def _offer_recovery(self) -> None:
+        from beep3d.box_files import load_boxes
+
+        recovery = self._recovery_file
+        if recovery is None or not recovery.exists() or not self.interactive:
+            return
+        try:
+            recovered = load_boxes(recovery)
+        except Beep3dError as exc:
+            self.status(f"Ignored an unreadable recovery file: {exc}")
+            return
+        if recovered == self.doc.boxes:
+            recovery.unlink(missing_ok=True)
+            return
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(recovery.stat().st_mtime))
+        answer = self.ask(
+            "Recover unsaved boxes?",
+            f"Boxes of this scene that were not saved were recovered from {when} ({len(recovered)} boxes; "
+            f"the box file has {len(self.doc.boxes)}).\n\nRecover them?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.doc.set_boxes(recovered, dirty=True)
+            self.undo_stack.resetClean()
+            self.status(f"Recovered {len(recovered)} boxes; save them with Ctrl+S.")
+        else:
+            recovery.unlink(missing_ok=True)
+
+    def open_scene_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open scene", "", SCENE_FILTER)
+        if path:
+            self.open_scene(path)
+
+    def load_boxes(self, path: str | Path) -> bool:
+        from beep3d.box_files import load_boxes
+
+        if self.doc.scene is None:
+            self.error("Open a scene before loading boxes (File > Open scene).")
+            return False
+        try:
+            boxes = load_boxes(path)
+        except Beep3dError as exc:
+            self.error(str(exc))
+            return False
+        except Exception as exc:  # unforeseen content: report it, keep the current boxes
+            self.error(f"{path}: could not be read as boxes ({type(exc).__name__}: {exc}).")
+            return False
+        self.undo_stack.clear()
+        self.doc.set_boxes(boxes)
+        self.doc.boxes_path = Path(path)
+        self.undo_stack.setClean()
+        self.status(f"Loaded {len(boxes)} boxes from {Path(path).name}")
+        return True
+
+    def load_boxes_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Load boxes", "", BOX_FILTER)
+        if path:
+            self.load_boxes(path)
+
+    def save(self, path: str | Path | None = None) -> bool:
+        """Save the boxes (default: where they came from, else ``<scene>.boxes.json``)."""
+        from beep3d.box_files import save_boxes
+
+        if self.doc.scene is None:
+            self.error("There is nothing to save: open a scene and draw boxes first.")
+            return False
+        target = Path(path) if path else self.doc.boxes_path or default_boxes_path(self.doc.scene_path)
+        try:
+            save_boxes(target, self.doc.boxes, scene_name=self.doc.scene.name)
+        except OSError as exc:
+            self.error(
+                f"{target}: could not save the boxes ({exc.strerror or exc}); choose another place with Save as."
+            )
+            return False
+        except Beep3dError as exc:
+            self.error(str(exc))
+            return False
+        self.doc.boxes_path = target
+        self.undo_stack.setClean()
+        self.doc.dirty = False
+        self._drop_recovery()
+        self.status(f"Saved {len(self.doc.boxes)} boxes to {target}")
+        return True
+
+    def save_as_dialog(self) -> None:
+        start = str(self.doc.boxes_path or "")
+        path, _ = QFileDialog.getSaveFileName(self, "Save boxes as", start, BOX_FILTER)
+        if path:
+            self.save(path)
+
+    def load_class_set(self, path: str | Path) -> bool:
+        try:
+            class_set = ClassSet.load(path)
+            self.doc.set_class_set(class_set)
+        except Beep3dError as exc:
+            self.error(str(exc))
+            return False
+        self._rebuild_class_menu()
+        self._fill_class_combo()
+        self.box_editor.set_class_set(class_set)
+        self._select_resolver(self.resolver_name, self.checkpoint, quiet=True)
+        self._show_boxes()
+        return True
+
+    def load_class_set_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load class set", "", "Class sets (*.json)")
+        if path:
+            self.load_class_set(path)
+
+    def maybe_save(self) -> bool:
+        """Before replacing or closing: offer to save unsaved boxes. False when the annotator cancels."""
+        if not self.doc.dirty:
+            return True
+        answer = self.ask(
+            "Unsaved boxes",
+            "The boxes have unsaved changes. Save them?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        if answer == QMessageBox.StandardButton.Discard:
+            self._drop_recovery()
+            return True
+        return False
+
+    def autosave(self) -> bool:
+        """Write unsaved boxes to the recovery file (atomically); True when a file was written."""
+        from beep3d.box_files import save_boxes
+
+        if self._recovery_file is None or self.doc.scene is None:
+            return False
+        if not self.doc.dirty:
+            return False
+        if self._autosaved_index == self.undo_stack.index() and self._recovery_file.exists():
+            return False
+        try:
+            save_boxes(self._recovery_file, self.doc.boxes, scene_name=self.doc.scene.name)
+        except (OSError, Beep3dError) as exc:
+            self.status(f"Autosave failed: {exc}")
+            return False
+        self._autosaved_index = self.undo_stack.index()
+        return True
+
+    def _drop_recovery(self) -> None:
+        if self._recovery_file is not None:
+            self._recovery_file.unlink(missing_ok=True)
+        self._autosaved_index = -1
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self._autosave_timer.stop()
+        self.live.shutdown()
+        if self._refit_process is not None:
+            self._refit_process.kill()
+            self._refit_process.waitForFinished(3000)
+        event.accept()
+
+    # export ------------------------------------------------------------------------------------------
+    def current_resolution(self):
+        """The resolution of the current boxes (waiting for or computing it when needed)."""
+        if self.result is not None and self.result.boxes == self.doc.boxes:
+            return self.result.resolution
+        self.live.wait_idle()
+        if self.result is not None and self.result.boxes == self.doc.boxes:
+            return self.result.resolution
+        assert self.doc.scene is not None and self._resolver is not None
+        return self._resolver.resolve(self.doc.scene, self.doc.boxes)
+
+    def export_to(self, out_dir: str | Path) -> list[Path]:
+        """Write every export format into ``out_dir``; returns the files (empty on an error)."""
+        from beep3d.export import export_all
+
+        if self.doc.scene is None:
+            self.error("Open a scene and draw boxes before exporting.")
+            return []
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            resolution = self.current_resolution()
+            written = export_all(
+                self.doc.scene,
+                self.doc.boxes,
+                resolution,
+                out_dir,
+                self.doc.class_set,
+                info={
+                    "resolver": self.resolver_name,
+                    "membership": self.membership_level,
+                    "tool": "beep3d-annotate",
+                },
+            )
+        except Beep3dError as exc:
+            self.error(str(exc))
+            return []
+        except OSError as exc:
+            self.error(
+                f"{out_dir}: could not write the export ({exc.strerror or exc}); choose another folder."
+            )
+            return []
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.status(f"Exported {len(written)} files to {out_dir}", 10000)
+        return written
+
+    def export_dialog(self) -> None:
+        if self.doc.scene is None:
+            self.error("Open a scene and draw boxes before exporting.")
+            return
+        base = self.doc.scene_path.parent if self.doc.scene_path else Path.cwd()
+        folder = QFileDialog.getExistingDirectory(self, "Export masks into folder", str(base))
+        if not folder:
+            return
+        written = self.export_to(folder)
+        if written and self.interactive:
+            names = "\n".join(
+                str(p.relative_to(folder)) if p.is_relative_to(folder) else str(p) for p in written[:12]
+            )
+            more = f"\n… and {len(written) - 12} more" if len(written) > 12 else ""
+            QMessageBox.information(
+                self, "Export done", f"Wrote {len(written)} files to {folder}:\n\n{names}{more}"
+            )
+
+    # model -------------------------------------------------------------------------------------------
+    def choose_checkpoint_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Teacher checkpoint", "", "Checkpoints (*.safetensors *.pt *.pth)"
+        )
+        if path:
+            self._select_resolver("teacher", path)
+
+    def refit_command(self, data_dirs: list[str], out_dir: str) -> list[str]:
+        """Arguments of ``beep3d-train`` for a refit on exported training folders."""
+        from beep3d.app.refit import refit_arguments
+
+        return refit_arguments(data_dirs, out_dir, self.checkpoint)
+
+    def refit_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Folder of exported training scenes (training/<scene>/…)"
+        )
+        if not folder:
+            return
+        out = QFileDialog.getExistingDirectory(self, "Folder for the new checkpoint")
+        if out:
+            self.start_refit([folder], out)
+
+    def start_refit(self, data_dirs: list[str], out_dir: str, program: list[str] | None = None) -> bool:
+        """Run ``beep3d-train`` as a separate process; progress in the status bar, cancellable."""
+        from beep3d.app.refit import parse_progress, train_program
+
+        if self._refit_process is not None:
+            self.error("A refit is already running; cancel it first (Model > Cancel refit).")
+            return False
+        command = program or [*train_program(), *self.refit_command(data_dirs, out_dir)]
+        process = QProcess(self)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        self._refit_process, self._refit_out, self._refit_log = process, Path(out_dir), []
+
+        def read() -> None:
+            text = bytes(process.readAllStandardOutput()).decode(errors="replace")
+            for line in text.splitlines():
+                self._refit_log.append(line)
+                fraction = parse_progress(line)
+                if fraction is not None:
+                    self.progress.setValue(int(fraction * 100))
+                if line.strip():
+                    self.status(f"Refit: {line.strip()[:120]}")
+
+        process.readyReadStandardOutput.connect(read)
+        process.finished.connect(self._refit_finished)
+        process.errorOccurred.connect(self._refit_error)
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.actions_by_name["refit_cancel"].setEnabled(True)
+        self.actions_by_name["refit"].setEnabled(False)
+        process.start(command[0], command[1:])
+        return True
+
+    def cancel_refit(self) -> None:
+        if self._refit_process is not None:
+            self._refit_cancelled = True
+            self._refit_process.kill()
+
+    def _refit_error(self, error) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self._end_refit()
+            self.error(
+                "Could not start beep3d-train; check that the package is installed with its training extras."
+            )
+
+    def _end_refit(self) -> None:
+        self._refit_process = None
+        self.progress.setVisible(False)
+        self.actions_by_name["refit_cancel"].setEnabled(False)
+        self.actions_by_name["refit"].setEnabled(True)
+
+    def _refit_finished(self, code: int, _status) -> None:
+        from beep3d.app.refit import find_checkpoint
+
+        cancelled = getattr(self, "_refit_cancelled", False)
+        self._refit_cancelled = False
+        if self._refit_process is None:
+            return
+        self._end_refit()
+        if cancelled:
+            self.status("Refit cancelled.")
+            return
+        if code != 0:
+            tail = "\n".join(self._refit_log[-8:])
+            self.error(f"beep3d-train stopped with status {code}:\n\n{tail}")
+            return
+        checkpoint = find_checkpoint(self._refit_out)
+        if checkpoint is None:
+            self.error(f"beep3d-train finished but wrote no checkpoint into {self._refit_out}.")
+            return
+        self.status(f"Refit done: {checkpoint}")
+        self._select_resolver("teacher", str(checkpoint))
+
+    # help -----------------------------------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        lines = []
+        for action in self.actions():
+            keys = ", ".join(s.toString() for s in action.shortcuts())
+            if keys and "big step" not in action.text():
+                lines.append(f"{keys:<22} {action.text().replace('&', '')}")
+        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(lines))

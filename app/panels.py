@@ -1,0 +1,226 @@
+"""Side panels: the box list, the problems list and the numeric box editor."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from beep3d.boxes import Box, BoxSet
+from beep3d.classes import ClassSet
+
+PROBLEM_TAGS = {
+    "nested": "nested",
+    "no_exclusive_points": "no own points",
+    "empty": "empty",
+    "near_duplicate": "duplicate",
+    "degenerate": "flat",
+    "low_confidence": "unsure",
+}
+
+
+class BoxTable(QTableWidget):
+    """One row per box: id, class, exclusive / shared / total points. Emits the clicked box id."""
+
+    boxActivated = Signal(int)
+    COLUMNS = ("id", "class", "exclusive", "shared", "total")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0, len(self.COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().setVisible(False)
+        header = self.horizontalHeader()
+        for column in range(len(self.COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.itemSelectionChanged.connect(self._on_selection)
+        self._ids: list[int] = []
+        self._updating = False
+
+    def show_boxes(self, boxes: BoxSet, counts: dict[int, tuple[int, int, int]], class_set: ClassSet) -> None:
+        """Fill the table; ``counts`` maps box id -> (exclusive, shared, total) ("…" while unknown)."""
+        self._updating = True
+        try:
+            self.setRowCount(len(boxes))
+            self._ids = [b.id for b in boxes]
+            for row, box in enumerate(boxes):
+                exclusive, shared, total = counts.get(box.id, (None, None, None))
+                values = [str(box.id), box.label] + [
+                    "…" if v is None else str(v) for v in (exclusive, shared, total)
+                ]
+                for column, value in enumerate(values):
+                    item = self.item(row, column)
+                    if item is None:
+                        item = QTableWidgetItem()
+                        self.setItem(row, column, item)
+                    item.setText(value)
+                    if column >= 2 or column == 0:
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                colour = QColor(*class_set.colour_of(box.label))
+                self.item(row, 1).setData(Qt.ItemDataRole.DecorationRole, colour)
+                warn = exclusive == 0 and total is not None
+                self.item(row, 2).setForeground(
+                    QColor(230, 80, 60) if warn else self.palette().text().color()
+                )
+        finally:
+            self._updating = False
+
+    def select_box(self, box_id: int | None) -> None:
+        self._updating = True
+        try:
+            if box_id is None or box_id not in self._ids:
+                self.clearSelection()
+            else:
+                row = self._ids.index(box_id)
+                self.selectRow(row)
+                self.scrollToItem(self.item(row, 0))
+        finally:
+            self._updating = False
+
+    def _on_selection(self) -> None:
+        if self._updating:
+            return
+        rows = {index.row() for index in self.selectedIndexes()}
+        if rows:
+            self.boxActivated.emit(self._ids[min(rows)])
+
+
+class ProblemList(QListWidget):
+    """The diagnosed problems; clicking one emits its index (the window frames it)."""
+
+    problemActivated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.itemClicked.connect(lambda item: self.problemActivated.emit(self.row(item)))
+        self.itemActivated.connect(lambda item: self.problemActivated.emit(self.row(item)))
+
+    def show_problems(self, problems: list) -> None:
+        self.clear()
+        if not problems:
+            item = QListWidgetItem("No problems found.")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.addItem(item)
+            return
+        for problem in problems:
+            tag = PROBLEM_TAGS.get(problem.kind, problem.kind)
+            item = QListWidgetItem(f"[{tag}] {problem.message}")
+            item.setToolTip(problem.message)
+            self.addItem(item)
+
+
+class BoxEditor(QWidget):
+    """Numeric entry of the selected box: class, centre, size (metres) and yaw (degrees).
+
+    Emits ``boxEdited(before, after, field)`` when the annotator changes a value.
+    """
+
+    boxEdited = Signal(object, object, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._box: Box | None = None
+        self._updating = False
+        layout = QFormLayout(self)
+        self.title = QLabel("No box selected")
+        layout.addRow(self.title)
+        self.class_combo = QComboBox()
+        self.class_combo.activated.connect(self._class_chosen)
+        layout.addRow("Class", self.class_combo)
+        self.center = [self._spin(-1e4, 1e4, 0.01, f"center{i}") for i in range(3)]
+        self.size = [self._spin(0.01, 1e3, 0.01, f"size{i}") for i in range(3)]
+        self.yaw = self._spin(-360.0, 360.0, 1.0, "yaw", decimals=1, suffix=" °")
+        layout.addRow("Centre x y z (m)", self._row(self.center))
+        layout.addRow("Size l w h (m)", self._row(self.size))
+        layout.addRow("Yaw", self.yaw)
+        self.setEnabled(False)
+
+    def _row(self, widgets: list[QDoubleSpinBox]) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in widgets:
+            layout.addWidget(widget)
+        return row
+
+    def _spin(
+        self, lo: float, hi: float, step: float, field: str, decimals: int = 3, suffix: str = ""
+    ) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setRange(lo, hi)
+        spin.setSingleStep(step)
+        spin.setDecimals(decimals)
+        spin.setSuffix(suffix)
+        spin.setKeyboardTracking(False)
+        spin.setObjectName(field)
+        spin.valueChanged.connect(lambda _value, f=field: self._edited(f))
+        return spin
+
+    def set_class_set(self, class_set: ClassSet) -> None:
+        self._updating = True
+        self.class_combo.clear()
+        for position, name in enumerate(class_set.names):
+            self.class_combo.addItem(f"{position + 1}  {name}" if position < 9 else name, name)
+        self._updating = False
+        self.show_box(self._box)
+
+    def show_box(self, box: Box | None) -> None:
+        self._box = box
+        self._updating = True
+        try:
+            self.setEnabled(box is not None)
+            if box is None:
+                self.title.setText("No box selected")
+                return
+            self.title.setText(f"Box {box.id}")
+            index = self.class_combo.findData(box.label)
+            if index < 0:
+                self.class_combo.addItem(box.label, box.label)
+                index = self.class_combo.count() - 1
+            self.class_combo.setCurrentIndex(index)
+            for spin, value in zip(self.center, box.center, strict=True):
+                spin.setValue(value)
+            for spin, value in zip(self.size, box.size, strict=True):
+                spin.setValue(value)
+            self.yaw.setValue(math.degrees(box.yaw))
+        finally:
+            self._updating = False
+
+    def _edited(self, field: str) -> None:
+        if self._updating or self._box is None:
+            return
+        after = self._box.moved(
+            center=tuple(s.value() for s in self.center),
+            size=tuple(s.value() for s in self.size),
+            yaw=math.radians(self.yaw.value()),
+        )
+        if after != self._box:
+            self.boxEdited.emit(self._box, after, field)
+
+    def _class_chosen(self, index: int) -> None:
+        if self._updating or self._box is None:
+            return
+        label = self.class_combo.itemData(index)
+        if label and label != self._box.label:
+            self.boxEdited.emit(self._box, self._box.moved(label=label), "class")

@@ -1,0 +1,334 @@
+"""Drawing and editing modes: small classes sharing one interface (as labelCloud's strategies).
+
+The view hands mouse and key events to the active tool first; a tool returns True when it took
+the event (otherwise the camera moves). Tools change the document only through commands pushed
+with ``editor.push(command)``, so every edit can be undone.
+
+``editor`` is the main window; a tool uses ``editor.doc`` (the :class:`AnnotationDocument`),
+``editor.push(command)``, ``editor.set_tool(name)``, ``editor.status(text)`` and
+``editor.error(text)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRect, Qt
+
+from beep3d.app.handles import box_handles, box_rotation, closest_on_axis, drag_handle, ray_plane_hit
+from beep3d.box_fitting import box_at_point, box_from_corners, fit_box_to_points
+from beep3d.boxes import Box
+from beep3d.document import AddBox, ChangeBox
+from beep3d.errors import Beep3dError
+
+LEFT = Qt.MouseButton.LeftButton
+UP = np.array([0.0, 0.0, 1.0])
+
+
+def snapped_heading(yaw: float, step_degrees: float = 90.0, tolerance_degrees: float = 45.0) -> float:
+    """``yaw`` snapped to a multiple of ``step_degrees`` when within ``tolerance_degrees`` of it.
+
+    With the default tolerance, new boxes follow the scene's axes (turn them with Z / X or the yaw
+    handle); the rectangle tool passes a small tolerance, so its box follows the dragged rectangle.
+    """
+    step = math.radians(step_degrees)
+    nearest = round(yaw / step) * step
+    return nearest if abs(yaw - nearest) <= math.radians(tolerance_degrees) else yaw
+
+
+class Tool:
+    """Base of all modes: ignores everything, so the camera moves."""
+
+    name = "tool"
+    title = "Tool"
+    hint = ""
+
+    def __init__(self, editor) -> None:
+        self.editor = editor
+
+    def activate(self, view) -> None:
+        view.hint = self.hint
+
+    def deactivate(self, view) -> None:
+        view.hint = ""
+        view.rubber_band = None
+        view.set_ghost(None)
+
+    def press(self, view, x: float, y: float, button, modifiers) -> bool:
+        return False
+
+    def move(self, view, x: float, y: float, buttons, modifiers) -> bool:
+        return False
+
+    def release(self, view, x: float, y: float, button, modifiers) -> None:
+        pass
+
+    def click(self, view, x: float, y: float, button, modifiers) -> None:
+        """A press and release without moving, not taken by :meth:`press` (camera drags)."""
+
+    def key(self, view, key, modifiers) -> bool:
+        return False
+
+    def cancel(self, view) -> None:
+        """Esc: drop what is half drawn."""
+
+
+class SelectTool(Tool):
+    """Click a box to select it; drag the selected box's handles to move, resize and turn it."""
+
+    name = "select"
+    title = "Select / edit"
+    hint = ""
+
+    def __init__(self, editor) -> None:
+        super().__init__(editor)
+        self._handle: str | None = None
+        self._start: Box | None = None
+        self._grab = np.zeros(3)
+        self._current: Box | None = None
+
+    def press(self, view, x, y, button, modifiers) -> bool:
+        if button != LEFT:
+            return False
+        handle = view.handle_at(x, y)
+        box = view.selected_box()
+        if handle is None or box is None:
+            return False
+        origin, direction = view.ray_at(x, y)
+        handles = box_handles(box)
+        if handle == "center":
+            hit = ray_plane_hit(origin, direction, np.asarray(box.center), UP)
+            self._grab = np.asarray(box.center) - hit if hit is not None else np.zeros(3)
+        elif handle == "yaw":
+            self._grab = np.zeros(3)
+        else:
+            axis = "xyz".index(handle[1])
+            axis_dir = box_rotation(box.yaw)[:, axis] * (1.0 if handle[0] == "+" else -1.0)
+            opposite = handles[handle] - axis_dir * box.size[axis]
+            s0 = closest_on_axis(origin, direction, opposite, axis_dir)
+            self._grab = axis_dir * (box.size[axis] - s0)
+        self._handle, self._start, self._current = handle, box, box
+        return True
+
+    def move(self, view, x, y, buttons, modifiers) -> bool:
+        if self._handle is None or self._start is None:
+            return False
+        origin, direction = view.ray_at(x, y)
+        self._current = drag_handle(self._start, self._handle, origin, direction, self._grab)
+        if modifiers & Qt.KeyboardModifier.ShiftModifier and self._handle == "yaw":
+            step = math.radians(15)
+            self._current = self._current.moved(yaw=round(self._current.yaw / step) * step)
+        self.editor.doc.preview_box(self._current)
+        return True
+
+    def release(self, view, x, y, button, modifiers) -> None:
+        start, current, handle = self._start, self._current, self._handle
+        self._handle = self._start = self._current = None
+        if start is not None and current is not None and current != start:
+            text = {"center": "Move box", "yaw": "Turn box"}.get(handle or "", "Resize box")
+            self.editor.push(ChangeBox(start, current, text=text))
+
+    def click(self, view, x, y, button, modifiers) -> None:
+        if button == LEFT:
+            self.editor.doc.select(view.pick_box(x, y))
+
+    def cancel(self, view) -> None:
+        if self._start is not None:
+            self.editor.doc.preview_box(self._start)
+        self._handle = self._start = self._current = None
+
+
+class PointBoxTool(Tool):
+    """Click a point: a default-size box of the current class there (standing on the floor)."""
+
+    name = "point"
+    title = "Box at point"
+    hint = "Box at point: click on the object (Esc: back to select)"
+
+    def press(self, view, x, y, button, modifiers) -> bool:
+        if button != LEFT:
+            return False
+        doc = self.editor.doc
+        point = view.pick_point(x, y)
+        if point is None:
+            self.editor.status("No surface under the cursor: click on a point of the scan.")
+            return True
+        yaw = snapped_heading(view.camera.heading_yaw())
+        box = box_at_point(point, doc.current_class, doc.floor_height(), yaw=yaw, box_id=doc.boxes.next_id())
+        self.editor.push(AddBox(box, text=f"Add {box.label}"))
+        self.editor.set_tool("select")
+        return True
+
+
+class CornersTool(Tool):
+    """Click two opposite corners on the floor, then move up and click to set the height."""
+
+    name = "corners"
+    title = "Two corners + height"
+    hint = "Corners: click the first floor corner"
+
+    def __init__(self, editor) -> None:
+        super().__init__(editor)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._corner_a: np.ndarray | None = None
+        self._corner_b: np.ndarray | None = None
+        self._height = 0.0
+        self._ghost: Box | None = None
+
+    def activate(self, view) -> None:
+        self._reset()
+        super().activate(view)
+
+    def _floor(self) -> float:
+        floor = self.editor.doc.floor_height()
+        return 0.0 if floor is None else floor
+
+    def _floor_hit(self, view, x, y) -> np.ndarray | None:
+        origin, direction = view.ray_at(x, y)
+        return ray_plane_hit(origin, direction, np.array([0.0, 0.0, self._floor()]), UP)
+
+    def _ghost_box(self, view, corner_b: np.ndarray, height: float) -> Box:
+        doc = self.editor.doc
+        return box_from_corners(
+            self._corner_a,
+            corner_b,
+            height,
+            self._floor(),
+            yaw=snapped_heading(view.camera.heading_yaw()),
+            box_id=doc.boxes.next_id(),
+            label=doc.current_class,
+        )
+
+    def press(self, view, x, y, button, modifiers) -> bool:
+        if button != LEFT:
+            return False
+        if self._corner_a is None:
+            hit = self._floor_hit(view, x, y)
+            if hit is None:
+                self.editor.status(
+                    "The floor is not under the cursor: look down at the floor to place a corner."
+                )
+                return True
+            self._corner_a = hit
+            view.hint = "Corners: click the opposite corner"
+        elif self._corner_b is None:
+            hit = self._floor_hit(view, x, y)
+            if hit is None:
+                return True
+            self._corner_b = hit
+            self._height = 0.05
+            view.hint = "Corners: move the mouse up to set the height, click to finish"
+        else:
+            box = self._ghost_box(view, self._corner_b, self._height)
+            self._reset()
+            view.set_ghost(None)
+            self.editor.push(AddBox(box, text=f"Add {box.label}"))
+            self.editor.set_tool("select")
+        return True
+
+    def move(self, view, x, y, buttons, modifiers) -> bool:
+        if self._corner_a is None:
+            return False
+        if self._corner_b is None:
+            hit = self._floor_hit(view, x, y)
+            if hit is not None:
+                view.set_ghost(self._ghost_box(view, hit, 0.02))
+            return True
+        origin, direction = view.ray_at(x, y)
+        _, _, forward = view.camera.axes()
+        normal = np.array([forward[0], forward[1], 0.0])
+        if np.linalg.norm(normal) < 1e-6:  # looking straight down: use the screen's up direction
+            normal = np.array([view.camera.axes()[1][0], view.camera.axes()[1][1], 0.0])
+        hit = ray_plane_hit(origin, direction, self._corner_b, normal / np.linalg.norm(normal))
+        if hit is None:
+            hit = ray_plane_hit(origin, -direction, self._corner_b, normal / np.linalg.norm(normal))
+        if hit is not None:
+            self._height = max(float(hit[2]) - self._floor(), 0.02)
+        view.set_ghost(self._ghost_box(view, self._corner_b, self._height))
+        return True
+
+    def cancel(self, view) -> None:
+        self._reset()
+        view.set_ghost(None)
+        view.hint = self.hint
+
+
+class RectangleFitTool(Tool):
+    """Drag a rectangle in the top view: a box fitted to the points inside it (floor ignored)."""
+
+    name = "rectangle"
+    title = "Rectangle fit (top view)"
+    hint = "Rectangle fit: drag a rectangle around the object"
+
+    def __init__(self, editor) -> None:
+        super().__init__(editor)
+        self._start: QPoint | None = None
+
+    def activate(self, view) -> None:
+        super().activate(view)
+        if view.camera.elevation < 60:
+            view.set_preset("top")
+
+    def press(self, view, x, y, button, modifiers) -> bool:
+        if button != LEFT:
+            return False
+        self._start = QPoint(int(x), int(y))
+        view.rubber_band = QRect(self._start, self._start)
+        view.update()
+        return True
+
+    def move(self, view, x, y, buttons, modifiers) -> bool:
+        if self._start is None:
+            return False
+        view.rubber_band = QRect(self._start, QPoint(int(x), int(y))).normalized()
+        view.update()
+        return True
+
+    def release(self, view, x, y, button, modifiers) -> None:
+        if self._start is None:
+            return
+        rect = QRect(self._start, QPoint(int(x), int(y))).normalized()
+        self._start = None
+        view.rubber_band = None
+        view.update()
+        if rect.width() < 4 or rect.height() < 4:
+            return
+        doc = self.editor.doc
+        if doc.scene is None:
+            return
+        pixels, visible = view.project(doc.scene.xyz)
+        inside = (
+            visible
+            & (pixels[:, 0] >= rect.left())
+            & (pixels[:, 0] <= rect.right())
+            & (pixels[:, 1] >= rect.top())
+            & (pixels[:, 1] <= rect.bottom())
+        )
+        try:
+            box = fit_box_to_points(
+                doc.scene.xyz[inside],
+                yaw=snapped_heading(view.camera.heading_yaw(), tolerance_degrees=1.0),
+                ignore_floor=True,
+                floor_height=doc.floor_height(),
+                box_id=doc.boxes.next_id(),
+                label=doc.current_class,
+            )
+        except Beep3dError as exc:
+            self.editor.status(str(exc))
+            return
+        self.editor.push(AddBox(box, text=f"Add {box.label}"))
+        self.editor.set_tool("select")
+
+    def cancel(self, view) -> None:
+        self._start = None
+        view.rubber_band = None
+        view.update()
+
+
+#: Tool classes by name.
+TOOLS: dict[str, type[Tool]] = {
+    cls.name: cls for cls in (SelectTool, PointBoxTool, CornersTool, RectangleFitTool)
+}
