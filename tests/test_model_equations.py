@@ -304,3 +304,17 @@ def test_ema_update_moves_parameters_and_float_buffers():
     assert teacher.weight.tolist() == [1.5, 1.5]  # 0.75 * 1 + 0.25 * 3
     assert teacher.running_mean.tolist() == [0.5, 0.5]
     assert teacher.num_batches_tracked.item() == 7
+
+
+def test_distance_centre_attention_moves_queries_to_their_nearest_centre():
+    import torch
+
+    from beep3d.model.teacher_queries import attend_to_centers
+
+    centers = torch.tensor([[0.1, 0.1, 0.5], [0.9, 0.9, 0.5]])
+    queries = torch.tensor([[0.0, 0.2, 0.5], [1.0, 0.8, 0.5]])
+    near = attend_to_centers(queries, centers, scale=200.0, mode="distance")
+    torch.testing.assert_close(near, centers, atol=1e-3, rtol=0)
+    # the paper's dot-product logits on [0, 1] coordinates barely separate the centres
+    dot = attend_to_centers(queries, centers, scale=1.0, mode="dot")
+    assert torch.all((dot - centers.mean(dim=0)).norm(dim=1) < (centers[0] - centers[1]).norm() / 2)

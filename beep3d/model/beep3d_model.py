@@ -132,11 +132,11 @@ class Beep3DModel(nn.Module):
         if not self.config.use_center_refinement or box_centers.shape[0] == 0:
             return None, None
         centers = scene.normalise(box_centers)
-        scale = self.config.center_attention_scale
+        scale, mode = self.config.center_attention_scale, self.config.center_attention
         initial = fps_position_queries(
-            scene.normalise(scene.superpoint_xyz), centers, self.config.num_queries, scale
+            scene.normalise(scene.superpoint_xyz), centers, self.config.num_queries, scale, mode
         )
-        return initial, lambda positions: attend_to_centers(positions, centers, scale)
+        return initial, lambda positions: attend_to_centers(positions, centers, scale, mode)
 
     @torch.no_grad()
     def _teacher_resolve(

@@ -10,6 +10,7 @@ from beep3d.errors import Beep3dError
 TEACHER_MODES = ("ema", "self_training")
 QUERY_PAIRINGS = ("matched_box",)
 MEMBERSHIP_LEVELS = ("point", "superpoint")
+CENTER_ATTENTIONS = ("dot", "distance")
 
 
 @dataclass
@@ -45,8 +46,12 @@ class ModelConfig:
         Class cross-entropy weight of the "no object" class.
     ema_alpha
         Target EMA decay (eq. A1).
+    center_attention
+        Logits of the centre attention in eq. 5 and 6: "dot" = Q C^T (the paper's formula) or
+        "distance" = -|q - c|^2 (each query attends to its nearest centres); see
+        :func:`beep3d.model.teacher_queries.attend_to_centers`.
     center_attention_scale
-        Multiplier on the logits of softmax(Q C^T) in eq. 5 and 6 (1.0 = the paper's formula).
+        Multiplier on those logits (1.0 = the paper's formula).
     use_query_consistency, use_feature_consistency
         Ablations: switch off L_q (eq. 7) or L_f (eq. 8-10).
     use_center_refinement
@@ -85,6 +90,7 @@ class ModelConfig:
     w_score: float = 0.5
     no_object_weight: float = 0.1
     ema_alpha: float = 0.99
+    center_attention: str = "dot"
     center_attention_scale: float = 1.0
     use_query_consistency: bool = True
     use_feature_consistency: bool = True
@@ -105,6 +111,7 @@ class ModelConfig:
             ("teacher_mode", TEACHER_MODES),
             ("pair_queries_by", QUERY_PAIRINGS),
             ("membership_level", MEMBERSHIP_LEVELS),
+            ("center_attention", CENTER_ATTENTIONS),
         ):
             if getattr(self, name) not in allowed:
                 raise Beep3dError(f"model config: {name} is {getattr(self, name)!r}; use one of {allowed}")

@@ -40,8 +40,10 @@ def farthest_point_sampling(points: torch.Tensor, num_samples: int) -> torch.Ten
     return chosen
 
 
-def attend_to_centers(queries: torch.Tensor, centers: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
-    """softmax(Q C^T) C: each query becomes a convex combination of the instance centres (eq. 5, 6).
+def attend_to_centers(
+    queries: torch.Tensor, centers: torch.Tensor, scale: float = 1.0, mode: str = "dot"
+) -> torch.Tensor:
+    """softmax(logits) C: each query becomes a convex combination of the instance centres (eq. 5, 6).
 
     Parameters
     ----------
@@ -50,18 +52,33 @@ def attend_to_centers(queries: torch.Tensor, centers: torch.Tensor, scale: float
     centers
         (K, 3) normalised box centres, K >= 1.
     scale
-        Multiplier on the logits Q C^T (1.0 = the paper).
+        Multiplier on the logits.
+    mode
+        "dot": logits = scale * Q C^T, the paper's formula. With coordinates normalised to [0, 1] the
+        logits differ little between centres, so every query lands near the mean of the centres.
+        "distance": logits = -scale * |q - c|^2, so each query moves to the centres nearest to it and
+        the queries spread over the instances as the FPS points spread over the scene (the behaviour
+        section 3.3 describes). Chosen per config (``ModelConfig.center_attention``).
 
     Returns
     -------
     (Q, 3) normalised positions inside the convex hull of ``centers``.
     """
-    weights = torch.softmax(scale * queries @ centers.T, dim=1)
-    return weights @ centers
+    if mode == "dot":
+        logits = queries @ centers.T
+    elif mode == "distance":
+        logits = -torch.cdist(queries, centers).square()
+    else:
+        raise ValueError(f"unknown centre attention {mode!r}; use 'dot' or 'distance'")
+    return torch.softmax(scale * logits, dim=1) @ centers
 
 
 def fps_position_queries(
-    points_normalised: torch.Tensor, centers_normalised: torch.Tensor, num_queries: int, scale: float = 1.0
+    points_normalised: torch.Tensor,
+    centers_normalised: torch.Tensor,
+    num_queries: int,
+    scale: float = 1.0,
+    mode: str = "dot",
 ) -> torch.Tensor:
     """Q_p,0^T = softmax(P_FPS C^T) C (eq. 5).
 
@@ -79,4 +96,4 @@ def fps_position_queries(
     (N_Q, 3) initial teacher position queries.
     """
     fps_points = points_normalised[farthest_point_sampling(points_normalised, num_queries)]
-    return attend_to_centers(fps_points, centers_normalised, scale)
+    return attend_to_centers(fps_points, centers_normalised, scale, mode)

@@ -59,7 +59,9 @@ def find_checkpoint(path: str | Path) -> Path:
                 candidate = folder / f"{name}{CHECKPOINT_SUFFIX}"
                 if candidate.is_file():
                     return candidate
-        raise Beep3dError(f"{path}: no best{CHECKPOINT_SUFFIX} or last{CHECKPOINT_SUFFIX} checkpoint in this folder")
+        raise Beep3dError(
+            f"{path}: no best{CHECKPOINT_SUFFIX} or last{CHECKPOINT_SUFFIX} checkpoint in this folder"
+        )
     return path
 
 
@@ -88,7 +90,9 @@ def read_checkpoint_file(path: str | Path) -> tuple[dict[str, Any], dict[str, to
             "beep3d-train; other formats (pickled .pt/.pth files) are refused because loading them can run code."
         ) from None
     if METADATA_KEY not in metadata:
-        raise Beep3dError(f"{path}: a safetensors file, but not a BEEP3D checkpoint (no '{METADATA_KEY}' metadata)")
+        raise Beep3dError(
+            f"{path}: a safetensors file, but not a BEEP3D checkpoint (no '{METADATA_KEY}' metadata)"
+        )
     try:
         meta = json.loads(metadata[METADATA_KEY])
     except json.JSONDecodeError:
@@ -153,9 +157,13 @@ def load_inference_model(
         config = ModelConfig.from_dict(meta["config"]["model"])
         class_set = class_set_from_dict(meta["class_set"])
     except (KeyError, TypeError, ValueError, Beep3dError) as exc:
-        raise Beep3dError(f"{path}: checkpoint metadata lacks a usable model config or class set ({exc})") from None
+        raise Beep3dError(
+            f"{path}: checkpoint metadata lacks a usable model config or class set ({exc})"
+        ) from None
     model = Beep3DModel(config)
-    load_model_state(path, model, {k[len("model/") :]: v for k, v in tensors.items() if k.startswith("model/")})
+    load_model_state(
+        path, model, {k[len("model/") :]: v for k, v in tensors.items() if k.startswith("model/")}
+    )
     model.to(device)
     model.eval()
     return model, class_set, config

@@ -1,0 +1,139 @@
+"""Mask quality of the resolvers: overlap accuracy (mACC) and mean instance IoU, side by side.
+
+For scenes with GT instances and GT-derived boxes (synthetic rooms from evaluation seeds, which
+training never uses, and the real scenes in ../shared/data), resolves the boxes with each resolver at
+point and at superpoint membership and prints one table:
+
+    .venv/bin/python bench/bench_resolver_quality.py [--synthetic 20] [--checkpoint PATH] [--data DIR]
+
+mACC: among points inside two or more boxes whose GT instance is one of those boxes' instances, the
+share assigned to the right instance (mean over scenes; pooled over points in brackets). Mean
+instance IoU: for each GT instance with a box, IoU of its points with its box's resolved mask.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from beep3d.boxes import BoxSet, boxes_from_instances
+from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
+from beep3d.metrics.mask_quality import mean_instance_iou, overlap_accuracy
+from beep3d.overlap import membership_for
+from beep3d.resolvers import get_resolver
+from beep3d.scene import Scene
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DEFAULT_CHECKPOINT = (
+    Path(__file__).resolve().parents[1] / "assets" / "checkpoints" / "beep3d_small.safetensors"
+)
+
+
+def gt_boxes(scene: Scene) -> BoxSet:
+    names = dict(zip(SCANNET18.ids, SCANNET18.names, strict=True))
+    return boxes_from_instances(
+        scene.xyz, scene.instance, scene.semantic, names, skip_semantic=(NYU40_WALL, NYU40_FLOOR)
+    )
+
+
+def evaluation_scenes(count: int, data: Path | None) -> list[tuple[Scene, BoxSet]]:
+    """(scene, GT boxes) pairs: synthetic evaluation rooms (or folders from --data) and the real sample."""
+    from beep3d.io import load_scene
+
+    scenes: list[tuple[Scene, BoxSet]] = []
+    if data is not None:
+        from beep3d.box_files import load_boxes
+
+        for folder in sorted(p for p in data.iterdir() if (p / "scene.npz").exists())[:count]:
+            scene = load_scene(folder)
+            sp = folder / "superpoints.npy"
+            if scene.superpoints is None and sp.exists():
+                scene.superpoints = np.load(sp)
+            scenes.append((scene, load_boxes(folder / "boxes.json")))
+    elif count:
+        from beep3d.synthetic import EVAL_SEED_START, make_room
+
+        scenes += [make_room(EVAL_SEED_START + i) for i in range(count)]
+    real = SHARED / "scannet_scene0423_00" / "scene0423_00_labeled.ply"
+    if real.exists():
+        scene = load_scene(real)
+        scenes.append((scene, gt_boxes(scene)))
+    return scenes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--synthetic", type=int, default=20, help="number of evaluation rooms")
+    parser.add_argument("--data", type=Path, help="scene folders to use instead of generating rooms")
+    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    scenes = evaluation_scenes(args.synthetic, args.data)
+    resolvers = ["smallest-box", "nearest-centre"]
+    if args.checkpoint.exists():
+        resolvers.insert(0, "teacher")
+    else:
+        print(f"(no checkpoint at {args.checkpoint}: teacher left out)")
+    rows = []
+    for level in ("point", "superpoint"):
+        for name in resolvers:
+            options = {"level": level}
+            if name == "teacher":
+                options.update(checkpoint=args.checkpoint, threads=args.threads)
+            resolver = get_resolver(name, **options)
+            accs, pooled_right, pooled_total, ious, real_acc, real_iou = [], 0, 0, [], None, None
+            start = time.perf_counter()
+            for scene, boxes in scenes:
+                result = resolver.resolve(scene, boxes)
+                membership = membership_for(scene, boxes, level)
+                acc = overlap_accuracy(
+                    result.instance_ids,
+                    scene.instance,
+                    membership.point_index,
+                    boxes.ids[membership.box_index],
+                )
+                iou = mean_instance_iou(result.instance_ids, scene.instance, boxes.ids).value
+                if scene.name.startswith("synthetic"):
+                    if acc.eligible:
+                        accs.append(acc.value)
+                    pooled_right += acc.correct
+                    pooled_total += acc.eligible
+                    ious.append(iou)
+                else:
+                    real_acc, real_iou = (acc.value if acc.eligible else float("nan")), iou
+            seconds = time.perf_counter() - start
+            rows.append(
+                (
+                    name,
+                    level,
+                    np.mean(accs) if accs else float("nan"),
+                    pooled_right / pooled_total if pooled_total else float("nan"),
+                    np.mean(ious) if ious else float("nan"),
+                    real_acc,
+                    real_iou,
+                    seconds,
+                )
+            )
+    n_syn = sum(s.name.startswith("synthetic") for s, _ in scenes)
+    print(
+        f"\n{n_syn} synthetic evaluation rooms"
+        + (" + real scene0423_00" if any(not s.name.startswith("synthetic") for s, _ in scenes) else "")
+    )
+    print(
+        "| resolver | membership | mACC (synthetic) | pooled | mean inst. IoU (synthetic) | mACC (real) | IoU (real) | time |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for name, level, acc, pooled, iou, racc, riou, seconds in rows:
+        fmt = lambda v: "n/a" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}"  # noqa: E731
+        print(
+            f"| {name} | {level} | {fmt(acc)} | {fmt(pooled)} | {fmt(iou)} | {fmt(racc)} | {fmt(riou)} | {seconds:.1f} s |"
+        )
+
+
+if __name__ == "__main__":
+    main()

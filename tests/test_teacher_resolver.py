@@ -1,0 +1,110 @@
+"""The teacher resolver: a checkpoint in, per-point instances out, backbone cached per scene."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from beep3d.box_files import save_boxes  # noqa: E402
+from beep3d.boxes import Box, BoxSet  # noqa: E402
+from beep3d.classes import SCANNET18  # noqa: E402
+from beep3d.cli import main  # noqa: E402
+from beep3d.errors import Beep3dError  # noqa: E402
+from beep3d.io import write_ply  # noqa: E402
+from beep3d.model.beep3d_model import Beep3DModel  # noqa: E402
+from beep3d.model.config import ModelConfig  # noqa: E402
+from beep3d.resolvers import get_resolver  # noqa: E402
+from beep3d.scene import Scene  # noqa: E402
+from beep3d.training.checkpoint import save_checkpoint  # noqa: E402
+from beep3d.training.config import TrainConfig  # noqa: E402
+
+TINY = ModelConfig(
+    backbone_channels=(8, 16, 24),
+    blocks_per_level=1,
+    voxel_size=0.05,
+    num_queries=12,
+    num_layers=2,
+    d_model=32,
+    num_heads=4,
+    ffn_dim=64,
+)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.safetensors"
+    save_checkpoint(path, Beep3DModel(TINY), TrainConfig(model=TINY), SCANNET18, step=0, epoch=0)
+    return path
+
+
+@pytest.fixture
+def overlapping_scene():
+    """A table top with a chair pushed into it: 600 points, many in both boxes."""
+    rng = np.random.default_rng(0)
+    table = rng.uniform([0, 0, 0.6], [1.2, 0.8, 0.7], size=(300, 3))
+    chair = rng.uniform([0.9, 0.2, 0.0], [1.5, 0.6, 0.9], size=(300, 3))
+    xyz = np.concatenate([table, chair]).astype(np.float32)
+    rgb = np.concatenate([np.full((300, 3), 200), np.full((300, 3), 40)]).astype(np.uint8)
+    scene = Scene(xyz=xyz, rgb=rgb, superpoints=(np.arange(600) // 20), name="overlap")
+    boxes = BoxSet([Box(10, "table", (0.6, 0.4, 0.45), (1.22, 0.82, 0.92)), Box(20, "chair", (1.2, 0.4, 0.45), (0.62, 0.42, 0.92))])
+    return scene, boxes
+
+
+def test_teacher_assigns_shared_points_only_to_containing_boxes(checkpoint, overlapping_scene):
+    scene, boxes = overlapping_scene
+    resolver = get_resolver("teacher", checkpoint=checkpoint)
+    result = resolver.resolve(scene, boxes)
+    dense = boxes.membership(scene.xyz).dense()
+    inside_any = dense.any(axis=1)
+    assert np.array_equal(result.instance_ids >= 0, inside_any)
+    positions = np.searchsorted(boxes.ids, result.instance_ids[inside_any])
+    assert dense[np.flatnonzero(inside_any), positions].all()
+    single = dense.sum(axis=1) == 1
+    assert np.all(result.confidence[single] == 1.0)
+    multi = dense.sum(axis=1) >= 2
+    assert multi.any() and np.all((result.confidence[multi] >= 0) & (result.confidence[multi] <= 1))
+    assert set(np.unique(result.semantic_ids[result.instance_ids == 20])) <= {SCANNET18.id_of("chair")}
+
+
+def test_backbone_runs_once_per_scene_and_edits_reuse_it(checkpoint, overlapping_scene, monkeypatch):
+    scene, boxes = overlapping_scene
+    resolver = get_resolver("teacher", checkpoint=checkpoint)
+    calls = []
+    original = resolver.model.encode_scene
+    monkeypatch.setattr(resolver.model, "encode_scene", lambda batch: calls.append(1) or original(batch))
+    first = resolver.resolve(scene, boxes)
+    moved = boxes.with_box(boxes[1].moved(center=(1.25, 0.4, 0.45)))
+    resolver.resolve(scene, moved)
+    assert len(calls) == 1, "moving a box must not recompute the backbone"
+    again = resolver.resolve(scene, boxes)
+    np.testing.assert_array_equal(first.instance_ids, again.instance_ids)
+    other = Scene(xyz=scene.xyz + 0.01, rgb=scene.rgb, superpoints=scene.superpoints, name="other")
+    resolver.resolve(other, boxes)
+    assert len(calls) == 2, "a new scene is encoded again"
+
+
+def test_scene_without_overlaps_never_runs_the_network(checkpoint, monkeypatch):
+    resolver = get_resolver("teacher", checkpoint=checkpoint)
+    monkeypatch.setattr(resolver, "encoding_for", lambda scene: pytest.fail("network ran without overlaps"))
+    scene = Scene(xyz=np.array([[0, 0, 0], [5, 5, 5]], np.float32), rgb=np.zeros((2, 3)), name="two")
+    result = resolver.resolve(scene, BoxSet([Box(1, "bed", (0, 0, 0), (1, 1, 1))]))
+    assert result.instance_ids.tolist() == [1, -1]
+
+
+def test_export_with_the_teacher_and_bad_checkpoints(tmp_path, checkpoint, overlapping_scene, capsys):
+    scene, boxes = overlapping_scene
+    write_ply(tmp_path / "s.ply", scene.xyz, scene.rgb)
+    save_boxes(tmp_path / "b.json", boxes)
+    args = [str(tmp_path / "s.ply"), "--boxes", str(tmp_path / "b.json"), "--resolver", "teacher"]
+    assert main([*args, "--checkpoint", str(checkpoint), "--export", str(tmp_path / "out")]) == 0
+    assert np.load(tmp_path / "out" / "instance_ids.npy").shape == (600,)
+    # a pickled file is refused without being unpickled; a missing one is named
+    evil = tmp_path / "evil.pt"
+    torch.save({"x": 1}, evil)
+    assert main([*args, "--checkpoint", str(evil), "--export", str(tmp_path / "o2")]) == 2
+    assert "refused" in capsys.readouterr().err
+    assert main([*args, "--checkpoint", str(tmp_path / "none.safetensors"), "--export", str(tmp_path / "o3")]) == 2
+    assert "not found" in capsys.readouterr().err
+    with pytest.raises(Beep3dError):
+        get_resolver("teacher", checkpoint=tmp_path / "b.json")
