@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# One torch/OpenMP thread per test process: spconv's CPU kernels slow down by an order of magnitude when
+# their threads compete for the two cores (the DDP test runs two processes; CI may share the machine).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest

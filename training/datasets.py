@@ -29,14 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from beep3d.training.augment import SceneArrays, augment_scene
-from beep3d.training.config import TrainConfig
 
 from beep3d.boxes import BoxSet, Membership, boxes_from_instances
 from beep3d.classes import S3DIS13, SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.model.sample import ModelSample
 from beep3d.scene import Scene
+from beep3d.training.augment import SceneArrays, augment_scene
+from beep3d.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
 

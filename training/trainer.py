@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from beep3d.training.config import TrainConfig, dump_config
-from beep3d.training.distributed import DistInfo, barrier, init_distributed
 
 from beep3d.atomic import write_json_atomic, write_text_atomic, write_with_atomic
 from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.model.sample import ModelSample
+from beep3d.training.config import TrainConfig, dump_config
+from beep3d.training.distributed import DistInfo, barrier, init_distributed
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +260,7 @@ class Trainer:
 
     def _resume_from(self, path: Path) -> None:
         import torch
+
         from beep3d.training.checkpoint import (
             check_compatible,
             load_model_state,
