@@ -61,7 +61,9 @@ def resolution_from_scores(
         confidence[point_sorted[multi]] = np.clip(margin, 0.0, 1.0)
     position_of_point = np.full(n, -1, dtype=np.int64)
     position_of_point[point_sorted[best_pos]] = box_sorted[best_pos]
-    return Resolution(instance_ids, semantic_ids_of_positions(position_of_point, boxes, class_set), confidence, counts)
+    return Resolution(
+        instance_ids, semantic_ids_of_positions(position_of_point, boxes, class_set), confidence, counts
+    )
 
 
 def semantic_ids_of_positions(positions: np.ndarray, boxes: BoxSet, class_set: ClassSet) -> np.ndarray:

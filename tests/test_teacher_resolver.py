@@ -47,7 +47,12 @@ def overlapping_scene():
     xyz = np.concatenate([table, chair]).astype(np.float32)
     rgb = np.concatenate([np.full((300, 3), 200), np.full((300, 3), 40)]).astype(np.uint8)
     scene = Scene(xyz=xyz, rgb=rgb, superpoints=(np.arange(600) // 20), name="overlap")
-    boxes = BoxSet([Box(10, "table", (0.6, 0.4, 0.45), (1.22, 0.82, 0.92)), Box(20, "chair", (1.2, 0.4, 0.45), (0.62, 0.42, 0.92))])
+    boxes = BoxSet(
+        [
+            Box(10, "table", (0.6, 0.4, 0.45), (1.22, 0.82, 0.92)),
+            Box(20, "chair", (1.2, 0.4, 0.45), (0.62, 0.42, 0.92)),
+        ]
+    )
     return scene, boxes
 
 
@@ -104,7 +109,10 @@ def test_export_with_the_teacher_and_bad_checkpoints(tmp_path, checkpoint, overl
     torch.save({"x": 1}, evil)
     assert main([*args, "--checkpoint", str(evil), "--export", str(tmp_path / "o2")]) == 2
     assert "refused" in capsys.readouterr().err
-    assert main([*args, "--checkpoint", str(tmp_path / "none.safetensors"), "--export", str(tmp_path / "o3")]) == 2
+    assert (
+        main([*args, "--checkpoint", str(tmp_path / "none.safetensors"), "--export", str(tmp_path / "o3")])
+        == 2
+    )
     assert "not found" in capsys.readouterr().err
     with pytest.raises(Beep3dError):
         get_resolver("teacher", checkpoint=tmp_path / "b.json")

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tests.training_fakes import FakeBeep3DModel, fake_collate, make_room
 
 from beep3d.classes import S3DIS13, SCANNET18
 from beep3d.errors import Beep3dError
@@ -23,6 +22,7 @@ from beep3d.training.checkpoint import (
 )
 from beep3d.training.config import TrainConfig
 from beep3d.training.datasets import prepare_scene, to_sample
+from tests.training_fakes import FakeBeep3DModel, fake_collate, make_room
 
 
 def trained_state(config: TrainConfig) -> tuple[FakeBeep3DModel, torch.optim.Optimizer, object]:

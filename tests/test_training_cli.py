@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.training_fakes import write_rooms
 
 from beep3d.training.cli import main
+from tests.training_fakes import write_rooms
 
 
 def test_import_does_not_load_torch() -> None:

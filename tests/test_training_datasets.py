@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.training_fakes import make_room, write_rooms
 
 from beep3d.box_files import save_boxes
 from beep3d.boxes import Box
@@ -16,6 +15,7 @@ from beep3d.errors import Beep3dError
 from beep3d.training.augment import augment_scene
 from beep3d.training.config import TrainConfig
 from beep3d.training.datasets import build_datasets, detect_kind, list_scenes, prepare_scene
+from tests.training_fakes import make_room, write_rooms
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from tests.training_fakes import FakeBeep3DModel, ddp_worker, fake_collate, write_rooms
 
 from beep3d.errors import Beep3dError
 from beep3d.training.config import TrainConfig, load_config
 from beep3d.training.datasets import build_datasets
 from beep3d.training.trainer import Trainer
+from tests.training_fakes import FakeBeep3DModel, ddp_worker, fake_collate, write_rooms
 
 
 class Killed(Exception):

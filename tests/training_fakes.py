@@ -209,11 +209,12 @@ def ddp_worker(rank: int, world_size: int, port: int, data: str, out: str, max_s
     import os
     from dataclasses import replace
 
+    from safetensors.torch import save_file
+
     from beep3d.training.config import TrainConfig
     from beep3d.training.datasets import build_datasets
     from beep3d.training.distributed import shutdown
     from beep3d.training.trainer import Trainer
-    from safetensors.torch import save_file
 
     os.environ.update(
         MASTER_ADDR="127.0.0.1",
