@@ -145,19 +145,45 @@ def test_eq2_4_assigns_only_among_containing_boxes():
     member_points = torch.tensor([0, 1, 1, 2, 2])
     member_boxes = torch.tensor([0, 0, 1, 1, 2])
     labels, margins = assign_points_to_boxes(
-        similarity, torch.arange(4), torch.tensor([0, 1, 2]), member_points, member_boxes, num_points=4
+        torch.logit(similarity),
+        torch.arange(4),
+        torch.tensor([0, 1, 2]),
+        member_points,
+        member_boxes,
+        num_points=4,
     )
     assert labels.tolist() == [0, 1, 2, -1]
-    assert margins[1].item() == pytest.approx(0.4)
-    assert margins[2].item() == pytest.approx(0.1)
+    gap = torch.logit(torch.tensor([0.6])) - torch.logit(torch.tensor([0.2]))
+    assert margins[1].item() == pytest.approx(
+        torch.tanh(gap[0] / 2).item(), abs=1e-5
+    )  # point 1: box 1 over box 0
+    assert margins[2].item() == pytest.approx(
+        torch.tanh((torch.logit(torch.tensor(0.4)) - torch.logit(torch.tensor(0.3))) / 2).item(), abs=1e-5
+    )
     assert margins[0].item() == 1.0 and margins[3].item() == 1.0
+
+
+def test_eq2_ranks_confident_queries_by_logit_where_the_sigmoid_saturates():
+    # both queries are sure (sigmoid rounds to 1.0 in float32); the second box's query is surer
+    logits = torch.tensor([[20.0], [30.0]])
+    assert torch.sigmoid(logits[0]) == torch.sigmoid(logits[1])
+    labels, margins = assign_points_to_boxes(
+        logits, torch.tensor([0]), torch.tensor([0, 1]), torch.tensor([0, 0]), torch.tensor([0, 1]), 1
+    )
+    assert labels.tolist() == [1]
+    assert margins.item() == pytest.approx(torch.tanh(torch.tensor(5.0)).item())
 
 
 def test_eq2_uses_the_matched_query_of_each_box():
     similarity = torch.tensor([[0.9], [0.1]])
     # box 0 is matched to query 1, box 1 to query 0
     labels, _ = assign_points_to_boxes(
-        similarity, torch.tensor([0]), torch.tensor([1, 0]), torch.tensor([0, 0]), torch.tensor([0, 1]), 1
+        torch.logit(similarity),
+        torch.tensor([0]),
+        torch.tensor([1, 0]),
+        torch.tensor([0, 0]),
+        torch.tensor([0, 1]),
+        1,
     )
     assert labels.tolist() == [1]
 

@@ -154,7 +154,7 @@ class FakeBeep3DModel(nn.Module):
     def student_parameters(self) -> list[nn.Parameter]:
         return list(self.student.parameters())
 
-    def training_losses(self, batch: FakeBatch) -> dict[str, torch.Tensor]:
+    def training_losses(self, batch: FakeBatch, step: int | None = None) -> dict[str, torch.Tensor]:
         features = torch.cat(batch.features)
         features = features + 0.01 * torch.randn_like(features)  # uses the torch RNG
         logits = self.student(features)

@@ -73,8 +73,8 @@ class _LossForward:
                 super().__init__()
                 self.inner = inner
 
-            def forward(self, batch: Any) -> dict[str, Any]:
-                return self.inner.training_losses(batch)
+            def forward(self, batch: Any, step: int | None = None) -> dict[str, Any]:
+                return self.inner.training_losses(batch, step=step)
 
         return LossForward(model)
 
@@ -390,7 +390,7 @@ class Trainer:
         torch.manual_seed(step_seed(self.config.seed, self.step))
         batch = self._collate(samples)
         with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self.use_amp):
-            losses = self.loss_module(batch)
+            losses = self.loss_module(batch, self.step)
         total = losses["total"]
         if not torch.isfinite(total.detach()).all():
             raise Beep3dError(

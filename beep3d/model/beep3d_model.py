@@ -43,7 +43,6 @@ from beep3d.model.pseudo_masks import (
     exclusive_point_labels,
     label_superpoint_counts,
     match_queries_to_boxes,
-    query_similarity,
     superpoint_target_masks,
 )
 from beep3d.model.teacher_queries import attend_to_centers, fps_position_queries
@@ -151,7 +150,8 @@ class Beep3DModel(nn.Module):
         """Teacher decoder + pseudo-mask generation (eq. 1-6) for one encoded scene."""
         initial, hook = self._teacher_positions(scene, box_centers)
         output = self.teacher.decoder(scene, initial, hook)
-        similarity = query_similarity(output.content, output.mask_features)
+        logits = output.content @ output.mask_features.T
+        similarity = torch.sigmoid(logits)  # eq. 1
         num_boxes = box_centers.shape[0]
         num_superpoints = similarity.shape[1]
         exclusive = exclusive_point_labels(member_points, member_boxes, num_points)
@@ -174,7 +174,7 @@ class Beep3DModel(nn.Module):
             class_weight=self.config.w_cls,
         )
         labels, margins = assign_points_to_boxes(
-            similarity, scene.superpoints, matched, member_points, member_boxes, num_points
+            logits, scene.superpoints, matched, member_points, member_boxes, num_points
         )
         return TeacherResult(labels, margins, matched, output.content, output.mask_features)
 
@@ -194,17 +194,26 @@ class Beep3DModel(nn.Module):
             ]
 
     # ----------------------------------------------------------------- losses
-    def training_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
+    def training_losses(self, batch: Batch, step: int | None = None) -> dict[str, torch.Tensor]:
         """Eq. 12 total and its parts, averaged over the batch's scenes.
 
         The teacher (no gradients) makes the pseudo-masks; the student is supervised on
-        m = m^l u m^u-hat and pulled towards the teacher by eq. 7 and eq. 8-10.
+        m = m^l u m^u-hat and pulled towards the teacher by eq. 7 and eq. 8-10. During the first
+        ``config.pseudo_mask_warmup_steps`` optimizer steps (``step`` given and smaller), the student
+        learns from m^l alone: superpoints mostly inside several boxes are left out of its mask losses,
+        the teacher is not run and the consistency terms are 0.
 
         Returns
         -------
         dict with "total" (differentiable scalar) and detached "bce", "dice", "cls", "center", "score"
         (each summed over decoder layers), "query_consistency", "feature_consistency" (unweighted).
         """
+        if step is not None and step < self.config.pseudo_mask_warmup_steps:
+            labels = [
+                exclusive_point_labels(points, boxes, xyz.shape[0])
+                for points, boxes, xyz in zip(batch.member_points, batch.member_boxes, batch.xyz, strict=True)
+            ]
+            return self._losses(batch, labels, None, ignore_shared=True)
         index_cache: dict = {}
         teachers = self._teacher_results(batch, index_cache)
         return self._losses(batch, [t.labels for t in teachers], teachers, index_cache)
@@ -232,6 +241,7 @@ class Beep3DModel(nn.Module):
         point_labels: list[torch.Tensor],
         teachers: list[TeacherResult] | None,
         index_cache: dict | None = None,
+        ignore_shared: bool = False,
     ) -> dict[str, torch.Tensor]:
         config = self.config
         scenes = self.student.encode(batch, index_cache)
@@ -240,7 +250,7 @@ class Beep3DModel(nn.Module):
         parts = {name: [] for name in LOSS_PARTS}
         for b, (scene, output) in enumerate(zip(scenes, outputs, strict=True)):
             teacher = None if teachers is None else teachers[b]
-            scene_parts = self._scene_losses(batch, b, scene, output, point_labels[b], teacher)
+            scene_parts = self._scene_losses(batch, b, scene, output, point_labels[b], teacher, ignore_shared)
             for name in LOSS_PARTS:
                 parts[name].append(scene_parts[name])
             totals.append(
@@ -265,6 +275,7 @@ class Beep3DModel(nn.Module):
         output: DecoderOutput,
         labels: torch.Tensor,
         teacher: TeacherResult | None,
+        ignore_shared: bool = False,
     ) -> dict[str, torch.Tensor]:
         config = self.config
         xyz = batch.xyz[b]
@@ -278,14 +289,24 @@ class Beep3DModel(nn.Module):
         parts = {name: zero for name in LOSS_PARTS}
         weights = (config.w_cls, config.w_bce, config.w_dice, config.w_center)
         student_query_per_box = torch.full((num_boxes,), -1, dtype=torch.long, device=xyz.device)
+        keep = None
+        if ignore_shared:
+            # superpoints whose points mostly lie in several boxes carry no label yet: leave them out
+            shared = torch.bincount(batch.member_points[b], minlength=xyz.shape[0]) >= 2
+            shared_share = torch.zeros(num_superpoints, device=xyz.device).index_add_(
+                0, scene.superpoints, shared.float()
+            ) / torch.bincount(scene.superpoints, minlength=num_superpoints).clamp(min=1)
+            keep = shared_share < 0.5
+            targets = targets[:, keep]
         for layer in output.layers:
+            mask_logits = layer.mask_logits if keep is None else layer.mask_logits[:, keep]
             if num_boxes == 0:
                 query_index = torch.zeros(0, dtype=torch.long, device=xyz.device)
                 box_index = query_index
             else:
                 cost = matching_cost(
                     layer.class_logits,
-                    layer.mask_logits,
+                    mask_logits,
                     layer.centers,
                     box_classes,
                     targets,
@@ -293,7 +314,7 @@ class Beep3DModel(nn.Module):
                     weights,
                 )
                 query_index, box_index = hungarian_match(cost)
-            matched_logits = layer.mask_logits[query_index]
+            matched_logits = mask_logits[query_index]
             matched_targets = targets[box_index]
             parts["bce"] = parts["bce"] + mask_bce_loss(matched_logits, matched_targets)
             parts["dice"] = parts["dice"] + mask_dice_loss(matched_logits, matched_targets)

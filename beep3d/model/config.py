@@ -57,6 +57,11 @@ class ModelConfig:
     use_center_refinement
         Ablation: False = the teacher uses its learnable position queries like the student
         (no FPS, no eq. 5-6).
+    pseudo_mask_warmup_steps
+        Optimizer steps during which the student learns from single-box points only (shared superpoints
+        left out, no teacher, no consistency terms) before the teacher's pseudo-masks take over. The
+        paper uses pseudo-masks from the first step (0); a short CPU run from scratch learns better when
+        the teacher starts from a student that already segments (see training/configs/small.yaml).
     teacher_mode
         "ema" (update after every step, eq. A1) or "self_training" (teacher copied from the student
         at epoch boundaries by the trainer).
@@ -90,6 +95,7 @@ class ModelConfig:
     w_score: float = 0.5
     no_object_weight: float = 0.1
     ema_alpha: float = 0.99
+    pseudo_mask_warmup_steps: int = 0
     center_attention: str = "dot"
     center_attention_scale: float = 1.0
     use_query_consistency: bool = True
@@ -115,6 +121,10 @@ class ModelConfig:
         ):
             if getattr(self, name) not in allowed:
                 raise Beep3dError(f"model config: {name} is {getattr(self, name)!r}; use one of {allowed}")
+        if self.pseudo_mask_warmup_steps < 0:
+            raise Beep3dError(
+                f"model config: pseudo_mask_warmup_steps must be >= 0, got {self.pseudo_mask_warmup_steps}"
+            )
         for name in ("num_queries", "num_layers", "num_classes", "rpe_bins", "voxel_size", "rpe_grid"):
             if getattr(self, name) <= 0:
                 raise Beep3dError(f"model config: {name} must be positive, got {getattr(self, name)}")

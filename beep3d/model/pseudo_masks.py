@@ -105,7 +105,7 @@ def match_queries_to_boxes(
 
 
 def assign_points_to_boxes(
-    similarity: torch.Tensor,
+    logits: torch.Tensor,
     superpoints: torch.Tensor,
     matched_query: torch.Tensor,
     member_points: torch.Tensor,
@@ -116,8 +116,11 @@ def assign_points_to_boxes(
 
     Parameters
     ----------
-    similarity
-        (Q, S) eq. 1 similarities per superpoint.
+    logits
+        (Q, S) query-feature dot products per superpoint (eq. 1 before the sigmoid). Points are ranked
+        by these: the sigmoid is monotone, so the argmax of eq. 2 is the same, but in float32 it
+        saturates to exactly 1.0 for logits above about 17, and a trained teacher's confident queries
+        would then tie and the first box would win every contest.
     superpoints
         (N,) int64 superpoint id per point.
     matched_query
@@ -133,8 +136,9 @@ def assign_points_to_boxes(
         (N,) int64 box position per point: P^l points their box, P^u points the argmax of eq. 2 among
         the boxes containing them, background -1.
     margins
-        (N,) float32: for P^u points, best minus second-best similarity among containing boxes
-        (how sure the teacher is); 1 for P^l and background points.
+        (N,) float32 in [0, 1): for P^u points, how sure the teacher is: tanh((l1 - l2) / 2) for the
+        best and second-best logits among the containing boxes (0 = a tie; a logit gap of 4 gives
+        0.96); 1 for P^l and background points.
     """
     device = superpoints.device
     labels = torch.full((num_points,), -1, dtype=torch.long, device=device)
@@ -144,9 +148,9 @@ def assign_points_to_boxes(
     query = matched_query[member_boxes]
     scores = torch.where(
         query >= 0,
-        similarity[query.clamp(min=0), superpoints[member_points]],
-        torch.full_like(query, -1.0).float(),
-    ).float()
+        logits[query.clamp(min=0), superpoints[member_points]].float(),
+        torch.full_like(query, -torch.inf, dtype=torch.float32),
+    )
     order = torch.argsort(scores, descending=True, stable=True)
     order = order[torch.argsort(member_points[order], stable=True)]
     sorted_points = member_points[order]
@@ -159,7 +163,7 @@ def assign_points_to_boxes(
     if several.any():
         first = order[starts[several]]
         second = order[starts[several] + 1]
-        margins[several] = (scores[first] - scores[second]).float()
+        margins[several] = torch.tanh((scores[first] - scores[second]) / 2).float()
     return labels, margins
 
 
