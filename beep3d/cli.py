@@ -104,6 +104,11 @@ def run_export(args: argparse.Namespace) -> int:
     name = choose_resolver_name(args.resolver, checkpoint)
     options: dict[str, object] = {"level": args.membership, "share": args.share, "class_set": class_set}
     if name == "teacher":
+        if checkpoint is None and not DEFAULT_CHECKPOINT.exists():
+            raise Beep3dError(
+                f"no teacher checkpoint given and none is installed at {DEFAULT_CHECKPOINT}; train one with "
+                "beep3d-train and pass --checkpoint RUN_DIR, or use --resolver smallest-box"
+            )
         options.update(checkpoint=checkpoint or DEFAULT_CHECKPOINT, device=args.device)
     resolver = get_resolver(name, **options)
     resolution = resolver.resolve(scene, boxes)

@@ -139,3 +139,18 @@ def test_export_of_the_real_scannet_scene_recovers_its_instances(tmp_path):
     inside = ids >= 0
     # the data README: 98% of the points inside exactly one box belong to that box's instance
     assert np.mean(ids[inside] == scene.instance[inside]) > 0.97
+
+
+def test_teacher_without_any_checkpoint_says_how_to_get_one(
+    tmp_path, table_and_chair_ply, capsys, monkeypatch
+):
+    import beep3d.cli
+
+    monkeypatch.setattr(beep3d.cli, "DEFAULT_CHECKPOINT", tmp_path / "missing.safetensors")
+    scene_path, _ = table_and_chair_ply
+    assert main([str(scene_path), "--export", str(tmp_path / "o"), "--resolver", "teacher"]) == 2
+    err = capsys.readouterr().err
+    assert "beep3d-train" in err and "--checkpoint" in err
+    # auto falls back to the smallest-box rule when no checkpoint is installed
+    assert main([str(scene_path), "--export", str(tmp_path / "o2")]) == 0
+    assert json.loads((tmp_path / "o2" / "export.json").read_text())["resolver"] == "smallest-box"
