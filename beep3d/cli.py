@@ -1,10 +1,10 @@
-"""``beep3d-annotate``: open a scan in the annotation window, or resolve and export headless.
+"""The options of ``beep3d-annotate`` and its headless export (no Qt here).
 
-    beep3d-annotate SCENE                                   # the window
     beep3d-annotate SCENE --boxes B.json --export OUT       # no window: resolve, write every format
-    beep3d-annotate SCENE --screenshot PNG [--boxes B.json] # render the window once to a PNG
 
-Errors a user can cause are printed as one line (no traceback) and exit with status 2.
+The command's entry point is :func:`beep3d.app.cli.main`: it opens the window, or, with ``--export``,
+calls :func:`run_headless` here. Errors a user can cause are printed as one line (no traceback) and
+exit with status 2.
 """
 
 from __future__ import annotations
@@ -135,21 +135,21 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``beep3d-annotate``; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    try:
-        if args.export:
-            return run_export(args)
-        from beep3d.app.launch import run_app
+    """Headless ``beep3d-annotate ... --export OUT``; returns the exit status.
 
-        return run_app(
-            scene=args.scene,
-            boxes=args.boxes,
-            screenshot=args.screenshot,
-            resolver=args.resolver,
-            checkpoint=args.checkpoint,
-            class_set=args.class_set,
-        )
+    The ``beep3d-annotate`` command itself is :func:`beep3d.app.cli.main`, which opens the window when
+    no ``--export`` is given and otherwise comes here (this package never imports Qt).
+    """
+    args = build_parser().parse_args(argv)
+    return run_headless(args)
+
+
+def run_headless(args: argparse.Namespace) -> int:
+    """Run the export for parsed arguments; user errors print one line and give status 2."""
+    try:
+        if not args.export:
+            raise Beep3dError("the annotation window is started by beep3d-annotate; here only --export OUT is available")
+        return run_export(args)
     except Beep3dError as exc:
         print(f"beep3d-annotate: error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,43 @@
+"""``beep3d-annotate``: the annotation window, or the headless export with ``--export``.
+
+    beep3d-annotate SCENE                                   # the window
+    beep3d-annotate SCENE --boxes B.json --export OUT       # no window: resolve, write every format
+    beep3d-annotate SCENE --screenshot PNG [--boxes B.json] # render the window once to a PNG
+
+The options are those of :func:`beep3d.cli.build_parser`. The headless export runs without importing
+Qt. Errors a user can cause are printed as one line (no traceback) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from beep3d.cli import build_parser, run_headless
+from beep3d.errors import Beep3dError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``beep3d-annotate``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    if args.export:
+        return run_headless(args)
+    try:
+        from beep3d.app.launch import run_app
+
+        return run_app(
+            scene=args.scene,
+            boxes=args.boxes,
+            screenshot=args.screenshot,
+            resolver=args.resolver,
+            checkpoint=args.checkpoint,
+            class_set=args.class_set,
+        )
+    except Beep3dError as exc:
+        print(f"beep3d-annotate: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
