@@ -148,7 +148,9 @@ def run_headless(args: argparse.Namespace) -> int:
     """Run the export for parsed arguments; user errors print one line and give status 2."""
     try:
         if not args.export:
-            raise Beep3dError("the annotation window is started by beep3d-annotate; here only --export OUT is available")
+            raise Beep3dError(
+                "the annotation window is started by beep3d-annotate; here only --export OUT is available"
+            )
         return run_export(args)
     except Beep3dError as exc:
         print(f"beep3d-annotate: error: {exc}", file=sys.stderr)

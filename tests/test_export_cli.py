@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
+from beep3d.app.cli import main
 from beep3d.box_files import save_boxes
 from beep3d.boxes import Box, BoxSet, boxes_from_instances
 from beep3d.classes import SCANNET18
-from beep3d.app.cli import main
 from beep3d.io import load_scene, write_ply
 from tests.conftest import shared_file
 

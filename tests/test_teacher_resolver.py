@@ -5,10 +5,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from beep3d.app.cli import main  # noqa: E402
 from beep3d.box_files import save_boxes  # noqa: E402
 from beep3d.boxes import Box, BoxSet  # noqa: E402
 from beep3d.classes import SCANNET18  # noqa: E402
-from beep3d.app.cli import main  # noqa: E402
 from beep3d.errors import Beep3dError  # noqa: E402
 from beep3d.io import write_ply  # noqa: E402
 from beep3d.model.beep3d_model import Beep3DModel  # noqa: E402
