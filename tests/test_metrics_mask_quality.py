@@ -94,3 +94,19 @@ def test_boxes_stand_for_the_gt_instance_with_most_points_inside():
     gt_box_ids, box_to_instance = gt_instances_as_box_ids(gt, points, box_ids)
     assert box_to_instance == {100: 7, 200: 8}
     assert gt_box_ids.tolist() == [100, 100, 100, 100, 200, 200, 200, -1]
+
+
+def test_nested_overlap_points_are_those_shared_with_a_box_without_points_of_its_own():
+    from beep3d.metrics.mask_quality import nested_overlap_points, overlap_accuracy
+
+    # box 7 holds points 0-3 alone and shares 4-5 with box 8, which also holds point 8 alone (a partial
+    # overlap); box 9 lies wholly inside box 7: its points 6-7 are all shared, so they are nested
+    points = np.array([0, 1, 2, 3, 4, 5, 4, 5, 8, 6, 7, 6, 7])
+    boxes = np.array([7, 7, 7, 7, 7, 7, 8, 8, 8, 7, 7, 9, 9])
+    nested = nested_overlap_points(points, boxes, 10)
+    assert nested.tolist() == [False] * 6 + [True, True] + [False] * 2
+    pred = np.array([7, 7, 7, 7, 8, 8, 7, 9, 8, -1])
+    gt = np.array([7, 7, 7, 7, 8, 8, 9, 9, 8, -1])
+    in_nested = overlap_accuracy(pred, gt, points, boxes, subset=nested)
+    assert (in_nested.correct, in_nested.eligible) == (1, 2)
+    assert overlap_accuracy(pred, gt, points, boxes, subset=~nested).value == 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import numpy as np
 import pytest
 import torch
@@ -166,9 +167,47 @@ def test_teacher_position_hook_projects_every_layer_onto_box_centres(samples):
         assert (layer.positions >= low - 1e-5).all() and (layer.positions <= high + 1e-5).all()
 
 
+def test_box_centre_queries_give_every_box_its_own_query_at_its_centre(samples):
+    model = Beep3DModel(tiny_config(teacher_query_init="box_centers"))
+    batch = collate(samples[:1], "cpu", voxel_size=VOXEL)
+    scene = model.teacher.encode(batch)[0]
+    centers = batch.box_centers[0]
+    initial, hook = model._teacher_positions(scene, centers)
+    normalised = scene.normalise(centers)
+    assert torch.allclose(initial, normalised)
+    output = model.teacher.decoder(scene, initial, hook)
+    for layer in output.layers:  # eq. 6 keeps each query on its own box's centre
+        assert torch.allclose(layer.positions, normalised)
+    # the query created for box k is box k's: eq. 3's matching is the identity
+    result = model._teacher_results(batch)[0]
+    assert result.matched_query.tolist() == list(range(samples[0].num_boxes))
+
+
+def test_a_box_without_target_points_is_not_supervised(samples):
+    """A box whose target mask is empty (a nested box before the teacher gives it points) must not
+    teach a query that its object does not exist: adding such a box leaves the loss unchanged."""
+    sample = samples[0]
+    model = Beep3DModel(tiny_config())
+    batch = collate([sample], "cpu", voxel_size=VOXEL)
+    labels = [torch.as_tensor(sample.gt_instance)]
+    expected = model.supervised_losses(batch, labels)
+    extra = dataclasses.replace(
+        sample,
+        box_centers=np.vstack([sample.box_centers, sample.box_centers[:1]]),
+        box_sizes=np.vstack([sample.box_sizes, sample.box_sizes[:1] * 0.5]),
+        box_yaws=np.append(sample.box_yaws, 0.0).astype(np.float32),
+        box_classes=np.append(sample.box_classes, 1),
+        box_ids=np.append(sample.box_ids, 99),
+    )
+    with_empty = model.supervised_losses(collate([extra], "cpu", voxel_size=VOXEL), labels)
+    for name in ("total", "bce", "dice", "cls"):
+        assert torch.allclose(with_empty[name], expected[name]), name
+
+
 @pytest.mark.parametrize(
     "changes",
     [
+        dict(teacher_query_init="box_centers"),
         dict(use_center_refinement=False),
         dict(use_query_consistency=False, use_feature_consistency=False),
         dict(teacher_mode="self_training"),

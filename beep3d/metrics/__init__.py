@@ -6,6 +6,7 @@ from beep3d.metrics.mask_quality import (
     gt_instances_as_box_ids,
     mean_instance_iou,
     overlap_accuracy,
+    nested_overlap_points,
     pooled_overlap_accuracy,
 )
 from beep3d.metrics.scannet_ap import (
@@ -33,6 +34,7 @@ __all__ = [
     "masks_from_instance_ids",
     "mean_instance_iou",
     "overlap_accuracy",
+    "nested_overlap_points",
     "pooled_overlap_accuracy",
     "read_scannet_gt",
     "read_scannet_predictions",

@@ -132,6 +132,10 @@ class Beep3DModel(nn.Module):
             return None, None
         centers = scene.normalise(box_centers)
         scale, mode = self.config.center_attention_scale, self.config.center_attention
+        if self.config.teacher_query_init == "box_centers":
+            # one query per box at its centre; eq. 6 re-projects each query onto its own box's centre
+            # (the limit of the eq. 6 attention when a query attends to its own centre only)
+            return centers.clone(), lambda positions: centers
         initial = fps_position_queries(
             scene.normalise(scene.superpoint_xyz), centers, self.config.num_queries, scale, mode
         )
@@ -166,13 +170,17 @@ class Beep3DModel(nn.Module):
                     accumulate=True,
                 )
                 evidence[no_exclusive] = everything[no_exclusive]
-        matched = match_queries_to_boxes(
-            similarity,
-            torch.softmax(output.final.class_logits, dim=1),
-            box_classes,
-            evidence,
-            class_weight=self.config.w_cls,
-        )
+        if initial is not None and self.config.teacher_query_init == "box_centers":
+            # query k was created at box k's centre: eq. 3's matching is the identity
+            matched = torch.arange(num_boxes, device=similarity.device)
+        else:
+            matched = match_queries_to_boxes(
+                similarity,
+                torch.softmax(output.final.class_logits, dim=1),
+                box_classes,
+                evidence,
+                class_weight=self.config.w_cls,
+            )
         labels, margins = assign_points_to_boxes(
             logits, scene.superpoints, matched, member_points, member_boxes, num_points
         )
@@ -298,9 +306,13 @@ class Beep3DModel(nn.Module):
             ) / torch.bincount(scene.superpoints, minlength=num_superpoints).clamp(min=1)
             keep = shared_share < 0.5
             targets = targets[:, keep]
+        # Boxes without a single target superpoint (nested boxes before the teacher gives them points,
+        # boxes whose points the teacher gave to others) are not matched: a query matched to an empty
+        # target would learn that the object in that box does not exist.
+        supervised = torch.nonzero(targets.sum(dim=1) > 0).squeeze(1)
         for layer in output.layers:
             mask_logits = layer.mask_logits if keep is None else layer.mask_logits[:, keep]
-            if num_boxes == 0:
+            if supervised.numel() == 0:
                 query_index = torch.zeros(0, dtype=torch.long, device=xyz.device)
                 box_index = query_index
             else:
@@ -308,12 +320,13 @@ class Beep3DModel(nn.Module):
                     layer.class_logits,
                     mask_logits,
                     layer.centers,
-                    box_classes,
-                    targets,
-                    target_centers,
+                    box_classes[supervised],
+                    targets[supervised],
+                    target_centers[supervised],
                     weights,
                 )
-                query_index, box_index = hungarian_match(cost)
+                query_index, local_box_index = hungarian_match(cost)
+                box_index = supervised[local_box_index]
             matched_logits = mask_logits[query_index]
             matched_targets = targets[box_index]
             parts["bce"] = parts["bce"] + mask_bce_loss(matched_logits, matched_targets)

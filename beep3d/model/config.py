@@ -11,6 +11,7 @@ TEACHER_MODES = ("ema", "self_training")
 QUERY_PAIRINGS = ("matched_box",)
 MEMBERSHIP_LEVELS = ("point", "superpoint")
 CENTER_ATTENTIONS = ("dot", "distance")
+TEACHER_QUERY_INITS = ("fps", "box_centers")
 
 
 @dataclass
@@ -52,6 +53,13 @@ class ModelConfig:
         :func:`beep3d.model.teacher_queries.attend_to_centers`.
     center_attention_scale
         Multiplier on those logits (1.0 = the paper's formula).
+    teacher_query_init
+        Where the teacher's position queries start. "fps": the paper's eq. 5, N_Q farthest-point
+        samples of the scene attended onto the box centres. "box_centers": one query per box, placed
+        at its centre (eq. 5 with the sampled points taken among the box centres and a sharp
+        attention). With "dot" attention on [0, 1] coordinates, eq. 5 sends every query to about the
+        mean of the centres; the queries then start identical (content queries are zero) and the
+        teacher cannot tell the boxes apart. "box_centers" guarantees every box a query of its own.
     use_query_consistency, use_feature_consistency
         Ablations: switch off L_q (eq. 7) or L_f (eq. 8-10).
     use_center_refinement
@@ -98,6 +106,7 @@ class ModelConfig:
     pseudo_mask_warmup_steps: int = 0
     center_attention: str = "dot"
     center_attention_scale: float = 1.0
+    teacher_query_init: str = "fps"
     use_query_consistency: bool = True
     use_feature_consistency: bool = True
     use_center_refinement: bool = True
@@ -118,6 +127,7 @@ class ModelConfig:
             ("pair_queries_by", QUERY_PAIRINGS),
             ("membership_level", MEMBERSHIP_LEVELS),
             ("center_attention", CENTER_ATTENTIONS),
+            ("teacher_query_init", TEACHER_QUERY_INITS),
         ):
             if getattr(self, name) not in allowed:
                 raise Beep3dError(f"model config: {name} is {getattr(self, name)!r}; use one of {allowed}")
