@@ -5,8 +5,8 @@ from beep3d.metrics.mask_quality import (
     OverlapAccuracy,
     gt_instances_as_box_ids,
     mean_instance_iou,
-    overlap_accuracy,
     nested_overlap_points,
+    overlap_accuracy,
     pooled_overlap_accuracy,
 )
 from beep3d.metrics.scannet_ap import (

@@ -137,7 +137,9 @@ def nested_overlap_points(member_points: np.ndarray, member_boxes: np.ndarray, n
     member_boxes = _as_ids(member_boxes, "member_boxes", len(member_points))
     counts = np.bincount(member_points, minlength=num_points)
     _, box_position = np.unique(member_boxes, return_inverse=True)
-    own_points = np.bincount(box_position[counts[member_points] == 1], minlength=box_position.max(initial=-1) + 1)
+    own_points = np.bincount(
+        box_position[counts[member_points] == 1], minlength=box_position.max(initial=-1) + 1
+    )
     without_own = own_points[box_position] == 0
     nested = np.zeros(num_points, dtype=bool)
     nested[member_points[without_own & (counts[member_points] >= 2)]] = True
