@@ -38,6 +38,7 @@ from beep3d.boxes import Box, BoxSet
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.document import AnnotationDocument, ChangeBox, Command, DeleteBox, DuplicateBox
 from beep3d.errors import Beep3dError
+from beep3d.teacher_resolver import TeacherResolver
 
 #: Seconds between autosaves of unsaved boxes to the recovery file.
 AUTOSAVE_SECONDS = 5.0
@@ -128,6 +129,8 @@ class MainWindow(QMainWindow):
         self.resolver_name = resolver_name
         self.checkpoint = checkpoint
         self._resolver = None
+        #: The resolver (name, teacher checkpoint) to go back to when the teacher's network cannot be loaded.
+        self._previous_resolver: tuple[str, str | None] = ("smallest-box", None)
         self.live = LiveResolver(self)
         self.live.resultReady.connect(self._on_result)
         self.live.failed.connect(self._on_resolution_failed)
@@ -607,6 +610,13 @@ class MainWindow(QMainWindow):
 
     # live resolution ------------------------------------------------------------------------------
     def _select_resolver(self, name: str, checkpoint: str | None, quiet: bool = False) -> bool:
+        """Resolve overlaps with resolver ``name`` from now on; False (and a message) when it is refused.
+
+        Cheap for every resolver: the teacher only checks its checkpoint's header here, and its network
+        (torch, spconv, the weights: seconds) is loaded by the live-resolution worker on the first
+        resolution. If that load fails, :meth:`_teacher_failed_to_load` goes back to the previous resolver.
+        Errors are shown in a dialog, or in the status bar when ``quiet``.
+        """
         from beep3d.resolvers import get_resolver
 
         options: dict[str, object] = {"level": self.membership_level, "class_set": self.doc.class_set}
@@ -631,6 +641,10 @@ class MainWindow(QMainWindow):
             else:
                 self.actions_by_name[f"resolver_{self.resolver_name}"].setChecked(True)
                 return False
+        if self._resolver is not None and (
+            name != self.resolver_name or (name == "teacher" and str(checkpoint) != self.checkpoint)
+        ):
+            self._previous_resolver = (self.resolver_name, self.checkpoint)
         self._resolver = resolver
         self.resolver_name = name
         if name == "teacher":
@@ -650,7 +664,13 @@ class MainWindow(QMainWindow):
         self.live.request(self.doc.scene, self.doc.boxes, self._resolver, self.membership_level)
 
     def _on_busy(self, busy: bool) -> None:
-        if busy:
+        if not busy:
+            return
+        if isinstance(self._resolver, TeacherResolver) and not self._resolver.loaded:
+            self.resolution_label.setText(
+                f"Loading the teacher ({self._resolver.checkpoint.name}; a few seconds, once)…"
+            )
+        else:
             self.resolution_label.setText(f"Resolving ({self.resolver_name})…")
 
     def _on_result(self, result: LiveResult) -> None:
@@ -666,8 +686,28 @@ class MainWindow(QMainWindow):
         self._recolour()
 
     def _on_resolution_failed(self, message: str) -> None:
+        if isinstance(self._resolver, TeacherResolver) and self._resolver.load_error is not None:
+            self._teacher_failed_to_load(self._resolver.load_error)
+            return
         self.resolution_label.setText("Resolution failed")
         self.error(message)
+
+    def _teacher_failed_to_load(self, message: str) -> None:
+        """Go back to the resolver used before the teacher whose network could not be loaded, and say so."""
+        name, checkpoint = self._previous_resolver
+        self._previous_resolver = ("smallest-box", None)  # if that one fails as well, no ping-pong
+        self._resolver = None  # a refused previous resolver then falls back to smallest-box
+        self.checkpoint = checkpoint
+        self._select_resolver(name, checkpoint, quiet=True)
+        now = (
+            f"the teacher of {Path(str(self.checkpoint)).name}"
+            if self.resolver_name == "teacher"
+            else f"the {self.resolver_name} rule"
+        )
+        self.error(
+            f"The teacher could not be loaded: {message}\n\nOverlaps are resolved with {now} instead; "
+            "choose another checkpoint with Model > Choose teacher checkpoint…"
+        )
 
     def _recolour(self) -> None:
         scene = self.doc.scene

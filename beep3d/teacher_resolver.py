@@ -5,26 +5,131 @@ scene and cached; when boxes change only the decoder (with the box-centre guided
 eq. 5-6) and the pseudo-mask step (eq. 1-4) run again. That is what makes live resolution possible
 while an annotator edits boxes. Points in one box and background never need the network: a box set
 without overlaps resolves without running it at all.
+
+Constructing a :class:`TeacherResolver` is cheap: it checks the checkpoint's safetensors header (format,
+version, model config, class set) without importing torch, so a wrong file is reported at once. The
+network itself (torch, spconv and the weights: seconds) is loaded by :meth:`TeacherResolver.load`, which
+the first :meth:`TeacherResolver.resolve` calls; the desktop app lets its resolution worker do that.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from beep3d.boxes import BoxSet
 from beep3d.classes import ClassSet
+from beep3d.errors import Beep3dError
+from beep3d.model.config import ModelConfig
+from beep3d.model.weights import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    METADATA_KEY,
+    class_set_from_dict,
+    find_checkpoint,
+    load_inference_model,
+)
 from beep3d.overlap import MembershipLevel, membership_for
 from beep3d.resolution import Resolution
 from beep3d.resolvers import semantic_ids_of_positions, uniform_resolution
 from beep3d.scene import Scene
 
 if TYPE_CHECKING:
-    from beep3d.model.beep3d_model import SceneEncoding
+    from beep3d.model.beep3d_model import Beep3DModel, SceneEncoding
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What a checkpoint's header says, read without torch (see :func:`read_checkpoint_info`).
+
+    Attributes
+    ----------
+    path
+        The checkpoint file (a run folder given by the user resolved to its best or last checkpoint).
+    config
+        The network's configuration.
+    class_set
+        The class set the network was trained with.
+    metadata
+        The whole ``beep3d`` metadata entry (training config, step, epoch, ...).
+    """
+
+    path: Path
+    config: ModelConfig
+    class_set: ClassSet
+    metadata: dict[str, Any]
+
+
+def read_checkpoint_info(checkpoint: str | Path) -> CheckpointInfo:
+    """Check a teacher checkpoint cheaply: only its safetensors header is read, and torch is not imported.
+
+    The same checks as :func:`beep3d.model.weights.read_checkpoint_file` (whose messages these are) plus
+    the model config and class set of :func:`~beep3d.model.weights.load_inference_model`; whether the
+    tensors fit the network is only known when it is loaded.
+
+    Parameters
+    ----------
+    checkpoint
+        A checkpoint file written by ``beep3d-train``, or its run folder (its best, else last, checkpoint).
+
+    Raises
+    ------
+    Beep3dError
+        Missing file, not a BEEP3D checkpoint (pickled .pt/.pth files included: they are refused),
+        a truncated file, damaged metadata, another format version, no network weights, or no usable
+        model config or class set.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    path = find_checkpoint(checkpoint)
+    if not path.is_file():
+        raise Beep3dError(f"{path}: checkpoint not found; check the path")
+    try:
+        # the numpy framework only matters for reading tensors, which this does not do
+        with safe_open(str(path), framework="numpy") as handle:
+            metadata = handle.metadata() or {}
+            names = list(handle.keys())  # noqa: SIM118 (a safetensors handle, not a dict)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise Beep3dError(
+            f"{path}: not a BEEP3D checkpoint ({exc}). Checkpoints are .safetensors files written by "
+            "beep3d-train; other formats (pickled .pt/.pth files) are refused because loading them can run code."
+        ) from None
+    if METADATA_KEY not in metadata:
+        raise Beep3dError(
+            f"{path}: a safetensors file, but not a BEEP3D checkpoint (no '{METADATA_KEY}' metadata)"
+        )
+    try:
+        meta = json.loads(metadata[METADATA_KEY])
+    except json.JSONDecodeError:
+        raise Beep3dError(f"{path}: damaged checkpoint metadata; use another checkpoint") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise Beep3dError(f"{path}: not a BEEP3D checkpoint (format {found!r})")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise Beep3dError(
+            f"{path}: checkpoint format version {version}, but this version of beep3d reads version "
+            f"{FORMAT_VERSION}. Use the beep3d release that wrote it, or retrain with beep3d-train."
+        )
+    if not any(name.startswith("model/") for name in names):
+        raise Beep3dError(
+            f"{path}: a BEEP3D checkpoint without network weights (no 'model/' tensors); "
+            "use a checkpoint written by beep3d-train during or after training"
+        )
+    try:
+        config = ModelConfig.from_dict(meta["config"]["model"])
+        class_set = class_set_from_dict(meta["class_set"])
+    except (KeyError, TypeError, ValueError, Beep3dError) as exc:
+        raise Beep3dError(
+            f"{path}: checkpoint metadata lacks a usable model config or class set ({exc})"
+        ) from None
+    return CheckpointInfo(path, config, class_set, meta)
 
 
 class TeacherResolver:
@@ -43,10 +148,19 @@ class TeacherResolver:
     class_set
         Class set of the box labels, for the semantic ids written to exports; None = the checkpoint's.
     threads
-        CPU threads for torch (None leaves torch's default).
+        CPU threads for torch, set when the network is loaded (None leaves torch's default).
+
+    Raises
+    ------
+    Beep3dError
+        The checkpoint is missing or wrong (see :func:`read_checkpoint_info`). Construction reads only
+        the checkpoint's header; errors found while loading the network come from :meth:`load`.
 
     Notes
     -----
+    The network is loaded by :meth:`load`, which the first :meth:`resolve` (or the first use of
+    :attr:`model`) calls; loading is thread-safe, so a worker thread can do it.
+
     Box labels the checkpoint's class set does not know are given its "otherfurniture" class (or its
     first class) for the teacher's matching cost; their semantic id comes from ``class_set`` as usual.
     Confidence of a point in several boxes is the teacher's margin between the best and the
@@ -64,21 +178,81 @@ class TeacherResolver:
         class_set: ClassSet | None = None,
         threads: int | None = None,
     ) -> None:
-        import torch
-
-        from beep3d.model.weights import load_inference_model
-
-        if threads is not None:
-            torch.set_num_threads(int(threads))
-        self.model, self.model_class_set, self.config = load_inference_model(checkpoint, device)
-        self.device = torch.device(device)
-        self.checkpoint = Path(checkpoint)
+        info = read_checkpoint_info(checkpoint)
+        self.checkpoint: Path = info.path
+        self.config: ModelConfig = info.config
+        self.model_class_set: ClassSet = info.class_set
+        self.device = str(device)
+        self.threads = threads
         self.level: MembershipLevel = level or self.config.membership_level  # type: ignore[assignment]
         self.share = share
         self.class_set = class_set or self.model_class_set
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the per-scene backbone cache
+        self._load_lock = threading.Lock()  # loading the network (held for seconds)
+        self._model: Beep3DModel | None = None
+        self._load_error: str | None = None
         self._scene_ref: weakref.ref[Scene] | None = None
         self._encoding: SceneEncoding | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the network is loaded (a :meth:`resolve` will not spend seconds loading it)."""
+        return self._model is not None
+
+    @property
+    def load_error(self) -> str | None:
+        """Why loading the network failed (None: it did not fail, or was not tried yet)."""
+        return self._load_error
+
+    @property
+    def model(self) -> Beep3DModel:
+        """The student-teacher network in eval mode (loaded on first use: see :meth:`load`)."""
+        self.load()
+        assert self._model is not None
+        return self._model
+
+    def load(self) -> None:
+        """Load the network now: torch, spconv and the weights (seconds); later calls return at once.
+
+        Thread-safe: a second caller waits for the first one's load.
+
+        Raises
+        ------
+        Beep3dError
+            The tensors do not fit the network, torch or spconv cannot be imported, or the device is not
+            usable. The failure is kept (see :attr:`load_error`): later calls raise it again at once.
+        """
+        if self._model is not None:
+            return
+        with self._load_lock:
+            if self._model is not None:
+                return
+            if self._load_error is not None:
+                raise Beep3dError(self._load_error)
+            try:
+                self._model = self._load_model()
+            except Beep3dError as exc:
+                self._load_error = str(exc)
+                raise
+
+    def _load_model(self) -> Beep3DModel:
+        try:
+            import torch
+
+            if self.threads is not None:
+                torch.set_num_threads(int(self.threads))
+            model, _class_set, _config = load_inference_model(self.checkpoint, self.device)
+        except ImportError as exc:
+            raise Beep3dError(
+                f"the teacher needs torch and spconv, which could not be imported ({exc}); install the "
+                "package's dependencies, or resolve overlaps with smallest-box or nearest-centre"
+            ) from None
+        except (RuntimeError, OSError, ValueError, MemoryError) as exc:
+            raise Beep3dError(
+                f"{self.checkpoint}: the teacher could not be loaded on device {self.device!r} ({exc}); "
+                "check the device, or use another checkpoint"
+            ) from None
+        return model
 
     def encoding_for(self, scene: Scene) -> SceneEncoding:
         """The teacher's cached backbone output for ``scene`` (computed on first use per scene)."""
@@ -119,7 +293,12 @@ class TeacherResolver:
         return np.array([names.index(b) if b in names else fallback for b in boxes.labels], dtype=np.int64)
 
     def resolve(self, scene: Scene, boxes: BoxSet) -> Resolution:
-        """Resolve every point of ``scene`` to one of ``boxes`` or background (see the class docs)."""
+        """Resolve every point of ``scene`` to one of ``boxes`` or background (see the class docs).
+
+        The first call loads the network (:meth:`load`), even when these boxes do not overlap, so a
+        checkpoint that cannot be loaded is reported on the first resolution.
+        """
+        self.load()
         membership = membership_for(scene, boxes, self.level, self.share)
         counts = membership.counts()
         if not np.any(counts >= 2):

@@ -393,3 +393,59 @@ def test_mouse_orbits_pans_zooms_and_clicks_select(window, qtbot, scene_path, tm
     assert window.doc.selected_id == 4  # a click (no drag) on a box selects it
     qtbot.keyClick(view, Qt.Key.Key_Escape)
     assert window.doc.selected_id is None
+
+
+def test_choosing_the_teacher_loads_it_in_the_worker_and_a_bad_network_falls_back(
+    window, qtbot, scene_path, tmp_path
+):
+    torch = pytest.importorskip("torch")
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from beep3d.box_files import save_boxes
+    from beep3d.boxes import Box, BoxSet
+    from beep3d.classes import SCANNET18
+    from beep3d.model.beep3d_model import Beep3DModel
+    from beep3d.model.config import ModelConfig
+    from beep3d.teacher_resolver import TeacherResolver
+    from beep3d.training.checkpoint import save_checkpoint
+    from beep3d.training.config import TrainConfig
+
+    tiny = ModelConfig(
+        backbone_channels=(8, 16), blocks_per_level=1, voxel_size=0.1, num_queries=8, num_layers=1,
+        d_model=16, num_heads=2, ffn_dim=32,
+    )  # fmt: skip
+    good = tmp_path / "tiny.safetensors"
+    save_checkpoint(good, Beep3DModel(tiny), TrainConfig(model=tiny), SCANNET18, step=0, epoch=0)
+    with safe_open(str(good), framework="pt") as handle:
+        metadata = handle.metadata()
+    misfit = tmp_path / "misfit.safetensors"  # a valid header, but tensors of another network
+    save_file({"model/not_a_layer.weight": torch.zeros(3)}, str(misfit), metadata=metadata)
+    boxes_file = tmp_path / "b.json"
+    save_boxes(boxes_file, BoxSet([Box(4, "chair", (-1.0, 0.0, 0.3), (0.7, 0.7, 0.7))]))
+    _open(window, qtbot, scene_path, boxes_file)
+
+    # choosing the teacher only checks the header; the network loads in the live worker
+    assert window._select_resolver("teacher", str(good))
+    resolver = window._resolver
+    assert isinstance(resolver, TeacherResolver) and window.resolver_name == "teacher"
+    assert not resolver.loaded and "Loading the teacher" in window.resolution_label.text()
+    qtbot.waitUntil(lambda: not window.live.busy, timeout=120_000)
+    assert resolver.loaded and window.result.boxes == window.doc.boxes and not window.errors_shown
+    assert "teacher" in window.resolution_label.text()
+
+    # a file that is not a checkpoint is refused at once; the loaded teacher stays
+    assert not window._select_resolver("teacher", str(boxes_file))
+    assert window._resolver is resolver and "not a BEEP3D checkpoint" in window.errors_shown[-1]
+
+    # a network that cannot be loaded is reported from the worker; the previous teacher comes back
+    window.errors_shown.clear()
+    assert window._select_resolver("teacher", str(misfit))
+    qtbot.waitUntil(lambda: bool(window.errors_shown) and not window.live.busy, timeout=120_000)
+    assert len(window.errors_shown) == 1
+    message = window.errors_shown[0]
+    assert "could not be loaded" in message and "does not fit this network" in message
+    assert "tiny.safetensors" in message and "Choose teacher checkpoint" in message
+    assert window.resolver_name == "teacher" and window.checkpoint == str(good)
+    assert window._resolver.loaded and window.actions_by_name["resolver_teacher"].isChecked()
+    assert window.result.boxes == window.doc.boxes

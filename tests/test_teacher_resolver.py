@@ -116,3 +116,77 @@ def test_export_with_the_teacher_and_bad_checkpoints(tmp_path, checkpoint, overl
     assert "not found" in capsys.readouterr().err
     with pytest.raises(Beep3dError):
         get_resolver("teacher", checkpoint=tmp_path / "b.json")
+
+
+def _misfit_checkpoint(path, checkpoint):
+    """A checkpoint with a valid header whose tensors do not fit the network (found only when loading)."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(checkpoint), framework="pt") as handle:
+        metadata = handle.metadata()
+    save_file({"model/not_a_layer.weight": torch.zeros(3)}, str(path), metadata=metadata)
+    return path
+
+
+def test_construction_reads_only_the_header_and_the_network_loads_on_first_resolve(
+    tmp_path, checkpoint, overlapping_scene
+):
+    scene, boxes = overlapping_scene
+    resolver = get_resolver("teacher", checkpoint=checkpoint)
+    assert not resolver.loaded and resolver._model is None
+    # what other code reads comes from the header: config, class set, membership level
+    assert resolver.config == TINY and resolver.model_class_set == SCANNET18
+    assert resolver.level == TINY.membership_level and resolver.checkpoint == checkpoint
+    result = resolver.resolve(scene, boxes)
+    assert resolver.loaded and resolver.load_error is None
+    assert (result.overlap_counts >= 2).any()
+    # a run folder names its best (else last) checkpoint
+    run = tmp_path / "run" / "checkpoints"
+    run.mkdir(parents=True)
+    (run / "last.safetensors").write_bytes(checkpoint.read_bytes())
+    assert get_resolver("teacher", checkpoint=tmp_path / "run").checkpoint == run / "last.safetensors"
+
+
+def test_construction_does_not_import_torch(checkpoint):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from beep3d.teacher_resolver import TeacherResolver\n"
+        f"TeacherResolver({str(checkpoint)!r})\n"
+        "assert 'torch' not in sys.modules and 'spconv' not in sys.modules, 'construction imported torch'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_bad_checkpoints_are_refused_at_construction_with_a_clear_message(tmp_path, checkpoint):
+    data = checkpoint.read_bytes()
+    (tmp_path / "cut.safetensors").write_bytes(data[: len(data) // 2])
+    torch.save({"x": 1}, tmp_path / "pickled.pt")
+    (tmp_path / "empty").mkdir()
+    expected = {
+        "missing.safetensors": "not found",
+        "cut.safetensors": "not a BEEP3D checkpoint",
+        "pickled.pt": "refused",
+        "empty": "no best.safetensors or last.safetensors",
+    }
+    for name, message in expected.items():
+        with pytest.raises(Beep3dError, match=message):
+            get_resolver("teacher", checkpoint=tmp_path / name)
+
+
+def test_a_checkpoint_that_does_not_fit_the_network_fails_on_first_resolve_and_stays_failed(
+    tmp_path, checkpoint, overlapping_scene
+):
+    scene, boxes = overlapping_scene
+    resolver = get_resolver(
+        "teacher", checkpoint=_misfit_checkpoint(tmp_path / "misfit.safetensors", checkpoint)
+    )
+    assert resolver.load_error is None
+    with pytest.raises(Beep3dError, match="does not fit this network"):
+        resolver.resolve(scene, boxes)
+    assert "does not fit this network" in resolver.load_error and not resolver.loaded
+    with pytest.raises(Beep3dError, match="does not fit this network"):  # at once, without a new load
+        resolver.load()
