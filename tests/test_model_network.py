@@ -209,6 +209,7 @@ def test_a_box_without_target_points_is_not_supervised(samples):
     "changes",
     [
         dict(teacher_query_init="box_centers"),
+        dict(teacher_query_init="box_centers", w_center_queries=1.0),
         dict(use_center_refinement=False),
         dict(use_query_consistency=False, use_feature_consistency=False),
         dict(teacher_mode="self_training"),
@@ -277,3 +278,16 @@ def test_shared_full_resolution_indices_give_identical_features(samples):
         reused = backbone(*inputs, cache)
         plain = backbone(*inputs)
     assert torch.equal(first, plain) and torch.allclose(reused, plain)
+
+
+def test_center_query_loss_trains_the_decoder_on_queries_at_the_box_centres(samples):
+    model = Beep3DModel(tiny_config(teacher_query_init="box_centers", w_center_queries=1.0))
+    batch = collate(samples[:1], "cpu", voxel_size=VOXEL)
+    labels = [torch.as_tensor(samples[0].gt_instance)]
+    losses = model.supervised_losses(batch, labels)
+    assert losses["center_queries"].item() > 0
+    without = Beep3DModel(tiny_config(teacher_query_init="box_centers"))
+    without.load_state_dict(model.state_dict())
+    plain = without.supervised_losses(batch, labels)
+    assert plain["center_queries"].item() == 0
+    assert torch.allclose(losses["total"], plain["total"] + losses["center_queries"])

@@ -47,7 +47,16 @@ from beep3d.model.pseudo_masks import (
 )
 from beep3d.model.teacher_queries import attend_to_centers, fps_position_queries
 
-LOSS_PARTS = ("bce", "dice", "cls", "center", "score", "query_consistency", "feature_consistency")
+LOSS_PARTS = (
+    "bce",
+    "dice",
+    "cls",
+    "center",
+    "score",
+    "query_consistency",
+    "feature_consistency",
+    "center_queries",
+)
 
 
 @dataclass
@@ -269,6 +278,7 @@ class Beep3DModel(nn.Module):
                 + config.w_score * scene_parts["score"]
                 + (config.w_q * scene_parts["query_consistency"] if config.use_query_consistency else 0.0)
                 + (config.w_f * scene_parts["feature_consistency"] if config.use_feature_consistency else 0.0)
+                + config.w_center_queries * scene_parts["center_queries"]
             )
         result = {"total": torch.stack(totals).mean()}
         for name in LOSS_PARTS:
@@ -341,6 +351,10 @@ class Beep3DModel(nn.Module):
                 layer.scores[query_index], matched_logits, matched_targets
             )
         student_query_per_box[box_index] = query_index
+        if config.w_center_queries > 0 and supervised.numel():
+            parts["center_queries"] = self.center_query_loss(
+                scene, batch.box_centers[b], box_classes, targets, supervised, keep
+            )
         if teacher is not None and num_boxes and config.use_query_consistency:
             parts["query_consistency"] = query_consistency_loss(
                 output.content, teacher.content, student_query_per_box, teacher.matched_query
@@ -350,6 +364,50 @@ class Beep3DModel(nn.Module):
                 scene, output, teacher, student_query_per_box, num_boxes
             )
         return parts
+
+    def center_query_loss(
+        self,
+        scene: SceneContext,
+        box_centers: torch.Tensor,
+        box_classes: torch.Tensor,
+        targets: torch.Tensor,
+        supervised: torch.Tensor,
+        keep: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """Auxiliary loss (``w_center_queries``): the student decoded with the teacher's query layout.
+
+        One query per box at its centre, kept there after every layer (as the teacher's eq. 6 does with
+        ``teacher_query_init: box_centers``); query k is paired with box k (no matching) and gets mask
+        BCE + Dice and class cross-entropy against box k's target, summed over layers. Boxes without
+        target superpoints (``supervised`` lists the others) are left out.
+
+        Parameters
+        ----------
+        box_centers
+            (K, 3) metres.
+        box_classes
+            (K,) int64.
+        targets
+            (K, S') 0/1 target masks over the superpoints in ``keep`` (all when None).
+        supervised
+            (K',) int64 boxes with at least one target superpoint.
+        """
+        config = self.config
+        centers = scene.normalise(box_centers[supervised])
+        output = self.student.decoder(scene, centers, lambda positions: centers)
+        classes = box_classes[supervised]
+        own = torch.arange(supervised.numel(), device=classes.device)
+        total = output.content.sum() * 0.0
+        for layer in output.layers:
+            logits = layer.mask_logits if keep is None else layer.mask_logits[:, keep]
+            total = (
+                total
+                + config.w_bce * mask_bce_loss(logits, targets[supervised])
+                + config.w_dice * mask_dice_loss(logits, targets[supervised])
+                + config.w_cls
+                * classification_loss(layer.class_logits, own, classes, config.no_object_weight)
+            )
+        return total
 
     @staticmethod
     def target_centers(xyz: torch.Tensor, labels: torch.Tensor, box_centers: torch.Tensor) -> torch.Tensor:

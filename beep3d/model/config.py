@@ -60,6 +60,12 @@ class ModelConfig:
         attention). With "dot" attention on [0, 1] coordinates, eq. 5 sends every query to about the
         mean of the centres; the queries then start identical (content queries are zero) and the
         teacher cannot tell the boxes apart. "box_centers" guarantees every box a query of its own.
+    w_center_queries
+        Weight of an auxiliary student loss that is not in the paper (0 = off, the paper): the student's
+        decoder is also run with one query at each box's centre, the teacher's query layout, and each
+        such query is trained (mask BCE + Dice and class, every layer) on its own box's target mask.
+        The teacher is the student's EMA, so this trains its decoder for the queries it is actually given;
+        the student's own predictions (learnable queries) are unchanged at inference.
     use_query_consistency, use_feature_consistency
         Ablations: switch off L_q (eq. 7) or L_f (eq. 8-10).
     use_center_refinement
@@ -107,6 +113,7 @@ class ModelConfig:
     center_attention: str = "dot"
     center_attention_scale: float = 1.0
     teacher_query_init: str = "fps"
+    w_center_queries: float = 0.0
     use_query_consistency: bool = True
     use_feature_consistency: bool = True
     use_center_refinement: bool = True
@@ -131,6 +138,8 @@ class ModelConfig:
         ):
             if getattr(self, name) not in allowed:
                 raise Beep3dError(f"model config: {name} is {getattr(self, name)!r}; use one of {allowed}")
+        if self.w_center_queries < 0:
+            raise Beep3dError(f"model config: w_center_queries must be >= 0, got {self.w_center_queries}")
         if self.pseudo_mask_warmup_steps < 0:
             raise Beep3dError(
                 f"model config: pseudo_mask_warmup_steps must be >= 0, got {self.pseudo_mask_warmup_steps}"
