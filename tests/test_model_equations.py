@@ -31,6 +31,7 @@ from beep3d.model.pseudo_masks import (
     assign_points_to_boxes,
     exclusive_point_labels,
     match_queries_to_boxes,
+    nested_box_priority,
     query_similarity,
     superpoint_target_masks,
 )
@@ -186,6 +187,23 @@ def test_eq2_uses_the_matched_query_of_each_box():
         1,
     )
     assert labels.tolist() == [1]
+
+
+def test_nested_box_prior_gives_shared_points_to_the_box_without_points_of_its_own():
+    # box 0 (a shelf) holds point 0 alone; box 1 lies wholly inside it (points 1, 2); box 2 shares
+    # point 3 with box 0 only partly (it also holds point 4 alone)
+    member_points = torch.tensor([0, 1, 1, 2, 2, 3, 3, 4])
+    member_boxes = torch.tensor([0, 0, 1, 0, 1, 0, 2, 2])
+    priority = nested_box_priority(member_points, member_boxes, 3)
+    assert priority.tolist() == [False, True, False]
+    # the shelf's query is the more similar everywhere
+    logits = torch.tensor([[5.0] * 5, [-1.0] * 5, [1.0] * 5])
+    args = (torch.arange(5), torch.arange(3), member_points, member_boxes, 5)
+    plain, _ = assign_points_to_boxes(logits, *args)
+    assert plain.tolist() == [0, 0, 0, 0, 2]
+    labels, margins = assign_points_to_boxes(logits, *args, priority=priority)
+    assert labels.tolist() == [0, 1, 1, 0, 2]  # the nested box keeps its points; eq. 2 decides point 3
+    assert margins[1].item() == 1.0 and margins[3].item() == pytest.approx(math.tanh(2.0), abs=1e-5)
 
 
 def test_exclusive_labels_mark_points_in_exactly_one_box():

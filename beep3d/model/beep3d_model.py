@@ -40,6 +40,7 @@ from beep3d.model.matching import hungarian_match, matching_cost
 from beep3d.model.network import MaftNetwork
 from beep3d.model.pseudo_masks import (
     assign_points_to_boxes,
+    nested_box_priority,
     exclusive_point_labels,
     label_superpoint_counts,
     match_queries_to_boxes,
@@ -190,8 +191,13 @@ class Beep3DModel(nn.Module):
                 evidence,
                 class_weight=self.config.w_cls,
             )
+        priority = (
+            nested_box_priority(member_points, member_boxes, num_boxes)
+            if self.config.nested_box_prior
+            else None
+        )
         labels, margins = assign_points_to_boxes(
-            logits, scene.superpoints, matched, member_points, member_boxes, num_points
+            logits, scene.superpoints, matched, member_points, member_boxes, num_points, priority
         )
         return TeacherResult(labels, margins, matched, output.content, output.mask_features)
 

@@ -66,6 +66,11 @@ class ModelConfig:
         such query is trained (mask BCE + Dice and class, every layer) on its own box's target mask.
         The teacher is the student's EMA, so this trains its decoder for the queries it is actually given;
         the student's own predictions (learnable queries) are unchanged at inference.
+    nested_box_prior
+        Not in the paper (False = the paper's eq. 2). True: a box with no point of its own (wholly
+        inside other boxes) takes the points it shares with boxes that have some, in the teacher's
+        pseudo-masks and therefore in training and in resolution; eq. 2 decides the rest. See
+        :func:`beep3d.model.pseudo_masks.nested_box_priority`.
     use_query_consistency, use_feature_consistency
         Ablations: switch off L_q (eq. 7) or L_f (eq. 8-10).
     use_center_refinement
@@ -114,6 +119,7 @@ class ModelConfig:
     center_attention_scale: float = 1.0
     teacher_query_init: str = "fps"
     w_center_queries: float = 0.0
+    nested_box_prior: bool = False
     use_query_consistency: bool = True
     use_feature_consistency: bool = True
     use_center_refinement: bool = True

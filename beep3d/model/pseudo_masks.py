@@ -111,6 +111,7 @@ def assign_points_to_boxes(
     member_points: torch.Tensor,
     member_boxes: torch.Tensor,
     num_points: int,
+    priority: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Eq. 2-4: each point takes the containing box whose matched query is most similar to it.
 
@@ -129,6 +130,9 @@ def assign_points_to_boxes(
         (P,) int64 sparse (point, containing box) pairs.
     num_points
         N.
+    priority
+        Optional (K,) bool: boxes that win every contest against boxes without priority; eq. 2 then
+        decides only among the prioritised boxes containing a point (see :func:`nested_box_priority`).
 
     Returns
     -------
@@ -138,7 +142,8 @@ def assign_points_to_boxes(
     margins
         (N,) float32 in [0, 1): for P^u points, how sure the teacher is: tanh((l1 - l2) / 2) for the
         best and second-best logits among the containing boxes (0 = a tie; a logit gap of 4 gives
-        0.96); 1 for P^l and background points.
+        0.96); 1 for P^l and background points. A point decided by ``priority`` alone (its best box has
+        priority, the second has not) gets 1.
     """
     device = superpoints.device
     labels = torch.full((num_points,), -1, dtype=torch.long, device=device)
@@ -151,7 +156,14 @@ def assign_points_to_boxes(
         logits[query.clamp(min=0), superpoints[member_points]].float(),
         torch.full_like(query, -torch.inf, dtype=torch.float32),
     )
-    order = torch.argsort(scores, descending=True, stable=True)
+    if priority is not None:
+        rank = priority.to(device)[member_boxes].to(torch.float32)
+        # ties on the priority are broken by the score: sort by score, then stably by priority
+        order = torch.argsort(scores, descending=True, stable=True)
+        order = order[torch.argsort(rank[order], descending=True, stable=True)]
+    else:
+        rank = None
+        order = torch.argsort(scores, descending=True, stable=True)
     order = order[torch.argsort(member_points[order], stable=True)]
     sorted_points = member_points[order]
     counts = torch.bincount(sorted_points, minlength=num_points)
@@ -163,8 +175,35 @@ def assign_points_to_boxes(
     if several.any():
         first = order[starts[several]]
         second = order[starts[several] + 1]
-        margins[several] = torch.tanh((scores[first] - scores[second]) / 2).float()
+        gap = torch.tanh((scores[first] - scores[second]) / 2).float()
+        if rank is not None:
+            gap = torch.where(rank[first] > rank[second], torch.ones_like(gap), gap)
+        margins[several] = gap
     return labels, margins
+
+
+def nested_box_priority(
+    member_points: torch.Tensor, member_boxes: torch.Tensor, num_boxes: int
+) -> torch.Tensor:
+    """(K,) bool: boxes with no point of their own, wholly inside other boxes (nested boxes).
+
+    The paper's teacher fails on such boxes (appendix A3): none of their points is certain, so nothing
+    tells the network that the object exists, and eq. 2 tends to give its points to the enclosing box.
+    An annotator does not draw an empty box, and a box drawn inside another marks the object inside:
+    with ``ModelConfig.nested_box_prior`` these boxes take the points they share with boxes that have
+    points of their own, and eq. 2 decides among nested boxes and among the others.
+
+    Parameters
+    ----------
+    member_points, member_boxes
+        (P,) int64 sparse (point, box position) membership pairs.
+    num_boxes
+        K.
+    """
+    counts = torch.bincount(member_points)
+    own = torch.bincount(member_boxes[counts[member_points] == 1], minlength=num_boxes)
+    present = torch.bincount(member_boxes, minlength=num_boxes) > 0
+    return (own == 0) & present
 
 
 def superpoint_target_masks(
