@@ -14,7 +14,6 @@ the first :meth:`TeacherResolver.resolve` calls; the desktop app lets its resolu
 
 from __future__ import annotations
 
-import json
 import threading
 import weakref
 from dataclasses import dataclass
@@ -28,12 +27,11 @@ from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.model.config import ModelConfig
 from beep3d.model.weights import (
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    METADATA_KEY,
-    class_set_from_dict,
+    checked_metadata,
     find_checkpoint,
     load_inference_model,
+    network_description,
+    unreadable_checkpoint,
 )
 from beep3d.overlap import MembershipLevel, membership_for
 from beep3d.resolution import Resolution
@@ -96,39 +94,14 @@ def read_checkpoint_info(checkpoint: str | Path) -> CheckpointInfo:
             metadata = handle.metadata() or {}
             names = list(handle.keys())  # noqa: SIM118 (a safetensors handle, not a dict)
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise Beep3dError(
-            f"{path}: not a BEEP3D checkpoint ({exc}). Checkpoints are .safetensors files written by "
-            "beep3d-train; other formats (pickled .pt/.pth files) are refused because loading them can run code."
-        ) from None
-    if METADATA_KEY not in metadata:
-        raise Beep3dError(
-            f"{path}: a safetensors file, but not a BEEP3D checkpoint (no '{METADATA_KEY}' metadata)"
-        )
-    try:
-        meta = json.loads(metadata[METADATA_KEY])
-    except json.JSONDecodeError:
-        raise Beep3dError(f"{path}: damaged checkpoint metadata; use another checkpoint") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
-        found = meta.get("format") if isinstance(meta, dict) else None
-        raise Beep3dError(f"{path}: not a BEEP3D checkpoint (format {found!r})")
-    version = meta.get("format_version")
-    if version != FORMAT_VERSION:
-        raise Beep3dError(
-            f"{path}: checkpoint format version {version}, but this version of beep3d reads version "
-            f"{FORMAT_VERSION}. Use the beep3d release that wrote it, or retrain with beep3d-train."
-        )
+        raise unreadable_checkpoint(path, exc) from None
+    meta = checked_metadata(path, metadata)
     if not any(name.startswith("model/") for name in names):
         raise Beep3dError(
             f"{path}: a BEEP3D checkpoint without network weights (no 'model/' tensors); "
             "use a checkpoint written by beep3d-train during or after training"
         )
-    try:
-        config = ModelConfig.from_dict(meta["config"]["model"])
-        class_set = class_set_from_dict(meta["class_set"])
-    except (KeyError, TypeError, ValueError, Beep3dError) as exc:
-        raise Beep3dError(
-            f"{path}: checkpoint metadata lacks a usable model config or class set ({exc})"
-        ) from None
+    config, class_set = network_description(path, meta)
     return CheckpointInfo(path, config, class_set, meta)
 
 

@@ -40,10 +40,10 @@ from beep3d.model.matching import hungarian_match, matching_cost
 from beep3d.model.network import MaftNetwork
 from beep3d.model.pseudo_masks import (
     assign_points_to_boxes,
-    nested_box_priority,
     exclusive_point_labels,
     label_superpoint_counts,
     match_queries_to_boxes,
+    nested_box_priority,
     superpoint_target_masks,
 )
 from beep3d.model.teacher_queries import attend_to_centers, fps_position_queries

@@ -65,6 +65,58 @@ def find_checkpoint(path: str | Path) -> Path:
     return path
 
 
+def unreadable_checkpoint(path: Path, reason: Exception) -> Beep3dError:
+    """The error for a file safetensors cannot open (pickles, truncated or foreign files)."""
+    return Beep3dError(
+        f"{path}: not a BEEP3D checkpoint ({reason}). Checkpoints are .safetensors files written by "
+        "beep3d-train; other formats (pickled .pt/.pth files) are refused because loading them can run code."
+    )
+
+
+def checked_metadata(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
+    """The ``beep3d`` metadata of a safetensors file, checked (format name and version).
+
+    Raises
+    ------
+    Beep3dError
+        No ``beep3d`` entry, damaged JSON, another format or another format version.
+    """
+    if METADATA_KEY not in metadata:
+        raise Beep3dError(
+            f"{path}: a safetensors file, but not a BEEP3D checkpoint (no '{METADATA_KEY}' metadata)"
+        )
+    try:
+        meta = json.loads(metadata[METADATA_KEY])
+    except json.JSONDecodeError:
+        raise Beep3dError(f"{path}: damaged checkpoint metadata; use another checkpoint") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise Beep3dError(f"{path}: not a BEEP3D checkpoint (format {found!r})")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise Beep3dError(
+            f"{path}: checkpoint format version {version}, but this version of beep3d reads version "
+            f"{FORMAT_VERSION}. Use the beep3d release that wrote it, or retrain with beep3d-train."
+        )
+    return meta
+
+
+def network_description(path: Path, meta: dict[str, Any]) -> tuple[ModelConfig, ClassSet]:
+    """The model config and class set recorded in checked checkpoint metadata.
+
+    Raises
+    ------
+    Beep3dError
+        Either is missing or unusable.
+    """
+    try:
+        return ModelConfig.from_dict(meta["config"]["model"]), class_set_from_dict(meta["class_set"])
+    except (KeyError, TypeError, ValueError, Beep3dError) as exc:
+        raise Beep3dError(
+            f"{path}: checkpoint metadata lacks a usable model config or class set ({exc})"
+        ) from None
+
+
 def read_checkpoint_file(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """The metadata (JSON) and tensors (on the CPU) of a checkpoint file.
 
@@ -85,27 +137,8 @@ def read_checkpoint_file(path: str | Path) -> tuple[dict[str, Any], dict[str, to
             metadata = handle.metadata() or {}
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise Beep3dError(
-            f"{path}: not a BEEP3D checkpoint ({exc}). Checkpoints are .safetensors files written by "
-            "beep3d-train; other formats (pickled .pt/.pth files) are refused because loading them can run code."
-        ) from None
-    if METADATA_KEY not in metadata:
-        raise Beep3dError(
-            f"{path}: a safetensors file, but not a BEEP3D checkpoint (no '{METADATA_KEY}' metadata)"
-        )
-    try:
-        meta = json.loads(metadata[METADATA_KEY])
-    except json.JSONDecodeError:
-        raise Beep3dError(f"{path}: damaged checkpoint metadata; use another checkpoint") from None
-    if meta.get("format") != FORMAT_NAME:
-        raise Beep3dError(f"{path}: not a BEEP3D checkpoint (format {meta.get('format')!r})")
-    version = meta.get("format_version")
-    if version != FORMAT_VERSION:
-        raise Beep3dError(
-            f"{path}: checkpoint format version {version}, but this version of beep3d reads version "
-            f"{FORMAT_VERSION}. Use the beep3d release that wrote it, or retrain with beep3d-train."
-        )
-    return meta, tensors
+        raise unreadable_checkpoint(path, exc) from None
+    return checked_metadata(path, metadata), tensors
 
 
 def load_model_state(path: str | Path, model: torch.nn.Module, state_dict: dict[str, torch.Tensor]) -> None:
@@ -153,13 +186,7 @@ def load_inference_model(
 
     path = find_checkpoint(path)
     meta, tensors = read_checkpoint_file(path)
-    try:
-        config = ModelConfig.from_dict(meta["config"]["model"])
-        class_set = class_set_from_dict(meta["class_set"])
-    except (KeyError, TypeError, ValueError, Beep3dError) as exc:
-        raise Beep3dError(
-            f"{path}: checkpoint metadata lacks a usable model config or class set ({exc})"
-        ) from None
+    config, class_set = network_description(path, meta)
     model = Beep3DModel(config)
     load_model_state(
         path, model, {k[len("model/") :]: v for k, v in tensors.items() if k.startswith("model/")}
