@@ -155,3 +155,30 @@ def test_load_model_for_inference_builds_the_real_model(tmp_path: Path) -> None:
     assert class_set == SCANNET18 and loaded_config == config
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key
+
+
+def test_inference_export_keeps_the_weights_and_drops_the_optimizer(tmp_path: Path) -> None:
+    from beep3d.model.beep3d_model import Beep3DModel
+    from beep3d.model.weights import load_inference_model
+    from beep3d.training.config import load_config
+    from beep3d.training.export_checkpoint import main
+
+    config = load_config("small")
+    torch.manual_seed(2)
+    model = Beep3DModel(config.model)
+    optimizer = torch.optim.AdamW(model.student_parameters(), lr=1e-3)
+    loss = sum(p.sum() for p in model.student_parameters())
+    loss.backward()
+    optimizer.step()
+    full = save_checkpoint(tmp_path / "full.safetensors", model, config, SCANNET18, 7, 3, optimizer=optimizer)
+    small = tmp_path / "ship" / "small.safetensors"
+    small.parent.mkdir()
+    assert main([str(full), str(small)]) == 0
+    assert small.stat().st_size < 0.6 * full.stat().st_size
+    state = read_checkpoint(small)
+    assert state.optimizer_state is None and state.step == 7 and state.config == config
+    loaded, class_set, _ = load_inference_model(small)
+    assert class_set == SCANNET18
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    assert main([str(tmp_path / "missing.safetensors"), str(tmp_path / "x.safetensors")]) == 2

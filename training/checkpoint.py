@@ -256,6 +256,32 @@ def read_checkpoint(path: str | Path) -> CheckpointState:
     )
 
 
+def write_inference_checkpoint(source: str | Path, destination: str | Path) -> Path:
+    """Copy a checkpoint without what only resuming needs (optimizer, scheduler): about half the size.
+
+    The result holds the student and teacher weights, the config, the class set, the step, the epoch and
+    the evaluation figures; the teacher resolver and ``beep3d-eval`` read it like any checkpoint, and
+    ``--resume`` refuses it (no optimizer state).
+
+    Parameters
+    ----------
+    source
+        A checkpoint file or a run folder (its best checkpoint, else the last).
+    destination
+        The ``.safetensors`` file to write (atomically).
+    """
+    from beep3d.model.beep3d_model import Beep3DModel
+
+    source = find_checkpoint(source)
+    state = read_checkpoint(source)
+    model = Beep3DModel(state.config.model)
+    load_model_state(source, model, state.model_state)
+    extra = {**state.extra, "exported_from": {"file": source.name, "step": state.step}}
+    return save_checkpoint(
+        destination, model, state.config, state.class_set, state.step, state.epoch, extra=extra
+    )
+
+
 def architecture_differences(saved: TrainConfig, wanted: TrainConfig) -> list[str]:
     """Human-readable ``key: saved -> wanted`` lines for model settings that change the tensors."""
     saved_model, wanted_model = saved.model.to_dict(), wanted.model.to_dict()
