@@ -1,9 +1,11 @@
 """``beep3d-synth``: write procedural rooms with ground truth as scene folders.
 
-    beep3d-synth OUT_DIR --count N --seed-start S [--spacing 0.02] [--clutter 1.0] [--workers 1]
+    beep3d-synth OUT_DIR --count N --seed-start S [--val V] [--spacing 0.02] [--clutter 1.0] [--workers 1]
 
 Writes ``OUT_DIR/synthetic_XXXXX/`` (``scene.npz`` + ``boxes.json``) for seeds S .. S+N-1 and prints,
-per scene and on average, the share of points that lie in two or more ground-truth boxes.
+per scene and on average, the share of points that lie in two or more ground-truth boxes. With
+``--val V`` it also writes the split files ``beep3d-train`` reads: ``val.txt`` names the last V rooms
+and ``train.txt`` the others.
 
 Seeds: training rooms use seeds 0..9999; evaluation rooms use seeds from 100000
 (``beep3d.synthetic.EVAL_SEED_START``) upward, so the two never share a room. A seed range that
@@ -39,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--clutter", type=float, default=1.0, help="furniture density; 1.0 is ScanNet-like")
     parser.add_argument("--oriented-boxes", action="store_true", help="boxes follow each object's yaw")
     parser.add_argument("--workers", type=int, default=1, help="processes generating rooms in parallel (1)")
+    parser.add_argument(
+        "--val",
+        type=int,
+        default=None,
+        help="write train.txt / val.txt with the last VAL rooms for validation (for beep3d-train)",
+    )
     return parser
 
 
@@ -76,6 +84,8 @@ def _check(args: argparse.Namespace) -> None:
             f"write training rooms below {EVAL_SEED_START} and evaluation rooms from {EVAL_SEED_START} up "
             "in separate runs"
         )
+    if args.val is not None and not 0 <= args.val < args.count:
+        raise Beep3dError(f"--val must be between 0 and --count - 1 ({args.count - 1}), got {args.val}")
     if args.out_dir.exists() and not args.out_dir.is_dir():
         raise Beep3dError(f"{args.out_dir}: exists and is not a folder; choose a folder for the rooms")
 
@@ -107,7 +117,18 @@ def run(args: argparse.Namespace) -> list[tuple[str, int, int, float]]:
         progress.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+    if args.val is not None:
+        write_split(args.out_dir, [name for name, *_ in results], args.val)
     return results
+
+
+def write_split(out_dir: Path, names: Sequence[str], num_val: int) -> None:
+    """Write ``train.txt`` (all but the last ``num_val`` names) and ``val.txt`` (those), atomically."""
+    from beep3d.atomic import write_text_atomic
+
+    cut = len(names) - num_val
+    write_text_atomic(out_dir / "train.txt", "".join(f"{n}\n" for n in names[:cut]))
+    write_text_atomic(out_dir / "val.txt", "".join(f"{n}\n" for n in names[cut:]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -139,8 +139,11 @@ def test_bad_parameters_raise_project_errors() -> None:
 def test_cli_writes_loadable_scene_folders(tmp_path, capsys) -> None:
     io = pytest.importorskip("beep3d.io")
     box_files = pytest.importorskip("beep3d.box_files")
-    assert main([str(tmp_path), "--count", "2", "--seed-start", "3", "--spacing", "0.04"]) == 0
+    assert main([str(tmp_path), "--count", "2", "--seed-start", "3", "--spacing", "0.04", "--val", "1"]) == 0
     out = capsys.readouterr().out
+    # the split files beep3d-train reads: the last room validates
+    assert (tmp_path / "train.txt").read_text().split() == ["synthetic_00003"]
+    assert (tmp_path / "val.txt").read_text().split() == ["synthetic_00004"]
     assert "synthetic_00003" in out and "synthetic_00004" in out and "mean share" in out
     scene = io.load_scene(tmp_path / "synthetic_00004")
     expected, expected_boxes = make_room(4, spacing=0.04)
@@ -158,3 +161,8 @@ def test_cli_refuses_seed_ranges_crossing_evaluation_seeds(tmp_path, capsys) -> 
     assert code == 2
     assert "Traceback" not in err and str(EVAL_SEED_START) in err
     assert not any(tmp_path.iterdir())
+
+
+def test_cli_refuses_a_validation_split_as_large_as_the_rooms(tmp_path, capsys) -> None:
+    assert main([str(tmp_path), "--count", "2", "--seed-start", "0", "--val", "2"]) == 2
+    assert "--val" in capsys.readouterr().err
