@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from beep3d.cli import build_parser, run_headless
-from beep3d.errors import Beep3dError
+from beep3d.cli import build_parser, run_headless, run_reporting_errors
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.export:
         return run_headless(args)
-    try:
+
+    def open_window() -> int:
         from beep3d.app.launch import run_app
 
         return run_app(
@@ -32,11 +32,8 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint=args.checkpoint,
             class_set=args.class_set,
         )
-    except Beep3dError as exc:
-        print(f"beep3d-annotate: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+
+    return run_reporting_errors(open_window)
 
 
 if __name__ == "__main__":

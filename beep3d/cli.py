@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from beep3d.errors import Beep3dError
@@ -144,19 +145,42 @@ def main(argv: list[str] | None = None) -> int:
     return run_headless(args)
 
 
-def run_headless(args: argparse.Namespace) -> int:
-    """Run the export for parsed arguments; user errors print one line and give status 2."""
+def run_reporting_errors(command: Callable[[], int]) -> int:
+    """Run the body of ``beep3d-annotate`` and turn the errors a user can cause into an exit status.
+
+    Shared by the headless export (:func:`run_headless`) and the window (:func:`beep3d.app.cli.main`).
+
+    Parameters
+    ----------
+    command
+        The work to do, called with no arguments; returns the exit status.
+
+    Returns
+    -------
+    int
+        The status ``command`` returned; 2 after a :class:`~beep3d.errors.Beep3dError`, whose message
+        is printed to stderr as one line (no traceback); 130 after Ctrl-C.
+    """
     try:
-        if not args.export:
-            raise Beep3dError(
-                "the annotation window is started by beep3d-annotate; here only --export OUT is available"
-            )
-        return run_export(args)
+        return command()
     except Beep3dError as exc:
         print(f"beep3d-annotate: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def run_headless(args: argparse.Namespace) -> int:
+    """Run the export for parsed arguments; user errors print one line and give status 2."""
+
+    def export() -> int:
+        if not args.export:
+            raise Beep3dError(
+                "the annotation window is started by beep3d-annotate; here only --export OUT is available"
+            )
+        return run_export(args)
+
+    return run_reporting_errors(export)
 
 
 if __name__ == "__main__":
