@@ -30,6 +30,7 @@ from beep3d.model.positional import (
 from beep3d.model.pseudo_masks import (
     assign_points_to_boxes,
     exclusive_point_labels,
+    log_volume_bias,
     match_queries_to_boxes,
     nested_box_priority,
     query_similarity,
@@ -204,6 +205,19 @@ def test_nested_box_prior_gives_shared_points_to_the_box_without_points_of_its_o
     labels, margins = assign_points_to_boxes(logits, *args, priority=priority)
     assert labels.tolist() == [0, 1, 1, 0, 2]  # the nested box keeps its points; eq. 2 decides point 3
     assert margins[1].item() == 1.0 and margins[3].item() == pytest.approx(math.tanh(2.0), abs=1e-5)
+
+
+def test_volume_normalised_eq2_weighs_the_logits_by_each_box_density():
+    # a 1 m^3 box and a 0.125 m^3 box share point 0; the big box's query is surer by a logit gap of 1.5
+    sizes = torch.tensor([[1.0, 1.0, 1.0], [0.5, 0.5, 0.5]])
+    bias = log_volume_bias(sizes)
+    assert bias.tolist() == pytest.approx([0.0, math.log(8.0)])
+    logits = torch.tensor([[2.0], [0.5]])
+    args = (torch.tensor([0]), torch.tensor([0, 1]), torch.tensor([0, 0]), torch.tensor([0, 1]), 1)
+    assert assign_points_to_boxes(logits, *args)[0].tolist() == [0]
+    labels, margins = assign_points_to_boxes(logits, *args, box_bias=bias)
+    assert labels.tolist() == [1]  # 0.5 + log 8 = 2.58 > 2.0
+    assert margins.item() == pytest.approx(math.tanh((0.5 + math.log(8.0) - 2.0) / 2), abs=1e-5)
 
 
 def test_exclusive_labels_mark_points_in_exactly_one_box():

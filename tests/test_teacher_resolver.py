@@ -190,3 +190,21 @@ def test_a_checkpoint_that_does_not_fit_the_network_fails_on_first_resolve_and_s
     assert "does not fit this network" in resolver.load_error and not resolver.loaded
     with pytest.raises(Beep3dError, match="does not fit this network"):  # at once, without a new load
         resolver.load()
+
+
+def test_overlap_score_is_chosen_per_resolver_and_weighs_the_logits_by_box_density(
+    checkpoint, overlapping_scene
+):
+    scene, boxes = overlapping_scene
+    assert get_resolver("teacher", checkpoint=checkpoint).overlap_score == "logit_minus_log_volume"
+    # a 2 cm thin chair box inside the shared slab: 1/120 of the table box's volume (log ratio 4.8),
+    # far more than the untrained network's logits differ by, so it takes every shared point
+    sliver = BoxSet([boxes[0], Box(20, "chair", (1.0, 0.4, 0.45), (0.02, 0.42, 0.92))])
+    shared = sliver.membership(scene.xyz).dense().sum(axis=1) == 2
+    assert shared.sum() >= 5
+    weighted = get_resolver("teacher", checkpoint=checkpoint).resolve(scene, sliver)
+    assert (weighted.instance_ids[shared] == 20).all()
+    plain = get_resolver("teacher", checkpoint=checkpoint, overlap_score="logit").resolve(scene, sliver)
+    assert (plain.instance_ids[shared] == 10).any()  # bare logits: the table wins some
+    with pytest.raises(Beep3dError, match="overlap score"):
+        get_resolver("teacher", checkpoint=checkpoint, overlap_score="area")

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from beep3d.model.batch import Batch
-from beep3d.model.config import ModelConfig
+from beep3d.model.config import OVERLAP_SCORES, ModelConfig
 from beep3d.model.decoder import DecoderOutput, SceneContext
 from beep3d.model.ema import copy_weights, ema_decay, ema_update
 from beep3d.model.losses import (
@@ -42,6 +42,7 @@ from beep3d.model.pseudo_masks import (
     assign_points_to_boxes,
     exclusive_point_labels,
     label_superpoint_counts,
+    log_volume_bias,
     match_queries_to_boxes,
     nested_box_priority,
     superpoint_target_masks,
@@ -160,8 +161,14 @@ class Beep3DModel(nn.Module):
         box_classes: torch.Tensor,
         member_points: torch.Tensor,
         member_boxes: torch.Tensor,
+        box_sizes: torch.Tensor | None = None,
+        overlap_score: str | None = None,
     ) -> TeacherResult:
-        """Teacher decoder + pseudo-mask generation (eq. 1-6) for one encoded scene."""
+        """Teacher decoder + pseudo-mask generation (eq. 1-6) for one encoded scene.
+
+        ``overlap_score`` (None = ``config.overlap_score``) chooses what eq. 2 compares; the volume
+        variant needs ``box_sizes`` (K, 3) metres.
+        """
         initial, hook = self._teacher_positions(scene, box_centers)
         output = self.teacher.decoder(scene, initial, hook)
         logits = output.content @ output.mask_features.T
@@ -196,8 +203,16 @@ class Beep3DModel(nn.Module):
             if self.config.nested_box_prior
             else None
         )
+        overlap_score = overlap_score or self.config.overlap_score
+        if overlap_score not in OVERLAP_SCORES:
+            raise ValueError(f"unknown overlap score {overlap_score!r}; use one of {OVERLAP_SCORES}")
+        bias = None
+        if overlap_score == "logit_minus_log_volume":
+            if box_sizes is None:
+                raise ValueError("overlap_score 'logit_minus_log_volume' needs the box sizes")
+            bias = log_volume_bias(box_sizes)
         labels, margins = assign_points_to_boxes(
-            logits, scene.superpoints, matched, member_points, member_boxes, num_points, priority
+            logits, scene.superpoints, matched, member_points, member_boxes, num_points, priority, bias
         )
         return TeacherResult(labels, margins, matched, output.content, output.mask_features)
 
@@ -212,6 +227,7 @@ class Beep3DModel(nn.Module):
                     batch.box_classes[b],
                     batch.member_points[b],
                     batch.member_boxes[b],
+                    batch.box_sizes[b],
                 )
                 for b, scene in enumerate(scenes)
             ]
@@ -525,6 +541,8 @@ class Beep3DModel(nn.Module):
         box_classes: np.ndarray,
         member_points: np.ndarray,
         member_boxes: np.ndarray,
+        box_sizes: np.ndarray | None = None,
+        overlap_score: str | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Teacher decoder + eq. 1-6 for (possibly edited) boxes, reusing a cached :class:`SceneEncoding`.
 
@@ -538,6 +556,10 @@ class Beep3DModel(nn.Module):
             (K,) int64 class index.
         member_points, member_boxes
             (P,) int64 sparse (point, box position) membership pairs.
+        box_sizes
+            (K, 3) full extents, metres (needed by ``overlap_score="logit_minus_log_volume"``).
+        overlap_score
+            What eq. 2 compares (:attr:`ModelConfig.overlap_score`); None = the config's.
 
         Returns
         -------
@@ -558,5 +580,7 @@ class Beep3DModel(nn.Module):
             tensor(box_classes, torch.long).reshape(-1),
             tensor(member_points, torch.long).reshape(-1),
             tensor(member_boxes, torch.long).reshape(-1),
+            None if box_sizes is None else tensor(box_sizes, torch.float32).reshape(-1, 3),
+            overlap_score,
         )
         return result.labels.cpu().numpy(), result.margins.cpu().numpy()

@@ -12,6 +12,7 @@ QUERY_PAIRINGS = ("matched_box",)
 MEMBERSHIP_LEVELS = ("point", "superpoint")
 CENTER_ATTENTIONS = ("dot", "distance")
 TEACHER_QUERY_INITS = ("fps", "box_centers")
+OVERLAP_SCORES = ("logit", "logit_minus_log_volume")
 
 
 @dataclass
@@ -71,6 +72,13 @@ class ModelConfig:
         inside other boxes) takes the points it shares with boxes that have some, in the teacher's
         pseudo-masks and therefore in training and in resolution; eq. 2 decides the rest. See
         :func:`beep3d.model.pseudo_masks.nested_box_priority`.
+    overlap_score
+        What eq. 2 compares among the boxes containing a point. "logit": the matched query's logit
+        (the paper's similarity before the sigmoid). "logit_minus_log_volume": that logit minus the log
+        of the box's volume (m^3): a box's object spreads its points over the box, so a point is, per
+        unit of evidence, more likely to belong to a small box than to a large one (a uniform density
+        1/V inside each box). The teacher resolver chooses this per call (see
+        :class:`beep3d.teacher_resolver.TeacherResolver`); this field sets the training pseudo-masks.
     use_query_consistency, use_feature_consistency
         Ablations: switch off L_q (eq. 7) or L_f (eq. 8-10).
     use_center_refinement
@@ -120,6 +128,7 @@ class ModelConfig:
     teacher_query_init: str = "fps"
     w_center_queries: float = 0.0
     nested_box_prior: bool = False
+    overlap_score: str = "logit"
     use_query_consistency: bool = True
     use_feature_consistency: bool = True
     use_center_refinement: bool = True
@@ -141,6 +150,7 @@ class ModelConfig:
             ("membership_level", MEMBERSHIP_LEVELS),
             ("center_attention", CENTER_ATTENTIONS),
             ("teacher_query_init", TEACHER_QUERY_INITS),
+            ("overlap_score", OVERLAP_SCORES),
         ):
             if getattr(self, name) not in allowed:
                 raise Beep3dError(f"model config: {name} is {getattr(self, name)!r}; use one of {allowed}")

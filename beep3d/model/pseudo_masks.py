@@ -112,6 +112,7 @@ def assign_points_to_boxes(
     member_boxes: torch.Tensor,
     num_points: int,
     priority: torch.Tensor | None = None,
+    box_bias: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Eq. 2-4: each point takes the containing box whose matched query is most similar to it.
 
@@ -133,6 +134,9 @@ def assign_points_to_boxes(
     priority
         Optional (K,) bool: boxes that win every contest against boxes without priority; eq. 2 then
         decides only among the prioritised boxes containing a point (see :func:`nested_box_priority`).
+    box_bias
+        Optional (K,) float added to every logit of a box's query before eq. 2 compares them (e.g. minus
+        the log of the box's volume: :func:`log_volume_bias`).
 
     Returns
     -------
@@ -156,6 +160,8 @@ def assign_points_to_boxes(
         logits[query.clamp(min=0), superpoints[member_points]].float(),
         torch.full_like(query, -torch.inf, dtype=torch.float32),
     )
+    if box_bias is not None:
+        scores = scores + box_bias.to(device=device, dtype=torch.float32)[member_boxes]
     if priority is not None:
         rank = priority.to(device)[member_boxes].to(torch.float32)
         # ties on the priority are broken by the score: sort by score, then stably by priority
@@ -180,6 +186,20 @@ def assign_points_to_boxes(
             gap = torch.where(rank[first] > rank[second], torch.ones_like(gap), gap)
         margins[several] = gap
     return labels, margins
+
+
+def log_volume_bias(box_sizes: torch.Tensor) -> torch.Tensor:
+    """(K,) -log(volume) of boxes, the eq. 2 bias of ``overlap_score: logit_minus_log_volume``.
+
+    If each object's points are spread uniformly over its box, a point's likelihood under box k is
+    1 / V_k; adding log(1 / V_k) to the query's logit weighs the teacher's evidence by that prior.
+
+    Parameters
+    ----------
+    box_sizes
+        (K, 3) full extents, metres (clamped at 1 cm, as degenerate boxes are elsewhere refused).
+    """
+    return -torch.log(box_sizes.clamp(min=0.01)).sum(dim=1)
 
 
 def nested_box_priority(
