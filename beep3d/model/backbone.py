@@ -8,11 +8,17 @@ so one checkpoint serves both devices.
 
 from __future__ import annotations
 
+import logging
+
 import spconv.pytorch as spconv
 import torch
 from spconv.core import ConvAlgo
 from spconv.pytorch.conv import SparseConvolution
 from torch import nn
+
+# spconv asks torch.fx whether it is tracing on every forward pass, and torch 2.13 answers with a
+# one-off warning about that API on stderr; it says nothing about this code, so users do not see it.
+logging.getLogger("torch.fx._symbolic_trace").setLevel(logging.ERROR)
 
 BN_EPS = 1e-4
 #: Index keys of the full-resolution submanifold convolutions (see ``SparseUNet.forward``).
