@@ -128,6 +128,10 @@ class TeacherResolver:
         1 / volume. On 12 validation rooms (seeds 164-175, neither trained on nor evaluated on) it
         decided partial overlaps right 0.75 of the time against 0.63 for the bare logit, with the
         shipped checkpoint's run (README, "Mask quality"). None = the checkpoint's config.
+    min_recognition
+        A contest that involves a box whose teacher query claims (logit > 0) less than this share of
+        the box's own points is decided by box volume alone, as the smallest-box rule does: the
+        teacher does not recognise that object, so its logits there are noise (0 = never).
 
     Raises
     ------
@@ -157,6 +161,7 @@ class TeacherResolver:
         class_set: ClassSet | None = None,
         threads: int | None = None,
         overlap_score: str | None = "logit_minus_log_volume",
+        min_recognition: float = 0.25,
     ) -> None:
         info = read_checkpoint_info(checkpoint)
         self.checkpoint: Path = info.path
@@ -170,6 +175,9 @@ class TeacherResolver:
         self.overlap_score = overlap_score or self.config.overlap_score
         if self.overlap_score not in OVERLAP_SCORES:
             raise Beep3dError(f"unknown overlap score {self.overlap_score!r}; use one of {OVERLAP_SCORES}")
+        if not 0.0 <= min_recognition <= 1.0:
+            raise Beep3dError(f"min_recognition is a share of points in [0, 1], got {min_recognition}")
+        self.min_recognition = float(min_recognition)
         self._lock = threading.Lock()  # the per-scene backbone cache
         self._load_lock = threading.Lock()  # loading the network (held for seconds)
         self._model: Beep3DModel | None = None
@@ -295,6 +303,7 @@ class TeacherResolver:
             membership.box_index,
             boxes.sizes,
             self.overlap_score,
+            self.min_recognition,
         )
         positions = np.asarray(positions, dtype=np.int64)
         instance_ids = np.where(positions >= 0, boxes.ids[np.maximum(positions, 0)], -1).astype(np.int32)

@@ -34,6 +34,7 @@ from beep3d.model.pseudo_masks import (
     match_queries_to_boxes,
     nested_box_priority,
     query_similarity,
+    recognised_boxes,
     superpoint_target_masks,
 )
 from beep3d.model.teacher_queries import attend_to_centers, farthest_point_sampling, fps_position_queries
@@ -218,6 +219,20 @@ def test_volume_normalised_eq2_weighs_the_logits_by_each_box_density():
     labels, margins = assign_points_to_boxes(logits, *args, box_bias=bias)
     assert labels.tolist() == [1]  # 0.5 + log 8 = 2.58 > 2.0
     assert margins.item() == pytest.approx(math.tanh((0.5 + math.log(8.0) - 2.0) / 2), abs=1e-5)
+
+
+def test_boxes_the_teacher_does_not_recognise_are_decided_by_volume_alone():
+    # box 0 (small) owns superpoint 0, box 1 (large) owns superpoint 1; both contain superpoint 2
+    evidence = torch.tensor([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0]])
+    logits = torch.tensor([[-2.0, -5.0, -1.0], [-5.0, 4.0, 3.0]])  # query 0 claims none of box 0
+    trusted = recognised_boxes(logits, torch.tensor([0, 1]), evidence, 0.25)
+    assert trusted.tolist() == [False, True]
+    volumes = log_volume_bias(torch.tensor([[0.5, 0.5, 0.5], [1.0, 1.0, 1.0]]))
+    args = (torch.arange(3), torch.tensor([0, 1]), torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, 0, 1]), 3)
+    assert assign_points_to_boxes(logits, *args)[0].tolist() == [0, 1, 1]  # the logits favour box 1
+    labels, margins = assign_points_to_boxes(logits, *args, trusted=trusted, fallback_bias=volumes)
+    assert labels.tolist() == [0, 1, 0]  # an unrecognised box in the contest: the smaller box wins
+    assert margins[2].item() == pytest.approx(math.tanh(math.log(8.0) / 2), abs=1e-5)
 
 
 def test_exclusive_labels_mark_points_in_exactly_one_box():

@@ -202,9 +202,23 @@ def test_overlap_score_is_chosen_per_resolver_and_weighs_the_logits_by_box_densi
     sliver = BoxSet([boxes[0], Box(20, "chair", (1.0, 0.4, 0.45), (0.02, 0.42, 0.92))])
     shared = sliver.membership(scene.xyz).dense().sum(axis=1) == 2
     assert shared.sum() >= 5
-    weighted = get_resolver("teacher", checkpoint=checkpoint).resolve(scene, sliver)
+    # min_recognition=0: the untrained network recognises nothing, and the fallback would hide the score
+    weighted = get_resolver("teacher", checkpoint=checkpoint, min_recognition=0).resolve(scene, sliver)
     assert (weighted.instance_ids[shared] == 20).all()
-    plain = get_resolver("teacher", checkpoint=checkpoint, overlap_score="logit").resolve(scene, sliver)
+    plain = get_resolver("teacher", checkpoint=checkpoint, overlap_score="logit", min_recognition=0).resolve(
+        scene, sliver
+    )
     assert (plain.instance_ids[shared] == 10).any()  # bare logits: the table wins some
     with pytest.raises(Beep3dError, match="overlap score"):
         get_resolver("teacher", checkpoint=checkpoint, overlap_score="area")
+
+
+def test_an_untrained_teacher_falls_back_to_the_smallest_box_where_it_recognises_nothing(
+    checkpoint, overlapping_scene
+):
+    scene, boxes = overlapping_scene
+    smallest = get_resolver("smallest-box").resolve(scene, boxes).instance_ids
+    guarded = get_resolver("teacher", checkpoint=checkpoint, min_recognition=1.0).resolve(scene, boxes)
+    assert np.array_equal(guarded.instance_ids, smallest)
+    with pytest.raises(Beep3dError, match="min_recognition"):
+        get_resolver("teacher", checkpoint=checkpoint, min_recognition=1.5)

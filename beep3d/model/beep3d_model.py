@@ -45,6 +45,7 @@ from beep3d.model.pseudo_masks import (
     log_volume_bias,
     match_queries_to_boxes,
     nested_box_priority,
+    recognised_boxes,
     superpoint_target_masks,
 )
 from beep3d.model.teacher_queries import attend_to_centers, fps_position_queries
@@ -163,11 +164,14 @@ class Beep3DModel(nn.Module):
         member_boxes: torch.Tensor,
         box_sizes: torch.Tensor | None = None,
         overlap_score: str | None = None,
+        min_recognition: float = 0.0,
     ) -> TeacherResult:
         """Teacher decoder + pseudo-mask generation (eq. 1-6) for one encoded scene.
 
         ``overlap_score`` (None = ``config.overlap_score``) chooses what eq. 2 compares; the volume
-        variant needs ``box_sizes`` (K, 3) metres.
+        variant needs ``box_sizes`` (K, 3) metres. ``min_recognition`` > 0: where a containing box's
+        query claims less than that share of the box's own points (:func:`recognised_boxes`), the
+        contest is decided by the box volumes alone (the smallest box), which needs ``box_sizes``.
         """
         initial, hook = self._teacher_positions(scene, box_centers)
         output = self.teacher.decoder(scene, initial, hook)
@@ -206,13 +210,24 @@ class Beep3DModel(nn.Module):
         overlap_score = overlap_score or self.config.overlap_score
         if overlap_score not in OVERLAP_SCORES:
             raise ValueError(f"unknown overlap score {overlap_score!r}; use one of {OVERLAP_SCORES}")
-        bias = None
-        if overlap_score == "logit_minus_log_volume":
-            if box_sizes is None:
-                raise ValueError("overlap_score 'logit_minus_log_volume' needs the box sizes")
-            bias = log_volume_bias(box_sizes)
+        if box_sizes is None and (overlap_score == "logit_minus_log_volume" or min_recognition > 0):
+            raise ValueError("the volume-weighted score and the recognition fallback need the box sizes")
+        bias = log_volume_bias(box_sizes) if overlap_score == "logit_minus_log_volume" else None
+        trusted = fallback = None
+        if min_recognition > 0 and num_boxes:
+            trusted = recognised_boxes(logits, matched, evidence, min_recognition)
+            fallback = log_volume_bias(box_sizes)
         labels, margins = assign_points_to_boxes(
-            logits, scene.superpoints, matched, member_points, member_boxes, num_points, priority, bias
+            logits,
+            scene.superpoints,
+            matched,
+            member_points,
+            member_boxes,
+            num_points,
+            priority,
+            bias,
+            trusted,
+            fallback,
         )
         return TeacherResult(labels, margins, matched, output.content, output.mask_features)
 
@@ -543,6 +558,7 @@ class Beep3DModel(nn.Module):
         member_boxes: np.ndarray,
         box_sizes: np.ndarray | None = None,
         overlap_score: str | None = None,
+        min_recognition: float = 0.0,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Teacher decoder + eq. 1-6 for (possibly edited) boxes, reusing a cached :class:`SceneEncoding`.
 
@@ -560,6 +576,9 @@ class Beep3DModel(nn.Module):
             (K, 3) full extents, metres (needed by ``overlap_score="logit_minus_log_volume"``).
         overlap_score
             What eq. 2 compares (:attr:`ModelConfig.overlap_score`); None = the config's.
+        min_recognition
+            Contests involving a box whose query claims less than this share of the box's own points
+            are decided by volume alone (0 = never; see :meth:`_teacher_resolve`).
 
         Returns
         -------
@@ -582,5 +601,6 @@ class Beep3DModel(nn.Module):
             tensor(member_boxes, torch.long).reshape(-1),
             None if box_sizes is None else tensor(box_sizes, torch.float32).reshape(-1, 3),
             overlap_score,
+            min_recognition,
         )
         return result.labels.cpu().numpy(), result.margins.cpu().numpy()

@@ -113,6 +113,8 @@ def assign_points_to_boxes(
     num_points: int,
     priority: torch.Tensor | None = None,
     box_bias: torch.Tensor | None = None,
+    trusted: torch.Tensor | None = None,
+    fallback_bias: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Eq. 2-4: each point takes the containing box whose matched query is most similar to it.
 
@@ -137,6 +139,12 @@ def assign_points_to_boxes(
     box_bias
         Optional (K,) float added to every logit of a box's query before eq. 2 compares them (e.g. minus
         the log of the box's volume: :func:`log_volume_bias`).
+    trusted
+        Optional (K,) bool: boxes the teacher's logits may speak for (see :func:`recognised_boxes`). At
+        a point where any containing box is not trusted, ``fallback_bias`` alone decides (e.g.
+        :func:`log_volume_bias`: the smallest box); without it such contests are ties.
+    fallback_bias
+        Optional (K,) float, the scores of contests that involve an untrusted box.
 
     Returns
     -------
@@ -162,6 +170,16 @@ def assign_points_to_boxes(
     )
     if box_bias is not None:
         scores = scores + box_bias.to(device=device, dtype=torch.float32)[member_boxes]
+    if trusted is not None:
+        distrusted = (~trusted.to(device))[member_boxes].to(torch.long)
+        any_distrusted = torch.zeros(num_points, dtype=torch.long, device=device)
+        any_distrusted.index_add_(0, member_points, distrusted)
+        fallback = (
+            torch.zeros_like(scores)
+            if fallback_bias is None
+            else fallback_bias.to(device=device, dtype=torch.float32)[member_boxes]
+        )
+        scores = torch.where(any_distrusted[member_points] > 0, fallback, scores)
     if priority is not None:
         rank = priority.to(device)[member_boxes].to(torch.float32)
         # ties on the priority are broken by the score: sort by score, then stably by priority
@@ -186,6 +204,32 @@ def assign_points_to_boxes(
             gap = torch.where(rank[first] > rank[second], torch.ones_like(gap), gap)
         margins[several] = gap
     return labels, margins
+
+
+def recognised_boxes(
+    logits: torch.Tensor, matched_query: torch.Tensor, evidence: torch.Tensor, min_share: float
+) -> torch.Tensor:
+    """(K,) bool: boxes whose matched query claims at least ``min_share`` of the box's own points.
+
+    A teacher that segments an object claims (logit > 0) most of the points only its box contains.
+    When it claims few of them (a scan unlike its training data, an object class it never learned),
+    its logits say little about the shared points either, and eq. 2 would be a coin toss.
+
+    Parameters
+    ----------
+    logits
+        (Q, S) query-superpoint logits.
+    matched_query
+        (K,) query of each box (-1 = none: never recognised).
+    evidence
+        (K, S) the box's evidence points per superpoint: its single-box points, or all its points
+        when it has none (as for :func:`match_queries_to_boxes`).
+    min_share
+        Share of the evidence points that must be claimed.
+    """
+    claimed = (logits[matched_query.clamp(min=0)] > 0).to(evidence.dtype)
+    share = (claimed * evidence).sum(dim=1) / evidence.sum(dim=1).clamp(min=1e-6)
+    return (share >= min_share) & (matched_query >= 0)
 
 
 def log_volume_bias(box_sizes: torch.Tensor) -> torch.Tensor:
