@@ -153,8 +153,9 @@ def assign_points_to_boxes(
         the boxes containing them, background -1.
     margins
         (N,) float32 in [0, 1): for P^u points, how sure the teacher is: tanh((l1 - l2) / 2) for the
-        best and second-best logits among the containing boxes (0 = a tie; a logit gap of 4 gives
-        0.96); 1 for P^l and background points. A point decided by ``priority`` alone (its best box has
+        best and second-best scores among the containing boxes (logits plus ``box_bias``, or
+        ``fallback_bias`` in contests with an untrusted box; 0 = a tie, a gap of 4 gives 0.96); 1 for
+        P^l and background points. A point decided by ``priority`` alone (its best box has
         priority, the second has not) gets 1.
     """
     device = superpoints.device
