@@ -139,8 +139,10 @@ def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | 
                         "nested",
                         (a.id, b.id),
                         f"Box {a.id} ({a.label}) lies entirely inside box {b.id} ({b.label}): every point of the "
-                        f"inner object is ambiguous and it can be lost. Check both boxes; tighten the outer box "
-                        "if it can be drawn without enclosing the inner one.",
+                        f"inner object is shared. Smallest-box and the shipped teacher (its nested-box prior) give "
+                        "them to the inner box; nearest-centre and teachers without that prior can give them to "
+                        "the outer one. Check both boxes; tighten the outer box if it can be drawn without "
+                        "enclosing the inner one.",
                         membership.points_of(inner),
                     )
                 )
