@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from beep3d.errors import Beep3dError
 from beep3d.model.batch import collate
 from beep3d.model.config import ModelConfig
 from beep3d.model.toy_sample import make_toy_sample
@@ -291,3 +292,26 @@ def test_center_query_loss_trains_the_decoder_on_queries_at_the_box_centres(samp
     plain = without.supervised_losses(batch, labels)
     assert plain["center_queries"].item() == 0
     assert torch.allclose(losses["total"], plain["total"] + losses["center_queries"])
+
+
+def test_colour_only_input_ignores_the_point_coordinates(samples):
+    """in_channels 3: the backbone reads colour only; the coordinates enter through the voxel grid."""
+    batch = collate(samples[:1], "cpu", voxel_size=VOXEL)
+    shifted = dataclasses.replace(batch, voxel_features=batch.voxel_features.clone())
+    shifted.voxel_features[:, 3:] += torch.randn_like(shifted.voxel_features[:, 3:])
+
+    def features(config: ModelConfig, b) -> torch.Tensor:
+        torch.manual_seed(0)
+        network = Beep3DModel(config).student.eval()
+        with torch.no_grad():
+            return network.encode(b)[0].superpoint_features
+
+    colour_only = tiny_config(in_channels=3)
+    assert torch.equal(features(colour_only, batch), features(colour_only, shifted))
+    with_xyz = tiny_config(in_channels=6)
+    assert not torch.allclose(features(with_xyz, batch), features(with_xyz, shifted))
+
+
+def test_input_channels_other_than_rgb_or_rgb_xyz_are_refused():
+    with pytest.raises(Beep3dError, match="in_channels"):
+        tiny_config(in_channels=4)

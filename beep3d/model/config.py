@@ -13,6 +13,7 @@ MEMBERSHIP_LEVELS = ("point", "superpoint")
 CENTER_ATTENTIONS = ("dot", "distance")
 TEACHER_QUERY_INITS = ("fps", "box_centers")
 OVERLAP_SCORES = ("logit", "logit_minus_log_volume")
+INPUT_CHANNELS = (6, 3)  # (rgb, xyz) or rgb only; see ModelConfig.in_channels
 
 
 @dataclass
@@ -25,7 +26,12 @@ class ModelConfig:
     Attributes
     ----------
     in_channels
-        Point feature channels: rgb in [-1, 1] and xyz in metres (6).
+        Input channels of the backbone: 6 = rgb in [-1, 1] and xyz in metres relative to the scene's
+        mean point (MAFT), 3 = rgb only. With xyz as input the network can tell points apart by where
+        they are, so on the scenes it was trained on it learns masks as regions of space and splits
+        the shared part of two boxes by position; with rgb only its features must come from local
+        shape and colour, which is what P^u points share with the labelled parts of their objects
+        (README, "How the teacher got past the rules").
     backbone_channels
         Channels of the sparse U-Net's levels (one level per entry).
     blocks_per_level
@@ -137,6 +143,10 @@ class ModelConfig:
     membership_level: str = "point"
 
     def __post_init__(self) -> None:
+        if self.in_channels not in INPUT_CHANNELS:
+            raise Beep3dError(
+                f"model config: in_channels is {self.in_channels}; use 6 (rgb and xyz) or 3 (rgb only)"
+            )
         self.backbone_channels = tuple(int(c) for c in self.backbone_channels)
         if len(self.backbone_channels) < 1 or min(self.backbone_channels) < 1:
             raise Beep3dError(f"model config: backbone_channels {self.backbone_channels} must be positive")

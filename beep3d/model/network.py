@@ -31,8 +31,13 @@ class MaftNetwork(nn.Module):
                 f"the batch was voxelised at {batch.voxel_size} m but the model expects {self.config.voxel_size} m; "
                 "pass voxel_size=config.voxel_size to collate()"
             )
+        # the batch carries (rgb, xyz); in_channels 3 keeps the colour only (ModelConfig.in_channels)
         voxel_features = self.backbone(
-            batch.voxel_features, batch.voxel_coords, batch.spatial_shape, batch.batch_size, index_cache
+            batch.voxel_features[:, : self.config.in_channels],
+            batch.voxel_coords,
+            batch.spatial_shape,
+            batch.batch_size,
+            index_cache,
         )
         point_features = voxel_features[batch.point_to_voxel]
         scenes = []
