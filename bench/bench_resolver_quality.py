@@ -86,6 +86,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="scene folders to use instead of generating rooms")
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--overlap-score", default=None, help="the teacher's eq. 2 score (default: the resolver's)"
+    )
+    parser.add_argument(
+        "--min-recognition",
+        type=float,
+        default=None,
+        help="the teacher's recognition check (default: the resolver's)",
+    )
     args = parser.parse_args()
     scenes = evaluation_scenes(args.synthetic, args.data)
     resolvers = ["smallest-box", "nearest-centre"]
@@ -99,6 +108,10 @@ def main() -> None:
             options = {"level": level}
             if name == "teacher":
                 options.update(checkpoint=args.checkpoint, threads=args.threads)
+                if args.overlap_score is not None:
+                    options["overlap_score"] = args.overlap_score
+                if args.min_recognition is not None:
+                    options["min_recognition"] = args.min_recognition
             resolver = get_resolver(name, **options)
             accs, ious, real = [], [], {}
             right = {"all": 0, "nested": 0, "partial": 0}
