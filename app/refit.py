@@ -13,6 +13,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from beep3d.cli import DEFAULT_CHECKPOINT
+
 #: Config used for refits started from the window (small enough for a CPU).
 REFIT_CONFIG = "small"
 
@@ -36,10 +38,17 @@ def refit_arguments(data_dirs: list[str], out_dir: str, checkpoint: str | None =
 
     ``data_dirs`` holds one folder with scene folders (an export's ``training/`` folder, or a
     folder collecting several exports' scene folders); ``beep3d-train`` reads one ``--data``.
+    ``checkpoint``: the teacher to start from (``--init``; it must be a ``small`` network, as the
+    shipped one is); None = the shipped teacher when it is installed, else training from scratch.
     """
     if len(data_dirs) != 1:
         raise ValueError("beep3d-train reads one data folder; collect the scene folders into one folder")
-    return ["--config", REFIT_CONFIG, "--data", str(data_dirs[0]), "--out", str(out_dir), "--device", "cpu"]
+    args = ["--config", REFIT_CONFIG, "--data", str(data_dirs[0]), "--out", str(out_dir), "--device", "cpu"]
+    if checkpoint is None and DEFAULT_CHECKPOINT.is_file():
+        checkpoint = str(DEFAULT_CHECKPOINT)
+    if checkpoint is not None:
+        args += ["--init", str(checkpoint)]
+    return args
 
 
 def parse_progress(line: str) -> float | None:

@@ -14,6 +14,7 @@ from beep3d.app.colouring import PointLabels, point_colours  # noqa: E402
 from beep3d.app.handles import box_handles, drag_handle, ray_box_hit  # noqa: E402
 from beep3d.app.refit import find_checkpoint, parse_progress, refit_arguments  # noqa: E402
 from beep3d.boxes import Box  # noqa: E402
+from beep3d.cli import DEFAULT_CHECKPOINT  # noqa: E402
 
 
 def test_project_and_unproject_round_trip_in_both_projections():
@@ -97,6 +98,11 @@ def test_colour_modes_tint_but_keep_the_original_colours_visible():
 def test_refit_arguments_progress_and_checkpoint(tmp_path):
     args = refit_arguments([str(tmp_path / "training")], str(tmp_path / "run"))
     assert args[:2] == ["--config", "small"] and "--data" in args and "--out" in args
+    assert args[args.index("--init") + 1] == str(DEFAULT_CHECKPOINT), "refits start from the shipped teacher"
+    chosen = refit_arguments(
+        [str(tmp_path / "training")], str(tmp_path / "run"), str(tmp_path / "mine.safetensors")
+    )
+    assert chosen[chosen.index("--init") + 1] == str(tmp_path / "mine.safetensors")
     assert parse_progress(" 42%|████▏     | 21/50 [00:10<00:14]") == pytest.approx(0.42)
     assert parse_progress("step 5/10") == pytest.approx(0.5)
     assert parse_progress("loading data") is None

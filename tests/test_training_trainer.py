@@ -108,6 +108,34 @@ def test_resume_refuses_another_network(tmp_path: Path) -> None:
         run(config, tmp_path / "data", tmp_path / "fresh", resume=True)
 
 
+def test_init_starts_a_new_run_from_the_weights_of_a_checkpoint(tmp_path: Path) -> None:
+    from beep3d.training.checkpoint import read_checkpoint
+
+    write_rooms(tmp_path / "data", 2)
+    config = fake_config()
+    run(config, tmp_path / "data", tmp_path / "first", max_steps=2)
+    saved = read_checkpoint(tmp_path / "first" / "checkpoints" / "last.safetensors")
+    train, val, class_set, *_ = build_datasets(tmp_path / "data", config)
+
+    def refit(config: TrainConfig, out: str) -> Trainer:
+        trainer = Trainer(
+            config, train, val, class_set, tmp_path / out, init_from=tmp_path / "first",
+            model_factory=FakeBeep3DModel, collate_fn=fake_collate, show_progress=False,
+        )  # fmt: skip
+        trainer._setup()
+        return trainer
+
+    trainer = refit(config, "refit")
+    assert trainer.step == 0, "a new run: its own step, optimizer and schedule"
+    state = trainer.model.state_dict()
+    assert state.keys() == saved.model_state.keys()
+    for key, value in saved.model_state.items():
+        assert torch.equal(state[key].cpu(), value), key
+    other = replace(config, model=replace(config.model, num_layers=3))
+    with pytest.raises(Beep3dError, match="--init needs a checkpoint of the config's network.*num_layers"):
+        refit(other, "other")
+
+
 def test_a_few_steps_lower_the_loss(tmp_path: Path) -> None:
     write_rooms(tmp_path / "data", 2)
     trainer = run(

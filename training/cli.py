@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--device", choices=("cpu", "cuda"), default=None, help="default: cuda when available"
     )
+    parser.add_argument(
+        "--init",
+        default=None,
+        metavar="CHECKPOINT",
+        help="start from this checkpoint's weights (a file or run folder, e.g. the shipped teacher) "
+        "with a new optimizer and schedule: refits a trained teacher on your scenes",
+    )
     parser.add_argument("--epochs", type=int, default=None, help="override the config's number of epochs")
     parser.add_argument(
         "--max-steps", type=int, default=None, help="stop after this many optimizer steps in total"
@@ -108,6 +115,9 @@ def _run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     from beep3d.training.trainer import Trainer
 
+    if args.init is not None and not args.resume:
+        print(f"beep3d-train: starting from the weights of {args.init}", file=sys.stderr)
+
     trainer = Trainer(
         config,
         train_set,
@@ -117,6 +127,7 @@ def _run(args: argparse.Namespace) -> int:
         device=device,
         resume=args.resume,
         max_steps=args.max_steps,
+        init_from=args.init,
         show_progress=not args.quiet,
     )
     try:

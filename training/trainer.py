@@ -125,6 +125,11 @@ class Trainer:
         Continue from ``run_dir/checkpoints/last.safetensors``.
     max_steps
         Stop after this many optimizer steps in total (the schedule still spans all epochs).
+    init_from
+        Start a new run from the student and teacher weights of this checkpoint (a file or a run
+        folder), e.g. the shipped teacher refitted on a team's own boxed scenes. The optimizer, the
+        schedule and the step start afresh. Its network and class set must be the config's. Ignored
+        when resuming: the run's own checkpoint already holds where it got to.
     model_factory
         Builds the model from ``config.model`` (default: ``Beep3DModel``).
     collate_fn
@@ -146,6 +151,7 @@ class Trainer:
         device: str = "cpu",
         resume: bool = False,
         max_steps: int | None = None,
+        init_from: str | Path | None = None,
         model_factory: Callable[[Any], Any] | None = None,
         collate_fn: Callable[..., Any] | None = None,
         show_progress: bool = True,
@@ -159,6 +165,7 @@ class Trainer:
         self.device_name = device
         self.resume = resume
         self.max_steps = max_steps
+        self.init_from = None if init_from is None else Path(init_from)
         self.model_factory = model_factory
         self.collate_fn = collate_fn
         self.show_progress = show_progress
@@ -203,6 +210,8 @@ class Trainer:
         torch.manual_seed(self.config.seed)
         np.random.seed(self.config.seed % 2**32)
         self.model = self.model_factory(self.config.model).to(self.device)
+        if self.init_from is not None and not self.resume:
+            self._init_weights_from(self.init_from)
         self.model.train()
         self.loss_module: Any = _LossForward.build(self.model)
         if self.dist.enabled:
@@ -257,6 +266,32 @@ class Trainer:
                 self.writer = SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=self.step + 1)
             except ImportError:  # pragma: no cover - tensorboard is a dependency
                 log.warning("tensorboard is not installed; no TensorBoard logs")
+
+    def _init_weights_from(self, path: Path) -> None:
+        from beep3d.training.checkpoint import (
+            architecture_differences,
+            find_checkpoint,
+            load_model_state,
+            read_checkpoint,
+        )
+
+        path = find_checkpoint(path)
+        state = read_checkpoint(path)
+        differences = architecture_differences(state.config, self.config)
+        if differences:
+            raise Beep3dError(
+                f"{path}: --init needs a checkpoint of the config's network, but {'; '.join(differences)}. "
+                "Use the config the checkpoint was trained with, or train without --init."
+            )
+        if list(state.class_set.names) != list(self.class_set.names):
+            raise Beep3dError(
+                f"{path}: --init needs a checkpoint of the same classes, but it knows "
+                f"{len(state.class_set.names)} ({state.class_set.label_space}) and the data uses "
+                f"{len(self.class_set.names)} ({self.class_set.label_space}); set class_set in the config "
+                "to the checkpoint's, or train without --init."
+            )
+        load_model_state(path, self.model, state.model_state)
+        log.info("started from the weights of %s (step %d of its run)", path, state.step)
 
     def _resume_from(self, path: Path) -> None:
         import torch
