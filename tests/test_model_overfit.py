@@ -10,6 +10,8 @@ the smallest-box and nearest-centre rules (README, "How the teacher got past the
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -17,7 +19,6 @@ import torch
 from beep3d.classes import SCANNET18
 from beep3d.metrics.mask_quality import overlap_accuracy
 from beep3d.model.batch import collate
-from beep3d.model.config import ModelConfig
 from beep3d.overlap import membership_for
 from beep3d.resolvers import get_resolver
 from beep3d.superpoints import compute_superpoints
@@ -26,6 +27,7 @@ from beep3d.synthetic import make_room
 pytest.importorskip("spconv")
 
 from beep3d.model.beep3d_model import Beep3DModel  # noqa: E402
+from beep3d.training.config import load_config  # noqa: E402
 from beep3d.training.datasets import prepare_scene, to_sample  # noqa: E402
 
 ROOM_SEED = 7  # 51.5k points, 35 boxes, 5.7k points in two or more boxes
@@ -50,21 +52,14 @@ def test_overfitting_one_room_resolves_its_overlaps_better_than_the_rules():
 
     sample = to_sample(scene.name, prepare_scene(scene, boxes, SCANNET18, scene.superpoints).arrays)
     assert len(sample.box_ids) == len(boxes), "every box keeps its points, so positions are box order"
-    config = ModelConfig(
+    # the shipped `small` network on a 3-level backbone and 5 cm voxels, single-box points only (on one
+    # scene the pseudo-masks only feed the teacher's own decisions back to it: README, "How the
+    # teacher got past the rules"), a fast EMA and the resolver's eq. 2 score
+    config = replace(
+        load_config("small").model,
         in_channels=3,
         backbone_channels=(16, 32, 48),
-        blocks_per_level=1,
         voxel_size=0.05,
-        num_queries=40,
-        num_layers=2,
-        d_model=64,
-        num_heads=4,
-        ffn_dim=128,
-        teacher_query_init="box_centers",
-        w_center_queries=1.0,
-        nested_box_prior=True,
-        # single-box points only: on one scene the pseudo-masks only feed the teacher's own decisions
-        # back to it (README, "How the teacher got past the rules")
         pseudo_mask_warmup_steps=STEPS + 1,
         ema_alpha=0.9,
         overlap_score="logit_minus_log_volume",
