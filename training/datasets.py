@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,7 @@ from beep3d.boxes import BoxSet, Membership, boxes_from_instances
 from beep3d.classes import S3DIS13, SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.model.sample import ModelSample
+from beep3d.overlap import membership_for
 from beep3d.scene import Scene
 from beep3d.training.augment import SceneArrays, augment_scene
 from beep3d.training.config import TrainConfig
@@ -251,18 +252,6 @@ def gt_positions(scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndar
     return positions
 
 
-def compute_membership(
-    xyz: np.ndarray, boxes: BoxSet, superpoints: np.ndarray, level: str, share: float
-) -> Membership:
-    """Point-level membership, lifted to superpoints when ``level == "superpoint"``."""
-    point_level = boxes.membership(xyz)
-    if level == "point":
-        return point_level
-    from beep3d.overlap import superpoint_membership
-
-    return superpoint_membership(point_level, superpoints, share)
-
-
 def prepare_scene(
     scene: Scene,
     boxes: BoxSet,
@@ -274,7 +263,9 @@ def prepare_scene(
 ) -> PreparedScene:
     """Reduce a scene and its boxes to the arrays of a sample (boxes without member points dropped)."""
     where = where or scene.name
-    membership = compute_membership(scene.xyz, boxes, superpoints, membership_level, membership_share)
+    membership = membership_for(
+        replace(scene, superpoints=superpoints), boxes, membership_level, membership_share
+    )
     classes = box_classes_for(boxes, class_set, where)
     gt = gt_positions(scene, boxes, membership)
     arrays = SceneArrays(
