@@ -81,3 +81,11 @@ def test_unknown_config_name_lists_the_shipped_ones() -> None:
 def test_to_dict_from_dict_round_trip() -> None:
     config = load_config("small")
     assert TrainConfig.from_dict(config.to_dict()) == config
+
+
+def test_val_scenes_must_be_a_list_of_patterns() -> None:
+    from beep3d.training.config import TrainConfig
+
+    assert TrainConfig.from_dict({"val_scenes": ["scene0002_*"]}).val_scenes == ["scene0002_*"]
+    with pytest.raises(Beep3dError, match="val_scenes must be a list"):
+        TrainConfig.from_dict({"val_scenes": "scene0002_*"})

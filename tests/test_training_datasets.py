@@ -193,3 +193,56 @@ def test_gt_boxes_of_a_real_scannet_scene(tmp_path: Path) -> None:
         pytest.skip("the PLY reader does not expose the GT labels")
     boxes = gt_boxes(scene, SCANNET18, "scene0423_00")
     assert sorted(boxes.labels) == ["chair", "chair", "chair", "chair", "table"]  # floor skipped
+
+
+def write_labelled_plys(root: Path, names: list[str]) -> None:
+    """Labelled scans as single PLY files (x y z, colours, nyu40, instance), as the real scans come."""
+    from beep3d.io.ply import write_ply
+
+    root.mkdir(parents=True, exist_ok=True)
+    for seed, name in enumerate(names):
+        scene, _ = make_room(seed)
+        properties = {"nyu40": scene.semantic.astype(np.int16), "instance": scene.instance.astype(np.int32)}
+        write_ply(root / f"{name}_labeled.ply", scene.xyz, scene.rgb, properties)
+
+
+def test_labelled_ply_scans_train_with_boxes_from_their_instances(tmp_path: Path) -> None:
+    write_labelled_plys(tmp_path / "real", ["scene0001_00", "scene0002_00", "scene0002_01"])
+    assert detect_kind(tmp_path / "real") == "plys"
+    config = small_config(val_scenes=["scene0002_*"])
+    train, val, class_set, kind, has_split = build_datasets(tmp_path / "real", config)
+    assert kind == "plys" and has_split
+    assert [e.name for e in train.entries] == ["scene0001_00"]
+    assert [e.name for e in val.entries] == ["scene0002_00", "scene0002_01"]
+    sample = train[0]
+    scene, boxes = make_room(0)
+    # boxes come from the GT instances (the four objects; the floor is not a ScanNet class)
+    assert sample.num_boxes == len(boxes) == 4
+    assert sorted(sample.box_ids.tolist()) == [1, 2, 3, 4]
+    assert sample.gt_instance is not None and sample.num_points == scene.num_points
+
+
+def test_val_scenes_split_pools_several_folders_and_names_typos(tmp_path: Path) -> None:
+    write_labelled_plys(tmp_path / "real", ["scene0001_00", "scene0004_00"])
+    write_rooms(tmp_path / "synth", 2)
+    config = small_config(val_scenes=["scene0004_*"])
+    train, val, _, kind, has_split = build_datasets([tmp_path / "real", tmp_path / "synth"], config)
+    assert kind == "plys+folders" and has_split
+    assert [e.name for e in train.entries] == ["scene0001_00", "room00", "room01"]
+    assert [e.name for e in val.entries] == ["scene0004_00"]
+    with pytest.raises(Beep3dError, match="no scene matches val_scenes"):
+        build_datasets(tmp_path / "real", small_config(val_scenes=["scene9999_*"]))
+    with pytest.raises(Beep3dError, match="nothing is left to train on"):
+        build_datasets(tmp_path / "real", small_config(val_scenes=["scene*"]))
+
+
+def test_shared_real_scans_split_by_room(tmp_path: Path) -> None:
+    from tests.conftest import shared_file
+
+    real = shared_file("scannet_real")
+    config = small_config(val_scenes=["scene0002_*", "scene0004_*"])
+    train, val, *_ = build_datasets(real, config)
+    assert sorted(e.name for e in val.entries) == ["scene0002_00", "scene0002_01", "scene0004_00"]
+    assert len(train.entries) == 18
+    train_rooms = {e.name[:9] for e in train.entries}
+    assert train_rooms.isdisjoint({"scene0002", "scene0004"})

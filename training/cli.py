@@ -32,7 +32,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data",
         required=True,
-        help="data folder: scene folders (scene.npz + boxes.json), S3DIS Area_N/<room>, or ScanNet sceneXXXX_XX",
+        nargs="+",
+        metavar="DIR",
+        help="data folder(s): scene folders (scene.npz + boxes.json), S3DIS Area_N/<room>, ScanNet "
+        "sceneXXXX_XX, or labelled *.ply scans; several folders are pooled",
+    )
+    parser.add_argument(
+        "--val-scenes",
+        nargs="+",
+        default=None,
+        metavar="PATTERN",
+        help="scene names that validate, as shell patterns (e.g. 'scene0002_*' 'scene0004_*'); "
+        "every other scene trains (overrides the config's val_scenes and any split files)",
     )
     parser.add_argument("--out", required=True, help="run folder for checkpoints, logs and curves")
     parser.add_argument(
@@ -93,6 +104,8 @@ def _run(args: argparse.Namespace) -> int:
         overrides["num_workers"] = args.num_workers
     if args.seed is not None:
         overrides["seed"] = args.seed
+    if args.val_scenes is not None:
+        overrides["val_scenes"] = list(args.val_scenes)
     if overrides:
         config = replace(config, **overrides)
     if args.max_steps is not None and args.max_steps < 1:

@@ -23,7 +23,7 @@ from beep3d.model.config import ModelConfig
 #: Folder of the configuration files shipped with the package.
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
-DATASET_KINDS = ("auto", "scannet", "s3dis", "folders")
+DATASET_KINDS = ("auto", "scannet", "s3dis", "folders", "plys")
 CLASS_SETS = ("auto", "scannet18", "s3dis13")
 
 
@@ -40,7 +40,11 @@ class TrainConfig:
         membership of the training samples).
     dataset
         "auto" (detected from the data folder, see :func:`beep3d.training.datasets.detect_kind`),
-        "scannet", "s3dis" or "folders" (scene folders written by the tool or ``beep3d-synth``).
+        "scannet", "s3dis", "folders" (scene folders written by the tool or ``beep3d-synth``) or "plys"
+        (labelled scans as ``*.ply`` files).
+    val_scenes
+        Shell-style patterns of the scene names that validate (``["scene0002_*", "scene0004_*"]``);
+        every other scene trains, whatever split files say. Empty: the split files decide.
     class_set
         "auto" (ScanNet's 18 classes, S3DIS's 13 for S3DIS), "scannet18", "s3dis13" or the path of a
         class-set JSON file. ``model.num_classes`` must equal its size.
@@ -84,6 +88,7 @@ class TrainConfig:
 
     model: ModelConfig = field(default_factory=ModelConfig)
     dataset: str = "auto"
+    val_scenes: list[str] = field(default_factory=list)
     class_set: str = "auto"
     epochs: int = 512
     batch_size: int = 4
@@ -177,6 +182,10 @@ def _coerce(name: str, value: Any, type_name: Any, source: str) -> Any:
             if not isinstance(value, str):
                 raise ValueError
             return value
+        if kind == "list[str]":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError
+            return list(value)
     except (TypeError, ValueError):
         raise Beep3dError(f"{source}: {name} must be a {kind}, got {value!r}") from None
     return value

@@ -9,8 +9,16 @@ Three kinds of data folder (``--data DIR``); :func:`detect_kind` tells them apar
 2. **s3dis** - ``DIR/Area_N/<room>/`` folders; Area 5 is the validation set, the other areas train.
 3. **scannet** - ScanNetV2 scene folders ``DIR/sceneXXXX_XX/`` (or ``DIR/scans/sceneXXXX_XX/``);
    split files ``scannetv2_train.txt`` / ``scannetv2_val.txt`` in DIR when present.
+4. **plys** - labelled scans as single files, ``DIR/*.ply`` with per-point ``instance`` and
+   ``nyu40`` (or ``semantic``) properties, as beep3d-annotate's labelled export and the real ScanNet
+   scans in ../shared/data/scannet_real write them. A scene is named after its file without a
+   ``_labeled`` / ``_labelled`` suffix (``scene0002_00_labeled.ply`` -> ``scene0002_00``); optional
+   ``train.txt`` / ``val.txt`` list those names.
 
-Without split files every scene is used for both training and evaluation (the run says so).
+Without split files every scene is used for both training and evaluation (the run says so), unless
+the config's ``val_scenes`` names the validation scenes by pattern (``scene0002_*``): then the scenes
+of every data folder that match validate and all others train, whatever the split files say. Several data folders
+(``--data A B``) are read one after the other into one training and one validation set.
 ScanNet and S3DIS boxes come from the GT instances (``boxes_from_instances``, margin 0.005 m, only
 instances whose class is in the class set: wall and floor are not ScanNet classes and get no box);
 the GT masks serve evaluation only, never the losses.
@@ -23,8 +31,10 @@ config asks for it (a superpoint belongs to a box when ``membership_share`` of i
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -46,6 +56,7 @@ BOXES_FILE = "boxes.json"
 SUPERPOINTS_FILE = "superpoints.npy"
 _SCANNET_NAME = re.compile(r"^scene\d{4}_\d{2}$")
 _S3DIS_AREA = re.compile(r"^Area_(\d+)$")
+_LABELLED_SUFFIX = re.compile(r"_label(?:l)?ed$")
 S3DIS_VALIDATION_AREA = 5
 
 
@@ -80,10 +91,21 @@ def detect_kind(root: str | Path) -> str:
         or (root / "scannetv2_train.txt").is_file()
     ):
         return "scannet"
+    if _ply_files(root):
+        return "plys"
     raise Beep3dError(
         f"{root}: cannot tell what data this is. Expected scene folders with {SCENE_FILE} (+ {BOXES_FILE}), "
-        "S3DIS Area_N/<room> folders, or ScanNet sceneXXXX_XX folders."
+        "S3DIS Area_N/<room> folders, ScanNet sceneXXXX_XX folders, or labelled *.ply scans."
     )
+
+
+def _ply_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("*.ply") if p.is_file() and not p.name.startswith("."))
+
+
+def ply_scene_name(path: Path) -> str:
+    """The scene name of a labelled PLY: its stem without a ``_labeled`` / ``_labelled`` suffix."""
+    return _LABELLED_SUFFIX.sub("", path.stem)
 
 
 def default_class_set(kind: str) -> ClassSet:
@@ -159,7 +181,39 @@ def list_scenes(root: str | Path, kind: str) -> tuple[list[SceneEntry], list[Sce
         train = _apply_split(entries, train_names, root / "scannetv2_train.txt")
         val = _apply_split(entries, val_names, root / "scannetv2_val.txt")
         return _nonempty(root, train), _nonempty(root, val), train_names is not None or val_names is not None
-    raise Beep3dError(f"unknown dataset kind {kind!r}; use auto, scannet, s3dis or folders")
+    if kind == "plys":
+        entries = [SceneEntry(p, ply_scene_name(p)) for p in _ply_files(root)]
+        train_names, val_names = _read_split(root / "train.txt"), _read_split(root / "val.txt")
+        train = _apply_split(entries, train_names, root / "train.txt")
+        val = _apply_split(entries, val_names, root / "val.txt")
+        return _nonempty(root, train), _nonempty(root, val), train_names is not None or val_names is not None
+    raise Beep3dError(f"unknown dataset kind {kind!r}; use auto, scannet, s3dis, folders or plys")
+
+
+def split_by_patterns(
+    entries: list[SceneEntry], patterns: list[str], where: str
+) -> tuple[list[SceneEntry], list[SceneEntry]]:
+    """(training, validation) entries: a scene whose name matches any of ``patterns`` validates.
+
+    Patterns are shell-style (``scene0002_*``), matched against the whole scene name. Naming a room
+    (``scene0002_*``) keeps all its scans on one side of the split.
+
+    Raises
+    ------
+    Beep3dError
+        No scene matches (a typo in a pattern), or every scene does (nothing left to train on).
+    """
+    val = [e for e in entries if any(fnmatch.fnmatchcase(e.name, p) for p in patterns)]
+    train = [e for e in entries if e not in val]
+    names = ", ".join(patterns)
+    if not val:
+        raise Beep3dError(
+            f"{where}: no scene matches val_scenes ({names}); scene names are e.g. "
+            f"{', '.join(e.name for e in entries[:3])}"
+        )
+    if not train:
+        raise Beep3dError(f"{where}: every scene matches val_scenes ({names}); nothing is left to train on")
+    return train, val
 
 
 def _nonempty(root: Path, entries: list[SceneEntry]) -> list[SceneEntry]:
@@ -408,24 +462,49 @@ def check_box_labels(entries: list[SceneEntry], class_set: ClassSet) -> None:
 
 
 def build_datasets(
-    root: str | Path, config: TrainConfig
+    roots: str | Path | Sequence[str | Path], config: TrainConfig
 ) -> tuple[BoxSceneDataset, BoxSceneDataset, ClassSet, str, bool]:
-    """Training and validation datasets of a data folder.
+    """Training and validation datasets of one data folder or several.
+
+    Parameters
+    ----------
+    roots
+        A data folder, or several (their scenes are pooled: for example real scans and synthetic
+        rooms). With ``config.dataset`` other than "auto" every folder must be of that kind.
+    config
+        The run's config; its ``val_scenes`` patterns, when given, choose the validation scenes.
 
     Returns
     -------
     train, val, class_set, kind, has_split
-        ``has_split`` is False when no split was found and both sets hold every scene.
+        ``kind`` names each folder's kind ("plys+folders" for two folders); ``has_split`` is False
+        when no split was found and both sets hold every scene.
     """
-    kind = config.dataset if config.dataset != "auto" else detect_kind(root)
-    class_set = resolve_class_set(config.class_set, kind)
+    folders = [Path(roots)] if isinstance(roots, str | Path) else [Path(r) for r in roots]
+    if not folders:
+        raise Beep3dError("no data folder given; pass --data DIR (or several)")
+    kinds = [config.dataset if config.dataset != "auto" else detect_kind(f) for f in folders]
+    class_set = resolve_class_set(config.class_set, kinds[0])
     if len(class_set) != config.model.num_classes:
         raise Beep3dError(
             f"the class set has {len(class_set)} classes but model.num_classes is {config.model.num_classes}; "
             "set model.num_classes in the config to the size of the class set"
         )
-    train_entries, val_entries, has_split = list_scenes(root, kind)
+    train_entries: list[SceneEntry] = []
+    val_entries: list[SceneEntry] = []
+    has_split = True
+    for folder, kind in zip(folders, kinds, strict=True):
+        train, val, split = list_scenes(folder, kind)
+        train_entries += train
+        val_entries += val
+        has_split = has_split and split
+    if config.val_scenes:
+        everything = list({e.path: e for e in [*train_entries, *val_entries]}.values())
+        where = ", ".join(str(f) for f in folders)
+        train_entries, val_entries = split_by_patterns(everything, list(config.val_scenes), where)
+        has_split = True
     check_box_labels([*train_entries, *val_entries], class_set)
-    train = BoxSceneDataset(train_entries, kind, class_set, config, train=True)
-    val = BoxSceneDataset(val_entries, kind, class_set, config, train=False)
-    return train, val, class_set, kind, has_split
+    kind = "+".join(kinds)
+    train_set = BoxSceneDataset(train_entries, kind, class_set, config, train=True)
+    val_set = BoxSceneDataset(val_entries, kind, class_set, config, train=False)
+    return train_set, val_set, class_set, kind, has_split
