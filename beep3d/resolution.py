@@ -10,6 +10,25 @@ import numpy as np
 from beep3d.boxes import BoxSet
 from beep3d.scene import Scene
 
+#: What decided a point's box, by code (the ``decided_by`` array of a :class:`Resolution`):
+#: 0 it lies in one box or none; 1 the nested-box rule (a box wholly inside others keeps its points);
+#: 2 box volume (the smallest-box rule, or the teacher's fallback for a box it does not recognise);
+#: 3 the teacher network (eq. 2); 4 the nearest-centre rule.
+DECIDERS = ("one box", "nested rule", "volume rule", "network", "centre rule")
+(
+    DECIDED_BY_ONE_BOX,
+    DECIDED_BY_NESTED_RULE,
+    DECIDED_BY_VOLUME_RULE,
+    DECIDED_BY_NETWORK,
+    DECIDED_BY_CENTRE_RULE,
+) = range(len(DECIDERS))
+
+
+def decided_by_rule(overlap_counts: np.ndarray, code: int) -> np.ndarray:
+    """(N,) int8 ``decided_by`` of a resolver with one rule: ``code`` where a point is in several boxes."""
+    counts = np.asarray(overlap_counts)
+    return np.where(counts >= 2, code, DECIDED_BY_ONE_BOX).astype(np.int8)
+
 
 @dataclass(frozen=True)
 class Resolution:
@@ -28,12 +47,15 @@ class Resolution:
         and the second-best containing box).
     overlap_counts
         (N,) int32: number of boxes containing each point under the membership rule used.
+    decided_by
+        (N,) int8: what decided each point's box, a code of :data:`DECIDERS` (None: not reported).
     """
 
     instance_ids: np.ndarray
     semantic_ids: np.ndarray
     confidence: np.ndarray
     overlap_counts: np.ndarray
+    decided_by: np.ndarray | None = None
 
 
 class Resolver(Protocol):

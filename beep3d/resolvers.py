@@ -15,12 +15,23 @@ from beep3d.boxes import BoxSet, Membership
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.overlap import MembershipLevel, membership_for
-from beep3d.resolution import Resolution, Resolver
+from beep3d.resolution import (
+    DECIDED_BY_CENTRE_RULE,
+    DECIDED_BY_ONE_BOX,
+    DECIDED_BY_VOLUME_RULE,
+    Resolution,
+    Resolver,
+    decided_by_rule,
+)
 from beep3d.scene import Scene
 
 
 def resolution_from_scores(
-    membership: Membership, boxes: BoxSet, scores: np.ndarray, class_set: ClassSet
+    membership: Membership,
+    boxes: BoxSet,
+    scores: np.ndarray,
+    class_set: ClassSet,
+    rule: int = DECIDED_BY_ONE_BOX,
 ) -> Resolution:
     """Assign each point to its containing box with the highest score.
 
@@ -34,6 +45,8 @@ def resolution_from_scores(
         (P,) float score of each pair (higher wins).
     class_set
         Maps box labels to semantic ids.
+    rule
+        The ``decided_by`` code (:data:`beep3d.resolution.DECIDERS`) of points in several boxes.
 
     Returns
     -------
@@ -62,7 +75,11 @@ def resolution_from_scores(
     position_of_point = np.full(n, -1, dtype=np.int64)
     position_of_point[point_sorted[best_pos]] = box_sorted[best_pos]
     return Resolution(
-        instance_ids, semantic_ids_of_positions(position_of_point, boxes, class_set), confidence, counts
+        instance_ids,
+        semantic_ids_of_positions(position_of_point, boxes, class_set),
+        confidence,
+        counts,
+        decided_by_rule(counts, rule),
     )
 
 
@@ -81,6 +98,7 @@ class _RuleResolver:
     """Shared set-up of the rule-based resolvers: membership level and class set."""
 
     name = "rule"
+    rule = DECIDED_BY_ONE_BOX
 
     def __init__(
         self, level: MembershipLevel = "point", share: float = 0.5, class_set: ClassSet = SCANNET18
@@ -92,7 +110,7 @@ class _RuleResolver:
     def resolve(self, scene: Scene, boxes: BoxSet) -> Resolution:
         membership = membership_for(scene, boxes, self.level, self.share)
         return resolution_from_scores(
-            membership, boxes, self.pair_scores(scene, boxes, membership), self.class_set
+            membership, boxes, self.pair_scores(scene, boxes, membership), self.class_set, self.rule
         )
 
     def pair_scores(self, scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray:
@@ -107,6 +125,7 @@ class SmallestBoxResolver(_RuleResolver):
     """
 
     name = "smallest-box"
+    rule = DECIDED_BY_VOLUME_RULE
 
     def pair_scores(self, scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray:
         volumes = np.maximum(boxes.volumes, 1e-12)
@@ -124,6 +143,7 @@ class NearestCentreResolver(_RuleResolver):
     """
 
     name = "nearest-centre"
+    rule = DECIDED_BY_CENTRE_RULE
 
     def pair_scores(self, scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray:
         offsets = scene.xyz[membership.point_index].astype(np.float64) - boxes.centers[membership.box_index]

@@ -297,7 +297,7 @@ class TeacherResolver:
         if not np.any(counts >= 2):
             return uniform_resolution(membership, boxes, self.class_set)
         encoding = self.encoding_for(scene)
-        positions, margins = self.model.resolve_with_teacher(
+        positions, margins, decided_by = self.model.resolve_with_teacher(
             encoding,
             boxes.centers,
             self.model_classes(boxes),
@@ -315,4 +315,5 @@ class TeacherResolver:
             semantic_ids=semantic_ids_of_positions(positions, boxes, self.class_set),
             confidence=confidence,
             overlap_counts=counts,
+            decided_by=np.asarray(decided_by, dtype=np.int8),
         )

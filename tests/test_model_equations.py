@@ -391,3 +391,51 @@ def test_distance_centre_attention_moves_queries_to_their_nearest_centre():
     # the paper's dot-product logits on [0, 1] coordinates barely separate the centres
     dot = attend_to_centers(queries, centers, scale=1.0, mode="dot")
     assert torch.all((dot - centers.mean(dim=0)).norm(dim=1) < (centers[0] - centers[1]).norm() / 2)
+
+
+def test_each_contested_point_reports_which_step_decided_it_and_rule_decisions_are_not_certain():
+    from beep3d.model.pseudo_masks import contest_deciders
+    from beep3d.resolution import (
+        DECIDED_BY_NESTED_RULE,
+        DECIDED_BY_NETWORK,
+        DECIDED_BY_ONE_BOX,
+        DECIDED_BY_VOLUME_RULE,
+    )
+
+    # box 0 (1 m^3) holds point 0 alone; box 1 (0.125 m^3) lies wholly inside it (points 1, 2);
+    # box 2 (0.5 m^3) shares point 3 with box 0 and holds point 4 alone; box 3 (untrusted, 0.25 m^3)
+    # shares point 5 with box 2 and holds point 6 alone; point 7 is background
+    member_points = torch.tensor([0, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6])
+    member_boxes = torch.tensor([0, 0, 1, 0, 1, 0, 2, 2, 2, 3, 3])
+    sizes = torch.tensor([[1.0, 1.0, 1.0], [0.5, 0.5, 0.5], [1.0, 1.0, 0.5], [1.0, 0.5, 0.5]])
+    priority = nested_box_priority(member_points, member_boxes, 4)
+    trusted = torch.tensor([True, True, True, False])
+    logits = torch.tensor([[5.0] * 8, [-1.0] * 8, [1.0] * 8, [0.0] * 8])
+    volumes = log_volume_bias(sizes)
+    labels, margins = assign_points_to_boxes(
+        logits,
+        torch.arange(8),
+        torch.arange(4),
+        member_points,
+        member_boxes,
+        8,
+        priority,
+        trusted=trusted,
+        fallback_bias=volumes,
+        rule_bias=volumes,
+    )
+    assert labels.tolist() == [0, 1, 1, 0, 2, 3, 3, -1]  # point 5: the logits favour box 2, volume box 3
+    decided = contest_deciders(labels, member_points, member_boxes, 8, priority, trusted)
+    assert decided.tolist() == [
+        DECIDED_BY_ONE_BOX,
+        DECIDED_BY_NESTED_RULE,
+        DECIDED_BY_NESTED_RULE,
+        DECIDED_BY_NETWORK,
+        DECIDED_BY_ONE_BOX,
+        DECIDED_BY_VOLUME_RULE,
+        DECIDED_BY_ONE_BOX,
+        DECIDED_BY_ONE_BOX,
+    ]
+    # the nested rule is as sure as the volumes say: (V2 - V1) / (V2 + V1) = (1 - 1/8) / (1 + 1/8)
+    assert margins[1].item() == pytest.approx(7 / 9, abs=1e-5)
+    assert margins[5].item() == pytest.approx(1 / 3, abs=1e-5)  # volume fallback: 0.25 against 0.5 m^3

@@ -57,3 +57,21 @@ def test_resolvers_only_choose_among_containing_boxes():
 def test_unknown_resolver_is_a_clear_error():
     with pytest.raises(Beep3dError, match="smallest-box"):
         get_resolver("largest-box")
+
+
+def test_rule_resolvers_report_their_rule_for_contested_points():
+    from beep3d.resolution import DECIDED_BY_CENTRE_RULE, DECIDED_BY_ONE_BOX, DECIDED_BY_VOLUME_RULE
+
+    xyz = np.array([[0.1, 0, 0], [0.5, 0, 0], [0.9, 0, 0], [5, 5, 5]], dtype=np.float32)
+    scene = Scene(xyz=xyz, rgb=np.zeros((4, 3), np.uint8))
+    boxes = BoxSet(
+        [Box(1, "chair", (0.3, 0, 0), (0.8, 1, 1), 0.0), Box(2, "table", (0.7, 0, 0), (0.8, 1, 1), 0.0)]
+    )
+    for name, code in (("smallest-box", DECIDED_BY_VOLUME_RULE), ("nearest-centre", DECIDED_BY_CENTRE_RULE)):
+        result = get_resolver(name).resolve(scene, boxes)
+        assert result.decided_by.tolist() == [
+            DECIDED_BY_ONE_BOX,
+            code,
+            DECIDED_BY_ONE_BOX,
+            DECIDED_BY_ONE_BOX,
+        ]

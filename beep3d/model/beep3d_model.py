@@ -40,6 +40,7 @@ from beep3d.model.matching import hungarian_match, matching_cost
 from beep3d.model.network import MaftNetwork
 from beep3d.model.pseudo_masks import (
     assign_points_to_boxes,
+    contest_deciders,
     exclusive_point_labels,
     label_superpoint_counts,
     log_volume_bias,
@@ -106,6 +107,9 @@ class TeacherResult:
         (Q, d) the teacher's final content queries.
     mask_features
         (S, d) the teacher's superpoint mask features.
+    decided_by
+        (N,) int8 which step decided each point (codes of
+        :data:`beep3d.resolution.DECIDERS`: one box, nested rule, volume rule, network).
     """
 
     labels: torch.Tensor
@@ -113,6 +117,7 @@ class TeacherResult:
     matched_query: torch.Tensor
     content: torch.Tensor
     mask_features: torch.Tensor
+    decided_by: torch.Tensor
 
 
 class Beep3DModel(nn.Module):
@@ -228,8 +233,10 @@ class Beep3DModel(nn.Module):
             bias,
             trusted,
             fallback,
+            rule_bias=None if box_sizes is None else log_volume_bias(box_sizes),
         )
-        return TeacherResult(labels, margins, matched, output.content, output.mask_features)
+        decided_by = contest_deciders(labels, member_points, member_boxes, num_points, priority, trusted)
+        return TeacherResult(labels, margins, matched, output.content, output.mask_features, decided_by)
 
     def _teacher_results(self, batch: Batch, index_cache: dict | None = None) -> list[TeacherResult]:
         with torch.no_grad():
@@ -559,7 +566,7 @@ class Beep3DModel(nn.Module):
         box_sizes: np.ndarray | None = None,
         overlap_score: str | None = None,
         min_recognition: float = 0.0,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Teacher decoder + eq. 1-6 for (possibly edited) boxes, reusing a cached :class:`SceneEncoding`.
 
         Parameters
@@ -586,6 +593,8 @@ class Beep3DModel(nn.Module):
             (N,) int64 box position per point (-1 background).
         margins
             (N,) float32 teacher margin for points in several boxes, 1 elsewhere.
+        decided_by
+            (N,) int8 which step decided each point (:data:`beep3d.resolution.DECIDERS`).
         """
         device = encoding.scene.superpoints.device
 
@@ -603,4 +612,4 @@ class Beep3DModel(nn.Module):
             overlap_score,
             min_recognition,
         )
-        return result.labels.cpu().numpy(), result.margins.cpu().numpy()
+        return result.labels.cpu().numpy(), result.margins.cpu().numpy(), result.decided_by.cpu().numpy()

@@ -17,6 +17,13 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
+from beep3d.resolution import (
+    DECIDED_BY_NESTED_RULE,
+    DECIDED_BY_NETWORK,
+    DECIDED_BY_ONE_BOX,
+    DECIDED_BY_VOLUME_RULE,
+)
+
 
 def query_similarity(content: torch.Tensor, mask_features: torch.Tensor) -> torch.Tensor:
     """Eq. 1: rho = sigmoid(content . features^T).
@@ -115,6 +122,7 @@ def assign_points_to_boxes(
     box_bias: torch.Tensor | None = None,
     trusted: torch.Tensor | None = None,
     fallback_bias: torch.Tensor | None = None,
+    rule_bias: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Eq. 2-4: each point takes the containing box whose matched query is most similar to it.
 
@@ -145,6 +153,11 @@ def assign_points_to_boxes(
         :func:`log_volume_bias`: the smallest box); without it such contests are ties.
     fallback_bias
         Optional (K,) float, the scores of contests that involve an untrusted box.
+    rule_bias
+        Optional (K,) float (e.g. :func:`log_volume_bias`): the confidence of a point decided by
+        ``priority`` is tanh of half the gap between the winner's and the runner-up's ``rule_bias``
+        (for volumes: (V2 - V1) / (V2 + V1), as sure as the smallest-box rule would be there).
+        Without it such a point gets 1.
 
     Returns
     -------
@@ -156,7 +169,10 @@ def assign_points_to_boxes(
         best and second-best scores among the containing boxes (logits plus ``box_bias``, or
         ``fallback_bias`` in contests with an untrusted box; 0 = a tie, a gap of 4 gives 0.96); 1 for
         P^l and background points. A point decided by ``priority`` alone (its best box has
-        priority, the second has not) gets 1.
+        priority, the second has not) gets the ``rule_bias`` margin (1 without it).
+
+    See :func:`contest_deciders` for which of the three steps (priority, fallback, eq. 2) decided
+    each point.
     """
     device = superpoints.device
     labels = torch.full((num_points,), -1, dtype=torch.long, device=device)
@@ -202,9 +218,62 @@ def assign_points_to_boxes(
         second = order[starts[several] + 1]
         gap = torch.tanh((scores[first] - scores[second]) / 2).float()
         if rank is not None:
-            gap = torch.where(rank[first] > rank[second], torch.ones_like(gap), gap)
+            if rule_bias is None:
+                rule_gap = torch.ones_like(gap)
+            else:
+                rule = rule_bias.to(device=device, dtype=torch.float32)[member_boxes]
+                rule_gap = torch.tanh((rule[first] - rule[second]).abs() / 2).float()
+            gap = torch.where(rank[first] > rank[second], rule_gap, gap)
         margins[several] = gap
     return labels, margins
+
+
+def contest_deciders(
+    labels: torch.Tensor,
+    member_points: torch.Tensor,
+    member_boxes: torch.Tensor,
+    num_points: int,
+    priority: torch.Tensor | None = None,
+    trusted: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """(N,) int8: which step of :func:`assign_points_to_boxes` decided each point.
+
+    Codes are :data:`beep3d.resolution.DECIDERS`.
+
+    The steps run in this order, so the first that applies decided:
+    1. ``DECIDED_BY_NESTED_RULE``: the winner has ``priority`` (a nested box) and no other containing
+       box has;
+    2. ``DECIDED_BY_VOLUME_RULE``: a containing box is not ``trusted`` (the recognition check), so
+       the fallback scores (box volume) decided;
+    3. ``DECIDED_BY_NETWORK``: eq. 2 on the teacher's scores.
+    Points in one box and background are ``DECIDED_BY_ONE_BOX``.
+
+    Parameters
+    ----------
+    labels
+        (N,) int64 winning box position per point (from :func:`assign_points_to_boxes`).
+    member_points, member_boxes
+        (P,) int64 sparse (point, containing box) pairs.
+    num_points
+        N.
+    priority, trusted
+        The (K,) bool arguments given to :func:`assign_points_to_boxes`.
+    """
+    device = member_points.device
+    counts = torch.bincount(member_points, minlength=num_points)
+    decided = torch.full((num_points,), DECIDED_BY_ONE_BOX, dtype=torch.int8, device=device)
+    several = counts >= 2
+    decided[several] = DECIDED_BY_NETWORK
+    if trusted is not None:
+        distrusted = torch.zeros(num_points, dtype=torch.long, device=device)
+        distrusted.index_add_(0, member_points, (~trusted.to(device))[member_boxes].to(torch.long))
+        decided[several & (distrusted > 0)] = DECIDED_BY_VOLUME_RULE
+    if priority is not None:
+        prioritised = torch.zeros(num_points, dtype=torch.long, device=device)
+        prioritised.index_add_(0, member_points, priority.to(device)[member_boxes].to(torch.long))
+        winner_first = priority.to(device)[labels.clamp(min=0)] & (labels >= 0)
+        decided[several & winner_first & (prioritised == 1)] = DECIDED_BY_NESTED_RULE
+    return decided
 
 
 def recognised_boxes(
