@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from beep3d.resolution import DECIDED_BY_CENTRE_RULE, DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE
+
 #: Colour modes in menu order: (key, menu text).
 COLOUR_MODES: tuple[tuple[str, str], ...] = (
     ("original", "Original colours"),
@@ -27,6 +29,12 @@ DIM = 0.55
 
 SINGLE_BOX_TINT = np.array([60, 200, 90], dtype=np.float32)
 OVERLAP_TINT = np.array([235, 30, 200], dtype=np.float32)
+#: Confidence mode: unsure points turn red; sure ones green, or blue where a rule (not the teacher
+#: network, and not a single box) decided them.
+UNSURE_TINT = np.array([230, 40, 40], dtype=np.float32)
+SURE_TINT = np.array([40, 200, 80], dtype=np.float32)
+SURE_BY_RULE_TINT = np.array([50, 110, 235], dtype=np.float32)
+RULE_DECIDERS = (DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE, DECIDED_BY_CENTRE_RULE)
 
 
 @dataclass
@@ -43,12 +51,15 @@ class PointLabels:
         (N,) int32 resolved box id per point, -1 for background.
     confidence
         (N,) float32 in [0, 1].
+    decided_by
+        (N,) int8 what decided each point (:data:`beep3d.resolution.DECIDERS`), or None.
     """
 
     first_box: np.ndarray
     overlap_counts: np.ndarray
     instance_ids: np.ndarray
     confidence: np.ndarray
+    decided_by: np.ndarray | None = None
 
 
 def instance_palette(ids: np.ndarray) -> np.ndarray:
@@ -118,8 +129,11 @@ def point_colours(
     elif mode == "confidence":
         inside = labels.overlap_counts >= 1
         c = np.clip(labels.confidence[inside], 0.0, 1.0)[:, None].astype(np.float32)
-        low, high = np.array([230, 40, 40], np.float32), np.array([40, 200, 80], np.float32)
-        out = _blend(rgb, low * (1 - c) + high * c, inside)
+        high = np.tile(SURE_TINT, (len(c), 1))
+        if labels.decided_by is not None:
+            by_rule = np.isin(labels.decided_by[inside], RULE_DECIDERS)
+            high[by_rule] = SURE_BY_RULE_TINT
+        out = _blend(rgb, UNSURE_TINT * (1 - c) + high * c, inside)
     else:
         raise ValueError(f"unknown colour mode {mode!r}")
     return np.clip(out, 0, 255).astype(np.uint8)

@@ -78,6 +78,7 @@ def resolve_for_view(
         overlap_counts=np.asarray(analysis.counts, dtype=np.int32),
         instance_ids=np.asarray(resolution.instance_ids, dtype=np.int32),
         confidence=np.asarray(resolution.confidence, dtype=np.float32),
+        decided_by=resolution.decided_by,
     )
     return LiveResult(
         generation, boxes, analysis, resolution, problems, labels, time.perf_counter() - started

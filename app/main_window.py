@@ -38,6 +38,7 @@ from beep3d.boxes import Box, BoxSet
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.document import AnnotationDocument, ChangeBox, Command, DeleteBox, DuplicateBox
 from beep3d.errors import Beep3dError
+from beep3d.resolution import decider_counts, describe_deciders
 from beep3d.teacher_resolver import TeacherResolver
 
 #: Seconds between autosaves of unsaved boxes to the recovery file.
@@ -676,9 +677,11 @@ class MainWindow(QMainWindow):
     def _on_result(self, result: LiveResult) -> None:
         self.result = result
         analysis = result.analysis
+        deciders = describe_deciders(decider_counts(result.resolution.decided_by))
         self.resolution_label.setText(
             f"{len(result.boxes)} boxes · {analysis.num_single:,} points in one box · "
             f"{analysis.num_multi:,} in several ({self.resolver_name}, {result.seconds * 1000:.0f} ms)"
+            + (f" · decided by: {deciders}" if deciders and self.resolver_name == "teacher" else "")
         )
         self.box_table.show_boxes(self.doc.boxes, self._box_counts(), self.doc.class_set)
         self.box_table.select_box(self.doc.selected_id)

@@ -13,7 +13,7 @@ import numpy as np
 
 from beep3d.boxes import Box, BoxSet
 from beep3d.overlap import MULTI_BOX, OverlapAnalysis
-from beep3d.resolution import Resolution
+from beep3d.resolution import Resolution, decider_counts, describe_deciders
 
 #: Extent (metres) under which a box side counts as degenerate.
 DEGENERATE_EXTENT = 0.01
@@ -221,8 +221,19 @@ def _low_confidence_problems(
                 "low_confidence",
                 (int(ids[key // len(boxes)]), int(ids[key % len(boxes)])),
                 f"{len(selected)} points shared by box {a.id} ({a.label}) and box {b.id} ({b.label}) are resolved "
-                f"with low confidence (< {LOW_CONFIDENCE}): check the split there.",
+                f"with low confidence (< {LOW_CONFIDENCE})"
+                + (f", decided by {who}" if (who := _deciders_of(resolution, selected)) else "")
+                + ": check the split there.",
                 selected,
             )
         )
     return problems
+
+
+def _deciders_of(resolution: Resolution, points: np.ndarray) -> str:
+    """Who decided these points ("the network 12, volume rule 3"), "" when the resolver does not say."""
+    if resolution.decided_by is None:
+        return ""
+    subset = np.zeros(len(resolution.decided_by), dtype=bool)
+    subset[points] = True
+    return describe_deciders(decider_counts(resolution.decided_by, subset))

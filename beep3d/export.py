@@ -5,6 +5,8 @@
     instance_ids.npy        (N,) int32, box id per input point in input order, -1 = background
     semantic_ids.npy        (N,) int32, class id of that box (NYU40 for ScanNet classes), -1 = none
     confidence.npy          (N,) float32 in [0, 1]
+    decided_by.npy          (N,) int8: what decided each point (beep3d.resolution.DECIDERS: 0 one box or
+                            none, 1 nested-box rule, 2 volume rule, 3 teacher network, 4 nearest centre)
     boxes.json              the boxes (project format, version 1)
     <scene>_labelled.ply    binary PLY coloured by instance; properties instance, semantic, confidence,
                             and the original colours as orig_red / orig_green / orig_blue
@@ -29,7 +31,7 @@ from beep3d.box_files import save_boxes
 from beep3d.boxes import BoxSet
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
-from beep3d.resolution import Resolution
+from beep3d.resolution import DECIDERS, Resolution, decider_counts
 from beep3d.scene import Scene
 
 
@@ -122,6 +124,10 @@ def export_all(
     write_npy_atomic(record(out / "instance_ids.npy"), instance_ids)
     write_npy_atomic(record(out / "semantic_ids.npy"), semantic_ids)
     write_npy_atomic(record(out / "confidence.npy"), confidence)
+    decided_by = resolution.decided_by
+    if decided_by is not None:
+        decided_by = np.asarray(decided_by, dtype=np.int8)
+        write_npy_atomic(record(out / "decided_by.npy"), decided_by)
     save_boxes(record(out / "boxes.json"), boxes, scene_name=scene.name)
 
     write_ply(
@@ -132,6 +138,7 @@ def export_all(
             "instance": instance_ids,
             "semantic": semantic_ids,
             "confidence": confidence,
+            **({} if decided_by is None else {"decided_by": decided_by.astype(np.uint8)}),
             "orig_red": scene.rgb[:, 0],
             "orig_green": scene.rgb[:, 1],
             "orig_blue": scene.rgb[:, 2],
@@ -183,6 +190,8 @@ def export_all(
         "points_in_one_box": int(np.count_nonzero(counts == 1)),
         "points_in_several_boxes": int(np.count_nonzero(counts >= 2)),
         "background_points": int(np.count_nonzero(counts == 0)),
+        "points_in_several_boxes_decided_by": decider_counts(decided_by),
+        "decided_by_codes": list(DECIDERS),
         "class_set": class_set.label_space,
         **(info or {}),
         "files": [str(p.relative_to(out)) for p in written],

@@ -30,6 +30,30 @@ def decided_by_rule(overlap_counts: np.ndarray, code: int) -> np.ndarray:
     return np.where(counts >= 2, code, DECIDED_BY_ONE_BOX).astype(np.int8)
 
 
+def decider_counts(decided_by: np.ndarray | None, subset: np.ndarray | None = None) -> dict[str, int]:
+    """How many points in several boxes each decider settled: name -> count (deciders with none left out).
+
+    Parameters
+    ----------
+    decided_by
+        (N,) int8 codes of :data:`DECIDERS` (None: nothing reported, an empty dict).
+    subset
+        Optional (N,) bool: count only these points.
+    """
+    if decided_by is None:
+        return {}
+    codes = np.asarray(decided_by)
+    if subset is not None:
+        codes = codes[np.asarray(subset, dtype=bool)]
+    counts = np.bincount(codes[codes != DECIDED_BY_ONE_BOX].astype(np.int64), minlength=len(DECIDERS))
+    return {DECIDERS[code]: int(count) for code, count in enumerate(counts) if count}
+
+
+def describe_deciders(counts: dict[str, int]) -> str:
+    """``"network 120, volume rule 30"``: a :func:`decider_counts` result for people ("" when empty)."""
+    return ", ".join(f"{name} {count:,}" for name, count in counts.items())
+
+
 @dataclass(frozen=True)
 class Resolution:
     """Per-point instance masks resolved from boxes.

@@ -95,6 +95,22 @@ def test_colour_modes_tint_but_keep_the_original_colours_visible():
     assert overlap[1, 0] > overlap[0, 0] - 200 and overlap[1, 2] > 100  # and is tinted magenta
 
 
+def test_confidence_mode_shows_points_a_rule_decided_in_blue_and_the_network_s_in_green():
+    from beep3d.resolution import DECIDED_BY_NETWORK, DECIDED_BY_ONE_BOX, DECIDED_BY_VOLUME_RULE
+
+    rgb = np.full((3, 3), 128, dtype=np.uint8)
+    labels = PointLabels(
+        first_box=np.zeros(3, np.int32),
+        overlap_counts=np.array([2, 2, 1], np.int32),
+        instance_ids=np.ones(3, np.int32),
+        confidence=np.ones(3, np.float32),
+        decided_by=np.array([DECIDED_BY_NETWORK, DECIDED_BY_VOLUME_RULE, DECIDED_BY_ONE_BOX], np.int8),
+    )
+    out = point_colours("confidence", rgb, labels).astype(int)
+    assert out[0, 1] > out[0, 2] and out[2, 1] > out[2, 2]  # network and single box: green
+    assert out[1, 2] > out[1, 1] and out[1, 2] > out[1, 0]  # the volume rule: blue
+
+
 def test_refit_arguments_progress_and_checkpoint(tmp_path):
     args = refit_arguments([str(tmp_path / "training")], str(tmp_path / "run"))
     assert args[:2] == ["--config", "small"] and "--data" in args and "--out" in args

@@ -79,3 +79,4 @@ def test_low_confidence_overlap_is_reported_when_a_resolution_is_given(grid_scen
     low = [p for p in diagnose(boxes, analysis, resolution) if p.kind == "low_confidence"]
     assert len(low) == 1 and low[0].box_ids == (1, 2)
     assert np.all(analysis.counts[low[0].point_index] == 2)
+    assert f"decided by volume rule {len(low[0].point_index):,}" in low[0].message

@@ -50,6 +50,15 @@ def test_export_writes_every_format(tmp_path, table_and_chair_ply, capsys):
     summary = json.loads((out / "export.json").read_text())
     assert summary["resolver"] == "smallest-box" and summary["num_points"] == n
     assert summary["points_in_several_boxes"] > 0
+    # who decided each point: the smallest-box rule decided every shared point
+    decided_by = np.load(out / "decided_by.npy")
+    assert decided_by.shape == (n,) and decided_by.dtype == np.int8
+    assert summary["points_in_several_boxes_decided_by"] == {
+        "volume rule": summary["points_in_several_boxes"]
+    }
+    codes = summary["decided_by_codes"]
+    assert {codes[c] for c in np.unique(decided_by)} == {"one box", "volume rule"}
+    assert np.count_nonzero(decided_by == codes.index("volume rule")) == summary["points_in_several_boxes"]
     for name in summary["files"]:
         assert (out / name).exists(), name
     # labelled PLY: same points in the same order, labels as properties, original colours kept
