@@ -330,32 +330,76 @@ def test_screenshot_is_not_blank(qtbot, scene_path, tmp_path, monkeypatch):
     assert len(set(drawn)) >= 3  # floor, the blocks and the box wireframe in their own colours
 
 
-def test_refit_runs_a_process_shows_progress_and_can_be_cancelled(window, qtbot, tmp_path):
+TINY_REFIT_CONFIG = (
+    "epochs: 2\nbatch_size: 2\nnum_workers: 0\naugment: false\nlog_every: 1\neval_every: 0\n"
+    "checkpoint_every_epochs: 0\nlr: 0.002\n"
+    "model:\n  backbone_channels: [8, 16]\n  blocks_per_level: 1\n  voxel_size: 0.05\n  num_queries: 8\n"
+    "  num_layers: 1\n  d_model: 16\n  num_heads: 2\n  ffn_dim: 32\n"
+)
+
+
+def _tiny_refit(tmp_path, run, max_steps):
+    """A real beep3d-train command on two tiny exported rooms, as the window would start it."""
     import sys
 
-    run = tmp_path / "run"
-    script = (
-        "import pathlib, sys, time\n"
-        "for i in range(1, 5):\n"
-        "    print(f'step {i}/4', flush=True); time.sleep(0.05)\n"
-        f"p = pathlib.Path({str(run)!r}) / 'checkpoints'; p.mkdir(parents=True)\n"
-        "(p / 'last.safetensors').write_bytes(b'not a real checkpoint')\n"
-    )
-    assert window.start_refit([str(tmp_path)], str(run), program=[sys.executable, "-c", script])
-    assert window.actions_by_name["refit_cancel"].isEnabled()
-    qtbot.waitUntil(lambda: window._refit_process is None, timeout=20000)
-    assert window.progress.value() == 100
-    # the new checkpoint is offered to the teacher resolver; a bad file gives a clear message, not a crash
-    assert window.resolver_name == "teacher" or any(
-        "checkpoint" in e or "teacher" in e for e in window.errors_shown
-    )
+    from tests.training_fakes import write_rooms
 
-    slow = [sys.executable, "-c", "import time; print('step 1/100', flush=True); time.sleep(30)"]
-    assert window.start_refit([str(tmp_path)], str(tmp_path / "run2"), program=slow)
-    qtbot.wait(300)
-    window.cancel_refit()
-    qtbot.waitUntil(lambda: window._refit_process is None, timeout=10000)
+    data = tmp_path / "exports"
+    if not data.exists():
+        write_rooms(data, 2, num_objects=3, points_per_object=200, floor_points=200)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY_REFIT_CONFIG)
+    return [sys.executable, "-m", "beep3d.training.cli", "--config", str(config), "--data", str(data),
+            "--out", str(run), "--device", "cpu", "--threads", "1", "--max-steps", str(max_steps)]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_refit_trains_a_checkpoint_switches_the_teacher_to_it_and_can_be_cancelled(
+    window, qtbot, tmp_path, scene_path
+):
+    from beep3d.teacher_resolver import TeacherResolver
+
+    _open(window, qtbot, scene_path)
+    run = tmp_path / "run"
+    assert window.start_refit([str(tmp_path / "exports")], str(run), program=_tiny_refit(tmp_path, run, 2))
+    assert window.actions_by_name["refit_cancel"].isEnabled()
+    assert not window.actions_by_name["refit"].isEnabled()
+    qtbot.waitUntil(lambda: window._refit_process is None, timeout=300_000)
+    assert window.errors_shown == []
+    # README walkthrough, step 9: the teacher resolver now uses the checkpoint the refit wrote
+    new_checkpoint = run / "checkpoints" / "best.safetensors"  # the run evaluates once at its end
+    assert new_checkpoint.is_file()
+    assert window.resolver_name == "teacher"
+    assert isinstance(window._resolver, TeacherResolver)
+    assert window._resolver.checkpoint in (new_checkpoint, new_checkpoint.resolve())
+    assert window.actions_by_name["refit"].isEnabled()
+
+    # a second refit, cancelled from the menu while it runs: the process ends, nothing switches
+    run2 = tmp_path / "run2"
+    assert window.start_refit(
+        [str(tmp_path / "exports")], str(run2), program=_tiny_refit(tmp_path, run2, 100_000)
+    )
+    qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=5000)
+    qtbot.wait(1500)
+    window.actions_by_name["refit_cancel"].trigger()
+    qtbot.waitUntil(lambda: window._refit_process is None, timeout=20_000)
     assert not window.actions_by_name["refit_cancel"].isEnabled()
+    assert window.actions_by_name["refit"].isEnabled() and not window.progress.isVisible()
+    assert window.errors_shown == []
+    assert window._resolver.checkpoint in (new_checkpoint, new_checkpoint.resolve())
+    assert "cancelled" in window.statusBar().currentMessage()
+
+
+def test_a_refit_that_fails_says_so_and_keeps_the_resolver(window, qtbot, tmp_path):
+    import sys
+
+    before = window.resolver_name
+    script = "import sys; print('step 1/4', flush=True); print('bad data', file=sys.stderr); sys.exit(2)"
+    assert window.start_refit([str(tmp_path)], str(tmp_path / "run"), program=[sys.executable, "-c", script])
+    qtbot.waitUntil(lambda: window._refit_process is None, timeout=20000)
+    assert window.resolver_name == before
+    assert len(window.errors_shown) == 1 and "status 2" in window.errors_shown[0]
+    assert "bad data" in window.errors_shown[0]
 
 
 def test_mouse_orbits_pans_zooms_and_clicks_select(window, qtbot, scene_path, tmp_path):
