@@ -26,9 +26,16 @@ from beep3d.boxes import BoxSet, boxes_from_instances
 from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
 from beep3d.metrics.mask_quality import mean_instance_iou, nested_overlap_points, overlap_accuracy
 from beep3d.overlap import membership_for
+from beep3d.resolution import DECIDED_BY_NESTED_RULE, DECIDED_BY_NETWORK, DECIDED_BY_VOLUME_RULE
 from beep3d.resolvers import get_resolver
 from beep3d.scene import Scene
 
+#: The teacher's deciders of contested points, as the split is printed.
+SPLIT = {
+    "nested rule": DECIDED_BY_NESTED_RULE,
+    "volume rule": DECIDED_BY_VOLUME_RULE,
+    "network": DECIDED_BY_NETWORK,
+}
 #: Slack (metres per side) of the loose boxes drawn on the real scene.
 REAL_SLACK = 0.1
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -103,7 +110,12 @@ def main() -> None:
     else:
         print(f"(no checkpoint at {args.checkpoint}: teacher left out)")
     rows = []
+    # per level: scene name -> the teacher's decided_by; then the points each decider settled, and
+    # every resolver's accuracy on them (synthetic rooms, pooled)
+    deciders: dict[str, dict[str, np.ndarray]] = {}
+    split_rows = []
     for level in ("point", "superpoint"):
+        deciders[level] = {}
         for name in resolvers:
             options = {"level": level}
             if name == "teacher":
@@ -116,6 +128,7 @@ def main() -> None:
             accs, ious, real = [], [], {}
             right = {"all": 0, "nested": 0, "partial": 0}
             total = dict.fromkeys(right, 0)
+            split_right, split_total = dict.fromkeys(SPLIT, 0), dict.fromkeys(SPLIT, 0)
             start = time.perf_counter()
             for scene, boxes in scenes:
                 result = resolver.resolve(scene, boxes)
@@ -132,6 +145,17 @@ def main() -> None:
                         right[part] += counted.correct
                         total[part] += counted.eligible
                     ious.append(iou)
+                    if name == "teacher":
+                        deciders[level][scene.name] = result.decided_by
+                    decided = deciders[level].get(scene.name)
+                    for part, code in SPLIT.items():
+                        if decided is None:
+                            continue
+                        counted = overlap_accuracy(
+                            result.instance_ids, scene.instance, *pairs, subset=decided == code
+                        )
+                        split_right[part] += counted.correct
+                        split_total[part] += counted.eligible
                 else:
                     real["loose" if "+" in scene.name else "tight"] = (
                         acc.value if acc.eligible else float("nan"),
@@ -139,6 +163,8 @@ def main() -> None:
                     )
             seconds = time.perf_counter() - start
             nan = float("nan")
+            if any(split_total.values()):
+                split_rows.append((name, level, split_right, split_total))
             rows.append(
                 (
                     name,
@@ -163,6 +189,18 @@ def main() -> None:
     for name, level, *figures, seconds in rows:
         cells = " | ".join("n/a" if np.isnan(v) else f"{v:.3f}" for v in figures)
         print(f"| {name} | {level} | {cells} | {seconds:.1f} s |")
+    if split_rows:
+        print("\nSynthetic rooms, pooled: the teacher's contested points by what decided them (share of the")
+        print("eligible points), and each resolver's accuracy on each part")
+        print("| resolver | membership | " + " | ".join(f"{p} (share) | {p} (mACC)" for p in SPLIT) + " |")
+        print("|---|---|" + "---|---|" * len(SPLIT))
+        for name, level, right, total in split_rows:
+            everything = sum(total.values())
+            cells = " | ".join(
+                f"{total[p] / everything:.3f} | " + (f"{right[p] / total[p]:.3f}" if total[p] else "n/a")
+                for p in SPLIT
+            )
+            print(f"| {name} | {level} | {cells} |")
 
 
 if __name__ == "__main__":
