@@ -105,6 +105,40 @@ def read_checkpoint_info(checkpoint: str | Path) -> CheckpointInfo:
     return CheckpointInfo(path, config, class_set, meta)
 
 
+#: Eq. 2's score when a checkpoint stores no choice: chosen for the synthetic-trained teacher on 12
+#: validation rooms (seeds 164-175): partial overlaps right 0.75 of the time against 0.63 for the
+#: bare logit (README, "How the teacher got past the rules").
+DEFAULT_OVERLAP_SCORE = "logit_minus_log_volume"
+#: The recognition check when a checkpoint stores no choice: 0.05, chosen on the same rooms among
+#: 0.05, 0.1 and 0.25.
+DEFAULT_MIN_RECOGNITION = 0.05
+
+
+def resolver_settings(info: CheckpointInfo) -> dict[str, Any]:
+    """The resolver settings to use with a checkpoint: ``overlap_score`` and ``min_recognition``.
+
+    A checkpoint may store the values chosen for it on its validation scenes, under
+    ``extra.resolver`` in its metadata (``python -m beep3d.training.export_checkpoint ...
+    --overlap-score S --min-recognition R`` writes them); otherwise the module defaults apply.
+
+    Raises
+    ------
+    Beep3dError
+        The stored values are not valid.
+    """
+    stored = (info.metadata.get("extra") or {}).get("resolver") or {}
+    if not isinstance(stored, dict):
+        raise Beep3dError(f"{info.path}: damaged resolver settings in the checkpoint; export it again")
+    score = stored.get("overlap_score", DEFAULT_OVERLAP_SCORE)
+    recognition = stored.get("min_recognition", DEFAULT_MIN_RECOGNITION)
+    if score not in OVERLAP_SCORES or not isinstance(recognition, int | float) or not 0 <= recognition <= 1:
+        raise Beep3dError(
+            f"{info.path}: the checkpoint stores resolver settings that are not valid "
+            f"(overlap_score {score!r}, min_recognition {recognition!r}); export it again"
+        )
+    return {"overlap_score": score, "min_recognition": float(recognition)}
+
+
 class TeacherResolver:
     """Resolve overlapping boxes with a trained BEEP3D teacher.
 
@@ -123,17 +157,15 @@ class TeacherResolver:
     threads
         CPU threads for torch, set when the network is loaded (None leaves torch's default).
     overlap_score
-        What eq. 2 compares among the boxes containing a point (``ModelConfig.overlap_score``).
-        Default "logit_minus_log_volume": the teacher's logit weighed by each box's point density
-        1 / volume. On 12 validation rooms (seeds 164-175, neither trained on nor evaluated on) it
-        decided partial overlaps right 0.75 of the time against 0.63 for the bare logit, with the
-        shipped checkpoint's run (README, "Mask quality"). None = the checkpoint's config.
+        What eq. 2 compares among the boxes containing a point (``ModelConfig.overlap_score``):
+        "logit" or "logit_minus_log_volume" (the teacher's logit weighed by each box's point density
+        1 / volume). None = the value chosen for this checkpoint on its validation scenes and stored
+        in it (:func:`resolver_settings`), else :data:`DEFAULT_OVERLAP_SCORE`.
     min_recognition
         A contest that involves a box whose teacher query claims (logit > 0) less than this share of
         the box's own points is decided by box volume alone, as the smallest-box rule does: the
-        teacher does not recognise that object, so its logits there are noise (0 = never). Default
-        0.05, chosen on the validation rooms among 0.05, 0.1 and 0.25 (a lower threshold keeps more
-        of the teacher's decisions there); 0 lost the one real overlap we can measure (README).
+        teacher does not recognise that object, so its logits there are noise (0 = never). None =
+        the checkpoint's stored choice, else :data:`DEFAULT_MIN_RECOGNITION`.
 
     Raises
     ------
@@ -162,10 +194,13 @@ class TeacherResolver:
         share: float = 0.5,
         class_set: ClassSet | None = None,
         threads: int | None = None,
-        overlap_score: str | None = "logit_minus_log_volume",
-        min_recognition: float = 0.05,
+        overlap_score: str | None = None,
+        min_recognition: float | None = None,
     ) -> None:
         info = read_checkpoint_info(checkpoint)
+        stored = resolver_settings(info)
+        overlap_score = overlap_score or stored["overlap_score"]
+        min_recognition = stored["min_recognition"] if min_recognition is None else min_recognition
         self.checkpoint: Path = info.path
         self.config: ModelConfig = info.config
         self.model_class_set: ClassSet = info.class_set
@@ -174,7 +209,7 @@ class TeacherResolver:
         self.level: MembershipLevel = level or self.config.membership_level  # type: ignore[assignment]
         self.share = share
         self.class_set = class_set or self.model_class_set
-        self.overlap_score = overlap_score or self.config.overlap_score
+        self.overlap_score = overlap_score
         if self.overlap_score not in OVERLAP_SCORES:
             raise Beep3dError(f"unknown overlap score {self.overlap_score!r}; use one of {OVERLAP_SCORES}")
         if not 0.0 <= min_recognition <= 1.0:

@@ -182,3 +182,27 @@ def test_inference_export_keeps_the_weights_and_drops_the_optimizer(tmp_path: Pa
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key
     assert main([str(tmp_path / "missing.safetensors"), str(tmp_path / "x.safetensors")]) == 2
+
+
+def test_resolver_settings_chosen_for_a_checkpoint_travel_with_it(tmp_path: Path) -> None:
+    from beep3d.model.beep3d_model import Beep3DModel
+    from beep3d.teacher_resolver import DEFAULT_MIN_RECOGNITION, DEFAULT_OVERLAP_SCORE, TeacherResolver
+    from beep3d.training.config import load_config
+    from beep3d.training.export_checkpoint import main
+
+    config = load_config("small")
+    full = save_checkpoint(tmp_path / "full.safetensors", Beep3DModel(config.model), config, SCANNET18, 7, 3)
+    plain, chosen = tmp_path / "plain.safetensors", tmp_path / "chosen.safetensors"
+    assert main([str(full), str(plain)]) == 0
+    assert main([str(full), str(chosen), "--overlap-score", "logit", "--min-recognition", "0"]) == 0
+    assert main([str(full), str(tmp_path / "x.safetensors"), "--min-recognition", "2"]) == 2
+    without = TeacherResolver(plain)
+    assert (without.overlap_score, without.min_recognition) == (
+        DEFAULT_OVERLAP_SCORE,
+        DEFAULT_MIN_RECOGNITION,
+    )
+    stored = TeacherResolver(chosen)
+    assert (stored.overlap_score, stored.min_recognition) == ("logit", 0.0)
+    # what the user asks for wins over what the checkpoint stores
+    asked = TeacherResolver(chosen, overlap_score="logit_minus_log_volume", min_recognition=0.25)
+    assert (asked.overlap_score, asked.min_recognition) == ("logit_minus_log_volume", 0.25)

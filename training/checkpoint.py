@@ -256,7 +256,9 @@ def read_checkpoint(path: str | Path) -> CheckpointState:
     )
 
 
-def write_inference_checkpoint(source: str | Path, destination: str | Path) -> Path:
+def write_inference_checkpoint(
+    source: str | Path, destination: str | Path, resolver: dict[str, Any] | None = None
+) -> Path:
     """Copy a checkpoint without what only resuming needs (optimizer, scheduler): about half the size.
 
     The result holds the student and teacher weights, the config, the class set, the step, the epoch and
@@ -269,6 +271,9 @@ def write_inference_checkpoint(source: str | Path, destination: str | Path) -> P
         A checkpoint file or a run folder (its best checkpoint, else the last).
     destination
         The ``.safetensors`` file to write (atomically).
+    resolver
+        Teacher resolver settings chosen for this checkpoint (``overlap_score``, ``min_recognition``),
+        stored under ``extra.resolver``; None keeps the source's.
     """
     from beep3d.model.beep3d_model import Beep3DModel
 
@@ -277,6 +282,8 @@ def write_inference_checkpoint(source: str | Path, destination: str | Path) -> P
     model = Beep3DModel(state.config.model)
     load_model_state(source, model, state.model_state)
     extra = {**state.extra, "exported_from": {"file": source.name, "step": state.step}}
+    if resolver:
+        extra["resolver"] = {**(extra.get("resolver") or {}), **resolver}
     return save_checkpoint(
         destination, model, state.config, state.class_set, state.step, state.epoch, extra=extra
     )
