@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.interactive = interactive
         self.doc = AnnotationDocument(class_set)
+        self.kept_points: np.ndarray | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(lambda clean: setattr(self.doc, "dirty", not clean))
         self.view = SceneView(self)
@@ -727,14 +728,14 @@ class MainWindow(QMainWindow):
     # files ------------------------------------------------------------------------------------------
     def open_scene(self, path: str | Path, boxes_path: str | Path | None = None) -> bool:
         """Open a scan (and its boxes: ``boxes_path``, else ``<scene>.boxes.json`` when present)."""
-        from beep3d.io import load_scene
+        from beep3d.io import load_scene_with_report
 
         if not self.maybe_save():
             return False
         path = Path(path)
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            scene = load_scene(path)
+            scene, report = load_scene_with_report(path)
             boxes, found_boxes = BoxSet(), None
             candidate = Path(boxes_path) if boxes_path is not None else default_boxes_path(path)
             if boxes_path is not None or candidate.exists():
@@ -755,6 +756,9 @@ class MainWindow(QMainWindow):
             if QGuiApplication.overrideCursor() is not None:
                 QGuiApplication.restoreOverrideCursor()
         self.undo_stack.clear()
+        self.kept_points = (
+            report.kept
+        )  # the file's points the scene holds: exports keep one row per file point
         self.doc.set_scene(scene, path, boxes)
         self.doc.boxes_path = found_boxes if found_boxes is not None else default_boxes_path(path)
         self.undo_stack.setClean()
@@ -763,6 +767,7 @@ class MainWindow(QMainWindow):
         self._offer_recovery()
         unknown = sorted({b.label for b in self.doc.boxes} - set(self.doc.class_set.names))
         note = f"; classes not in the class set: {', '.join(unknown)}" if unknown else ""
+        note += "".join(f"; {text}" for text in report.notes)
         self.status(
             f"Opened {path.name}: {scene.num_points:,} points, {len(self.doc.boxes)} boxes{note}", 10000
         )
@@ -965,6 +970,7 @@ class MainWindow(QMainWindow):
                     "membership": self.membership_level,
                     "tool": "beep3d-annotate",
                 },
+                kept=self.kept_points,
             )
         except Beep3dError as exc:
             self.error(str(exc))

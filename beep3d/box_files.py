@@ -71,6 +71,10 @@ def load_boxes(path: str | Path) -> BoxSet:
         raise Beep3dError(
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); fix or re-save the file"
         ) from None
+    except RecursionError:
+        raise Beep3dError(
+            f"{path}: the JSON is nested too deeply to be a box file; re-save the boxes"
+        ) from None
     return boxes_from_dict(data, source=str(path))
 
 

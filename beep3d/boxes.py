@@ -13,6 +13,14 @@ from beep3d.errors import Beep3dError
 MIN_BOX_EXTENT = 1e-4
 
 
+#: Largest box id: exports write instance ids as int32.
+MAX_BOX_ID = 2**31 - 1
+#: Largest box extent (metres): a box is drawn around an object in a building, not a city.
+MAX_BOX_EXTENT_M = 1000.0
+#: Largest box-centre coordinate (metres): as far as a georeferenced frame reaches.
+MAX_COORDINATE_M = 1e8
+
+
 @dataclass(frozen=True)
 class Box:
     """One gravity-aligned box.
@@ -51,6 +59,17 @@ class Box:
         if min(self.size) < 0:
             raise Beep3dError(
                 f"box {self.id}: size {self.size} has a negative extent; sizes are full extents >= 0"
+            )
+        if not 0 <= self.id <= MAX_BOX_ID:
+            raise Beep3dError(
+                f"box {self.id}: ids are integers from 0 to {MAX_BOX_ID} (they are written as 32-bit "
+                "instance ids); renumber the box"
+            )
+        if max(self.size) > MAX_BOX_EXTENT_M or max(abs(c) for c in self.center) > MAX_COORDINATE_M:
+            raise Beep3dError(
+                f"box {self.id}: centre {self.center} and size {self.size} are beyond any scan "
+                f"(extents up to {MAX_BOX_EXTENT_M:g} m, coordinates up to {MAX_COORDINATE_M:g} m); "
+                "box files are in metres"
             )
 
     @property
@@ -255,6 +274,10 @@ class BoxSet:
         return Membership(point_index, box_index, index.num_points, len(self._boxes))
 
 
+#: Bound on the grid size of a :class:`PointIndex`, in cells per point.
+MAX_CELLS_PER_POINT = 4
+
+
 class PointIndex:
     """Points bucketed on a regular grid in x and y, to find the points near a box quickly.
 
@@ -282,6 +305,11 @@ class PointIndex:
         self.lo = xyz64[:, :2].min(axis=0)
         extent = np.maximum(xyz64[:, :2].max(axis=0) - self.lo, 1e-6)
         self.cell = float(np.clip(np.sqrt(extent.prod() * points_per_cell / n), 0.05, 1.0))
+        # a few stray points far away must not make the grid huge: at most MAX_CELLS_PER_POINT cells
+        # per point (coarser cells only cost speed, never correctness)
+        max_cells = max(MAX_CELLS_PER_POINT * n, 1024)
+        while np.prod(np.floor(extent / self.cell) + 1) > max_cells:
+            self.cell *= 2.0
         nx, ny = (np.floor(extent / self.cell).astype(np.int64) + 1).tolist()
         self.shape = (nx, ny)
         ij = np.floor((xyz64[:, :2] - self.lo) / self.cell).astype(np.int64)

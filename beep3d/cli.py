@@ -82,7 +82,7 @@ def run_export(args: argparse.Namespace) -> int:
     from beep3d.box_files import load_boxes
     from beep3d.classes import SCANNET18, ClassSet
     from beep3d.export import export_all
-    from beep3d.io import load_scene
+    from beep3d.io import load_scene_with_report
     from beep3d.resolvers import get_resolver
 
     if not args.scene:
@@ -93,7 +93,9 @@ def run_export(args: argparse.Namespace) -> int:
         raise Beep3dError(f"{boxes_path}: box file not found; pass --boxes BOXES.json")
     class_set = ClassSet.load(args.class_set) if args.class_set else SCANNET18
     started = time.perf_counter()
-    scene = load_scene(scene_path)
+    scene, report = load_scene_with_report(scene_path)
+    for note in report.notes:
+        print(f"beep3d-annotate: note: {scene_path.name}: {note}", file=sys.stderr)
     boxes = load_boxes(boxes_path)
     unknown = sorted({b.label for b in boxes} - set(class_set.names))
     if unknown:
@@ -113,6 +115,7 @@ def run_export(args: argparse.Namespace) -> int:
         options.update(checkpoint=checkpoint or DEFAULT_CHECKPOINT, device=args.device)
     resolver = get_resolver(name, **options)
     resolution = resolver.resolve(scene, boxes)
+    warn_about_box_problems(scene, boxes, args.membership, args.share)
     written = export_all(
         scene,
         boxes,
@@ -123,8 +126,13 @@ def run_export(args: argparse.Namespace) -> int:
             "resolver": name,
             "membership": args.membership,
             "share": args.share,
-            "boxes_file": str(boxes_path),
+            "boxes_file": str(boxes_path.resolve()),
+            "points_dropped_on_loading": {
+                "non_finite": report.dropped_non_finite,
+                "stray": report.dropped_far,
+            },
         },
+        kept=report.kept,
     )
     counts = resolution.overlap_counts
     print(
@@ -133,6 +141,21 @@ def run_export(args: argparse.Namespace) -> int:
         f"wrote {len(written)} files to {args.export} in {time.perf_counter() - started:.1f} s"
     )
     return 0
+
+
+#: Problems the headless export prints as warnings: boxes that cannot hold an object's points.
+WARNED_PROBLEMS = ("empty", "degenerate")
+
+
+def warn_about_box_problems(scene, boxes, level: str, share: float) -> None:  # noqa: ANN001
+    """Print a warning line for every empty or degenerate box (the window lists them as problems)."""
+    from beep3d.diagnostics import diagnose
+    from beep3d.overlap import OverlapAnalysis, membership_for
+
+    analysis = OverlapAnalysis.from_membership(membership_for(scene, boxes, level, share))
+    for problem in diagnose(boxes, analysis):
+        if problem.kind in WARNED_PROBLEMS:
+            print(f"beep3d-annotate: warning: {problem.message}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,26 +1,32 @@
 """Export resolved instance masks in the formats training code reads.
 
-``export_all`` writes, into one folder (every file atomically)::
+``export_all`` writes, into one folder that it replaces as a whole (every file is written into a
+staging folder beside it, which is swapped in when complete: a crash leaves the old export or the new
+one, never a mix; see :mod:`beep3d.staged_folder`)::
 
-    instance_ids.npy        (N,) int32, box id per input point in input order, -1 = background
+    instance_ids.npy        (N,) int32, box id per input point in input order, -1 = background (and
+                            for points the loader dropped: NaN coordinates, strays far from the scan)
     semantic_ids.npy        (N,) int32, class id of that box (NYU40 for ScanNet classes), -1 = none
     confidence.npy          (N,) float32 in [0, 1]
     decided_by.npy          (N,) int8: what decided each point (beep3d.resolution.DECIDERS: 0 one box or
                             none, 1 nested-box rule, 2 volume rule, 3 teacher network, 4 nearest centre)
     boxes.json              the boxes (project format, version 1)
     <scene>_labelled.ply    binary PLY coloured by instance; properties instance, semantic, confidence,
-                            and the original colours as orig_red / orig_green / orig_blue
+                            decided_by and the original colours as orig_red / orig_green / orig_blue
+                            (the loaded points only)
     scannet/<scene>.txt     ScanNet benchmark prediction list, one line per instance:
                             ``pred_mask/<scene>_<k>.txt <label id> <confidence>``
     scannet/pred_mask/...   one 0/1 per point per instance
     scannet/<scene>_instance_gt.txt   ScanNet GT-style ids: label_id * 1000 + k (k = 1.. per instance,
                             in box order), 0 for background: the masks as training labels
     training/<scene>/       a training-ready scene folder (scene.npz + boxes.json, no GT) for beep3d-train
+                            (the loaded points only)
     export.json             what was exported: resolver, membership, counts, file list
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +34,12 @@ import numpy as np
 
 from beep3d.atomic import write_json_atomic, write_npy_atomic, write_text_atomic
 from beep3d.box_files import save_boxes
-from beep3d.boxes import BoxSet
+from beep3d.boxes import MAX_BOX_ID, BoxSet
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.resolution import DECIDERS, Resolution, decider_counts
 from beep3d.scene import Scene
+from beep3d.staged_folder import MARKER_FILE, staged_folder
 
 
 def instance_colours(instance_ids: np.ndarray, background: tuple[int, int, int] = (90, 90, 90)) -> np.ndarray:
@@ -60,15 +67,56 @@ def instance_colours(instance_ids: np.ndarray, background: tuple[int, int, int] 
     return colours
 
 
-def scannet_gt_ids(resolution: Resolution, boxes: BoxSet) -> np.ndarray:
-    """(N,) int64 ScanNet GT-style ids: semantic id * 1000 + (box position + 1); 0 for background."""
-    position = np.full(max(int(boxes.ids.max(initial=-1)) + 2, 1), -1, dtype=np.int64)
-    position[boxes.ids] = np.arange(len(boxes))
-    inst = np.asarray(resolution.instance_ids, dtype=np.int64)
+def scannet_gt_ids(instance_ids: np.ndarray, semantic_ids: np.ndarray, boxes: BoxSet) -> np.ndarray:
+    """(N,) int64 ScanNet GT-style ids: semantic id * 1000 + (box position + 1); 0 for background.
+
+    Parameters
+    ----------
+    instance_ids, semantic_ids
+        (N,) int box id and class id per point (-1 none); every instance id is one of ``boxes``' ids.
+    """
+    inst = np.asarray(instance_ids, dtype=np.int64)
+    semantic = np.asarray(semantic_ids, dtype=np.int64)
     out = np.zeros(len(inst), dtype=np.int64)
-    assigned = (inst >= 0) & (resolution.semantic_ids >= 0)
-    out[assigned] = resolution.semantic_ids[assigned].astype(np.int64) * 1000 + position[inst[assigned]] + 1
+    assigned = (inst >= 0) & (semantic >= 0)
+    order = np.argsort(boxes.ids)
+    position = order[np.searchsorted(boxes.ids[order], inst[assigned])]
+    out[assigned] = semantic[assigned] * 1000 + position + 1
     return out
+
+
+@dataclass(frozen=True)
+class PointRows:
+    """The per-point arrays of an export, one row per point of the scan file.
+
+    Points the loader dropped (``kept`` False) are background: instance and semantic -1, confidence 0,
+    decided_by 0.
+    """
+
+    instance_ids: np.ndarray
+    semantic_ids: np.ndarray
+    confidence: np.ndarray
+    decided_by: np.ndarray | None
+
+    @classmethod
+    def of(cls, resolution: Resolution, kept: np.ndarray | None) -> PointRows:
+        """Rows of ``resolution`` spread back to the file's points (``kept``: (N_file,) bool or None)."""
+
+        def spread(values: np.ndarray, dtype: type, fill: float) -> np.ndarray:
+            values = np.asarray(values, dtype=dtype)
+            if kept is None:
+                return values
+            out = np.full(len(kept), fill, dtype=dtype)
+            out[kept] = values
+            return out
+
+        decided_by = resolution.decided_by
+        return cls(
+            spread(resolution.instance_ids, np.int32, -1),
+            spread(resolution.semantic_ids, np.int32, -1),
+            spread(resolution.confidence, np.float32, 0.0),
+            None if decided_by is None else spread(decided_by, np.int8, 0),
+        )
 
 
 def export_all(
@@ -78,8 +126,9 @@ def export_all(
     out_dir: str | Path,
     class_set: ClassSet = SCANNET18,
     info: dict[str, Any] | None = None,
+    kept: np.ndarray | None = None,
 ) -> list[Path]:
-    """Write every export format into ``out_dir`` (see the module docstring).
+    """Write every export format into ``out_dir``, replacing it as a whole (see the module docstring).
 
     Parameters
     ----------
@@ -88,85 +137,136 @@ def export_all(
     boxes
         The boxes that were resolved.
     resolution
-        Per-point results, (N,) arrays.
+        Per-point result for the N points of ``scene``.
     out_dir
-        Folder to write into (created if missing; files in it are replaced atomically).
+        The export folder: new, empty, or an earlier export (it is replaced as a whole).
     class_set
         Class set the box labels belong to (for the benchmark ids).
     info
         Extra facts recorded in export.json (resolver name, membership level, ...).
+    kept
+        (N_file,) bool: which points of the scan file the scene holds (``LoadReport.kept``), so the
+        per-point files keep one row per point of the file; None = the scene holds them all.
 
     Returns
     -------
     list[Path]
-        The files written.
-    """
-    from beep3d.io import save_scene_folder, write_ply
-    from beep3d.metrics.scannet_ap import write_scannet_predictions
+        The files written (under ``out_dir``).
 
+    Raises
+    ------
+    Beep3dError
+        Arrays of the wrong length, box ids that do not fit the exports' int32, an export folder that
+        is a file or holds other files, or another export writing into it.
+    """
     n = scene.num_points
     for name in ("instance_ids", "semantic_ids", "confidence"):
         if len(getattr(resolution, name)) != n:
             raise Beep3dError(
                 f"export: {name} has {len(getattr(resolution, name))} entries but the scene has {n} points"
             )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    if kept is not None and int(np.count_nonzero(kept)) != n:
+        raise Beep3dError(
+            f"export: the kept-point mask selects {int(np.count_nonzero(kept))} points, not {n}"
+        )
+    if len(boxes) and int(boxes.ids.max()) > MAX_BOX_ID:
+        raise Beep3dError(
+            f"export: box id {int(boxes.ids.max())} does not fit the exports' 32-bit ids (at most {MAX_BOX_ID}); "
+            "renumber the boxes"
+        )
+    rows = PointRows.of(resolution, kept)
+    with staged_folder(out_dir) as staging:
+        written = [
+            *write_point_arrays(staging, rows),
+            write_boxes_file(staging, scene, boxes),
+            write_labelled_ply(staging, scene, resolution),
+            *write_scannet_files(staging, scene.name, boxes, rows, class_set),
+            *write_training_folder(staging, scene, boxes, class_set),
+        ]
+        summary = export_summary(scene, boxes, resolution, rows, class_set, info)
+        summary["files"] = [str(p.relative_to(staging)) for p in written] + [MARKER_FILE]
+        written.append(write_json_atomic_path(staging / MARKER_FILE, summary))
+    final = Path(out_dir)
+    return [final / p.relative_to(staging) for p in written]
 
-    def record(path: Path) -> Path:
-        written.append(path)
-        return path
+
+def write_json_atomic_path(path: Path, data: dict[str, Any]) -> Path:
+    """:func:`write_json_atomic`, returning the path."""
+    write_json_atomic(path, data)
+    return path
+
+
+def write_point_arrays(out: Path, rows: PointRows) -> list[Path]:
+    """``instance_ids.npy``, ``semantic_ids.npy``, ``confidence.npy`` and ``decided_by.npy``."""
+    arrays = {
+        "instance_ids": rows.instance_ids,
+        "semantic_ids": rows.semantic_ids,
+        "confidence": rows.confidence,
+        "decided_by": rows.decided_by,
+    }
+    written = []
+    for name, values in arrays.items():
+        if values is not None:
+            write_npy_atomic(out / f"{name}.npy", values)
+            written.append(out / f"{name}.npy")
+    return written
+
+
+def write_boxes_file(out: Path, scene: Scene, boxes: BoxSet) -> Path:
+    """``boxes.json``: the boxes that were resolved."""
+    save_boxes(out / "boxes.json", boxes, scene_name=scene.name)
+    return out / "boxes.json"
+
+
+def write_labelled_ply(out: Path, scene: Scene, resolution: Resolution) -> Path:
+    """``<scene>_labelled.ply``: the loaded points coloured by instance, labels as properties."""
+    from beep3d.io import write_ply
 
     instance_ids = np.asarray(resolution.instance_ids, dtype=np.int32)
-    semantic_ids = np.asarray(resolution.semantic_ids, dtype=np.int32)
-    confidence = np.asarray(resolution.confidence, dtype=np.float32)
-    write_npy_atomic(record(out / "instance_ids.npy"), instance_ids)
-    write_npy_atomic(record(out / "semantic_ids.npy"), semantic_ids)
-    write_npy_atomic(record(out / "confidence.npy"), confidence)
-    decided_by = resolution.decided_by
-    if decided_by is not None:
-        decided_by = np.asarray(decided_by, dtype=np.int8)
-        write_npy_atomic(record(out / "decided_by.npy"), decided_by)
-    save_boxes(record(out / "boxes.json"), boxes, scene_name=scene.name)
+    properties = {
+        "instance": instance_ids,
+        "semantic": np.asarray(resolution.semantic_ids, dtype=np.int32),
+        "confidence": np.asarray(resolution.confidence, dtype=np.float32),
+    }
+    if resolution.decided_by is not None:
+        properties["decided_by"] = np.asarray(resolution.decided_by, dtype=np.uint8)
+    properties |= {f"orig_{c}": scene.rgb[:, i] for i, c in enumerate(("red", "green", "blue"))}
+    path = out / f"{scene.name}_labelled.ply"
+    write_ply(path, scene.xyz, instance_colours(instance_ids), properties, faces=scene.faces)
+    return path
 
-    write_ply(
-        record(out / f"{scene.name}_labelled.ply"),
-        scene.xyz,
-        instance_colours(instance_ids),
-        {
-            "instance": instance_ids,
-            "semantic": semantic_ids,
-            "confidence": confidence,
-            **({} if decided_by is None else {"decided_by": decided_by.astype(np.uint8)}),
-            "orig_red": scene.rgb[:, 0],
-            "orig_green": scene.rgb[:, 1],
-            "orig_blue": scene.rgb[:, 2],
-        },
-        faces=scene.faces,
-    )
+
+def write_scannet_files(
+    out: Path, scene_name: str, boxes: BoxSet, rows: PointRows, class_set: ClassSet
+) -> list[Path]:
+    """ScanNet benchmark predictions (one mask per box) and GT-style ids, one row per file point."""
+    from beep3d.metrics.scannet_ap import write_scannet_predictions
 
     masks, labels, scores = [], [], []
     for box in boxes:
-        mask = instance_ids == box.id
-        if not mask.any():
-            continue
-        masks.append(mask)
-        labels.append(class_set.id_of(box.label))
-        scores.append(float(confidence[mask].mean()))
+        mask = rows.instance_ids == box.id
+        if mask.any():
+            masks.append(mask)
+            labels.append(class_set.id_of(box.label))
+            scores.append(float(rows.confidence[mask].mean()))
     scannet_dir = out / "scannet"
-    write_scannet_predictions(
+    n = len(rows.instance_ids)
+    predictions = write_scannet_predictions(
         scannet_dir,
-        scene.name,
+        scene_name,
         np.array(masks, dtype=bool).reshape(len(masks), n),
         np.array(labels, dtype=np.int64),
         np.array(scores, dtype=np.float64),
     )
-    written.append(scannet_dir / f"{scene.name}.txt")
-    gt_ids = scannet_gt_ids(resolution, boxes)
-    write_text_atomic(
-        record(scannet_dir / f"{scene.name}_instance_gt.txt"), "\n".join(map(str, gt_ids.tolist())) + "\n"
-    )
+    gt_ids = scannet_gt_ids(rows.instance_ids, rows.semantic_ids, boxes)
+    gt_path = scannet_dir / f"{scene_name}_instance_gt.txt"
+    write_text_atomic(gt_path, "\n".join(map(str, gt_ids.tolist())) + "\n")
+    return [predictions, gt_path]
+
+
+def write_training_folder(out: Path, scene: Scene, boxes: BoxSet, class_set: ClassSet) -> list[Path]:
+    """``training/<scene>/``: the scene and its boxes, as ``beep3d-train`` reads them (no GT)."""
+    from beep3d.io import save_scene_folder
 
     training_scene = Scene(
         xyz=scene.xyz,
@@ -177,24 +277,32 @@ def export_all(
         label_space=class_set.label_space,
         name=scene.name,
     )
-    training_dir = out / "training" / scene.name
-    save_scene_folder(training_scene, training_dir, boxes=boxes)
-    written.extend([training_dir / "scene.npz", training_dir / "boxes.json"])
+    folder = out / "training" / scene.name
+    save_scene_folder(training_scene, folder, boxes=boxes)
+    return [folder / "scene.npz", folder / "boxes.json"]
 
+
+def export_summary(
+    scene: Scene,
+    boxes: BoxSet,
+    resolution: Resolution,
+    rows: PointRows,
+    class_set: ClassSet,
+    info: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """What ``export.json`` records (without the file list)."""
     counts = np.asarray(resolution.overlap_counts)
-    summary = {
+    return {
         "scene": scene.name,
-        "source": str(scene.source) if scene.source else None,
-        "num_points": n,
+        "source": str(Path(scene.source).resolve()) if scene.source else None,
+        "num_points": len(rows.instance_ids),
+        "num_points_loaded": scene.num_points,
         "num_boxes": len(boxes),
         "points_in_one_box": int(np.count_nonzero(counts == 1)),
         "points_in_several_boxes": int(np.count_nonzero(counts >= 2)),
         "background_points": int(np.count_nonzero(counts == 0)),
-        "points_in_several_boxes_decided_by": decider_counts(decided_by),
+        "points_in_several_boxes_decided_by": decider_counts(resolution.decided_by),
         "decided_by_codes": list(DECIDERS),
         "class_set": class_set.label_space,
         **(info or {}),
-        "files": [str(p.relative_to(out)) for p in written],
     }
-    write_json_atomic(record(out / "export.json"), summary)
-    return written

@@ -17,6 +17,7 @@ polygons with more than three corners are split into triangles (fan).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,12 +49,126 @@ _PLY_TYPE_OF_DTYPE = {
 }
 
 
-def _read_plydata(path: Path):  # noqa: ANN202 - plyfile.PlyData
-    import plyfile
+#: Bytes per value of each PLY scalar type.
+_TYPE_SIZES = {
+    **dict.fromkeys(("char", "uchar", "int8", "uint8"), 1),
+    **dict.fromkeys(("short", "ushort", "int16", "uint16"), 2),
+    **dict.fromkeys(("int", "uint", "float", "int32", "uint32", "float32"), 4),
+    **dict.fromkeys(("double", "float64"), 8),
+}
+#: The longest header read before giving up on finding ``end_header``.
+_MAX_HEADER_BYTES = 1 << 20
 
+
+@dataclass
+class _Element:
+    name: str
+    count: int
+    scalar_bytes: int = 0
+    values_per_row: int = 0
+    has_lists: bool = False
+    list_names: list[str] = field(default_factory=list)
+
+
+def _check_header(path: Path) -> None:
+    """Check what the header promises against the file before any data is read.
+
+    plyfile trusts the header: a vertex count of 10^12 in an ASCII file makes numpy allocate terabytes,
+    a header without ``end_header`` fails with a codec error, and a body longer than the header says is
+    read in part without a word. This reads the header alone and refuses such files clearly.
+    """
     with open(path, "rb") as handle:
         if handle.read(4) not in (b"ply\n", b"ply\r"):
             raise Beep3dError(f"{path}: not a PLY file (it does not start with 'ply'); choose a .ply scan")
+        handle.seek(0)
+        head = handle.read(_MAX_HEADER_BYTES)
+    end = head.find(b"end_header")
+    if end < 0:
+        raise Beep3dError(
+            f"{path}: the PLY header has no 'end_header' line; the file is not a complete PLY - re-export it"
+        )
+    newline = head.find(b"\n", end)
+    body_start = len(head) if newline < 0 else newline + 1
+    body_bytes = path.stat().st_size - body_start
+    lines = head[:end].decode("ascii", errors="replace").splitlines()
+    fmt, elements = "", []
+    for line in lines:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "format" and len(words) > 1:
+            fmt = words[1]
+        elif words[0] == "element" and len(words) == 3:
+            try:
+                elements.append(_Element(words[1], int(words[2])))
+            except ValueError:
+                raise Beep3dError(
+                    f"{path}: the PLY header is invalid (element line {line!r} has no count); re-export the file"
+                ) from None
+        elif words[0] == "property" and elements and len(words) >= 3:
+            element = elements[-1]
+            element.values_per_row += 1
+            types = words[2:4] if words[1] == "list" else words[1:2]
+            unknown = [t for t in types if t not in _TYPE_SIZES]
+            if unknown or (words[1] == "list" and len(words) < 5):
+                raise Beep3dError(
+                    f"{path}: the PLY header is invalid (property line {line!r}"
+                    + (f": unknown type {unknown[0]!r}" if unknown else "")
+                    + "); re-export the file as a standard PLY"
+                )
+            if words[1] == "list":
+                element.has_lists = True
+                element.list_names.append(words[-1])
+                element.scalar_bytes += _TYPE_SIZES[words[2]]
+            else:
+                element.scalar_bytes += _TYPE_SIZES[words[1]]
+    for element in elements:
+        if element.count < 0:
+            raise Beep3dError(f"{path}: the PLY header declares {element.count} {element.name} entries")
+        listed = [axis for axis in ("x", "y", "z") if axis in element.list_names]
+        if element.name == "vertex" and listed:
+            raise Beep3dError(
+                f"{path}: vertex property {listed[0]!r} is a list, expected a single number per vertex; "
+                "the file is not a point cloud this tool can read"
+            )
+    ascii_body = fmt == "ascii"
+    # the fewest bytes the declared rows can take: binary rows their scalar sizes, text rows one
+    # character and one separator per value
+    least = sum(e.count * (2 * e.values_per_row if ascii_body else e.scalar_bytes) for e in elements)
+    if least > body_bytes + (1 if ascii_body else 0):
+        counts = ", ".join(f"{e.count:,} {e.name}" for e in elements)
+        raise Beep3dError(
+            f"{path}: the header declares {counts} entries, more than the file's {body_bytes:,} bytes of "
+            "data can hold; the file is truncated or its header is wrong - re-export it"
+        )
+    if not ascii_body and not any(e.has_lists for e in elements) and body_bytes > least:
+        raise Beep3dError(
+            f"{path}: the file holds {body_bytes - least:,} bytes more data than its header declares; "
+            "the header's counts are wrong - re-export it"
+        )
+    if ascii_body:
+        _check_ascii_rows(path, body_start, sum(e.count for e in elements))
+
+
+def _check_ascii_rows(path: Path, body_start: int, declared: int) -> None:
+    """An ASCII body must hold exactly the declared rows (blank lines aside)."""
+    rows = 0
+    with open(path, "rb") as handle:
+        handle.seek(body_start)
+        for line in handle:
+            if line.strip():
+                rows += 1
+    if rows != declared:
+        raise Beep3dError(
+            f"{path}: the header declares {declared:,} rows of data but the file holds {rows:,}; the file "
+            "is truncated or its header is wrong - re-export it"
+        )
+
+
+def _read_plydata(path: Path):  # noqa: ANN202 - plyfile.PlyData
+    import plyfile
+
+    _check_header(path)
     known_list_len = {"face": {name: 3 for name in FACE_LIST_NAMES}}
     try:
         try:
@@ -71,6 +186,13 @@ def _read_plydata(path: Path):  # noqa: ANN202 - plyfile.PlyData
         raise Beep3dError(
             f"{path}: the PLY data could not be read ({exc}); the file is truncated or corrupt - re-export it"
         ) from None
+    except OverflowError as exc:
+        raise Beep3dError(
+            f"{path}: a value does not fit its declared type ({exc}; for example a colour of 999 in a uchar "
+            "property); fix the values or re-export the file"
+        ) from None
+    except MemoryError:
+        raise Beep3dError(f"{path}: the file is too large to read into memory") from None
     except (ValueError, TypeError, OSError, UnicodeDecodeError) as exc:
         raise Beep3dError(
             f"{path}: the PLY file could not be read ({exc}); re-export it as a standard PLY"

@@ -32,8 +32,36 @@ class LoadReport:
     """
 
     dropped_non_finite: int = 0
+    dropped_far: int = 0
     colour_scale: ColourScale = "missing"
     notes: list[str] = field(default_factory=list)
+    kept: np.ndarray | None = None
+
+    @property
+    def num_input_points(self) -> int | None:
+        """Points in the file, dropped ones included (None: the loader kept every point)."""
+        return None if self.kept is None else len(self.kept)
+
+    def to_input_order(self, values: np.ndarray, fill: float | int) -> np.ndarray:
+        """Per-point ``values`` of the loaded scene spread back to one row per point of the file.
+
+        Parameters
+        ----------
+        values
+            (N_loaded, ...) per loaded point.
+        fill
+            What dropped points get (-1 for ids, 0 for confidence).
+
+        Returns
+        -------
+        (N_file, ...) array of the same dtype; ``values`` itself when no point was dropped.
+        """
+        if self.kept is None:
+            return values
+        values = np.asarray(values)
+        out = np.full((len(self.kept), *values.shape[1:]), fill, dtype=values.dtype)
+        out[self.kept] = values
+        return out
 
 
 def assemble_scene(
@@ -114,20 +142,24 @@ def assemble_scene(
 
 
 def apply_nan_policy(scene: Scene, report: LoadReport, nan_policy: NanPolicy | Literal["keep"]) -> Scene:
-    """Drop (or refuse) points with NaN or infinite coordinates; "keep" leaves them for a later call.
+    """Drop (or refuse) points with NaN or infinite coordinates, and stray points far from the scan.
 
-    Loaders that attach per-vertex labels after reading the points (ScanNet) read with "keep" and
-    call this at the end, so the labels still line up with the file's vertices.
+    "keep" leaves them for a later call: loaders that attach per-vertex labels after reading the
+    points (ScanNet) read with "keep" and call this at the end, so the labels still line up with the
+    file's vertices.
+
+    A point more than :data:`FAR_LIMIT_M` from the scan's median point is a stray (a scanner glitch):
+    it is dropped and counted like a NaN point. When more than :data:`FAR_SHARE_LIMIT` of the points
+    are that far, the coordinates themselves are wrong (not metres, or the wrong byte order) and the
+    file is refused. ``report.kept`` records which of the file's points were kept.
     """
     if nan_policy == "keep":
         return scene
-    finite = np.isfinite(scene.xyz).all(axis=1)
-    n = scene.num_points
-    bad_count = int(n - np.count_nonzero(finite))
-    if not bad_count:
-        return scene
     where = scene.source if scene.source is not None else scene.name
-    if nan_policy == "refuse":
+    n = scene.num_points
+    finite = np.isfinite(scene.xyz).all(axis=1)
+    bad_count = int(n - np.count_nonzero(finite))
+    if bad_count and nan_policy == "refuse":
         raise Beep3dError(
             f"{where}: {bad_count} of {n} points have NaN or infinite coordinates; "
             "clean the file or load it with nan_policy='drop' to drop those points"
@@ -136,6 +168,52 @@ def apply_nan_policy(scene: Scene, report: LoadReport, nan_policy: NanPolicy | L
         raise Beep3dError(
             f"{where}: all {n} points have NaN or infinite coordinates; the file has no usable points"
         )
-    report.dropped_non_finite += bad_count
-    report.notes.append(f"dropped {bad_count} points with NaN or infinite coordinates")
-    return scene.subset(finite)
+    far = _far_points(scene.xyz, finite)
+    far_count = int(np.count_nonzero(far))
+    if far_count > FAR_SHARE_LIMIT * n:
+        raise Beep3dError(
+            f"{where}: {far_count} of {n} points lie more than {FAR_LIMIT_M / 1000:g} km from the scan's "
+            "median point; the coordinates are not in metres, or the file's byte order is wrong - "
+            "re-export the scan in metres"
+        )
+    if far_count and nan_policy == "refuse":
+        raise Beep3dError(
+            f"{where}: {far_count} of {n} points lie more than {FAR_LIMIT_M / 1000:g} km from the rest of "
+            "the scan; remove them or load with nan_policy='drop' to drop them"
+        )
+    keep = finite & ~far
+    if keep.all():
+        return scene
+    if bad_count:
+        report.dropped_non_finite += bad_count
+        report.notes.append(f"dropped {bad_count} points with NaN or infinite coordinates")
+    if far_count:
+        report.dropped_far += far_count
+        report.notes.append(
+            f"dropped {far_count} stray points more than {FAR_LIMIT_M / 1000:g} km from the rest of the scan"
+        )
+    report.kept = keep if report.kept is None else _compose(report.kept, keep)
+    return scene.subset(keep)
+
+
+#: Points further than this from a scan's median point are strays (metres).
+FAR_LIMIT_M = 10_000.0
+#: Above this share of stray points a file's coordinates are taken to be wrong, and it is refused.
+FAR_SHARE_LIMIT = 0.01
+
+
+def _far_points(xyz: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    """(N,) bool: finite points more than :data:`FAR_LIMIT_M` from the median of the finite points."""
+    points = np.asarray(xyz[finite], dtype=np.float64)
+    centre = np.median(points, axis=0)
+    far = np.zeros(len(xyz), dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        far[finite] = np.abs(points - centre).max(axis=1) > FAR_LIMIT_M
+    return far
+
+
+def _compose(kept_before: np.ndarray, keep_now: np.ndarray) -> np.ndarray:
+    """The file-level kept mask after a second drop among the points kept by the first."""
+    kept = kept_before.copy()
+    kept[np.flatnonzero(kept_before)[~keep_now]] = False
+    return kept

@@ -1,0 +1,112 @@
+"""Replace a whole output folder at once: write beside it, then swap it in.
+
+An export is a dozen files. Written one by one into the target folder, a crash (or kill -9) leaves a
+mix of new and old files, and two exports into one folder at once leave files of both. Here every file
+is written into a staging folder beside the target; only when all are written is the old folder moved
+aside and the staging folder renamed onto the target. A crash leaves the old export or the new one.
+
+A lock file beside the target (``.<name>.lock``, empty, left in place) keeps a second writer out; leftovers of crashed writers (staging folders,
+an old folder moved aside but not yet removed) are cleaned up by the next writer, which restores the old
+folder first if a crash fell between the two renames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from beep3d.errors import Beep3dError
+
+#: A folder whose content is replaced as a whole must hold this file (or be empty or new): nothing
+#: else a user keeps there is thrown away by mistake.
+MARKER_FILE = "export.json"
+
+
+def _lock(lock_path: Path, target: Path) -> int:
+    """Take the writer's lock on ``target`` (non-blocking); returns the open file descriptor."""
+    import fcntl
+
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise Beep3dError(
+            f"{target}: another export is writing into this folder right "
+            "now; wait for it to finish, or export into another folder"
+        ) from None
+    return fd
+
+
+def _leftovers(target: Path, kind: str) -> list[Path]:
+    return sorted(target.parent.glob(f".{target.name}.{kind}-*"))
+
+
+def _recover(target: Path) -> None:
+    """Clean what crashed writers left; put the old folder back if the crash fell between the renames."""
+    old = _leftovers(target, "old")
+    if old and not target.exists():
+        os.rename(old[-1], target)
+        old = old[:-1]
+    for leftover in [*old, *_leftovers(target, "staging")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _check_target(target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise Beep3dError(f"{target}: this is a file, not a folder; export into a new or empty folder")
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise Beep3dError(f"{target}: {parent} is a file, not a folder; choose another export folder")
+            break
+    if target.is_dir() and any(target.iterdir()) and not (target / MARKER_FILE).is_file():
+        raise Beep3dError(
+            f"{target}: the folder holds files that are not an earlier export (no {MARKER_FILE}); an export "
+            "replaces its folder as a whole, so choose a new or empty folder"
+        )
+
+
+@contextlib.contextmanager
+def staged_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty staging folder; on success it replaces ``target`` as a whole.
+
+    Parameters
+    ----------
+    target
+        The output folder. It must be new, empty, or an earlier export (holding :data:`MARKER_FILE`).
+
+    Raises
+    ------
+    Beep3dError
+        ``target`` is a file or lies below one, holds files that are not an earlier export, or another
+        writer holds its lock.
+
+    Notes
+    -----
+    If the body raises, the staging folder is removed and ``target`` is left as it was.
+    """
+    target = Path(target).absolute()
+    _check_target(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = target.parent / f".{target.name}.lock"
+    fd = _lock(lock_path, target)
+    staging = target.parent / f".{target.name}.staging-{os.getpid()}"
+    try:
+        _recover(target)
+        staging.mkdir()
+        try:
+            yield staging
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        if target.exists():
+            os.rename(target, old)
+        os.rename(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        os.close(fd)  # the empty lock file stays: removing it would let two writers lock two files
