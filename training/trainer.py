@@ -19,9 +19,11 @@ of an uninterrupted run.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -459,6 +461,7 @@ class Trainer:
             persistent_workers=workers > 0,
             generator=torch.Generator().manual_seed(self.config.seed),
             drop_last=False,
+            worker_init_fn=functools.partial(end_with_parent, os.getpid()),
         )
 
     def _evaluate(self) -> None:
@@ -544,3 +547,30 @@ class Trainer:
             if self.writer is not None:
                 self.writer.close()
         return TrainResult(self.run_dir, self.step, self.epoch, last_losses, self.best_score, self.last_eval)
+
+
+def end_with_parent(parent_pid: int, _worker_id: int) -> None:
+    """DataLoader worker start-up: end this worker when the training process dies, even by kill -9.
+
+    On Linux the kernel sends the worker SIGTERM when its parent ends (``PR_SET_PDEATHSIG``); torch's
+    own watchdog only notices a dead parent while the worker waits for work. Elsewhere nothing is done.
+
+    Parameters
+    ----------
+    parent_pid
+        The training process's pid, taken when the DataLoader was made.
+    """
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the parent died before the call
+        os._exit(0)

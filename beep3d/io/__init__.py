@@ -17,7 +17,10 @@ Every problem with the input raises :class:`beep3d.errors.Beep3dError` naming th
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
+
+import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.io.arrays import read_bin_scene, read_npy_scene, read_npz_scene
@@ -75,7 +78,20 @@ def load_scene_with_report(
     path = Path(path)
     report = LoadReport()
     if not path.exists():
+        if path.is_symlink():
+            raise Beep3dError(
+                f"{path}: a symbolic link that leads nowhere (a loop, or its target is missing); "
+                "open the scan itself"
+            )
         raise Beep3dError(f"{path}: no such file or folder; check the path")
+    # library warnings (numpy on empty text files, casts, plyfile) never reach the user: what
+    # matters is in the report or in the error
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return _load(path, report, nan_policy)
+
+
+def _load(path: Path, report: LoadReport, nan_policy: NanPolicy) -> tuple[Scene, LoadReport]:
     if path.is_dir():
         return _load_folder(path, report, nan_policy), report
     suffix = path.suffix.lower()

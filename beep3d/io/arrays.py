@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import tokenize
 import zipfile
 from pathlib import Path
 
@@ -16,6 +17,8 @@ XYZ_KEYS = ("xyz", "coord", "coords", "points")
 COLOUR_KEYS = ("rgb", "color", "colors", "colour", "colours")
 SEMANTIC_KEYS = ("semantic", "semantic_ids", "semantic_labels")
 INSTANCE_KEYS = ("instance", "instance_ids", "instance_labels")
+#: The first bytes of every .npy file (and of every array in an .npz archive).
+NPY_MAGIC = b"\x93NUMPY"
 
 
 def _refuse_pickle_message(path: Path) -> str:
@@ -33,15 +36,25 @@ def _numeric(path: Path, key: str, array: np.ndarray) -> np.ndarray:
 
 def read_npy_scene(path: Path, report: LoadReport, nan_policy: NanPolicy = "drop") -> Scene:
     """Read an (N, >=3) array: columns 0-2 are xyz, columns 3-5 (when present) rgb."""
+    with open(path, "rb") as handle:
+        start = handle.read(len(NPY_MAGIC))
+    if start != NPY_MAGIC:
+        if start[:1] == b"\x80":
+            raise Beep3dError(_refuse_pickle_message(path))
+        raise Beep3dError(
+            f"{path}: not a .npy file (it does not start with numpy's header); save the points with numpy.save"
+        )
     try:
         array = np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
             raise Beep3dError(_refuse_pickle_message(path)) from None
         raise Beep3dError(f"{path}: not a valid .npy file ({exc}); save the points with numpy.save") from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, SyntaxError, tokenize.TokenError, MemoryError) as exc:
+        # numpy parses the header's dict as Python literals: a damaged header gives SyntaxError
         raise Beep3dError(
-            f"{path}: the .npy file could not be read ({exc}); it is truncated or not a .npy"
+            f"{path}: the .npy file could not be read ({type(exc).__name__}: {exc}); it is damaged, "
+            "truncated or not a .npy - save the points again with numpy.save"
         ) from None
     _numeric(path, "points", array)
     if array.ndim != 2 or array.shape[1] < 3:
@@ -75,6 +88,14 @@ def read_npz_scene(
         with np.load(path, allow_pickle=False) as archive:
             data = {}
             for key in archive.files:
+                member_name = key if key in archive.zip.namelist() else f"{key}.npy"
+                with archive.zip.open(member_name) as member:
+                    start = member.read(len(NPY_MAGIC))
+                if start != NPY_MAGIC:
+                    raise Beep3dError(
+                        f"{path}: array {key!r} in the archive is damaged (not numpy data); save the scene "
+                        "again with numpy.savez"
+                    )
                 try:
                     data[key] = archive[key]
                 except ValueError as exc:
@@ -83,7 +104,17 @@ def read_npz_scene(
                     raise
     except Beep3dError:
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    except (
+        ValueError,
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        KeyError,
+        SyntaxError,
+        tokenize.TokenError,
+        MemoryError,
+        NotImplementedError,
+    ) as exc:
         raise Beep3dError(
             f"{path}: the .npz archive could not be read ({exc}); it is truncated or not an .npz"
         ) from None

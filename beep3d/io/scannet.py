@@ -130,6 +130,14 @@ def _groups(path: Path) -> list[tuple[int, str, list[int]]]:
                 "integers; restore the file from ScanNet"
             ) from None
         parsed.append((object_id, label, segments))
+    seen: set[int] = set()
+    for object_id, _label, _segments in parsed:
+        if object_id in seen:
+            raise Beep3dError(
+                f"{path}: object id {object_id} appears twice in 'segGroups'; object ids must be unique - "
+                "restore the file from ScanNet"
+            )
+        seen.add(object_id)
     return parsed
 
 
@@ -168,7 +176,14 @@ def read_scannet_folder(folder: Path, report: LoadReport, nan_policy: NanPolicy 
         segment_instance = np.full(len(unique_segments), -1, dtype=np.int64)
         segment_semantic = np.full(len(unique_segments), -1, dtype=np.int64)
         unmapped: set[str] = set()
+        known = set(unique_segments.tolist())
         for object_id, label, segments in groups:
+            missing = sorted(set(segments) - known)
+            if missing:
+                raise Beep3dError(
+                    f"{agg_path}: object {object_id} ({label}) names segment {missing[0]}, which "
+                    f"{segs_path.name} does not have; the files belong to different scans - use the files of one scene"
+                )
             members = np.isin(unique_segments, np.asarray(segments, dtype=np.int64))
             nyu40 = label_map.get(label.strip(), label_map.get(label.strip().lower(), -1))
             if nyu40 < 0:
