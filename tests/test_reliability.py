@@ -232,3 +232,126 @@ def test_a_second_export_into_a_folder_in_use_is_refused(scan, tmp_path, capsys)
         os.close(fd)
     assert "another export is writing into this folder" in capsys.readouterr().err
     assert export(*scan, out) == 0
+
+
+# ----------------------------------------------------------------------------------- other readers
+def test_random_bytes_in_an_npy_are_called_damage_and_a_real_pickle_a_pickle(tmp_path: Path) -> None:
+    import pickle
+
+    junk = tmp_path / "junk.npy"
+    junk.write_bytes(np.random.default_rng(0).bytes(256))
+    message = error_of(junk)
+    assert "not a .npy file" in message and "pickle" not in message
+    pickled = tmp_path / "pickled.npy"
+    pickled.write_bytes(pickle.dumps({"points": [1, 2, 3]}))
+    assert "pickle" in error_of(pickled)
+
+
+def test_a_damaged_npz_member_is_named_without_numpy_s_advice(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "scene.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xyz.npy", np.random.default_rng(1).bytes(200))
+    message = error_of(path)
+    assert "'xyz'" in message and "damaged" in message and "allow_pickle" not in message
+
+
+def test_a_symlink_loop_is_named_as_such(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.ply"
+    loop.symlink_to(tmp_path / "loop.ply")
+    assert "symbolic link that leads nowhere" in error_of(loop)
+
+
+def _scannet_folder(root: Path, groups: list[dict]) -> Path:
+    folder = root / "scene0001_00"
+    folder.mkdir(parents=True)
+    write_ply(folder / "scene0001_00_vh_clean_2.ply", room(40), None)
+    (folder / "scene0001_00_vh_clean_2.0.010000.segs.json").write_text(
+        json.dumps({"segIndices": (np.arange(40) // 10).tolist()})
+    )
+    (folder / "scene0001_00.aggregation.json").write_text(json.dumps({"segGroups": groups}))
+    return folder
+
+
+def test_a_scannet_aggregation_naming_a_missing_segment_or_an_object_twice_is_refused(tmp_path: Path) -> None:
+    missing = _scannet_folder(tmp_path / "a", [{"objectId": 0, "label": "chair", "segments": [0, 77]}])
+    assert "names segment 77" in error_of(missing)
+    twice = _scannet_folder(
+        tmp_path / "b",
+        [
+            {"objectId": 4, "label": "chair", "segments": [0]},
+            {"objectId": 4, "label": "table", "segments": [1]},
+        ],
+    )
+    assert "object id 4 appears twice" in error_of(twice)
+
+
+def test_an_s3dis_room_of_empty_files_is_one_clean_error_without_warnings(tmp_path: Path) -> None:
+    import warnings
+
+    annotations = tmp_path / "office_1" / "Annotations"
+    annotations.mkdir(parents=True)
+    for name in ("chair_1.txt", "table_1.txt", "wall_1.txt"):
+        (annotations / name).write_text("")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "empty" in error_of(tmp_path / "office_1")
+
+
+@pytest.mark.slow
+def test_data_loader_workers_end_when_the_trainer_is_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.training_fakes import write_rooms
+
+    write_rooms(tmp_path / "data", 2, num_objects=3, points_per_object=200, floor_points=200)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        "epochs: 1000\nbatch_size: 1\nnum_workers: 1\neval_every: 0\ncheckpoint_every_epochs: 0\n"
+        "model:\n  backbone_channels: [8, 16]\n  voxel_size: 0.05\n  num_queries: 8\n  num_layers: 1\n"
+        "  d_model: 16\n  num_heads: 2\n  ffn_dim: 32\n"
+    )
+    command = [sys.executable, "-m", "beep3d.training.cli", "--config", str(config), "--data",
+               str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--quiet", "--threads", "1"]  # fmt: skip
+    trainer = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children(pid: int) -> list[int]:
+        found = []
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            found += [int(c) for c in (task / "children").read_text().split()]
+        return found
+
+    try:
+        deadline = time.monotonic() + 120
+        workers: list[int] = []
+        while time.monotonic() < deadline and not workers:
+            time.sleep(0.5)
+            workers = children(trainer.pid) if trainer.poll() is None else []
+        assert workers, "the trainer started no DataLoader worker"
+        os.kill(trainer.pid, signal.SIGKILL)
+        trainer.wait(30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+            for worker in workers:  # reap, in case this test process became their parent
+                try:
+                    os.waitpid(worker, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+            time.sleep(0.2)
+        alive = [w for w in workers if Path(f"/proc/{w}").exists() and "Z" not in _state(w)]
+        assert not alive, f"workers {alive} outlived the killed trainer"
+    finally:
+        if trainer.poll() is None:
+            trainer.kill()
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return "Z"
