@@ -194,7 +194,7 @@ def test_resolver_settings_chosen_for_a_checkpoint_travel_with_it(tmp_path: Path
     full = save_checkpoint(tmp_path / "full.safetensors", Beep3DModel(config.model), config, SCANNET18, 7, 3)
     plain, chosen = tmp_path / "plain.safetensors", tmp_path / "chosen.safetensors"
     assert main([str(full), str(plain)]) == 0
-    assert main([str(full), str(chosen), "--overlap-score", "logit", "--min-recognition", "0"]) == 0
+    assert main([str(full), str(chosen), "--overlap-score", "logit", "--min-recognition", "0.1"]) == 0
     assert main([str(full), str(tmp_path / "x.safetensors"), "--min-recognition", "2"]) == 2
     without = TeacherResolver(plain)
     assert (without.overlap_score, without.min_recognition) == (
@@ -202,7 +202,7 @@ def test_resolver_settings_chosen_for_a_checkpoint_travel_with_it(tmp_path: Path
         DEFAULT_MIN_RECOGNITION,
     )
     stored = TeacherResolver(chosen)
-    assert (stored.overlap_score, stored.min_recognition) == ("logit", 0.0)
+    assert (stored.overlap_score, stored.min_recognition) == ("logit", 0.1)
     # what the user asks for wins over what the checkpoint stores
     asked = TeacherResolver(chosen, overlap_score="logit_minus_log_volume", min_recognition=0.25)
     assert (asked.overlap_score, asked.min_recognition) == ("logit_minus_log_volume", 0.25)
