@@ -968,6 +968,7 @@ class MainWindow(QMainWindow):
                 info={
                     "resolver": self.resolver_name,
                     "membership": self.membership_level,
+                    "checkpoint": self.checkpoint if self.resolver_name == "teacher" else None,
                     "tool": "beep3d-annotate",
                 },
                 kept=self.kept_points,

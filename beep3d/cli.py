@@ -127,6 +127,7 @@ def run_export(args: argparse.Namespace) -> int:
             "membership": args.membership,
             "share": args.share,
             "boxes_file": str(boxes_path.resolve()),
+            "checkpoint": str(resolver.checkpoint) if name == "teacher" else None,
             "points_dropped_on_loading": {
                 "non_finite": report.dropped_non_finite,
                 "stray": report.dropped_far,

@@ -330,25 +330,16 @@ def test_screenshot_is_not_blank(qtbot, scene_path, tmp_path, monkeypatch):
     assert len(set(drawn)) >= 3  # floor, the blocks and the box wireframe in their own colours
 
 
-TINY_REFIT_CONFIG = (
-    "epochs: 2\nbatch_size: 2\nnum_workers: 0\naugment: false\nlog_every: 1\neval_every: 0\n"
-    "checkpoint_every_epochs: 0\nlr: 0.002\n"
-    "model:\n  backbone_channels: [8, 16]\n  blocks_per_level: 1\n  voxel_size: 0.05\n  num_queries: 8\n"
-    "  num_layers: 1\n  d_model: 16\n  num_heads: 2\n  ffn_dim: 32\n"
-)
-
-
 def _tiny_refit(tmp_path, run, max_steps):
     """A real beep3d-train command on two tiny exported rooms, as the window would start it."""
     import sys
 
-    from tests.training_fakes import write_rooms
+    from tests.training_fakes import write_rooms, write_tiny_config
 
     data = tmp_path / "exports"
     if not data.exists():
         write_rooms(data, 2, num_objects=3, points_per_object=200, floor_points=200)
-    config = tmp_path / "tiny.yaml"
-    config.write_text(TINY_REFIT_CONFIG)
+    config = write_tiny_config(tmp_path / "tiny.yaml")
     return [sys.executable, "-m", "beep3d.training.cli", "--config", str(config), "--data", str(data),
             "--out", str(run), "--device", "cpu", "--threads", "1", "--max-steps", str(max_steps)]  # fmt: skip
 

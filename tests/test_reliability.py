@@ -307,15 +307,10 @@ def test_data_loader_workers_end_when_the_trainer_is_killed(tmp_path: Path) -> N
     import sys
     import time
 
-    from tests.training_fakes import write_rooms
+    from tests.training_fakes import write_rooms, write_tiny_config
 
     write_rooms(tmp_path / "data", 2, num_objects=3, points_per_object=200, floor_points=200)
-    config = tmp_path / "tiny.yaml"
-    config.write_text(
-        "epochs: 1000\nbatch_size: 1\nnum_workers: 1\neval_every: 0\ncheckpoint_every_epochs: 0\n"
-        "model:\n  backbone_channels: [8, 16]\n  voxel_size: 0.05\n  num_queries: 8\n  num_layers: 1\n"
-        "  d_model: 16\n  num_heads: 2\n  ffn_dim: 32\n"
-    )
+    config = write_tiny_config(tmp_path / "tiny.yaml", epochs=1000, batch_size=1, num_workers=1)
     command = [sys.executable, "-m", "beep3d.training.cli", "--config", str(config), "--data",
                str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--quiet", "--threads", "1"]  # fmt: skip
     trainer = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

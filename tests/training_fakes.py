@@ -245,3 +245,35 @@ def ddp_worker(rank: int, world_size: int, port: int, data: str, out: str, max_s
     os.makedirs(out, exist_ok=True)
     save_file(params, os.path.join(out, f"rank{rank}_step{result.step}.safetensors"))
     shutdown(trainer.dist)
+
+
+def write_tiny_config(path: Path, **settings: object) -> Path:
+    """A training config YAML for a network small enough to train in seconds on a CPU.
+
+    ``settings`` override or add top-level keys (``epochs=2``, ``num_workers=1``, ...).
+    """
+    import yaml
+
+    config: dict[str, object] = {
+        "epochs": 2,
+        "batch_size": 2,
+        "num_workers": 0,
+        "augment": False,
+        "log_every": 1,
+        "eval_every": 0,
+        "checkpoint_every_epochs": 0,
+        "lr": 0.002,
+        "model": {
+            "backbone_channels": [8, 16],
+            "blocks_per_level": 1,
+            "voxel_size": 0.05,
+            "num_queries": 8,
+            "num_layers": 1,
+            "d_model": 16,
+            "num_heads": 2,
+            "ffn_dim": 32,
+        },
+    }
+    config.update(settings)
+    path.write_text(yaml.safe_dump(config))
+    return path

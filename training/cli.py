@@ -168,7 +168,9 @@ def _run(args: argparse.Namespace) -> int:
     summary = (
         f"beep3d-train: stopped at step {result.step} (epoch {result.epoch}); run folder {result.run_dir}"
     )
-    if result.last_eval:
+    if result.last_eval and not result.last_eval.get("scenes"):
+        summary += "; no evaluation figures (the validation scenes have no GT instances)"
+    elif result.last_eval:
         figures = ", ".join(
             f"{k} {v:.3f}" for k, v in result.last_eval.items() if k in ("ap", "ap50", "ap25", "macc", "miou")
         )

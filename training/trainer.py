@@ -366,6 +366,13 @@ class Trainer:
     def _plot_curves(self) -> None:
         if not self.dist.is_main or not self.records:
             return
+        import warnings
+
+        with warnings.catch_warnings():  # e.g. "no artists with labels" before the first evaluation
+            warnings.simplefilter("ignore")
+            self._draw_curves()
+
+    def _draw_curves(self) -> None:
         import matplotlib
 
         matplotlib.use("Agg")
