@@ -968,7 +968,7 @@ class MainWindow(QMainWindow):
                 info={
                     "resolver": self.resolver_name,
                     "membership": self.membership_level,
-                    "checkpoint": self.checkpoint if self.resolver_name == "teacher" else None,
+                    "checkpoint": str(getattr(self._resolver, "checkpoint", "")) or None,
                     "tool": "beep3d-annotate",
                 },
                 kept=self.kept_points,
