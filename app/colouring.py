@@ -7,11 +7,12 @@ are dimmed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from beep3d.pipeline import PointLabels
 from beep3d.resolution import DECIDED_BY_CENTRE_RULE, DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE
+
+__all__ = ["COLOUR_MODES", "PointLabels", "instance_palette", "point_colours"]
 
 #: Colour modes in menu order: (key, menu text).
 COLOUR_MODES: tuple[tuple[str, str], ...] = (
@@ -35,31 +36,6 @@ UNSURE_TINT = np.array([230, 40, 40], dtype=np.float32)
 SURE_TINT = np.array([40, 200, 80], dtype=np.float32)
 SURE_BY_RULE_TINT = np.array([50, 110, 235], dtype=np.float32)
 RULE_DECIDERS = (DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE, DECIDED_BY_CENTRE_RULE)
-
-
-@dataclass
-class PointLabels:
-    """What the colour modes show, per point; produced by the live resolution.
-
-    Attributes
-    ----------
-    first_box
-        (N,) int32 position of the first box containing the point, -1 for none.
-    overlap_counts
-        (N,) int32 number of boxes containing the point.
-    instance_ids
-        (N,) int32 resolved box id per point, -1 for background.
-    confidence
-        (N,) float32 in [0, 1].
-    decided_by
-        (N,) int8 what decided each point (:data:`beep3d.resolution.DECIDERS`), or None.
-    """
-
-    first_box: np.ndarray
-    overlap_counts: np.ndarray
-    instance_ids: np.ndarray
-    confidence: np.ndarray
-    decided_by: np.ndarray | None = None
 
 
 def instance_palette(ids: np.ndarray) -> np.ndarray:

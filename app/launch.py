@@ -80,7 +80,7 @@ def run_app(
         Class set JSON (default: the 18 ScanNet classes).
     """
     from beep3d.classes import SCANNET18, ClassSet
-    from beep3d.cli import choose_resolver_name
+    from beep3d.defaults import choose_resolver_name
 
     _check_display()
     classes = ClassSet.load(class_set) if class_set else SCANNET18

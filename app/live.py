@@ -7,82 +7,30 @@ so only the newest waiting request starts next. Results of an older generation a
 
 from __future__ import annotations
 
-import time
 import traceback
 from dataclasses import dataclass
 
-import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal
 
-from beep3d.app.colouring import PointLabels
 from beep3d.boxes import BoxSet
 from beep3d.errors import Beep3dError
-from beep3d.resolution import Resolution
+from beep3d.pipeline import AnnotationResult, annotate
 from beep3d.scene import Scene
 
 
 @dataclass
-class LiveResult:
-    """Everything the window shows after a resolution.
+class LiveResult(AnnotationResult):
+    """An :class:`~beep3d.pipeline.AnnotationResult` and the request it answers (``generation``)."""
 
-    Attributes
-    ----------
-    generation
-        The request this answers.
-    boxes
-        The boxes that were resolved (an immutable snapshot).
-    analysis
-        ``beep3d.overlap.OverlapAnalysis`` of those boxes.
-    resolution
-        The resolver's per-point result.
-    problems
-        ``beep3d.diagnostics.Problem`` list.
-    labels
-        Per-point arrays for the colour modes.
-    seconds
-        Time the job took.
-    """
-
-    generation: int
-    boxes: BoxSet
-    analysis: object
-    resolution: Resolution
-    problems: list
-    labels: PointLabels
-    seconds: float
+    generation: int = 0
 
 
 def resolve_for_view(
     scene: Scene, boxes: BoxSet, resolver, level: str = "point", generation: int = 0
 ) -> LiveResult:
-    """Membership, overlap figures, resolution and diagnosis of ``boxes`` on ``scene`` (no Qt)."""
-    from beep3d.diagnostics import diagnose
-    from beep3d.overlap import OverlapAnalysis, membership_for
-
-    started = time.perf_counter()
-    n = scene.num_points
-    membership = membership_for(scene, boxes, level=level)
-    analysis = OverlapAnalysis.from_membership(membership)
-    if len(boxes):
-        resolution = resolver.resolve(scene, boxes)
-    else:
-        resolution = Resolution(
-            np.full(n, -1, np.int32), np.full(n, -1, np.int32), np.ones(n, np.float32), np.zeros(n, np.int32)
-        )
-    problems = diagnose(boxes, analysis, resolution)
-    first_box = np.full(n, -1, dtype=np.int32)
-    # membership is sorted by point: writing in reverse leaves each point's first box
-    first_box[membership.point_index[::-1]] = membership.box_index[::-1]
-    labels = PointLabels(
-        first_box=first_box,
-        overlap_counts=np.asarray(analysis.counts, dtype=np.int32),
-        instance_ids=np.asarray(resolution.instance_ids, dtype=np.int32),
-        confidence=np.asarray(resolution.confidence, dtype=np.float32),
-        decided_by=resolution.decided_by,
-    )
-    return LiveResult(
-        generation, boxes, analysis, resolution, problems, labels, time.perf_counter() - started
-    )
+    """The core pipeline (:func:`beep3d.pipeline.annotate`) for one request of the window."""
+    result = annotate(scene, boxes, resolver, level)
+    return LiveResult(**vars(result), generation=generation)
 
 
 class _JobSignals(QObject):

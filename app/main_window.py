@@ -67,7 +67,7 @@ def recovery_path(scene_path: str | Path) -> Path:
 
 def default_boxes_path(scene_path: Path) -> Path:
     """``<scene>.boxes.json`` beside the scene (the CLI's rule)."""
-    from beep3d.cli import default_boxes_path as rule
+    from beep3d.defaults import default_boxes_path as rule
 
     return rule(Path(scene_path))
 
@@ -624,7 +624,7 @@ class MainWindow(QMainWindow):
         options: dict[str, object] = {"level": self.membership_level, "class_set": self.doc.class_set}
         if name == "teacher":
             if checkpoint is None:
-                from beep3d.cli import DEFAULT_CHECKPOINT
+                from beep3d.defaults import DEFAULT_CHECKPOINT
 
                 checkpoint = str(DEFAULT_CHECKPOINT)
             options["checkpoint"] = checkpoint

@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from beep3d.cli import DEFAULT_CHECKPOINT
+from beep3d.defaults import DEFAULT_CHECKPOINT
 
 #: Config used for refits started from the window (small enough for a CPU).
 REFIT_CONFIG = "small"

@@ -15,11 +15,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from beep3d.defaults import (
+    DEFAULT_CHECKPOINT,
+    DEFAULT_MEMBERSHIP,
+    DEFAULT_SHARE,
+    choose_resolver_name,
+    default_boxes_path,
+)
 from beep3d.errors import Beep3dError
 
-DEFAULT_CHECKPOINT = (
-    Path(__file__).resolve().parent.parent / "assets" / "checkpoints" / "beep3d_small.safetensors"
-)
+__all__ = ["DEFAULT_CHECKPOINT", "build_parser", "main", "run_export", "run_headless", "run_reporting_errors"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,11 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--membership",
         choices=("point", "superpoint"),
-        default="point",
+        default=DEFAULT_MEMBERSHIP,
         help="decide box membership per point, or per superpoint (GaPro's rule)",
     )
     parser.add_argument(
-        "--share", type=float, default=0.5, help="superpoint membership: share of its points inside a box"
+        "--share",
+        type=float,
+        default=DEFAULT_SHARE,
+        help="superpoint membership: share of its points inside a box",
     )
     parser.add_argument("--class-set", help="class set JSON (default: the 18 ScanNet classes)")
     parser.add_argument(
@@ -63,26 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def default_boxes_path(scene_path: Path) -> Path:
-    """Where the boxes of a scene live by default: ``<scene>.boxes.json`` beside the scene."""
-    base = scene_path.parent / scene_path.name if scene_path.is_dir() else scene_path.with_suffix("")
-    return base.parent / f"{base.name}.boxes.json"
-
-
-def choose_resolver_name(requested: str, checkpoint: Path | None) -> str:
-    """Resolve "auto" to the teacher when a checkpoint exists, else to the smallest-box rule."""
-    if requested != "auto":
-        return requested
-    path = checkpoint or DEFAULT_CHECKPOINT
-    return "teacher" if path.exists() else "smallest-box"
-
-
 def run_export(args: argparse.Namespace) -> int:
     """Headless resolution and export."""
     from beep3d.box_files import load_boxes
     from beep3d.classes import SCANNET18, ClassSet
     from beep3d.export import export_all
     from beep3d.io import load_scene_with_report
+    from beep3d.pipeline import annotate
     from beep3d.resolvers import get_resolver
 
     if not args.scene:
@@ -114,12 +109,14 @@ def run_export(args: argparse.Namespace) -> int:
             )
         options.update(checkpoint=checkpoint or DEFAULT_CHECKPOINT, device=args.device)
     resolver = get_resolver(name, **options)
-    resolution = resolver.resolve(scene, boxes)
-    warn_about_box_problems(scene, boxes, args.membership, args.share)
+    result = annotate(scene, boxes, resolver, args.membership, args.share)
+    for problem in result.problems:
+        if problem.kind in WARNED_PROBLEMS:
+            print(f"beep3d-annotate: warning: {problem.message}", file=sys.stderr)
     written = export_all(
         scene,
         boxes,
-        resolution,
+        result.resolution,
         args.export,
         class_set,
         info={
@@ -135,28 +132,18 @@ def run_export(args: argparse.Namespace) -> int:
         },
         kept=report.kept,
     )
-    counts = resolution.overlap_counts
+    analysis = result.analysis
     print(
         f"{scene.name}: {scene.num_points} points, {len(boxes)} boxes, "
-        f"{int((counts == 1).sum())} in one box, {int((counts >= 2).sum())} in several (resolved by {name}); "
+        f"{analysis.num_single} in one box, {analysis.num_multi} in several (resolved by {name}); "
         f"wrote {len(written)} files to {args.export} in {time.perf_counter() - started:.1f} s"
     )
     return 0
 
 
-#: Problems the headless export prints as warnings: boxes that cannot hold an object's points.
+#: Problems the headless export prints as warnings: boxes that cannot hold an object's points (the
+#: window lists every problem).
 WARNED_PROBLEMS = ("empty", "degenerate")
-
-
-def warn_about_box_problems(scene, boxes, level: str, share: float) -> None:  # noqa: ANN001
-    """Print a warning line for every empty or degenerate box (the window lists them as problems)."""
-    from beep3d.diagnostics import diagnose
-    from beep3d.overlap import OverlapAnalysis, membership_for
-
-    analysis = OverlapAnalysis.from_membership(membership_for(scene, boxes, level, share))
-    for problem in diagnose(boxes, analysis):
-        if problem.kind in WARNED_PROBLEMS:
-            print(f"beep3d-annotate: warning: {problem.message}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

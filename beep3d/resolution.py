@@ -7,7 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
-from beep3d.boxes import BoxSet
+from beep3d.boxes import BoxSet, Membership
+from beep3d.classes import ClassSet
 from beep3d.scene import Scene
 
 #: What decided a point's box, by code (the ``decided_by`` array of a :class:`Resolution`):
@@ -90,3 +91,83 @@ class Resolver(Protocol):
     def resolve(self, scene: Scene, boxes: BoxSet) -> Resolution:
         """Resolve every point of ``scene`` to one of ``boxes`` or to background."""
         ...
+
+
+def empty_resolution(num_points: int) -> Resolution:
+    """Every point background (no boxes): instance and semantic -1, confidence 1."""
+    n = int(num_points)
+    return Resolution(
+        np.full(n, -1, np.int32),
+        np.full(n, -1, np.int32),
+        np.ones(n, np.float32),
+        np.zeros(n, np.int32),
+        np.zeros(n, np.int8),
+    )
+
+
+def resolution_from_scores(
+    membership: Membership,
+    boxes: BoxSet,
+    scores: np.ndarray,
+    class_set: ClassSet,
+    rule: int = DECIDED_BY_ONE_BOX,
+) -> Resolution:
+    """Assign each point to its containing box with the highest score.
+
+    Parameters
+    ----------
+    membership
+        (point, box) pairs; only these boxes are candidates for a point (the paper's eq. 2 restriction).
+    boxes
+        The boxes, in the positions ``membership`` refers to.
+    scores
+        (P,) float score of each pair (higher wins).
+    class_set
+        Maps box labels to semantic ids.
+    rule
+        The ``decided_by`` code (:data:`beep3d.resolution.DECIDERS`) of points in several boxes.
+
+    Returns
+    -------
+    Resolution
+        Confidence for P^u points is the margin between the best and second-best score among the
+        containing boxes, clipped to [0, 1]; 1 elsewhere.
+    """
+    n = membership.num_points
+    counts = membership.counts()
+    point_index, box_index = membership.point_index, membership.box_index
+    scores = np.asarray(scores, dtype=np.float64)
+    # sort pairs by (point, -score): the first pair of each point is its best box
+    order = np.lexsort((-scores, point_index))
+    point_sorted, box_sorted, score_sorted = point_index[order], box_index[order], scores[order]
+    first = np.ones(len(point_sorted), dtype=bool)
+    first[1:] = point_sorted[1:] != point_sorted[:-1]
+    best_pos = np.flatnonzero(first)
+    instance_ids = np.full(n, -1, dtype=np.int32)
+    box_ids = boxes.ids
+    instance_ids[point_sorted[best_pos]] = box_ids[box_sorted[best_pos]]
+    confidence = np.ones(n, dtype=np.float32)
+    multi = best_pos[counts[point_sorted[best_pos]] >= 2]
+    if len(multi):
+        margin = score_sorted[multi] - score_sorted[multi + 1]
+        confidence[point_sorted[multi]] = np.clip(margin, 0.0, 1.0)
+    position_of_point = np.full(n, -1, dtype=np.int64)
+    position_of_point[point_sorted[best_pos]] = box_sorted[best_pos]
+    return Resolution(
+        instance_ids,
+        semantic_ids_of_positions(position_of_point, boxes, class_set),
+        confidence,
+        counts,
+        decided_by_rule(counts, rule),
+    )
+
+
+def semantic_ids_of_positions(positions: np.ndarray, boxes: BoxSet, class_set: ClassSet) -> np.ndarray:
+    """(N,) int32 class id of the box at each point's box position (-1 for position -1 or unknown labels)."""
+    semantic_of_box = np.array([class_set.id_of(label) for label in boxes.labels] + [-1], dtype=np.int32)
+    return semantic_of_box[np.asarray(positions, dtype=np.int64)]  # -1 indexes the trailing background entry
+
+
+def uniform_resolution(membership: Membership, boxes: BoxSet, class_set: ClassSet) -> Resolution:
+    """Resolution when no point lies in two boxes (or when every containing box scores the same)."""
+    return resolution_from_scores(membership, boxes, np.ones(len(membership.point_index)), class_set)

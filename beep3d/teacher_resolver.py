@@ -34,8 +34,7 @@ from beep3d.model.weights import (
     unreadable_checkpoint,
 )
 from beep3d.overlap import MembershipLevel, membership_for
-from beep3d.resolution import Resolution
-from beep3d.resolvers import semantic_ids_of_positions, uniform_resolution
+from beep3d.resolution import Resolution, semantic_ids_of_positions, uniform_resolution
 from beep3d.scene import Scene
 
 if TYPE_CHECKING:

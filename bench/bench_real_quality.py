@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from beep3d.classes import SCANNET18
+from beep3d.defaults import DEFAULT_CHECKPOINT
 from beep3d.io import load_scene
 from beep3d.metrics.mask_quality import mean_instance_iou, overlap_accuracy
 from beep3d.overlap import membership_for
@@ -42,7 +43,6 @@ from beep3d.training.datasets import gt_boxes, ply_scene_name
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_REAL = REPO.parent / "shared" / "data" / "scannet_real"
-DEFAULT_CHECKPOINT = REPO / "assets" / "checkpoints" / "beep3d_small.safetensors"
 VALIDATION = ("scene0002_*", "scene0004_*")
 PARTS = {"nested": DECIDED_BY_NESTED_RULE, "volume": DECIDED_BY_VOLUME_RULE, "network": DECIDED_BY_NETWORK}
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from beep3d.boxes import BoxSet, boxes_from_instances
 from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
+from beep3d.defaults import DEFAULT_CHECKPOINT
 from beep3d.metrics.mask_quality import mean_instance_iou, nested_overlap_points, overlap_accuracy
 from beep3d.overlap import membership_for
 from beep3d.resolution import DECIDED_BY_NESTED_RULE, DECIDED_BY_NETWORK, DECIDED_BY_VOLUME_RULE
@@ -39,9 +40,6 @@ SPLIT = {
 #: Slack (metres per side) of the loose boxes drawn on the real scene.
 REAL_SLACK = 0.1
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-DEFAULT_CHECKPOINT = (
-    Path(__file__).resolve().parents[1] / "assets" / "checkpoints" / "beep3d_small.safetensors"
-)
 
 
 def gt_boxes(scene: Scene) -> BoxSet:

@@ -18,9 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_CHECKPOINT = (
-    Path(__file__).resolve().parents[1] / "assets" / "checkpoints" / "beep3d_small.safetensors"
-)
+from beep3d.defaults import DEFAULT_CHECKPOINT
 
 
 def random_checkpoint(folder: Path) -> Path:

@@ -14,7 +14,7 @@ from beep3d.app.colouring import PointLabels, point_colours  # noqa: E402
 from beep3d.app.handles import box_handles, drag_handle, ray_box_hit  # noqa: E402
 from beep3d.app.refit import find_checkpoint, parse_progress, refit_arguments  # noqa: E402
 from beep3d.boxes import Box  # noqa: E402
-from beep3d.cli import DEFAULT_CHECKPOINT  # noqa: E402
+from beep3d.defaults import DEFAULT_CHECKPOINT  # noqa: E402
 
 
 def test_project_and_unproject_round_trip_in_both_projections():

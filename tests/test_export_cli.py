@@ -154,8 +154,10 @@ def test_teacher_without_any_checkpoint_says_how_to_get_one(
     tmp_path, table_and_chair_ply, capsys, monkeypatch
 ):
     import beep3d.cli
+    import beep3d.defaults
 
-    monkeypatch.setattr(beep3d.cli, "DEFAULT_CHECKPOINT", tmp_path / "missing.safetensors")
+    for module in (beep3d.cli, beep3d.defaults):
+        monkeypatch.setattr(module, "DEFAULT_CHECKPOINT", tmp_path / "missing.safetensors")
     scene_path, _ = table_and_chair_ply
     assert main([str(scene_path), "--export", str(tmp_path / "o"), "--resolver", "teacher"]) == 2
     err = capsys.readouterr().err

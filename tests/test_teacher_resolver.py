@@ -233,7 +233,7 @@ def test_the_shipped_teacher_loads_and_beats_the_smallest_box_rule_on_the_demo_r
     from pathlib import Path
 
     from beep3d.box_files import load_boxes
-    from beep3d.cli import DEFAULT_CHECKPOINT
+    from beep3d.defaults import DEFAULT_CHECKPOINT
     from beep3d.io import load_scene
     from beep3d.metrics.mask_quality import mean_instance_iou, overlap_accuracy
     from beep3d.overlap import membership_for

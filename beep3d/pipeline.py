@@ -1,0 +1,132 @@
+"""The annotation pipeline: scene and boxes in, everything an annotator and an export need out.
+
+One Qt-free path, run by the window's live-resolution worker (:mod:`beep3d.app.live`) and by the
+headless export (:func:`beep3d.cli.run_export`) alike::
+
+    scene + boxes -> membership (point or superpoint) -> overlap analysis (P^l, P^u, background)
+                  -> resolution of P^u (rules or teacher) -> diagnostics -> per-point labels
+
+A stage added later (foreground removal, hand corrections) is added here, once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from beep3d.boxes import BoxSet, Membership
+from beep3d.defaults import DEFAULT_MEMBERSHIP, DEFAULT_SHARE
+from beep3d.diagnostics import Problem, diagnose
+from beep3d.overlap import OverlapAnalysis, membership_for
+from beep3d.resolution import Resolution, Resolver, empty_resolution
+from beep3d.scene import Scene
+
+
+@dataclass
+class PointLabels:
+    """Per-point arrays for what the window's colour modes show.
+
+    Attributes
+    ----------
+    first_box
+        (N,) int32 position of the first box containing the point, -1 for none.
+    overlap_counts
+        (N,) int32 number of boxes containing the point.
+    instance_ids
+        (N,) int32 resolved box id per point, -1 for background.
+    confidence
+        (N,) float32 in [0, 1].
+    decided_by
+        (N,) int8 what decided each point (:data:`beep3d.resolution.DECIDERS`), or None.
+    """
+
+    first_box: np.ndarray
+    overlap_counts: np.ndarray
+    instance_ids: np.ndarray
+    confidence: np.ndarray
+    decided_by: np.ndarray | None = None
+
+
+@dataclass
+class AnnotationResult:
+    """Everything the pipeline computes for one set of boxes on one scene.
+
+    Attributes
+    ----------
+    boxes
+        The boxes that were resolved (an immutable snapshot).
+    membership
+        Which boxes contain which points, at the level used.
+    analysis
+        Overlap analysis: P^l / P^u / background per point, exclusive and shared counts per box.
+    resolution
+        The resolver's per-point result.
+    problems
+        Diagnostics of the boxes (nested, empty, degenerate, low-confidence overlaps, ...).
+    labels
+        Per-point arrays for display.
+    seconds
+        Wall time of the whole pipeline, seconds.
+    """
+
+    boxes: BoxSet
+    membership: Membership
+    analysis: OverlapAnalysis
+    resolution: Resolution
+    problems: list[Problem]
+    labels: PointLabels
+    seconds: float
+
+
+def point_labels(membership: Membership, analysis: OverlapAnalysis, resolution: Resolution) -> PointLabels:
+    """The per-point display arrays of a resolution (see :class:`PointLabels`)."""
+    first_box = np.full(membership.num_points, -1, dtype=np.int32)
+    # membership is sorted by point: writing in reverse leaves each point's first box
+    first_box[membership.point_index[::-1]] = membership.box_index[::-1]
+    return PointLabels(
+        first_box=first_box,
+        overlap_counts=np.asarray(analysis.counts, dtype=np.int32),
+        instance_ids=np.asarray(resolution.instance_ids, dtype=np.int32),
+        confidence=np.asarray(resolution.confidence, dtype=np.float32),
+        decided_by=resolution.decided_by,
+    )
+
+
+def annotate(
+    scene: Scene,
+    boxes: BoxSet,
+    resolver: Resolver,
+    level: str = DEFAULT_MEMBERSHIP,
+    share: float = DEFAULT_SHARE,
+) -> AnnotationResult:
+    """Run the pipeline: membership, overlap analysis, resolution, diagnostics and display labels.
+
+    Parameters
+    ----------
+    scene
+        The scan (N points).
+    boxes
+        The boxes (K); none gives an all-background result without calling the resolver.
+    resolver
+        Decides the points in several boxes (:func:`beep3d.resolvers.get_resolver`); it should use
+        the same membership ``level`` and ``share``.
+    level, share
+        Box membership rule: "point", or "superpoint" with the share of a superpoint's points that
+        must lie inside a box.
+
+    Raises
+    ------
+    Beep3dError
+        From the resolver (for example a teacher checkpoint that cannot be loaded).
+    """
+    started = time.perf_counter()
+    membership = membership_for(scene, boxes, level, share)
+    analysis = OverlapAnalysis.from_membership(membership)
+    resolution = resolver.resolve(scene, boxes) if len(boxes) else empty_resolution(scene.num_points)
+    problems = diagnose(boxes, analysis, resolution)
+    labels = point_labels(membership, analysis, resolution)
+    return AnnotationResult(
+        boxes, membership, analysis, resolution, problems, labels, time.perf_counter() - started
+    )
