@@ -439,3 +439,16 @@ def test_each_contested_point_reports_which_step_decided_it_and_rule_decisions_a
     # the nested rule is as sure as the volumes say: (V2 - V1) / (V2 + V1) = (1 - 1/8) / (1 + 1/8)
     assert margins[1].item() == pytest.approx(7 / 9, abs=1e-5)
     assert margins[5].item() == pytest.approx(1 / 3, abs=1e-5)  # volume fallback: 0.25 against 0.5 m^3
+
+
+def test_eq11_mask_loss_and_eq12_total_weigh_their_terms():
+    from beep3d.model.losses import beep3d_loss, mask_loss
+
+    bce, dice, cls = torch.tensor(0.2), torch.tensor(0.5), torch.tensor(1.5)
+    # the paper's ScanNet weights (1, 1, 0.5) and S3DIS weights (5, 1, 2)
+    assert mask_loss(bce, dice, cls, 1.0, 1.0, 0.5).item() == pytest.approx(0.2 + 0.5 + 0.75)
+    assert mask_loss(bce, dice, cls, 5.0, 1.0, 2.0).item() == pytest.approx(1.0 + 0.5 + 3.0)
+    mask = torch.tensor(1.45)
+    q, f = torch.tensor(0.4), torch.tensor(2.0)
+    assert beep3d_loss(mask, q, f, 0.5, 0.5).item() == pytest.approx(1.45 + 0.2 + 1.0)
+    assert beep3d_loss(mask, 0.0, 0.0, 0.5, 0.5).item() == pytest.approx(1.45)  # consistency ablated

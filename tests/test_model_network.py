@@ -315,3 +315,20 @@ def test_colour_only_input_ignores_the_point_coordinates(samples):
 def test_input_channels_other_than_rgb_or_rgb_xyz_are_refused():
     with pytest.raises(Beep3dError, match="in_channels"):
         tiny_config(in_channels=4)
+
+
+def test_eq12_is_what_training_minimises_when_the_extras_are_off(samples):
+    """The model's total loss is eq. 12 of its parts (centre and score weights 0, no centre queries)."""
+    torch.manual_seed(0)
+    model = Beep3DModel(tiny_config(w_center=0.0, w_score=0.0, w_center_queries=0.0))
+    losses = model.training_losses(collate(samples, "cpu", voxel_size=VOXEL))
+    config = model.config
+    expected = (
+        config.w_bce * losses["bce"]
+        + config.w_dice * losses["dice"]
+        + config.w_cls * losses["cls"]
+        + config.w_q * losses["query_consistency"]
+        + config.w_f * losses["feature_consistency"]
+    )
+    assert losses["feature_consistency"].item() > 0 or losses["query_consistency"].item() > 0
+    assert losses["total"].item() == pytest.approx(expected.item(), rel=1e-5)

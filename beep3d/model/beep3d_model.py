@@ -16,6 +16,7 @@ Choices the paper leaves open (documented here and in the function docstrings):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,15 +27,20 @@ from beep3d.model.batch import Batch
 from beep3d.model.config import OVERLAP_SCORES, ModelConfig
 from beep3d.model.decoder import DecoderOutput, SceneContext
 from beep3d.model.ema import copy_weights, ema_decay, ema_update
+from beep3d.model.inference import InstancePrediction, instances_from_queries
 from beep3d.model.losses import (
+    auxiliary_losses,
+    beep3d_loss,
     center_loss,
     classification_loss,
     feature_consistency_loss,
     mask_bce_loss,
     mask_dice_loss,
-    masked_feature_means,
+    mask_loss,
     query_consistency_loss,
     score_loss,
+    student_mask_features,
+    teacher_mask_features,
 )
 from beep3d.model.matching import hungarian_match, matching_cost
 from beep3d.model.network import MaftNetwork
@@ -46,10 +52,11 @@ from beep3d.model.pseudo_masks import (
     log_volume_bias,
     match_queries_to_boxes,
     nested_box_priority,
+    query_similarity,
     recognised_boxes,
     superpoint_target_masks,
 )
-from beep3d.model.teacher_queries import attend_to_centers, fps_position_queries
+from beep3d.model.teacher_queries import fps_position_queries, pin_to_box_centers, refine_position_queries
 
 LOSS_PARTS = (
     "bce",
@@ -61,25 +68,6 @@ LOSS_PARTS = (
     "feature_consistency",
     "center_queries",
 )
-
-
-@dataclass
-class InstancePrediction:
-    """Instances the student predicts in one scene.
-
-    Attributes
-    ----------
-    masks
-        (P, N) bool per point.
-    classes
-        (P,) int64 class index 0..C-1.
-    scores
-        (P,) float32 confidence.
-    """
-
-    masks: np.ndarray
-    classes: np.ndarray
-    scores: np.ndarray
 
 
 @dataclass
@@ -150,13 +138,12 @@ class Beep3DModel(nn.Module):
         centers = scene.normalise(box_centers)
         scale, mode = self.config.center_attention_scale, self.config.center_attention
         if self.config.teacher_query_init == "box_centers":
-            # one query per box at its centre; eq. 6 re-projects each query onto its own box's centre
-            # (the limit of the eq. 6 attention when a query attends to its own centre only)
-            return centers.clone(), lambda positions: centers
+            # one query per box at its centre, pinned there after every layer
+            return centers.clone(), functools.partial(pin_to_box_centers, centers=centers)
         initial = fps_position_queries(
             scene.normalise(scene.superpoint_xyz), centers, self.config.num_queries, scale, mode
         )
-        return initial, lambda positions: attend_to_centers(positions, centers, scale, mode)
+        return initial, functools.partial(refine_position_queries, centers=centers, scale=scale, mode=mode)
 
     @torch.no_grad()
     def _teacher_resolve(
@@ -181,7 +168,7 @@ class Beep3DModel(nn.Module):
         initial, hook = self._teacher_positions(scene, box_centers)
         output = self.teacher.decoder(scene, initial, hook)
         logits = output.content @ output.mask_features.T
-        similarity = torch.sigmoid(logits)  # eq. 1
+        similarity = query_similarity(output.content, output.mask_features)  # eq. 1
         num_boxes = box_centers.shape[0]
         num_superpoints = similarity.shape[1]
         exclusive = exclusive_point_labels(member_points, member_boxes, num_points)
@@ -314,16 +301,30 @@ class Beep3DModel(nn.Module):
             scene_parts = self._scene_losses(batch, b, scene, output, point_labels[b], teacher, ignore_shared)
             for name in LOSS_PARTS:
                 parts[name].append(scene_parts[name])
-            totals.append(
-                config.w_bce * scene_parts["bce"]
-                + config.w_dice * scene_parts["dice"]
-                + config.w_cls * scene_parts["cls"]
-                + config.w_center * scene_parts["center"]
-                + config.w_score * scene_parts["score"]
-                + (config.w_q * scene_parts["query_consistency"] if config.use_query_consistency else 0.0)
-                + (config.w_f * scene_parts["feature_consistency"] if config.use_feature_consistency else 0.0)
-                + config.w_center_queries * scene_parts["center_queries"]
+            mask = mask_loss(
+                scene_parts["bce"],
+                scene_parts["dice"],
+                scene_parts["cls"],
+                config.w_bce,
+                config.w_dice,
+                config.w_cls,
             )
+            total = beep3d_loss(
+                mask,
+                scene_parts["query_consistency"] if config.use_query_consistency else 0.0,
+                scene_parts["feature_consistency"] if config.use_feature_consistency else 0.0,
+                config.w_q,
+                config.w_f,
+            )
+            extras = auxiliary_losses(
+                scene_parts["center"],
+                scene_parts["score"],
+                scene_parts["center_queries"],
+                config.w_center,
+                config.w_score,
+                config.w_center_queries,
+            )
+            totals.append(total + extras)
         result = {"total": torch.stack(totals).mean()}
         for name in LOSS_PARTS:
             result[name] = torch.stack(parts[name]).mean().detach()
@@ -473,15 +474,12 @@ class Beep3DModel(nn.Module):
         num_boxes: int,
     ) -> torch.Tensor:
         """Eq. 8-10 for one scene: teacher means over m^l u m^u-hat, student means over its predicted masks."""
-        num_superpoints = scene.superpoint_features.shape[0]
-        teacher_weights = label_superpoint_counts(
-            teacher.labels, scene.superpoints, num_boxes, num_superpoints
+        teacher_means, teacher_valid = teacher_mask_features(
+            teacher.mask_features, teacher.labels, scene.superpoints, num_boxes
         )
-        teacher_means, teacher_valid = masked_feature_means(teacher.mask_features, teacher_weights)
-        matched = student_query_per_box >= 0
-        predicted = (output.final.mask_logits[student_query_per_box.clamp(min=0)].detach() > 0).float()
-        student_weights = predicted * scene.superpoint_sizes[None, :] * matched[:, None].float()
-        student_means, student_valid = masked_feature_means(output.mask_features, student_weights)
+        student_means, student_valid = student_mask_features(
+            output.mask_features, output.final.mask_logits, student_query_per_box, scene.superpoint_sizes
+        )
         return feature_consistency_loss(teacher_means, student_means, teacher_valid & student_valid)
 
     # ----------------------------------------------------------------- teacher updates
@@ -513,30 +511,10 @@ class Beep3DModel(nn.Module):
         """
         scenes = self.student.encode(batch)
         outputs = self.student.decode(scenes)
-        predictions = []
-        for scene, output in zip(scenes, outputs, strict=True):
-            final = output.final
-            num_classes = final.class_logits.shape[1] - 1
-            class_scores = torch.softmax(final.class_logits, dim=1)[:, :-1] * final.scores[:, None]
-            flat = class_scores.flatten()
-            top_scores, top_index = flat.topk(min(topk, flat.numel()))
-            queries = top_index // num_classes
-            classes = top_index % num_classes
-            logits = final.mask_logits[queries][:, scene.superpoints]  # (P, N)
-            masks = logits > 0
-            probabilities = torch.sigmoid(logits)
-            sizes = masks.sum(dim=1)
-            mask_scores = (probabilities * masks).sum(dim=1) / sizes.clamp(min=1)
-            scores = top_scores * mask_scores
-            keep = sizes >= min_points
-            predictions.append(
-                InstancePrediction(
-                    masks=masks[keep].cpu().numpy(),
-                    classes=classes[keep].cpu().numpy().astype(np.int64),
-                    scores=scores[keep].float().cpu().numpy(),
-                )
-            )
-        return predictions
+        return [
+            instances_from_queries(output.final, scene.superpoints, topk, min_points)
+            for scene, output in zip(scenes, outputs, strict=True)
+        ]
 
     @torch.no_grad()
     def pseudo_masks(self, batch: Batch) -> list[np.ndarray]:

@@ -120,6 +120,61 @@ def masked_feature_means(
     return means, totals > 0
 
 
+def teacher_mask_features(
+    mask_features: torch.Tensor,
+    point_labels: torch.Tensor,
+    superpoints: torch.Tensor,
+    num_boxes: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. 8: F_k^T, the teacher's mean feature over its mask m_k^l u m^u-hat_k.
+
+    Parameters
+    ----------
+    mask_features
+        (S, d) the teacher's superpoint mask features.
+    point_labels
+        (N,) int64 box position per point of the pseudo-masks (P^l: its box, P^u: eq. 2-4), -1 none.
+    superpoints
+        (N,) int64 superpoint id per point.
+    num_boxes
+        K.
+
+    Returns
+    -------
+    means, valid
+        (K, d) and (K,) bool (False for empty masks), as :func:`masked_feature_means`.
+    """
+    from beep3d.model.pseudo_masks import label_superpoint_counts
+
+    weights = label_superpoint_counts(point_labels, superpoints, num_boxes, mask_features.shape[0])
+    return masked_feature_means(mask_features, weights)
+
+
+def student_mask_features(
+    mask_features: torch.Tensor,
+    mask_logits: torch.Tensor,
+    student_query_per_box: torch.Tensor,
+    superpoint_sizes: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. 9: F_k^S, the student's mean feature over its predicted mask m-hat_k for box k.
+
+    Parameters
+    ----------
+    mask_features
+        (S, d) the student's superpoint mask features.
+    mask_logits
+        (Q, S) the student's final mask logits; a superpoint is in the mask when its logit is > 0.
+    student_query_per_box
+        (K,) int64 the student query matched to each box (-1: none, an empty mask).
+    superpoint_sizes
+        (S,) points per superpoint (the mean is over points).
+    """
+    matched = student_query_per_box >= 0
+    predicted = (mask_logits[student_query_per_box.clamp(min=0)].detach() > 0).float()
+    weights = predicted * superpoint_sizes[None, :] * matched[:, None].float()
+    return masked_feature_means(mask_features, weights)
+
+
 def feature_consistency_loss(
     teacher_means: torch.Tensor, student_means: torch.Tensor, valid: torch.Tensor
 ) -> torch.Tensor:
@@ -128,3 +183,37 @@ def feature_consistency_loss(
         return student_means.sum() * 0.0
     difference = teacher_means[valid].detach() - student_means[valid]
     return (difference**2).sum()
+
+
+def mask_loss(
+    bce: torch.Tensor, dice: torch.Tensor, cls: torch.Tensor, w_bce: float, w_dice: float, w_cls: float
+) -> torch.Tensor:
+    """Eq. 11: L_mask = lambda_bce L_bce + lambda_dice L_dice + lambda_cls L_cls (MAFT's mask loss)."""
+    return w_bce * bce + w_dice * dice + w_cls * cls
+
+
+def beep3d_loss(
+    mask: torch.Tensor,
+    query_consistency: torch.Tensor | float,
+    feature_consistency: torch.Tensor | float,
+    w_q: float,
+    w_f: float,
+) -> torch.Tensor:
+    """Eq. 12: L = L_mask(m-hat, m) + lambda_q L_q + lambda_f L_f.
+
+    Pass 0 for a consistency term that is switched off (the ablations of Table 3).
+    """
+    return mask + w_q * query_consistency + w_f * feature_consistency
+
+
+def auxiliary_losses(
+    center: torch.Tensor,
+    score: torch.Tensor,
+    center_queries: torch.Tensor,
+    w_center: float,
+    w_score: float,
+    w_center_queries: float,
+) -> torch.Tensor:
+    """What training adds to eq. 12: MAFT's centre and score losses, and the project's decoder loss
+    on the teacher's query layout (``w_center_queries``, 0 in the paper)."""
+    return w_center * center + w_score * score + w_center_queries * center_queries

@@ -97,3 +97,28 @@ def fps_position_queries(
     """
     fps_points = points_normalised[farthest_point_sampling(points_normalised, num_queries)]
     return attend_to_centers(fps_points, centers_normalised, scale, mode)
+
+
+def refine_position_queries(
+    positions: torch.Tensor, centers: torch.Tensor, scale: float = 1.0, mode: str = "dot"
+) -> torch.Tensor:
+    """Eq. 6: Q_p,t^T <- softmax(Q_p,t^T C^T) C, after every teacher decoder layer.
+
+    Parameters
+    ----------
+    positions
+        (Q, 3) the layer's position queries, normalised coordinates.
+    centers
+        (K, 3) normalised box centres C.
+    scale, mode
+        The attention logits, as for :func:`attend_to_centers`.
+    """
+    return attend_to_centers(positions, centers, scale, mode)
+
+
+def pin_to_box_centers(positions: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
+    """The project's eq. 6 for ``teacher_query_init: box_centers``: query k stays on box k's centre.
+
+    It is the limit of eq. 6 when each query attends to its own box's centre only.
+    """
+    return centers
