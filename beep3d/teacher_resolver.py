@@ -289,26 +289,13 @@ class TeacherResolver:
             if self._scene_ref is not None and self._scene_ref() is scene and self._encoding is not None:
                 return self._encoding
         from beep3d.model.batch import collate
-        from beep3d.model.sample import ModelSample
+        from beep3d.model.sample import sample_from_scene
 
         if scene.superpoints is None:
             from beep3d.superpoints import compute_superpoints
 
             scene.superpoints = compute_superpoints(scene)
-        empty3 = np.zeros((0, 3), dtype=np.float32)
-        sample = ModelSample(
-            name=scene.name,
-            xyz=scene.xyz,
-            rgb=scene.rgb.astype(np.float32) / 127.5 - 1.0,
-            superpoints=scene.superpoints,
-            box_centers=empty3,
-            box_sizes=empty3,
-            box_yaws=np.zeros(0, dtype=np.float32),
-            box_classes=np.zeros(0, dtype=np.int64),
-            box_ids=np.zeros(0, dtype=np.int64),
-            member_points=np.zeros(0, dtype=np.int64),
-            member_boxes=np.zeros(0, dtype=np.int64),
-        )
+        sample = sample_from_scene(scene, scene.superpoints)
         batch = collate([sample], self.device, self.config.voxel_size)
         encoding = self.model.encode_scene(batch)
         with self._lock:

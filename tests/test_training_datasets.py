@@ -144,7 +144,7 @@ def test_training_samples_are_augmented_reproducibly(tmp_path: Path) -> None:
 def test_augmentation_keeps_membership_exact_and_boxes_around_their_points(tmp_path: Path) -> None:
     scene, boxes = make_room(2)
     prepared = prepare_scene(scene, boxes, SCANNET18, scene.superpoints)
-    arrays = prepared.arrays
+    arrays = prepared.sample
     original = pairs(arrays.member_points, arrays.member_boxes)
     for seed in range(5):
         rng = np.random.default_rng(seed)

@@ -14,49 +14,11 @@ that keep at least one member point remain, and membership pairs are restricted 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
 
-
-@dataclass
-class SceneArrays:
-    """The arrays of one scene and its boxes, in and out of augmentation.
-
-    Attributes
-    ----------
-    xyz
-        (N, 3) float64 metres.
-    rgb
-        (N, 3) float32 colours in [-1, 1] (noise may leave the range slightly).
-    superpoints
-        (N,) int64 dense superpoint ids.
-    box_centers, box_sizes
-        (K, 3) float64 metres.
-    box_yaws
-        (K,) float64 radians.
-    box_classes, box_ids
-        (K,) int64.
-    member_points, member_boxes
-        (P,) int64 (point, box position) pairs.
-    gt_instance
-        (N,) int64 GT box position per point (-1 none) or None.
-    source_index
-        (N,) int64 index of each point in the scene before cropping (None = not cropped).
-    """
-
-    xyz: np.ndarray
-    rgb: np.ndarray
-    superpoints: np.ndarray
-    box_centers: np.ndarray
-    box_sizes: np.ndarray
-    box_yaws: np.ndarray
-    box_classes: np.ndarray
-    box_ids: np.ndarray
-    member_points: np.ndarray
-    member_boxes: np.ndarray
-    gt_instance: np.ndarray | None
-    source_index: np.ndarray | None = None
+from beep3d.model.sample import ModelSample
 
 
 def linear_augmentation_matrix(rng: np.random.Generator, jitter: float = 0.1) -> np.ndarray:
@@ -125,55 +87,57 @@ def _boxes_after_linear(
     return new_centers, new_sizes, new_yaws
 
 
-def crop_scene(arrays: SceneArrays, keep: np.ndarray) -> SceneArrays:
+def crop_scene(sample: ModelSample, keep: np.ndarray) -> ModelSample:
     """Keep the points ``keep`` ((M,) sorted indices); keep the boxes that still have a member point.
 
     Membership pairs are restricted to the kept points (exact); box positions, superpoint ids and GT
     positions are renumbered densely.
     """
-    n = len(arrays.xyz)
+    n = len(sample.xyz)
     point_map = np.full(n, -1, dtype=np.int64)
     point_map[keep] = np.arange(len(keep))
-    pair_kept = point_map[arrays.member_points] >= 0
-    member_points = point_map[arrays.member_points[pair_kept]]
-    member_boxes_old = arrays.member_boxes[pair_kept]
+    pair_kept = point_map[sample.member_points] >= 0
+    member_points = point_map[sample.member_points[pair_kept]]
+    member_boxes_old = sample.member_boxes[pair_kept]
     kept_boxes = np.unique(member_boxes_old)
-    box_map = np.full(len(arrays.box_centers), -1, dtype=np.int64)
+    box_map = np.full(len(sample.box_centers), -1, dtype=np.int64)
     box_map[kept_boxes] = np.arange(len(kept_boxes))
     gt_instance = None
-    if arrays.gt_instance is not None:
-        old = arrays.gt_instance[keep]
+    if sample.gt_instance is not None:
+        old = sample.gt_instance[keep]
         gt_instance = np.where(old >= 0, box_map[np.maximum(old, 0)], -1)
-    superpoints = np.unique(arrays.superpoints[keep], return_inverse=True)[1].astype(np.int64).reshape(-1)
-    return SceneArrays(
-        xyz=arrays.xyz[keep],
-        rgb=arrays.rgb[keep],
+    superpoints = np.unique(sample.superpoints[keep], return_inverse=True)[1].astype(np.int64).reshape(-1)
+    return replace(
+        sample,
+        xyz=sample.xyz[keep],
+        rgb=sample.rgb[keep],
         superpoints=superpoints,
-        box_centers=arrays.box_centers[kept_boxes],
-        box_sizes=arrays.box_sizes[kept_boxes],
-        box_yaws=arrays.box_yaws[kept_boxes],
-        box_classes=arrays.box_classes[kept_boxes],
-        box_ids=arrays.box_ids[kept_boxes],
+        box_centers=sample.box_centers[kept_boxes],
+        box_sizes=sample.box_sizes[kept_boxes],
+        box_yaws=sample.box_yaws[kept_boxes],
+        box_classes=sample.box_classes[kept_boxes],
+        box_ids=sample.box_ids[kept_boxes],
         member_points=member_points,
         member_boxes=box_map[member_boxes_old],
         gt_instance=gt_instance,
-        source_index=keep if arrays.source_index is None else arrays.source_index[keep],
+        gt_semantic=None if sample.gt_semantic is None else sample.gt_semantic[keep],
+        source_index=keep if sample.source_index is None else sample.source_index[keep],
     )
 
 
 def augment_scene(
-    arrays: SceneArrays,
+    sample: ModelSample,
     rng: np.random.Generator,
     crop_points: int,
     elastic: bool = True,
     rgb_noise: float = 0.1,
-) -> SceneArrays:
-    """MAFT's training augmentations (see the module docstring); ``arrays`` is not modified.
+) -> ModelSample:
+    """MAFT's training augmentations (see the module docstring); ``sample`` is not modified.
 
     Parameters
     ----------
-    arrays
-        The scene before augmentation.
+    sample
+        The scene before augmentation (geometry is computed in float64).
     rng
         Source of all randomness (derive it from (seed, epoch, scene index) for reproducible runs).
     crop_points
@@ -184,13 +148,14 @@ def augment_scene(
     rgb_noise
         Standard deviation of the per-scene colour shift.
     """
-    centre = arrays.xyz.mean(axis=0) if len(arrays.xyz) else np.zeros(3)
-    xyz = arrays.xyz - centre
-    box_centers = arrays.box_centers - centre
+    points = np.asarray(sample.xyz, dtype=np.float64)
+    centre = points.mean(axis=0) if len(points) else np.zeros(3)
+    xyz = points - centre
+    box_centers = np.asarray(sample.box_centers, dtype=np.float64) - centre
     matrix = linear_augmentation_matrix(rng)
     xyz = xyz @ matrix.T
     box_centers, box_sizes, box_yaws = _boxes_after_linear(
-        box_centers, arrays.box_sizes, arrays.box_yaws, matrix
+        box_centers, np.asarray(sample.box_sizes, np.float64), np.asarray(sample.box_yaws, np.float64), matrix
     )
     if elastic and len(xyz):
         for granularity, magnitude in ((0.12, 0.8), (0.4, 3.2)):
@@ -198,20 +163,14 @@ def augment_scene(
             moved_centers = box_centers + displacement(box_centers) if len(box_centers) else box_centers
             xyz = xyz + displacement(xyz)
             box_centers = moved_centers
-    rgb = arrays.rgb + rng.normal(0.0, rgb_noise, size=3).astype(np.float32)
-    out = SceneArrays(
+    rgb = sample.rgb + rng.normal(0.0, rgb_noise, size=3).astype(np.float32)
+    out = replace(
+        sample,
         xyz=xyz,
         rgb=rgb.astype(np.float32),
-        superpoints=arrays.superpoints,
         box_centers=box_centers,
         box_sizes=box_sizes,
         box_yaws=box_yaws,
-        box_classes=arrays.box_classes,
-        box_ids=arrays.box_ids,
-        member_points=arrays.member_points,
-        member_boxes=arrays.member_boxes,
-        gt_instance=arrays.gt_instance,
-        source_index=arrays.source_index,
     )
     if len(xyz) > crop_points:
         seed_point = xyz[rng.integers(len(xyz)), :2]

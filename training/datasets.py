@@ -43,10 +43,10 @@ import numpy as np
 from beep3d.boxes import BoxSet, Membership, boxes_from_instances
 from beep3d.classes import S3DIS13, SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
-from beep3d.model.sample import ModelSample
+from beep3d.model.sample import ModelSample, sample_from_scene, with_model_dtypes
 from beep3d.overlap import membership_for
 from beep3d.scene import Scene
-from beep3d.training.augment import SceneArrays, augment_scene
+from beep3d.training.augment import augment_scene, crop_scene
 from beep3d.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ class PreparedScene:
     """A loaded scene reduced to what training needs, before augmentation (cached per worker)."""
 
     name: str
-    arrays: SceneArrays
+    sample: ModelSample
 
 
 def load_superpoints(scene: Scene, folder: Path | None) -> np.ndarray:
@@ -315,58 +315,17 @@ def prepare_scene(
     membership_share: float = 0.5,
     where: str | None = None,
 ) -> PreparedScene:
-    """Reduce a scene and its boxes to the arrays of a sample (boxes without member points dropped)."""
+    """Reduce a scene and its boxes to a :class:`ModelSample` (boxes without member points dropped)."""
     where = where or scene.name
     membership = membership_for(
         replace(scene, superpoints=superpoints), boxes, membership_level, membership_share
     )
     classes = box_classes_for(boxes, class_set, where)
     gt = gt_positions(scene, boxes, membership)
-    arrays = SceneArrays(
-        xyz=scene.xyz.astype(np.float64),
-        rgb=(scene.rgb.astype(np.float32) / 127.5 - 1.0),
-        superpoints=np.asarray(superpoints, dtype=np.int64),
-        box_centers=boxes.centers,
-        box_sizes=boxes.sizes,
-        box_yaws=boxes.yaws,
-        box_classes=classes,
-        box_ids=boxes.ids,
-        member_points=membership.point_index.astype(np.int64),
-        member_boxes=membership.box_index.astype(np.int64),
-        gt_instance=gt,
-    )
-    used_boxes = np.unique(arrays.member_boxes)
-    if len(used_boxes) < len(boxes):
-        from beep3d.training.augment import crop_scene
-
-        arrays = crop_scene(arrays, np.arange(len(arrays.xyz)))
-    return PreparedScene(scene.name, arrays)
-
-
-def to_sample(name: str, arrays: SceneArrays) -> ModelSample:
-    """A :class:`ModelSample` from scene arrays (GT class per point from its GT box's class)."""
-    gt_semantic = None
-    if arrays.gt_instance is not None:
-        gt_semantic = np.where(
-            arrays.gt_instance >= 0, arrays.box_classes[np.maximum(arrays.gt_instance, 0)], -1
-        )
-        if len(arrays.box_classes) == 0:
-            gt_semantic = np.full(len(arrays.xyz), -1, dtype=np.int64)
-    return ModelSample(
-        name=name,
-        xyz=arrays.xyz.astype(np.float32),
-        rgb=arrays.rgb.astype(np.float32),
-        superpoints=arrays.superpoints.astype(np.int64),
-        box_centers=arrays.box_centers.astype(np.float32).reshape(-1, 3),
-        box_sizes=arrays.box_sizes.astype(np.float32).reshape(-1, 3),
-        box_yaws=arrays.box_yaws.astype(np.float32).reshape(-1),
-        box_classes=arrays.box_classes.astype(np.int64),
-        box_ids=arrays.box_ids.astype(np.int64),
-        member_points=arrays.member_points.astype(np.int64),
-        member_boxes=arrays.member_boxes.astype(np.int64),
-        gt_instance=None if arrays.gt_instance is None else arrays.gt_instance.astype(np.int64),
-        gt_semantic=None if gt_semantic is None else gt_semantic.astype(np.int64),
-    )
+    sample = sample_from_scene(scene, superpoints, boxes, classes, membership, gt)
+    if len(np.unique(sample.member_boxes)) < len(boxes):
+        sample = crop_scene(sample, np.arange(len(sample.xyz)))
+    return PreparedScene(scene.name, sample)
 
 
 def sample_seed(seed: int, epoch: int, index: int) -> np.random.Generator:
@@ -445,11 +404,11 @@ class BoxSceneDataset:
     def __getitem__(self, key: int | tuple[int, int]) -> ModelSample:
         epoch, index = (0, key) if isinstance(key, int | np.integer) else key
         prepared = self.prepared(int(index))
-        arrays = prepared.arrays
+        sample = replace(prepared.sample, name=prepared.name)
         if self.train and self.config.augment:
             rng = sample_seed(self.config.seed, epoch, index)
-            arrays = augment_scene(arrays, rng, self.config.crop_points, elastic=self.config.elastic)
-        return to_sample(prepared.name, arrays)
+            sample = augment_scene(sample, rng, self.config.crop_points, elastic=self.config.elastic)
+        return with_model_dtypes(sample)
 
 
 def check_box_labels(entries: list[SceneEntry], class_set: ClassSet) -> None:

@@ -1,14 +1,20 @@
 """What the model consumes: one scene prepared for training or inference (numpy, no torch).
 
-Datasets (training/) build these; the teacher resolver (beep3d) builds them from a scene and its
-boxes. The model's ``collate`` turns a list of them into tensors on a device.
+One type serves both: :func:`sample_from_scene` builds it from a scene and its boxes for the teacher
+resolver and for the training datasets (whose augmentation maps a sample to a sample); the model's
+``collate`` turns a list of them into tensors on a device.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from beep3d.boxes import BoxSet, Membership
+    from beep3d.scene import Scene
 
 
 @dataclass
@@ -20,9 +26,10 @@ class ModelSample:
     name
         Scene name (for logs).
     xyz
-        (N, 3) float32, metres (after augmentation when training).
+        (N, 3) float32, metres (after augmentation when training; augmentation returns float64,
+        which :func:`with_model_dtypes` casts back).
     rgb
-        (N, 3) float32 in [-1, 1] (rgb / 127.5 - 1).
+        (N, 3) float32 in [-1, 1] (:func:`normalised_rgb`; colour noise may leave the range slightly).
     superpoints
         (N,) int64 superpoint id per point, dense 0..S-1.
     box_centers
@@ -44,6 +51,8 @@ class ModelSample:
         scene has no GT masks (boxes only). Never used by the training losses.
     gt_semantic
         (N,) int64 ground-truth class index per point (-1 = none / not evaluated), evaluation only.
+    source_index
+        (N,) int64 index of each point in the scene before cropping (None = not cropped).
     """
 
     name: str
@@ -59,6 +68,7 @@ class ModelSample:
     member_boxes: np.ndarray
     gt_instance: np.ndarray | None = None
     gt_semantic: np.ndarray | None = None
+    source_index: np.ndarray | None = None
 
     @property
     def num_points(self) -> int:
@@ -71,3 +81,79 @@ class ModelSample:
     def overlap_counts(self) -> np.ndarray:
         """(N,) int32 number of boxes containing each point."""
         return np.bincount(self.member_points, minlength=self.num_points).astype(np.int32)
+
+
+def normalised_rgb(rgb: np.ndarray) -> np.ndarray:
+    """(N, 3) uint8 colours -> (N, 3) float32 in [-1, 1] (rgb / 127.5 - 1), the network's colour input."""
+    return np.asarray(rgb, dtype=np.float32) / 127.5 - 1.0
+
+
+def sample_from_scene(
+    scene: Scene,
+    superpoints: np.ndarray,
+    boxes: BoxSet | None = None,
+    box_classes: np.ndarray | None = None,
+    membership: Membership | None = None,
+    gt_instance: np.ndarray | None = None,
+) -> ModelSample:
+    """The one way a scene (and its boxes) becomes a :class:`ModelSample`.
+
+    Parameters
+    ----------
+    scene
+        The scan: xyz (N, 3) metres, rgb (N, 3) uint8.
+    superpoints
+        (N,) int dense superpoint ids.
+    boxes, box_classes, membership
+        The boxes, their (K,) class index in the model's class set, and which points they contain;
+        None for the teacher's backbone pass, which needs no boxes.
+    gt_instance
+        (N,) int64 GT box position per point (-1 none), for evaluation only.
+
+    Returns
+    -------
+    ModelSample
+        rgb normalised with :func:`normalised_rgb`; the scene's arrays are shared, not copied.
+    """
+    empty3 = np.zeros((0, 3), dtype=np.float64)
+    has_boxes = boxes is not None and len(boxes) > 0
+    return ModelSample(
+        name=scene.name,
+        xyz=np.asarray(scene.xyz),
+        rgb=normalised_rgb(scene.rgb),
+        superpoints=np.asarray(superpoints, dtype=np.int64),
+        box_centers=boxes.centers if has_boxes else empty3,
+        box_sizes=boxes.sizes if has_boxes else empty3,
+        box_yaws=boxes.yaws if has_boxes else np.zeros(0),
+        box_classes=np.asarray(box_classes if has_boxes else np.zeros(0), dtype=np.int64),
+        box_ids=boxes.ids if has_boxes else np.zeros(0, dtype=np.int64),
+        member_points=np.asarray(membership.point_index if membership is not None else [], dtype=np.int64),
+        member_boxes=np.asarray(membership.box_index if membership is not None else [], dtype=np.int64),
+        gt_instance=gt_instance,
+    )
+
+
+def with_model_dtypes(sample: ModelSample) -> ModelSample:
+    """The sample with the dtypes of the attribute docs (float32 geometry) and a GT class per point.
+
+    The GT class of a point is the class of its GT box (``gt_semantic`` from ``gt_instance``).
+    """
+    gt_semantic = sample.gt_semantic
+    if sample.gt_instance is not None and gt_semantic is None:
+        classes = np.concatenate([np.asarray(sample.box_classes, dtype=np.int64), [-1]])
+        gt_semantic = classes[np.where(sample.gt_instance >= 0, sample.gt_instance, -1)]
+    return replace(
+        sample,
+        xyz=np.asarray(sample.xyz, dtype=np.float32),
+        rgb=np.asarray(sample.rgb, dtype=np.float32),
+        superpoints=np.asarray(sample.superpoints, dtype=np.int64),
+        box_centers=np.asarray(sample.box_centers, dtype=np.float32).reshape(-1, 3),
+        box_sizes=np.asarray(sample.box_sizes, dtype=np.float32).reshape(-1, 3),
+        box_yaws=np.asarray(sample.box_yaws, dtype=np.float32).reshape(-1),
+        box_classes=np.asarray(sample.box_classes, dtype=np.int64),
+        box_ids=np.asarray(sample.box_ids, dtype=np.int64),
+        member_points=np.asarray(sample.member_points, dtype=np.int64),
+        member_boxes=np.asarray(sample.member_boxes, dtype=np.int64),
+        gt_instance=None if sample.gt_instance is None else np.asarray(sample.gt_instance, dtype=np.int64),
+        gt_semantic=None if gt_semantic is None else np.asarray(gt_semantic, dtype=np.int64),
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from beep3d.model.sample import ModelSample
+from beep3d.model.sample import ModelSample, normalised_rgb
 
 
 def make_toy_sample(
@@ -64,7 +64,7 @@ def make_toy_sample(
         parts_rgb.append(palette[k] + rng.normal(0, 8, (object_count, 3)))
         instance.append(np.full(object_count, k))
     xyz = np.concatenate(parts_xyz).astype(np.float32)
-    rgb = np.clip(np.concatenate(parts_rgb), 0, 255) / 127.5 - 1
+    rgb = normalised_rgb(np.clip(np.concatenate(parts_rgb), 0, 255))
     instance = np.concatenate(instance).astype(np.int64)
 
     cells = np.floor(xyz / superpoint_cell).astype(np.int64)
