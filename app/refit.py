@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from beep3d.defaults import DEFAULT_CHECKPOINT
+from beep3d.errors import Beep3dError
 
 #: Config used for refits started from the window (small enough for a CPU).
 REFIT_CONFIG = "small"
@@ -66,8 +67,11 @@ def parse_progress(line: str) -> float | None:
 
 def find_checkpoint(run_dir: str | Path) -> Path | None:
     """The checkpoint a finished run produced: best, else last, else None."""
-    folder = Path(run_dir) / "checkpoints"
-    for name in ("best.safetensors", "last.safetensors"):
-        if (folder / name).exists():
-            return folder / name
-    return None
+    from beep3d.model.weights import find_checkpoint as find
+
+    if not Path(run_dir).is_dir():
+        return None
+    try:
+        return find(run_dir)
+    except Beep3dError:
+        return None

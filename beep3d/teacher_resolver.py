@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,82 +25,13 @@ from beep3d.boxes import BoxSet
 from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.model.config import OVERLAP_SCORES, ModelConfig
-from beep3d.model.weights import (
-    checked_metadata,
-    find_checkpoint,
-    load_inference_model,
-    network_description,
-    unreadable_checkpoint,
-)
+from beep3d.model.weights import CheckpointInfo, load_inference_model, read_checkpoint_info
 from beep3d.overlap import MembershipLevel, membership_for
 from beep3d.resolution import Resolution, semantic_ids_of_positions, uniform_resolution
 from beep3d.scene import Scene
 
 if TYPE_CHECKING:
     from beep3d.model.beep3d_model import Beep3DModel, SceneEncoding
-
-
-@dataclass(frozen=True)
-class CheckpointInfo:
-    """What a checkpoint's header says, read without torch (see :func:`read_checkpoint_info`).
-
-    Attributes
-    ----------
-    path
-        The checkpoint file (a run folder given by the user resolved to its best or last checkpoint).
-    config
-        The network's configuration.
-    class_set
-        The class set the network was trained with.
-    metadata
-        The whole ``beep3d`` metadata entry (training config, step, epoch, ...).
-    """
-
-    path: Path
-    config: ModelConfig
-    class_set: ClassSet
-    metadata: dict[str, Any]
-
-
-def read_checkpoint_info(checkpoint: str | Path) -> CheckpointInfo:
-    """Check a teacher checkpoint cheaply: only its safetensors header is read, and torch is not imported.
-
-    The same checks as :func:`beep3d.model.weights.read_checkpoint_file` (whose messages these are) plus
-    the model config and class set of :func:`~beep3d.model.weights.load_inference_model`; whether the
-    tensors fit the network is only known when it is loaded.
-
-    Parameters
-    ----------
-    checkpoint
-        A checkpoint file written by ``beep3d-train``, or its run folder (its best, else last, checkpoint).
-
-    Raises
-    ------
-    Beep3dError
-        Missing file, not a BEEP3D checkpoint (pickled .pt/.pth files included: they are refused),
-        a truncated file, damaged metadata, another format version, no network weights, or no usable
-        model config or class set.
-    """
-    from safetensors import SafetensorError, safe_open
-
-    path = find_checkpoint(checkpoint)
-    if not path.is_file():
-        raise Beep3dError(f"{path}: checkpoint not found; check the path")
-    try:
-        # the numpy framework only matters for reading tensors, which this does not do
-        with safe_open(str(path), framework="numpy") as handle:
-            metadata = handle.metadata() or {}
-            names = list(handle.keys())  # noqa: SIM118 (a safetensors handle, not a dict)
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise unreadable_checkpoint(path, exc) from None
-    meta = checked_metadata(path, metadata)
-    if not any(name.startswith("model/") for name in names):
-        raise Beep3dError(
-            f"{path}: a BEEP3D checkpoint without network weights (no 'model/' tensors); "
-            "use a checkpoint written by beep3d-train during or after training"
-        )
-    config, class_set = network_description(path, meta)
-    return CheckpointInfo(path, config, class_set, meta)
 
 
 #: Eq. 2's score when a checkpoint stores no choice: chosen for the synthetic-trained teacher on 12

@@ -27,8 +27,9 @@ from beep3d.synthetic import make_room
 pytest.importorskip("spconv")
 
 from beep3d.model.beep3d_model import Beep3DModel  # noqa: E402
+from beep3d.model.sample import with_model_dtypes
 from beep3d.training.config import load_config  # noqa: E402
-from beep3d.training.datasets import prepare_scene, to_sample  # noqa: E402
+from beep3d.training.datasets import prepare_scene  # noqa: E402
 
 ROOM_SEED = 7  # 51.5k points, 35 boxes, 5.7k points in two or more boxes
 STEPS = 500
@@ -50,7 +51,7 @@ def test_overfitting_one_room_resolves_its_overlaps_better_than_the_rules():
         for name in ("smallest-box", "nearest-centre")
     }
 
-    sample = to_sample(scene.name, prepare_scene(scene, boxes, SCANNET18, scene.superpoints).arrays)
+    sample = with_model_dtypes(prepare_scene(scene, boxes, SCANNET18, scene.superpoints).sample)
     assert len(sample.box_ids) == len(boxes), "every box keeps its points, so positions are box order"
     # the shipped `small` network on a 3-level backbone and 5 cm voxels, single-box points only (on one
     # scene the pseudo-masks only feed the teacher's own decisions back to it: README, "How the

@@ -13,6 +13,7 @@ import torch
 
 from beep3d.classes import S3DIS13, SCANNET18
 from beep3d.errors import Beep3dError
+from beep3d.model.sample import with_model_dtypes
 from beep3d.training.checkpoint import (
     check_compatible,
     load_model_state,
@@ -21,7 +22,7 @@ from beep3d.training.checkpoint import (
     save_checkpoint,
 )
 from beep3d.training.config import TrainConfig
-from beep3d.training.datasets import prepare_scene, to_sample
+from beep3d.training.datasets import prepare_scene
 from tests.training_fakes import FakeBeep3DModel, fake_collate, make_room
 
 
@@ -31,7 +32,7 @@ def trained_state(config: TrainConfig) -> tuple[FakeBeep3DModel, torch.optim.Opt
     optimizer = torch.optim.AdamW(model.student_parameters(), lr=1e-3, weight_decay=0.05)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-3, total_steps=10)
     scene, boxes = make_room(0)
-    batch = fake_collate([to_sample("r", prepare_scene(scene, boxes, SCANNET18, scene.superpoints).arrays)])
+    batch = fake_collate([with_model_dtypes(prepare_scene(scene, boxes, SCANNET18, scene.superpoints).sample)])
     for step in range(1, 3):
         loss = model.training_losses(batch)["total"]
         optimizer.zero_grad()

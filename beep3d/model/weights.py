@@ -1,4 +1,10 @@
-"""Reading BEEP3D checkpoints for inference, without the training code.
+"""BEEP3D checkpoints for inference, without the training code: find, read the header, load.
+
+The one place that knows the checkpoint format on the reading side: :func:`find_checkpoint` (a file,
+or a run folder's best else last checkpoint), :func:`read_checkpoint_info` (the header alone, without
+torch: cheap enough to check a file the moment a user picks it), :func:`read_checkpoint_file` and
+:func:`load_inference_model` (the tensors). Writing, and resuming a training run, live in
+``beep3d.training.checkpoint``.
 
 A checkpoint is one ``.safetensors`` file written by ``beep3d-train``: tensors ``model/<name>``
 (the student-teacher state dict) and more (optimizer, RNG states), plus a JSON metadata entry
@@ -10,6 +16,7 @@ safetensors holds raw tensors and a string table only, and everything else is JS
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -194,3 +201,66 @@ def load_inference_model(
     model.to(device)
     model.eval()
     return model, class_set, config
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What a checkpoint's header says, read without torch (see :func:`read_checkpoint_info`).
+
+    Attributes
+    ----------
+    path
+        The checkpoint file (a run folder given by the user resolved to its best or last checkpoint).
+    config
+        The network's configuration.
+    class_set
+        The class set the network was trained with.
+    metadata
+        The whole ``beep3d`` metadata entry (training config, step, epoch, ...).
+    """
+
+    path: Path
+    config: ModelConfig
+    class_set: ClassSet
+    metadata: dict[str, Any]
+
+
+def read_checkpoint_info(checkpoint: str | Path) -> CheckpointInfo:
+    """Check a teacher checkpoint cheaply: only its safetensors header is read, and torch is not imported.
+
+    The same checks as :func:`beep3d.model.weights.read_checkpoint_file` (whose messages these are) plus
+    the model config and class set of :func:`~beep3d.model.weights.load_inference_model`; whether the
+    tensors fit the network is only known when it is loaded.
+
+    Parameters
+    ----------
+    checkpoint
+        A checkpoint file written by ``beep3d-train``, or its run folder (its best, else last, checkpoint).
+
+    Raises
+    ------
+    Beep3dError
+        Missing file, not a BEEP3D checkpoint (pickled .pt/.pth files included: they are refused),
+        a truncated file, damaged metadata, another format version, no network weights, or no usable
+        model config or class set.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    path = find_checkpoint(checkpoint)
+    if not path.is_file():
+        raise Beep3dError(f"{path}: checkpoint not found; check the path")
+    try:
+        # the numpy framework only matters for reading tensors, which this does not do
+        with safe_open(str(path), framework="numpy") as handle:
+            metadata = handle.metadata() or {}
+            names = list(handle.keys())  # noqa: SIM118 (a safetensors handle, not a dict)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise unreadable_checkpoint(path, exc) from None
+    meta = checked_metadata(path, metadata)
+    if not any(name.startswith("model/") for name in names):
+        raise Beep3dError(
+            f"{path}: a BEEP3D checkpoint without network weights (no 'model/' tensors); "
+            "use a checkpoint written by beep3d-train during or after training"
+        )
+    config, class_set = network_description(path, meta)
+    return CheckpointInfo(path, config, class_set, meta)
