@@ -26,9 +26,10 @@ one, never a mix; see :mod:`beep3d.staged_folder`)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -119,6 +120,51 @@ class PointRows:
         )
 
 
+@dataclass(frozen=True)
+class ExportJob:
+    """What every exporter gets: the scene, its boxes, the resolution, and the rows per file point."""
+
+    scene: Scene
+    boxes: BoxSet
+    resolution: Resolution
+    rows: PointRows
+    class_set: ClassSet
+
+
+class Exporter(Protocol):
+    """One export format: writes its files into a folder and returns them."""
+
+    name: str
+
+    def write(self, out: Path, job: ExportJob) -> list[Path]:
+        """Write this format's files for ``job`` into ``out``."""
+        ...
+
+
+@dataclass(frozen=True)
+class _FunctionExporter:
+    name: str
+    function: Callable[[Path, ExportJob], list[Path]]
+
+    def write(self, out: Path, job: ExportJob) -> list[Path]:
+        return self.function(out, job)
+
+
+#: The formats :func:`export_all` writes, in order (see the module docstring).
+EXPORTERS: tuple[Exporter, ...] = (
+    _FunctionExporter("point arrays", lambda out, job: write_point_arrays(out, job.rows)),
+    _FunctionExporter("boxes", lambda out, job: [write_boxes_file(out, job.scene, job.boxes)]),
+    _FunctionExporter("labelled PLY", lambda out, job: [write_labelled_ply(out, job.scene, job.resolution)]),
+    _FunctionExporter(
+        "ScanNet benchmark",
+        lambda out, job: write_scannet_files(out, job.scene.name, job.boxes, job.rows, job.class_set),
+    ),
+    _FunctionExporter(
+        "training folder", lambda out, job: write_training_folder(out, job.scene, job.boxes, job.class_set)
+    ),
+)
+
+
 def export_all(
     scene: Scene,
     boxes: BoxSet,
@@ -175,14 +221,9 @@ def export_all(
             "renumber the boxes"
         )
     rows = PointRows.of(resolution, kept)
+    job = ExportJob(scene, boxes, resolution, rows, class_set)
     with staged_folder(out_dir) as staging:
-        written = [
-            *write_point_arrays(staging, rows),
-            write_boxes_file(staging, scene, boxes),
-            write_labelled_ply(staging, scene, resolution),
-            *write_scannet_files(staging, scene.name, boxes, rows, class_set),
-            *write_training_folder(staging, scene, boxes, class_set),
-        ]
+        written = [path for exporter in EXPORTERS for path in exporter.write(staging, job)]
         summary = export_summary(scene, boxes, resolution, rows, class_set, info)
         summary["files"] = [str(p.relative_to(staging)) for p in written] + [MARKER_FILE]
         written.append(write_json_atomic_path(staging / MARKER_FILE, summary))
