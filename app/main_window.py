@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
 )
 
+from beep3d import box_nudges
 from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.live import LiveResolver, LiveResult
 from beep3d.app.panels import BoxEditor, BoxTable, ProblemList
@@ -45,9 +46,6 @@ from beep3d.teacher_resolver import TeacherResolver
 AUTOSAVE_SECONDS = 5.0
 #: Keyboard steps: metres per move / resize key, degrees per yaw key; Shift multiplies moves by 5
 #: and turns 45 degrees.
-MOVE_STEP = 0.02
-YAW_STEP_DEGREES = 1.0
-YAW_BIG_STEP_DEGREES = 45.0
 
 SCENE_FILTER = "Scans (*.ply *.npy *.npz *.bin);;All files (*)"
 BOX_FILTER = "Box files (*.json);;All files (*)"
@@ -493,33 +491,17 @@ class MainWindow(QMainWindow):
         box = self._need_selection()
         if box is None:
             return
-        step = MOVE_STEP * (5 if big else 1)
-        center, size = np.asarray(box.center), np.asarray(box.size)
         if kind == "move":
             right, up, forward = self.view.camera.axes()
-            ahead = np.array([forward[0], forward[1], 0.0])
-            if np.linalg.norm(ahead) < 0.3:  # looking down: "forward" is up on the screen
-                ahead = np.array([up[0], up[1], 0.0])
-            ahead /= np.linalg.norm(ahead)
-            side = np.array([ahead[1], -ahead[0], 0.0])
-            after = box.moved(center=tuple(center + (side * p + ahead * q) * step))
+            ahead, side = box_nudges.floor_directions(forward, up)
+            after = box_nudges.moved_on_floor(box, p, q, ahead, side, big)
             text = "Move box"
         elif kind == "up":
-            after = box.moved(center=tuple(center + np.array([0, 0, p * step])))
-            text = "Move box"
+            after, text = box_nudges.raised(box, p, big), "Move box"
         elif kind == "yaw":
-            degrees = YAW_BIG_STEP_DEGREES if big else YAW_STEP_DEGREES
-            yaw = (box.yaw + math.radians(p * degrees) + math.pi) % (2 * math.pi) - math.pi
-            after = box.moved(yaw=yaw)
-            text = "Turn box"
+            after, text = box_nudges.turned(box, p, big), "Turn box"
         else:
-            new_size = size.copy()
-            new_size[p] = max(new_size[p] + q * step, 0.01)
-            new_center = center.copy()
-            if p == 2:  # height grows upwards: the bottom stays on what it stands on
-                new_center[2] += (new_size[2] - size[2]) / 2
-            after = box.moved(size=tuple(new_size), center=tuple(new_center))
-            text = "Resize box"
+            after, text = box_nudges.resized(box, p, q, big), "Resize box"
         self.push(ChangeBox(box, after, text=text, merge_key=f"key-{kind}-{p}-{q}"))
 
     def _panel_edit(self, before: Box, after: Box, field: str) -> None:

@@ -1,0 +1,83 @@
+"""Keyboard edits of a box as pure functions: move, raise, turn and resize by fixed steps.
+
+The window maps keys to these (W/A/S/D move on the floor as seen on screen, Q/E down and up, Z/X turn,
+I/K, L/J, O/U resize); a big step (Shift) is five small ones, or 45 degrees for a turn. Every function
+returns a new :class:`~beep3d.boxes.Box`; the caller puts the change on the undo stack.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from beep3d.boxes import Box
+
+#: A small move or resize step, metres.
+MOVE_STEP_M = 0.02
+#: A big step is this many small ones.
+BIG_STEP_FACTOR = 5
+#: Turn steps, degrees.
+YAW_STEP_DEGREES = 1.0
+YAW_BIG_STEP_DEGREES = 45.0
+#: The smallest side a resize leaves, metres.
+MIN_SIDE_M = 0.01
+
+
+def step_length(big: bool) -> float:
+    """The move or resize step in metres."""
+    return MOVE_STEP_M * (BIG_STEP_FACTOR if big else 1)
+
+
+def floor_directions(camera_forward: np.ndarray, camera_up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ahead, right) unit vectors on the floor (z = 0) as the camera sees it.
+
+    Ahead is the camera's forward direction flattened onto the floor; when the camera looks almost
+    straight down, "ahead" is the direction that is up on the screen.
+
+    Parameters
+    ----------
+    camera_forward, camera_up
+        (3,) the camera's viewing direction and its screen-up direction, world frame.
+    """
+    ahead = np.array([camera_forward[0], camera_forward[1], 0.0], dtype=np.float64)
+    if np.linalg.norm(ahead) < 0.3:  # looking down: "forward" is up on the screen
+        ahead = np.array([camera_up[0], camera_up[1], 0.0], dtype=np.float64)
+    ahead /= np.linalg.norm(ahead)
+    right = np.array([ahead[1], -ahead[0], 0.0])
+    return ahead, right
+
+
+def moved_on_floor(
+    box: Box, right_steps: int, ahead_steps: int, ahead: np.ndarray, right: np.ndarray, big: bool
+) -> Box:
+    """The box moved ``right_steps`` to the right and ``ahead_steps`` ahead (see :func:`floor_directions`)."""
+    offset = (right * right_steps + ahead * ahead_steps) * step_length(big)
+    return box.moved(center=tuple(np.asarray(box.center) + offset))
+
+
+def raised(box: Box, steps: int, big: bool) -> Box:
+    """The box moved up (``steps`` > 0) or down along z."""
+    return box.moved(center=tuple(np.asarray(box.center) + np.array([0.0, 0.0, steps * step_length(big)])))
+
+
+def turned(box: Box, steps: int, big: bool) -> Box:
+    """The box turned about z by ``steps`` turn steps (counter-clockwise > 0), yaw kept in [-pi, pi)."""
+    degrees = YAW_BIG_STEP_DEGREES if big else YAW_STEP_DEGREES
+    yaw = (box.yaw + math.radians(steps * degrees) + math.pi) % (2 * math.pi) - math.pi
+    return box.moved(yaw=yaw)
+
+
+def resized(box: Box, axis: int, steps: int, big: bool) -> Box:
+    """The box grown (``steps`` > 0) or shrunk along its own ``axis`` (0 x, 1 y, 2 height).
+
+    Sides never go below :data:`MIN_SIDE_M`. Along x and y the centre stays; the height grows upwards,
+    so the bottom stays on what the box stands on.
+    """
+    size = np.asarray(box.size, dtype=np.float64)
+    new_size = size.copy()
+    new_size[axis] = max(new_size[axis] + steps * step_length(big), MIN_SIDE_M)
+    center = np.asarray(box.center, dtype=np.float64).copy()
+    if axis == 2:
+        center[2] += (new_size[2] - size[2]) / 2
+    return box.moved(size=tuple(new_size), center=tuple(center))
