@@ -12,16 +12,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from shared_data import REAL_SCENE
 
 from beep3d.io import load_scene, write_ply
 
-SHARED_SAMPLE = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "scannet_scene0423_00"
-    / "scene0423_00_labeled.ply"
-)
+SHARED_SAMPLE = REAL_SCENE
 
 
 def grid_mesh(vertices: int) -> tuple[np.ndarray, np.ndarray]:

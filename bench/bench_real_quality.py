@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from shared_data import REAL_SCANS
 
 from beep3d.classes import SCANNET18
 from beep3d.defaults import DEFAULT_CHECKPOINT
@@ -42,7 +43,7 @@ from beep3d.superpoints import compute_superpoints
 from beep3d.training.datasets import gt_boxes, ply_scene_name
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_REAL = REPO.parent / "shared" / "data" / "scannet_real"
+SHARED_REAL = REAL_SCANS
 VALIDATION = ("scene0002_*", "scene0004_*")
 PARTS = {"nested": DECIDED_BY_NESTED_RULE, "volume": DECIDED_BY_VOLUME_RULE, "network": DECIDED_BY_NETWORK}
 

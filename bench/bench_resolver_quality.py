@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from shared_data import SHARED_DATA
 
 from beep3d.boxes import BoxSet, boxes_from_instances
 from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
@@ -39,7 +40,7 @@ SPLIT = {
 }
 #: Slack (metres per side) of the loose boxes drawn on the real scene.
 REAL_SLACK = 0.1
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA
 
 
 def gt_boxes(scene: Scene) -> BoxSet:

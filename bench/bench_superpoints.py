@@ -12,21 +12,13 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 import trimesh
+from shared_data import REAL_SCENE
 
 from beep3d.scene import Scene
 from beep3d.superpoints import compute_superpoints, superpoint_purity
-
-REAL_SCENE = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "scannet_scene0423_00"
-    / "scene0423_00_labeled.ply"
-)
 
 
 def _box(extents, transform) -> tuple[trimesh.Trimesh, np.ndarray, np.ndarray]:

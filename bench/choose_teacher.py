@@ -17,6 +17,8 @@ import fnmatch
 import itertools
 from pathlib import Path
 
+from shared_data import REAL_SCANS
+
 from beep3d.classes import SCANNET18
 from beep3d.io import load_scene
 from beep3d.metrics.mask_quality import overlap_accuracy
@@ -27,7 +29,7 @@ from beep3d.superpoints import compute_superpoints
 from beep3d.teacher_resolver import TeacherResolver
 from beep3d.training.datasets import gt_boxes, ply_scene_name
 
-SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "scannet_real"
+SHARED_REAL = REAL_SCANS
 
 
 def checkpoints_of(sources: list[Path]) -> list[Path]:

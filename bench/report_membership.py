@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
+
+from shared_data import SHARED_DATA
 
 from beep3d.boxes import boxes_from_instances
 from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
 from beep3d.overlap import OverlapAnalysis, membership_for
 from beep3d.scene import Scene
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA
 
 
 def single_box_purity(scene: Scene, level: str, share: float) -> tuple[float, float, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from beep3d.box_files import save_boxes
 from beep3d.boxes import Box, BoxSet
 from beep3d.evaluate_cli import main
 from beep3d.scene import Scene
+from tests.conftest import SHARED_DATA
 
 CHAIR, TABLE, FLOOR = 5, 7, 2
 WRONG = 36  # overlap points of the table resolved to the chair's box
@@ -121,13 +121,7 @@ def test_cli_scene_without_labels_is_a_clean_error(tmp_path, monkeypatch, capsys
     assert "no GT semantic and instance labels" in capsys.readouterr().err
 
 
-REAL_SCENE = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "scannet_scene0423_00"
-    / "scene0423_00_labeled.ply"
-)
+REAL_SCENE = SHARED_DATA / "scannet_scene0423_00" / "scene0423_00_labeled.ply"
 
 
 def test_cli_on_the_real_scannet_scene_with_box_contents_as_masks(tmp_path):

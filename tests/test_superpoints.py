@@ -21,14 +21,9 @@ from beep3d.superpoints import (
     superpoint_purity,
     vertex_normals,
 )
+from tests.conftest import SHARED_DATA
 
-REAL_SCENE = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "scannet_scene0423_00"
-    / "scene0423_00_labeled.ply"
-)
+REAL_SCENE = SHARED_DATA / "scannet_scene0423_00" / "scene0423_00_labeled.ply"
 
 
 def grid_plane(n: int, spacing: float = 0.02) -> np.ndarray:

@@ -15,9 +15,8 @@ from beep3d.errors import Beep3dError
 from beep3d.training.augment import augment_scene
 from beep3d.training.config import TrainConfig
 from beep3d.training.datasets import build_datasets, detect_kind, list_scenes, prepare_scene
+from tests.conftest import SHARED_DATA
 from tests.training_fakes import make_room, write_rooms
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def small_config(**changes: object) -> TrainConfig:
@@ -182,13 +181,13 @@ def test_augmentation_keeps_membership_exact_and_boxes_around_their_points(tmp_p
 
 
 @pytest.mark.skipif(
-    not (DATA / "scannet_scene0423_00").is_dir(), reason="shared data folder ../shared/data is absent"
+    not (SHARED_DATA / "scannet_scene0423_00").is_dir(), reason="shared data folder ../shared/data is absent"
 )
 def test_gt_boxes_of_a_real_scannet_scene(tmp_path: Path) -> None:
     from beep3d.io import load_scene
     from beep3d.training.datasets import gt_boxes
 
-    scene = load_scene(DATA / "scannet_scene0423_00" / "scene0423_00_labeled.ply")
+    scene = load_scene(SHARED_DATA / "scannet_scene0423_00" / "scene0423_00_labeled.ply")
     if scene.instance is None or scene.semantic is None:
         pytest.skip("the PLY reader does not expose the GT labels")
     boxes = gt_boxes(scene, SCANNET18, "scene0423_00")
