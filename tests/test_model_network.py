@@ -19,24 +19,14 @@ from spconv.core import ConvAlgo  # noqa: E402
 
 from beep3d.model.backbone import SparseUNet  # noqa: E402
 from beep3d.model.beep3d_model import Beep3DModel  # noqa: E402
+from tests.training_fakes import tiny_model_config  # noqa: E402
 
 VOXEL = 0.05
 
 
 def tiny_config(**changes) -> ModelConfig:
-    values = dict(
-        backbone_channels=(8, 16, 24),
-        blocks_per_level=1,
-        num_layers=2,
-        d_model=32,
-        num_heads=4,
-        ffn_dim=64,
-        num_queries=16,
-        voxel_size=VOXEL,
-        num_classes=4,
-    )
-    values.update(changes)
-    return ModelConfig(**values)
+    """The shared tiny network with 16 queries and the toy samples' 4 classes."""
+    return tiny_model_config(**{"num_queries": 16, "num_classes": 4, "voxel_size": VOXEL, **changes})
 
 
 @pytest.fixture(autouse=True)

@@ -12,22 +12,13 @@ from beep3d.classes import SCANNET18  # noqa: E402
 from beep3d.errors import Beep3dError  # noqa: E402
 from beep3d.io import write_ply  # noqa: E402
 from beep3d.model.beep3d_model import Beep3DModel  # noqa: E402
-from beep3d.model.config import ModelConfig  # noqa: E402
 from beep3d.resolvers import get_resolver  # noqa: E402
 from beep3d.scene import Scene  # noqa: E402
 from beep3d.training.checkpoint import save_checkpoint  # noqa: E402
 from beep3d.training.config import TrainConfig  # noqa: E402
+from tests.training_fakes import tiny_model_config  # noqa: E402
 
-TINY = ModelConfig(
-    backbone_channels=(8, 16, 24),
-    blocks_per_level=1,
-    voxel_size=0.05,
-    num_queries=12,
-    num_layers=2,
-    d_model=32,
-    num_heads=4,
-    ffn_dim=64,
-)
+TINY = tiny_model_config()
 
 
 @pytest.fixture(scope="module")

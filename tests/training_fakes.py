@@ -277,3 +277,21 @@ def write_tiny_config(path: Path, **settings: object) -> Path:
     config.update(settings)
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def tiny_model_config(**changes: object):  # noqa: ANN201 - ModelConfig, imported lazily
+    """A network small enough for unit tests on a CPU (``changes`` override fields)."""
+    from beep3d.model.config import ModelConfig
+
+    values: dict[str, object] = {
+        "backbone_channels": (8, 16, 24),
+        "blocks_per_level": 1,
+        "voxel_size": 0.05,
+        "num_queries": 12,
+        "num_layers": 2,
+        "d_model": 32,
+        "num_heads": 4,
+        "ffn_dim": 64,
+    }
+    values.update(changes)
+    return ModelConfig(**values)
