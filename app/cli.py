@@ -4,7 +4,7 @@
     beep3d-annotate SCENE --boxes B.json --export OUT       # no window: resolve, write every format
     beep3d-annotate SCENE --screenshot PNG [--boxes B.json] # render the window once to a PNG
 
-The options are those of :func:`beep3d.cli.build_parser`. The headless export runs without importing
+The options are those of :func:`beep3d.cli.annotate.build_parser`. The headless export runs without importing
 Qt. Errors a user can cause are printed as one line (no traceback) and exit with status 2.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from beep3d.cli import build_parser, run_headless, run_reporting_errors
+from beep3d.cli.annotate import build_parser, run_headless, run_reporting_errors
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from beep3d.pipeline import PointLabels
-from beep3d.resolution import DECIDED_BY_CENTRE_RULE, DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE
+from beep3d.resolve.pipeline import PointLabels
+from beep3d.resolve.resolution import DECIDED_BY_CENTRE_RULE, DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE
 
 __all__ = ["COLOUR_MODES", "PointLabels", "instance_palette", "point_colours"]
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from beep3d.boxes import Box
+from beep3d.geometry.boxes import Box
 
 #: Corner pairs of the 12 box edges, for corners ordered as in :meth:`Box.corners`.
 BOX_EDGES = np.array(

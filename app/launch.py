@@ -45,7 +45,7 @@ def render_screenshot(window, path: str | Path, timeout_ms: int = 60_000) -> Pat
     image = window.grab()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    from beep3d.atomic import atomic_path
+    from beep3d.io.atomic import atomic_path
 
     with atomic_path(path, suffix=".png") as tmp:
         if not image.save(str(tmp), "PNG"):

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal
 
-from beep3d.boxes import BoxSet
 from beep3d.errors import Beep3dError
-from beep3d.pipeline import AnnotationResult, annotate
+from beep3d.geometry.boxes import BoxSet
+from beep3d.resolve.pipeline import AnnotationResult, annotate
 from beep3d.scene import Scene
 
 
 @dataclass
 class LiveResult(AnnotationResult):
-    """An :class:`~beep3d.pipeline.AnnotationResult` and the request it answers (``generation``)."""
+    """An :class:`~beep3d.resolve.pipeline.AnnotationResult` and the request it answers (``generation``)."""
 
     generation: int = 0
 
@@ -28,7 +28,7 @@ class LiveResult(AnnotationResult):
 def resolve_for_view(
     scene: Scene, boxes: BoxSet, resolver, level: str = "point", generation: int = 0
 ) -> LiveResult:
-    """The core pipeline (:func:`beep3d.pipeline.annotate`) for one request of the window."""
+    """The core pipeline (:func:`beep3d.resolve.pipeline.annotate`) for one request of the window."""
     result = annotate(scene, boxes, resolver, level)
     return LiveResult(**vars(result), generation=generation)
 

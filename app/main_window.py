@@ -29,18 +29,18 @@ from PySide6.QtWidgets import (
     QProgressBar,
 )
 
-from beep3d import box_nudges
 from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.live import LiveResolver, LiveResult
 from beep3d.app.panels import BoxEditor, BoxTable, ProblemList
 from beep3d.app.tools import TOOLS, Tool
 from beep3d.app.view import SceneView
-from beep3d.boxes import Box, BoxSet
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.document import AnnotationDocument, ChangeBox, Command, DeleteBox, DuplicateBox
 from beep3d.errors import Beep3dError
-from beep3d.resolution import decider_counts, describe_deciders
-from beep3d.teacher_resolver import TeacherResolver
+from beep3d.geometry import box_nudges
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.resolve.resolution import decider_counts, describe_deciders
+from beep3d.resolve.teacher_resolver import TeacherResolver
 
 #: Seconds between autosaves of unsaved boxes to the recovery file.
 AUTOSAVE_SECONDS = 5.0
@@ -473,7 +473,7 @@ class MainWindow(QMainWindow):
             self.push(DuplicateBox(box.id, self.doc.boxes.next_id(), rotated))
 
     def shrink_selected(self) -> None:
-        from beep3d.box_fitting import shrink_box_to_points
+        from beep3d.geometry.box_fitting import shrink_box_to_points
 
         box = self._need_selection()
         if box is None or self.doc.scene is None:
@@ -601,7 +601,7 @@ class MainWindow(QMainWindow):
         resolution. If that load fails, :meth:`_teacher_failed_to_load` goes back to the previous resolver.
         Errors are shown in a dialog, or in the status bar when ``quiet``.
         """
-        from beep3d.resolvers import get_resolver
+        from beep3d.resolve.resolvers import get_resolver
 
         options: dict[str, object] = {"level": self.membership_level, "class_set": self.doc.class_set}
         if name == "teacher":
@@ -721,7 +721,7 @@ class MainWindow(QMainWindow):
             boxes, found_boxes = BoxSet(), None
             candidate = Path(boxes_path) if boxes_path is not None else default_boxes_path(path)
             if boxes_path is not None or candidate.exists():
-                from beep3d.box_files import load_boxes
+                from beep3d.io.box_files import load_boxes
 
                 boxes, found_boxes = load_boxes(candidate), candidate
         except Beep3dError as exc:
@@ -756,7 +756,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _offer_recovery(self) -> None:
-        from beep3d.box_files import load_boxes
+        from beep3d.io.box_files import load_boxes
 
         recovery = self._recovery_file
         if recovery is None or not recovery.exists() or not self.interactive:
@@ -790,7 +790,7 @@ class MainWindow(QMainWindow):
             self.open_scene(path)
 
     def load_boxes(self, path: str | Path) -> bool:
-        from beep3d.box_files import load_boxes
+        from beep3d.io.box_files import load_boxes
 
         if self.doc.scene is None:
             self.error("Open a scene before loading boxes (File > Open scene).")
@@ -819,7 +819,7 @@ class MainWindow(QMainWindow):
 
     def save(self, path: str | Path | None = None) -> bool:
         """Save the boxes (default: where they came from, else ``<scene>.boxes.json``)."""
-        from beep3d.box_files import save_boxes
+        from beep3d.io.box_files import save_boxes
 
         if self.doc.scene is None:
             self.error("There is nothing to save: open a scene and draw boxes first.")
@@ -888,7 +888,7 @@ class MainWindow(QMainWindow):
 
     def autosave(self) -> bool:
         """Write unsaved boxes to the recovery file (atomically); True when a file was written."""
-        from beep3d.box_files import save_boxes
+        from beep3d.io.box_files import save_boxes
 
         if self._recovery_file is None or self.doc.scene is None:
             return False
@@ -933,7 +933,7 @@ class MainWindow(QMainWindow):
 
     def export_to(self, out_dir: str | Path) -> list[Path]:
         """Write every export format into ``out_dir``; returns the files (empty on an error)."""
-        from beep3d.export import export_all
+        from beep3d.io.export import export_all
 
         if self.doc.scene is None:
             self.error("Open a scene and draw boxes before exporting.")

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from beep3d.boxes import Box, BoxSet
 from beep3d.classes import ClassSet
+from beep3d.geometry.boxes import Box, BoxSet
 
 PROBLEM_TAGS = {
     "nested": "nested",

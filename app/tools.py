@@ -17,10 +17,10 @@ import numpy as np
 from PySide6.QtCore import QPoint, QRect, Qt
 
 from beep3d.app.handles import box_handles, box_rotation, closest_on_axis, drag_handle, ray_plane_hit
-from beep3d.box_fitting import box_at_point, box_from_corners, fit_box_to_points
-from beep3d.boxes import Box
 from beep3d.document import AddBox, ChangeBox
 from beep3d.errors import Beep3dError
+from beep3d.geometry.box_fitting import box_at_point, box_from_corners, fit_box_to_points
+from beep3d.geometry.boxes import Box
 
 LEFT = Qt.MouseButton.LeftButton
 UP = np.array([0.0, 0.0, 1.0])

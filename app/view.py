@@ -28,7 +28,7 @@ from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
 from beep3d.app.camera import OrbitCamera
 from beep3d.app.handles import HANDLE_COLOURS, box_handles, box_line_segments, ray_box_hit
-from beep3d.boxes import Box, BoxSet
+from beep3d.geometry.boxes import Box, BoxSet
 
 VERTEX_SHADER = """
 #version 330 core

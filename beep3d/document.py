@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from beep3d.boxes import Box, BoxSet
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import Box, BoxSet
 from beep3d.scene import Scene
 
 Listener = Callable[[str], None]
@@ -154,7 +154,7 @@ class AnnotationDocument:
         cached = getattr(self, "_floor_cache", None)
         if cached is not None and cached[0] is self.scene:
             return cached[1]
-        from beep3d.box_fitting import estimate_floor_height
+        from beep3d.geometry.box_fitting import estimate_floor_height
 
         height = estimate_floor_height(self.scene.xyz)
         self._floor_cache = (self.scene, height)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from beep3d.boxes import PointIndex
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import PointIndex
 
 
 @dataclass

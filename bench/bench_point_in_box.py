@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from beep3d.boxes import Box, BoxSet, PointIndex
-from beep3d.overlap import OverlapAnalysis
+from beep3d.geometry.boxes import Box, BoxSet, PointIndex
+from beep3d.geometry.overlap import OverlapAnalysis
 
 
 def main() -> None:

@@ -30,16 +30,16 @@ from shared_data import REAL_SCANS
 
 from beep3d.classes import SCANNET18
 from beep3d.defaults import DEFAULT_CHECKPOINT
+from beep3d.geometry.overlap import membership_for
+from beep3d.geometry.superpoints import compute_superpoints
 from beep3d.io import load_scene
 from beep3d.metrics.mask_quality import mean_instance_iou, overlap_accuracy
-from beep3d.overlap import membership_for
-from beep3d.resolution import (
+from beep3d.resolve.resolution import (
     DECIDED_BY_NESTED_RULE,
     DECIDED_BY_NETWORK,
     DECIDED_BY_VOLUME_RULE,
 )
-from beep3d.resolvers import get_resolver
-from beep3d.superpoints import compute_superpoints
+from beep3d.resolve.resolvers import get_resolver
 from beep3d.training.datasets import gt_boxes, ply_scene_name
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 from shared_data import SHARED_DATA
 
-from beep3d.boxes import BoxSet, boxes_from_instances
 from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
 from beep3d.defaults import DEFAULT_CHECKPOINT
+from beep3d.geometry.boxes import BoxSet, boxes_from_instances
+from beep3d.geometry.overlap import membership_for
 from beep3d.metrics.mask_quality import mean_instance_iou, nested_overlap_points, overlap_accuracy
-from beep3d.overlap import membership_for
-from beep3d.resolution import DECIDED_BY_NESTED_RULE, DECIDED_BY_NETWORK, DECIDED_BY_VOLUME_RULE
-from beep3d.resolvers import get_resolver
+from beep3d.resolve.resolution import DECIDED_BY_NESTED_RULE, DECIDED_BY_NETWORK, DECIDED_BY_VOLUME_RULE
+from beep3d.resolve.resolvers import get_resolver
 from beep3d.scene import Scene
 
 #: The teacher's deciders of contested points, as the split is printed.
@@ -56,7 +56,7 @@ def evaluation_scenes(count: int, data: Path | None) -> list[tuple[Scene, BoxSet
 
     scenes: list[tuple[Scene, BoxSet]] = []
     if data is not None:
-        from beep3d.box_files import load_boxes
+        from beep3d.io.box_files import load_boxes
 
         for folder in sorted(p for p in data.iterdir() if (p / "scene.npz").exists())[:count]:
             scene = load_scene(folder)
@@ -65,7 +65,7 @@ def evaluation_scenes(count: int, data: Path | None) -> list[tuple[Scene, BoxSet
                 scene.superpoints = np.load(sp)
             scenes.append((scene, load_boxes(folder / "boxes.json")))
     elif count:
-        from beep3d.synthetic import EVAL_SEED_START, make_room
+        from beep3d.synthetic.rooms import EVAL_SEED_START, make_room
 
         scenes += [make_room(EVAL_SEED_START + i) for i in range(count)]
     real = SHARED / "scannet_scene0423_00" / "scene0423_00_labeled.ply"

@@ -17,8 +17,8 @@ import numpy as np
 import trimesh
 from shared_data import REAL_SCENE
 
+from beep3d.geometry.superpoints import compute_superpoints, superpoint_purity
 from beep3d.scene import Scene
-from beep3d.superpoints import compute_superpoints, superpoint_purity
 
 
 def _box(extents, transform) -> tuple[trimesh.Trimesh, np.ndarray, np.ndarray]:

@@ -45,9 +45,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
 
-    from beep3d.boxes import Box, BoxSet
-    from beep3d.resolvers import get_resolver
-    from beep3d.synthetic import EVAL_SEED_START, make_room
+    from beep3d.geometry.boxes import Box, BoxSet
+    from beep3d.resolve.resolvers import get_resolver
+    from beep3d.synthetic.rooms import EVAL_SEED_START, make_room
 
     scene, boxes = make_room(EVAL_SEED_START + 7)
     rng = np.random.default_rng(0)

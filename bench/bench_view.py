@@ -58,7 +58,7 @@ def bench_size(window, n: int, repeats: int) -> None:
     from PySide6.QtWidgets import QApplication
 
     from beep3d.app.colouring import PointLabels, point_colours
-    from beep3d.boxes import Box, BoxSet
+    from beep3d.geometry.boxes import Box, BoxSet
 
     view = window.view
     xyz, rgb = synthetic_cloud(n)

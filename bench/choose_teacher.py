@@ -20,13 +20,13 @@ from pathlib import Path
 from shared_data import REAL_SCANS
 
 from beep3d.classes import SCANNET18
+from beep3d.geometry.overlap import membership_for
+from beep3d.geometry.superpoints import compute_superpoints
 from beep3d.io import load_scene
 from beep3d.metrics.mask_quality import overlap_accuracy
-from beep3d.overlap import membership_for
-from beep3d.resolution import DECIDED_BY_NETWORK
-from beep3d.resolvers import get_resolver
-from beep3d.superpoints import compute_superpoints
-from beep3d.teacher_resolver import TeacherResolver
+from beep3d.resolve.resolution import DECIDED_BY_NETWORK
+from beep3d.resolve.resolvers import get_resolver
+from beep3d.resolve.teacher_resolver import TeacherResolver
 from beep3d.training.datasets import gt_boxes, ply_scene_name
 
 SHARED_REAL = REAL_SCANS

@@ -14,9 +14,9 @@ import time
 
 from shared_data import SHARED_DATA
 
-from beep3d.boxes import boxes_from_instances
 from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
-from beep3d.overlap import OverlapAnalysis, membership_for
+from beep3d.geometry.boxes import boxes_from_instances
+from beep3d.geometry.overlap import OverlapAnalysis, membership_for
 from beep3d.scene import Scene
 
 SHARED = SHARED_DATA
@@ -44,8 +44,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--synthetic", type=int, default=5, help="also report on this many synthetic rooms")
     args = parser.parse_args()
+    from beep3d.geometry.superpoints import compute_superpoints
     from beep3d.io import load_scene
-    from beep3d.superpoints import compute_superpoints
 
     scenes: list[Scene] = []
     real = SHARED / "scannet_scene0423_00" / "scene0423_00_labeled.ply"
@@ -54,7 +54,7 @@ def main() -> None:
     else:
         print(f"(real scene not found at {real}: skipped)")
     if args.synthetic:
-        from beep3d.synthetic import EVAL_SEED_START, make_room
+        from beep3d.synthetic.rooms import EVAL_SEED_START, make_room
 
         scenes += [make_room(EVAL_SEED_START + i)[0] for i in range(args.synthetic)]
     print(f"{'scene':24s} {'level':18s} {'P^l in own instance':>20s} {'P^u share':>10s} {'|P^l|':>8s}")

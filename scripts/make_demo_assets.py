@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from beep3d.box_files import save_boxes
+from beep3d.io.box_files import save_boxes
 from beep3d.io import write_ply
-from beep3d.synthetic import EVAL_SEED_START, make_room
+from beep3d.synthetic.rooms import EVAL_SEED_START, make_room
 
 DEMO_SEED = EVAL_SEED_START + 4242  # an evaluation seed: never used for training
 

@@ -13,8 +13,8 @@ from beep3d.app.camera import OrbitCamera  # noqa: E402
 from beep3d.app.colouring import PointLabels, point_colours  # noqa: E402
 from beep3d.app.handles import box_handles, drag_handle, ray_box_hit  # noqa: E402
 from beep3d.app.refit import find_checkpoint, parse_progress, refit_arguments  # noqa: E402
-from beep3d.boxes import Box  # noqa: E402
 from beep3d.defaults import DEFAULT_CHECKPOINT  # noqa: E402
+from beep3d.geometry.boxes import Box  # noqa: E402
 
 
 def test_project_and_unproject_round_trip_in_both_projections():
@@ -96,7 +96,7 @@ def test_colour_modes_tint_but_keep_the_original_colours_visible():
 
 
 def test_confidence_mode_shows_points_a_rule_decided_in_blue_and_the_network_s_in_green():
-    from beep3d.resolution import DECIDED_BY_NETWORK, DECIDED_BY_ONE_BOX, DECIDED_BY_VOLUME_RULE
+    from beep3d.resolve.resolution import DECIDED_BY_NETWORK, DECIDED_BY_ONE_BOX, DECIDED_BY_VOLUME_RULE
 
     rgb = np.full((3, 3), 128, dtype=np.uint8)
     labels = PointLabels(

@@ -158,8 +158,8 @@ def test_rectangle_tool_fits_the_box_to_the_points_inside(window, qtbot, scene_p
 
 
 def test_keyboard_edits_shrink_and_single_undo_steps(window, qtbot, scene_path, tmp_path):
-    from beep3d.box_files import save_boxes
-    from beep3d.boxes import Box, BoxSet
+    from beep3d.geometry.boxes import Box, BoxSet
+    from beep3d.io.box_files import save_boxes
 
     boxes_file = tmp_path / "rough.json"
     save_boxes(boxes_file, BoxSet([Box(5, "table", (-1.0, 0.0, 0.5), (1.2, 1.2, 1.0))]))
@@ -191,8 +191,8 @@ def test_keyboard_edits_shrink_and_single_undo_steps(window, qtbot, scene_path, 
 
 
 def test_dragging_a_face_handle_resizes_in_one_undo_step(window, qtbot, scene_path, tmp_path):
-    from beep3d.box_files import save_boxes
-    from beep3d.boxes import Box, BoxSet
+    from beep3d.geometry.boxes import Box, BoxSet
+    from beep3d.io.box_files import save_boxes
 
     boxes_file = tmp_path / "one.json"
     save_boxes(boxes_file, BoxSet([Box(1, "chair", (-1.0, 0.0, 0.3), (0.6, 0.6, 0.6))]))
@@ -215,9 +215,9 @@ def test_dragging_a_face_handle_resizes_in_one_undo_step(window, qtbot, scene_pa
 
 
 def test_live_resolution_updates_colours_counts_and_problems(window, qtbot, scene_path, tmp_path):
-    from beep3d.box_files import save_boxes
-    from beep3d.boxes import Box, BoxSet
     from beep3d.document import AddBox
+    from beep3d.geometry.boxes import Box, BoxSet
+    from beep3d.io.box_files import save_boxes
 
     boxes_file = tmp_path / "nested.json"
     save_boxes(boxes_file, BoxSet([Box(1, "table", (1.0, 0.5, 0.5), (0.9, 0.9, 1.1))]))
@@ -248,8 +248,8 @@ def test_live_resolution_updates_colours_counts_and_problems(window, qtbot, scen
 
 
 def test_stale_results_are_dropped(window, qtbot, scene_path):
-    from beep3d.boxes import Box
     from beep3d.document import AddBox
+    from beep3d.geometry.boxes import Box
 
     _open(window, qtbot, scene_path)
     for i in range(4):  # rapid edits: only the newest one's result is shown
@@ -259,9 +259,9 @@ def test_stale_results_are_dropped(window, qtbot, scene_path):
 
 
 def test_save_export_and_autosave_recovery(window, qtbot, scene_path, tmp_path, monkeypatch):
-    from beep3d.box_files import load_boxes
-    from beep3d.boxes import Box
     from beep3d.document import AddBox
+    from beep3d.geometry.boxes import Box
+    from beep3d.io.box_files import load_boxes
 
     _open(window, qtbot, scene_path)
     window.push(AddBox(Box(0, "chair", (-1.0, 0.0, 0.3), (0.7, 0.7, 0.7))))
@@ -293,8 +293,8 @@ def test_save_export_and_autosave_recovery(window, qtbot, scene_path, tmp_path, 
 def test_close_with_unsaved_boxes_asks_and_can_cancel(window, qtbot, scene_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
-    from beep3d.boxes import Box
     from beep3d.document import AddBox
+    from beep3d.geometry.boxes import Box
 
     _open(window, qtbot, scene_path)
     window.push(AddBox(Box(0, "chair", (-1.0, 0.0, 0.3), (0.7, 0.7, 0.7))))
@@ -307,8 +307,8 @@ def test_screenshot_is_not_blank(qtbot, scene_path, tmp_path, monkeypatch):
     from PySide6.QtGui import QImage
 
     from beep3d.app.launch import run_app
-    from beep3d.box_files import save_boxes
-    from beep3d.boxes import Box, BoxSet
+    from beep3d.geometry.boxes import Box, BoxSet
+    from beep3d.io.box_files import save_boxes
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     boxes = tmp_path / "b.json"
@@ -348,7 +348,7 @@ def _tiny_refit(tmp_path, run, max_steps):
 def test_refit_trains_a_checkpoint_switches_the_teacher_to_it_and_can_be_cancelled(
     window, qtbot, tmp_path, scene_path
 ):
-    from beep3d.teacher_resolver import TeacherResolver
+    from beep3d.resolve.teacher_resolver import TeacherResolver
 
     _open(window, qtbot, scene_path)
     run = tmp_path / "run"
@@ -397,8 +397,8 @@ def test_mouse_orbits_pans_zooms_and_clicks_select(window, qtbot, scene_path, tm
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QWheelEvent
 
-    from beep3d.box_files import save_boxes
-    from beep3d.boxes import Box, BoxSet
+    from beep3d.geometry.boxes import Box, BoxSet
+    from beep3d.io.box_files import save_boxes
 
     boxes_file = tmp_path / "b.json"
     save_boxes(boxes_file, BoxSet([Box(4, "chair", (-1.0, 0.0, 0.3), (0.6, 0.6, 0.6))]))
@@ -437,12 +437,12 @@ def test_choosing_the_teacher_loads_it_in_the_worker_and_a_bad_network_falls_bac
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    from beep3d.box_files import save_boxes
-    from beep3d.boxes import Box, BoxSet
     from beep3d.classes import SCANNET18
+    from beep3d.geometry.boxes import Box, BoxSet
+    from beep3d.io.box_files import save_boxes
     from beep3d.model.beep3d_model import Beep3DModel
     from beep3d.model.config import ModelConfig
-    from beep3d.teacher_resolver import TeacherResolver
+    from beep3d.resolve.teacher_resolver import TeacherResolver
     from beep3d.training.checkpoint import save_checkpoint
     from beep3d.training.config import TrainConfig
 

@@ -3,9 +3,9 @@ import math
 
 import pytest
 
-from beep3d.box_files import load_boxes, save_boxes
-from beep3d.boxes import Box, BoxSet
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.io.box_files import load_boxes, save_boxes
 from tests.conftest import shared_file
 
 

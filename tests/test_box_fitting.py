@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from beep3d.box_fitting import (
+from beep3d.errors import Beep3dError
+from beep3d.geometry.box_fitting import (
     box_at_point,
     box_from_corners,
     default_box_size,
@@ -15,8 +16,7 @@ from beep3d.box_fitting import (
     fit_box_to_points,
     shrink_box_to_points,
 )
-from beep3d.boxes import Box
-from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import Box
 
 
 def _floor_with_cube(floor_z: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

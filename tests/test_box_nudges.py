@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from beep3d import box_nudges
-from beep3d.boxes import Box
+from beep3d.geometry import box_nudges
+from beep3d.geometry.boxes import Box
 
 BOX = Box(4, "chair", (1.0, 2.0, 0.45), (0.6, 0.5, 0.9), 0.0)
 

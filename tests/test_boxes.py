@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from beep3d.boxes import Box, BoxSet, PointIndex, boxes_from_instances
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import Box, BoxSet, PointIndex, boxes_from_instances
 
 
 def brute_force(xyz: np.ndarray, boxes: BoxSet) -> np.ndarray:

@@ -3,10 +3,10 @@ import math
 import numpy as np
 import pytest
 
-from beep3d.boxes import Box, BoxSet
-from beep3d.diagnostics import box_inside, box_iou_3d, diagnose
-from beep3d.overlap import OverlapAnalysis, membership_for
-from beep3d.resolvers import SmallestBoxResolver
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.geometry.overlap import OverlapAnalysis, membership_for
+from beep3d.resolve.diagnostics import box_inside, box_iou_3d, diagnose
+from beep3d.resolve.resolvers import SmallestBoxResolver
 
 
 def kinds(problems):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from beep3d.boxes import Box, BoxSet
 from beep3d.classes import SCANNET18
 from beep3d.document import AddBox, AnnotationDocument, ChangeBox, DeleteBox, DuplicateBox, History
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import Box, BoxSet
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from beep3d.app.cli import main
-from beep3d.box_files import save_boxes
-from beep3d.boxes import Box, BoxSet, boxes_from_instances
 from beep3d.classes import SCANNET18
+from beep3d.geometry.boxes import Box, BoxSet, boxes_from_instances
 from beep3d.io import load_scene, write_ply
+from beep3d.io.box_files import save_boxes
 from tests.conftest import shared_file
 
 
@@ -153,10 +153,10 @@ def test_export_of_the_real_scannet_scene_recovers_its_instances(tmp_path):
 def test_teacher_without_any_checkpoint_says_how_to_get_one(
     tmp_path, table_and_chair_ply, capsys, monkeypatch
 ):
-    import beep3d.cli
+    import beep3d.cli.annotate
     import beep3d.defaults
 
-    for module in (beep3d.cli, beep3d.defaults):
+    for module in (beep3d.cli.annotate, beep3d.defaults):
         monkeypatch.setattr(module, "DEFAULT_CHECKPOINT", tmp_path / "missing.safetensors")
     scene_path, _ = table_and_chair_ply
     assert main([str(scene_path), "--export", str(tmp_path / "o"), "--resolver", "teacher"]) == 2

@@ -19,9 +19,9 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from beep3d.box_files import load_boxes  # noqa: E402
 from beep3d.errors import Beep3dError  # noqa: E402
 from beep3d.io import load_scene, write_ply  # noqa: E402
+from beep3d.io.box_files import load_boxes  # noqa: E402
 
 #: Examples per test; BEEP3D_FUZZ_EXAMPLES=5000 (and a random order) for a deeper search by hand.
 EXAMPLES = int(os.environ.get("BEEP3D_FUZZ_EXAMPLES", "80"))

@@ -229,8 +229,8 @@ def test_save_scene_folder_round_trip(tmp_path: Path) -> None:
 
 
 def test_save_scene_folder_writes_boxes_beside_the_scene(tmp_path: Path) -> None:
-    from beep3d.box_files import load_boxes
-    from beep3d.boxes import Box, BoxSet
+    from beep3d.geometry.boxes import Box, BoxSet
+    from beep3d.io.box_files import load_boxes
 
     xyz, rgb = random_cloud(10)
     boxes = BoxSet([Box(4, "chair", (0.0, 0.0, 0.5), (1.0, 1.0, 1.0), 0.3)])

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import beep3d.io
-from beep3d.box_files import save_boxes
-from beep3d.boxes import Box, BoxSet
-from beep3d.evaluate_cli import main
+from beep3d.cli.evaluate import main
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.io.box_files import save_boxes
 from beep3d.scene import Scene
 from tests.conftest import SHARED_DATA
 
@@ -128,8 +128,8 @@ def test_cli_on_the_real_scannet_scene_with_box_contents_as_masks(tmp_path):
     """Masks = points inside exactly one GT-derived box: every object found at IoU 0.5 on real data."""
     if not REAL_SCENE.exists():
         pytest.skip(f"real data not found at {REAL_SCENE}")
-    from beep3d.boxes import boxes_from_instances
     from beep3d.classes import SCANNET18
+    from beep3d.geometry.boxes import boxes_from_instances
     from beep3d.io import load_scene
 
     scene = load_scene(REAL_SCENE)

@@ -395,7 +395,7 @@ def test_distance_centre_attention_moves_queries_to_their_nearest_centre():
 
 def test_each_contested_point_reports_which_step_decided_it_and_rule_decisions_are_not_certain():
     from beep3d.model.pseudo_masks import contest_deciders
-    from beep3d.resolution import (
+    from beep3d.resolve.resolution import (
         DECIDED_BY_NESTED_RULE,
         DECIDED_BY_NETWORK,
         DECIDED_BY_ONE_BOX,

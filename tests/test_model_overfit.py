@@ -17,12 +17,12 @@ import pytest
 import torch
 
 from beep3d.classes import SCANNET18
+from beep3d.geometry.overlap import membership_for
+from beep3d.geometry.superpoints import compute_superpoints
 from beep3d.metrics.mask_quality import overlap_accuracy
 from beep3d.model.batch import collate
-from beep3d.overlap import membership_for
-from beep3d.resolvers import get_resolver
-from beep3d.superpoints import compute_superpoints
-from beep3d.synthetic import make_room
+from beep3d.resolve.resolvers import get_resolver
+from beep3d.synthetic.rooms import make_room
 
 pytest.importorskip("spconv")
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from beep3d.boxes import Box, BoxSet
 from beep3d.errors import Beep3dError
-from beep3d.overlap import (
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.geometry.overlap import (
     BACKGROUND,
     MULTI_BOX,
     SINGLE_BOX,

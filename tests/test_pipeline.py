@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from beep3d.boxes import Box, BoxSet
-from beep3d.pipeline import annotate
-from beep3d.resolution import DECIDED_BY_VOLUME_RULE
-from beep3d.resolvers import get_resolver
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.resolve.pipeline import annotate
+from beep3d.resolve.resolution import DECIDED_BY_VOLUME_RULE
+from beep3d.resolve.resolvers import get_resolver
 
 
 class NeverCalled:

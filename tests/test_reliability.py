@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from beep3d.app.cli import main
-from beep3d.box_files import load_boxes, save_boxes
-from beep3d.boxes import Box, BoxSet
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import Box, BoxSet
 from beep3d.io import load_scene, load_scene_with_report, write_ply
+from beep3d.io.box_files import load_boxes, save_boxes
 
 
 def ascii_ply(path: Path, rows: list[str], declared: int | None = None, colour: bool = False) -> Path:
@@ -183,7 +183,7 @@ def test_export_targets_that_are_files_or_foreign_folders_are_refused(scan, tmp_
 
 
 def test_a_failing_export_leaves_the_earlier_one_whole(scan, tmp_path, monkeypatch) -> None:
-    import beep3d.export as export_module
+    import beep3d.io.export as export_module
 
     out = tmp_path / "out"
     assert export(*scan, out) == 0
@@ -202,7 +202,7 @@ def test_a_failing_export_leaves_the_earlier_one_whole(scan, tmp_path, monkeypat
 
 
 def _resolution(scan):
-    from beep3d.resolvers import get_resolver
+    from beep3d.resolve.resolvers import get_resolver
 
     return get_resolver("smallest-box").resolve(load_scene(scan[0]), load_boxes(scan[1]))
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from beep3d.boxes import Box, BoxSet
 from beep3d.errors import Beep3dError
-from beep3d.resolvers import NearestCentreResolver, SmallestBoxResolver, get_resolver
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.resolve.resolvers import NearestCentreResolver, SmallestBoxResolver, get_resolver
 from beep3d.scene import Scene
 
 
@@ -60,7 +60,7 @@ def test_unknown_resolver_is_a_clear_error():
 
 
 def test_rule_resolvers_report_their_rule_for_contested_points():
-    from beep3d.resolution import DECIDED_BY_CENTRE_RULE, DECIDED_BY_ONE_BOX, DECIDED_BY_VOLUME_RULE
+    from beep3d.resolve.resolution import DECIDED_BY_CENTRE_RULE, DECIDED_BY_ONE_BOX, DECIDED_BY_VOLUME_RULE
 
     xyz = np.array([[0.1, 0, 0], [0.5, 0, 0], [0.9, 0, 0], [5, 5, 5]], dtype=np.float32)
     scene = Scene(xyz=xyz, rgb=np.zeros((4, 3), np.uint8))

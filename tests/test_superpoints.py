@@ -9,9 +9,8 @@ import pytest
 import trimesh
 
 from beep3d.errors import Beep3dError
-from beep3d.graph_segmentation import segment_graph, sort_edges_by_weight
-from beep3d.scene import Scene
-from beep3d.superpoints import (
+from beep3d.geometry.graph_segmentation import segment_graph, sort_edges_by_weight
+from beep3d.geometry.superpoints import (
     compute_superpoints,
     edge_weights,
     knn_edges,
@@ -21,6 +20,7 @@ from beep3d.superpoints import (
     superpoint_purity,
     vertex_normals,
 )
+from beep3d.scene import Scene
 from tests.conftest import SHARED_DATA
 
 REAL_SCENE = SHARED_DATA / "scannet_scene0423_00" / "scene0423_00_labeled.ply"

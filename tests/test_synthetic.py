@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from beep3d.boxes import BoxSet
 from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
+from beep3d.cli.synth import main
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import BoxSet
 from beep3d.scene import Scene
-from beep3d.synthetic import EVAL_SEED_START, TRAIN_SEEDS, make_room, overlap_share
-from beep3d.synthetic_cli import main
+from beep3d.synthetic.rooms import EVAL_SEED_START, TRAIN_SEEDS, make_room, overlap_share
 
 SEEDS = (0, 1, 2, 3, 4, 5)
 
@@ -138,7 +138,7 @@ def test_bad_parameters_raise_project_errors() -> None:
 
 def test_cli_writes_loadable_scene_folders(tmp_path, capsys) -> None:
     io = pytest.importorskip("beep3d.io")
-    box_files = pytest.importorskip("beep3d.box_files")
+    box_files = pytest.importorskip("beep3d.io.box_files")
     assert main([str(tmp_path), "--count", "2", "--seed-start", "3", "--spacing", "0.04", "--val", "1"]) == 0
     out = capsys.readouterr().out
     # the split files beep3d-train reads: the last room validates

@@ -6,13 +6,13 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from beep3d.app.cli import main  # noqa: E402
-from beep3d.box_files import save_boxes  # noqa: E402
-from beep3d.boxes import Box, BoxSet  # noqa: E402
 from beep3d.classes import SCANNET18  # noqa: E402
 from beep3d.errors import Beep3dError  # noqa: E402
+from beep3d.geometry.boxes import Box, BoxSet  # noqa: E402
 from beep3d.io import write_ply  # noqa: E402
+from beep3d.io.box_files import save_boxes  # noqa: E402
 from beep3d.model.beep3d_model import Beep3DModel  # noqa: E402
-from beep3d.resolvers import get_resolver  # noqa: E402
+from beep3d.resolve.resolvers import get_resolver  # noqa: E402
 from beep3d.scene import Scene  # noqa: E402
 from beep3d.training.checkpoint import save_checkpoint  # noqa: E402
 from beep3d.training.config import TrainConfig  # noqa: E402
@@ -145,7 +145,7 @@ def test_construction_does_not_import_torch(checkpoint):
 
     code = (
         "import sys\n"
-        "from beep3d.teacher_resolver import TeacherResolver\n"
+        "from beep3d.resolve.teacher_resolver import TeacherResolver\n"
         f"TeacherResolver({str(checkpoint)!r})\n"
         "assert 'torch' not in sys.modules and 'spconv' not in sys.modules, 'construction imported torch'\n"
     )
@@ -223,14 +223,14 @@ def test_the_shipped_teacher_loads_and_beats_the_smallest_box_rule_on_the_demo_r
     """
     from pathlib import Path
 
-    from beep3d.box_files import load_boxes
     from beep3d.defaults import DEFAULT_CHECKPOINT
+    from beep3d.geometry.overlap import membership_for
     from beep3d.io import load_scene
+    from beep3d.io.box_files import load_boxes
     from beep3d.metrics.mask_quality import mean_instance_iou, overlap_accuracy
-    from beep3d.overlap import membership_for
-    from beep3d.resolution import DECIDED_BY_NETWORK
-    from beep3d.resolvers import get_resolver
-    from beep3d.teacher_resolver import TeacherResolver
+    from beep3d.resolve.resolution import DECIDED_BY_NETWORK
+    from beep3d.resolve.resolvers import get_resolver
+    from beep3d.resolve.teacher_resolver import TeacherResolver
 
     assets = Path(__file__).resolve().parents[1] / "assets"
     scene = load_scene(assets / "demo" / "demo_room.ply")

@@ -32,7 +32,9 @@ def trained_state(config: TrainConfig) -> tuple[FakeBeep3DModel, torch.optim.Opt
     optimizer = torch.optim.AdamW(model.student_parameters(), lr=1e-3, weight_decay=0.05)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-3, total_steps=10)
     scene, boxes = make_room(0)
-    batch = fake_collate([with_model_dtypes(prepare_scene(scene, boxes, SCANNET18, scene.superpoints).sample)])
+    batch = fake_collate(
+        [with_model_dtypes(prepare_scene(scene, boxes, SCANNET18, scene.superpoints).sample)]
+    )
     for step in range(1, 3):
         loss = model.training_losses(batch)["total"]
         optimizer.zero_grad()
@@ -187,7 +189,11 @@ def test_inference_export_keeps_the_weights_and_drops_the_optimizer(tmp_path: Pa
 
 def test_resolver_settings_chosen_for_a_checkpoint_travel_with_it(tmp_path: Path) -> None:
     from beep3d.model.beep3d_model import Beep3DModel
-    from beep3d.teacher_resolver import DEFAULT_MIN_RECOGNITION, DEFAULT_OVERLAP_SCORE, TeacherResolver
+    from beep3d.resolve.teacher_resolver import (
+        DEFAULT_MIN_RECOGNITION,
+        DEFAULT_OVERLAP_SCORE,
+        TeacherResolver,
+    )
     from beep3d.training.config import load_config
     from beep3d.training.export_checkpoint import main
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from beep3d.box_files import save_boxes
-from beep3d.boxes import Box
 from beep3d.classes import SCANNET18
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import Box
+from beep3d.io.box_files import save_boxes
 from beep3d.training.augment import augment_scene
 from beep3d.training.config import TrainConfig
 from beep3d.training.datasets import build_datasets, detect_kind, list_scenes, prepare_scene

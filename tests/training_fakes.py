@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from beep3d.boxes import Box, BoxSet
 from beep3d.classes import SCANNET18
+from beep3d.geometry.boxes import Box, BoxSet
 from beep3d.model.config import ModelConfig
 from beep3d.model.sample import ModelSample
 from beep3d.scene import Scene

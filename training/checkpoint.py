@@ -52,9 +52,9 @@ __all__ = [
     "save_checkpoint",
 ]
 
-from beep3d.atomic import atomic_path
 from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
+from beep3d.io.atomic import atomic_path
 
 if TYPE_CHECKING:
     import torch

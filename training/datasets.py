@@ -24,7 +24,7 @@ instances whose class is in the class set: wall and floor are not ScanNet classe
 the GT masks serve evaluation only, never the losses.
 
 Superpoints come from the scene, else from ``superpoints.npy`` beside it, else are computed with
-:func:`beep3d.superpoints.compute_superpoints` and cached to ``superpoints.npy`` when the folder is
+:func:`beep3d.geometry.superpoints.compute_superpoints` and cached to ``superpoints.npy`` when the folder is
 writable (in memory otherwise). Box membership is point level, or superpoint level when the model
 config asks for it (a superpoint belongs to a box when ``membership_share`` of its points are inside).
 """
@@ -40,11 +40,11 @@ from pathlib import Path
 
 import numpy as np
 
-from beep3d.boxes import BoxSet, Membership, boxes_from_instances
 from beep3d.classes import S3DIS13, SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import BoxSet, Membership, boxes_from_instances
+from beep3d.geometry.overlap import membership_for
 from beep3d.model.sample import ModelSample, sample_from_scene, with_model_dtypes
-from beep3d.overlap import membership_for
 from beep3d.scene import Scene
 from beep3d.training.augment import augment_scene, crop_scene
 from beep3d.training.config import TrainConfig
@@ -244,11 +244,11 @@ def load_superpoints(scene: Scene, folder: Path | None) -> np.ndarray:
             log.warning("%s: cached superpoints do not fit the scene (%s points); recomputing", cache, n)
         except (OSError, ValueError):
             log.warning("%s: unreadable superpoint cache; recomputing", cache)
-    from beep3d.superpoints import compute_superpoints
+    from beep3d.geometry.superpoints import compute_superpoints
 
     superpoints = np.asarray(compute_superpoints(scene), dtype=np.int64)
     if cache is not None:
-        from beep3d.atomic import write_npy_atomic
+        from beep3d.io.atomic import write_npy_atomic
 
         try:
             write_npy_atomic(cache, superpoints)
@@ -383,7 +383,7 @@ class BoxSceneDataset:
         scene.name = entry.name
         where = str(entry.path)
         if entry.boxes_path is not None:
-            from beep3d.box_files import load_boxes
+            from beep3d.io.box_files import load_boxes
 
             boxes = load_boxes(entry.boxes_path)
             where = str(entry.boxes_path)
@@ -413,7 +413,7 @@ class BoxSceneDataset:
 
 def check_box_labels(entries: list[SceneEntry], class_set: ClassSet) -> None:
     """Read every box file once before training, so a bad label stops the run at its start."""
-    from beep3d.box_files import load_boxes
+    from beep3d.io.box_files import load_boxes
 
     for entry in {e.path: e for e in entries}.values():
         if entry.boxes_path is not None:

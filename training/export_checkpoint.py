@@ -6,7 +6,7 @@ state, so the file is about half the size of a training checkpoint (this is how 
 
 ``--overlap-score`` and ``--min-recognition`` store the teacher resolver's settings chosen for this
 checkpoint on its validation scenes; the resolver then uses them unless told otherwise
-(:func:`beep3d.teacher_resolver.resolver_settings`).
+(:func:`beep3d.resolve.teacher_resolver.resolver_settings`).
 """
 
 from __future__ import annotations

@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from beep3d.atomic import write_json_atomic, write_text_atomic, write_with_atomic
 from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
+from beep3d.io.atomic import write_json_atomic, write_text_atomic, write_with_atomic
 from beep3d.model.sample import ModelSample
 from beep3d.training.config import TrainConfig, dump_config
 from beep3d.training.distributed import DistInfo, barrier, init_distributed

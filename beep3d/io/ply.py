@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from beep3d.atomic import atomic_path
 from beep3d.errors import Beep3dError
+from beep3d.io.atomic import atomic_path
 from beep3d.io.report import LoadReport, NanPolicy, assemble_scene
 from beep3d.scene import Scene
 

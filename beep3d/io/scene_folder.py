@@ -1,4 +1,4 @@
-"""The project's own scene folder: ``scene.npz`` (+ ``boxes.json``, written by beep3d.box_files).
+"""The project's own scene folder: ``scene.npz`` (+ ``boxes.json``, written by beep3d.io.box_files).
 
 ``scene.npz`` keys: ``xyz`` float32 (N, 3), ``rgb`` uint8 (N, 3), optional ``normals``, ``faces``,
 ``superpoints``, ``semantic``, ``instance``, ``label_space`` and ``name`` (0-d strings), and
@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from beep3d.atomic import atomic_path
 from beep3d.io.arrays import read_npz_scene
+from beep3d.io.atomic import atomic_path
 from beep3d.io.report import LoadReport, NanPolicy
 from beep3d.scene import Scene
 
 if TYPE_CHECKING:
-    from beep3d.boxes import BoxSet
+    from beep3d.geometry.boxes import BoxSet
 
 SCENE_FILE = "scene.npz"
 BOXES_FILE = "boxes.json"
@@ -36,7 +36,7 @@ def save_scene_folder(scene: Scene, folder: str | os.PathLike[str], boxes: BoxSe
     folder
         Target folder, created if missing.
     boxes
-        Boxes to store beside the scene through :func:`beep3d.box_files.save_boxes`, or None.
+        Boxes to store beside the scene through :func:`beep3d.io.box_files.save_boxes`, or None.
 
     Returns
     -------
@@ -56,13 +56,13 @@ def save_scene_folder(scene: Scene, folder: str | os.PathLike[str], boxes: BoxSe
     with atomic_path(folder / SCENE_FILE) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(handle, **arrays)
     if boxes is not None:
-        from beep3d.box_files import save_boxes
+        from beep3d.io.box_files import save_boxes
 
         save_boxes(folder / BOXES_FILE, boxes, scene_name=scene.name)
     return folder
 
 
 def read_scene_folder(folder: Path, report: LoadReport, nan_policy: NanPolicy = "drop") -> Scene:
-    """Read the ``scene.npz`` of a project scene folder (boxes are read by beep3d.box_files)."""
+    """Read the ``scene.npz`` of a project scene folder (boxes are read by beep3d.io.box_files)."""
     scene = read_npz_scene(folder / SCENE_FILE, report, nan_policy, name=folder.name)
     return dataclasses.replace(scene, source=folder)

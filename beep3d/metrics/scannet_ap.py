@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from beep3d.atomic import write_text_atomic
 from beep3d.classes import SCANNET18_NAMES, SCANNET18_NYU40
 from beep3d.errors import Beep3dError
+from beep3d.io.atomic import write_text_atomic
 
 #: IoU thresholds of AP: 0.50 .. 0.90 in steps of 0.05 (generated as the benchmark script does).
 AP_THRESHOLDS: tuple[float, ...] = tuple(float(t) for t in np.arange(0.5, 0.95, 0.05))

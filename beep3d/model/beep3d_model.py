@@ -97,7 +97,7 @@ class TeacherResult:
         (S, d) the teacher's superpoint mask features.
     decided_by
         (N,) int8 which step decided each point (codes of
-        :data:`beep3d.resolution.DECIDERS`: one box, nested rule, volume rule, network).
+        :data:`beep3d.resolve.resolution.DECIDERS`: one box, nested rule, volume rule, network).
     """
 
     labels: torch.Tensor
@@ -572,7 +572,7 @@ class Beep3DModel(nn.Module):
         margins
             (N,) float32 teacher margin for points in several boxes, 1 elsewhere.
         decided_by
-            (N,) int8 which step decided each point (:data:`beep3d.resolution.DECIDERS`).
+            (N,) int8 which step decided each point (:data:`beep3d.resolve.resolution.DECIDERS`).
         """
         device = encoding.scene.superpoints.device
 

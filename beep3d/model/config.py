@@ -84,7 +84,7 @@ class ModelConfig:
         of the box's volume (m^3): a box's object spreads its points over the box, so a point is, per
         unit of evidence, more likely to belong to a small box than to a large one (a uniform density
         1/V inside each box). The teacher resolver chooses this per call (see
-        :class:`beep3d.teacher_resolver.TeacherResolver`); this field sets the training pseudo-masks.
+        :class:`beep3d.resolve.teacher_resolver.TeacherResolver`); this field sets the training pseudo-masks.
     use_query_consistency, use_feature_consistency
         Ablations: switch off L_q (eq. 7) or L_f (eq. 8-10).
     use_center_refinement

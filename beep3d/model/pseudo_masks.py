@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
-from beep3d.resolution import (
+from beep3d.resolve.resolution import (
     DECIDED_BY_NESTED_RULE,
     DECIDED_BY_NETWORK,
     DECIDED_BY_ONE_BOX,
@@ -238,7 +238,7 @@ def contest_deciders(
 ) -> torch.Tensor:
     """(N,) int8: which step of :func:`assign_points_to_boxes` decided each point.
 
-    Codes are :data:`beep3d.resolution.DECIDERS`.
+    Codes are :data:`beep3d.resolve.resolution.DECIDERS`.
 
     The steps run in this order, so the first that applies decided:
     1. ``DECIDED_BY_NESTED_RULE``: the winner has ``priority`` (a nested box) and no other containing

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from beep3d.boxes import BoxSet, Membership
+    from beep3d.geometry.boxes import BoxSet, Membership
     from beep3d.scene import Scene
 
 

@@ -2,7 +2,7 @@
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/make_screenshots.py
 
-Uses a synthetic room (beep3d.synthetic.make_room) written to a temporary PLY, and, when present,
+Uses a synthetic room (beep3d.synthetic.rooms.make_room) written to a temporary PLY, and, when present,
 the real ScanNet sample in ../shared/data (rendered locally; the data itself is never committed).
 """
 
@@ -23,9 +23,9 @@ def main() -> int:
     from beep3d.app.launch import render_screenshot
     from beep3d.app.main_window import MainWindow
     from beep3d.app.view import default_surface_format
-    from beep3d.box_files import save_boxes
+    from beep3d.io.box_files import save_boxes
     from beep3d.io import write_ply
-    from beep3d.synthetic import make_room
+    from beep3d.synthetic.rooms import make_room
 
     QSurfaceFormat.setDefaultFormat(default_surface_format())
     app = QApplication(sys.argv[:1])
@@ -66,7 +66,7 @@ def main() -> int:
 
     real = SHARED / "scannet_scene0423_00" / "scene0423_00_labeled.ply"
     if real.exists():
-        from beep3d.boxes import boxes_from_instances
+        from beep3d.geometry.boxes import boxes_from_instances
         from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
 
         win = window()

@@ -73,12 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_export(args: argparse.Namespace) -> int:
     """Headless resolution and export."""
-    from beep3d.box_files import load_boxes
     from beep3d.classes import SCANNET18, ClassSet
-    from beep3d.export import export_all
     from beep3d.io import load_scene_with_report
-    from beep3d.pipeline import annotate
-    from beep3d.resolvers import get_resolver
+    from beep3d.io.box_files import load_boxes
+    from beep3d.io.export import export_all
+    from beep3d.resolve.pipeline import annotate
+    from beep3d.resolve.resolvers import get_resolver
 
     if not args.scene:
         raise Beep3dError("--export needs a SCENE to resolve; see beep3d-annotate --help")

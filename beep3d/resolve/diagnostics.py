@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from beep3d.boxes import Box, BoxSet
-from beep3d.overlap import MULTI_BOX, OverlapAnalysis
-from beep3d.resolution import Resolution, decider_counts, describe_deciders
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.geometry.overlap import MULTI_BOX, OverlapAnalysis
+from beep3d.resolve.resolution import Resolution, decider_counts, describe_deciders
 
 #: Extent (metres) under which a box side counts as degenerate.
 DEGENERATE_EXTENT = 0.01

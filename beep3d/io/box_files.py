@@ -18,9 +18,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from beep3d.atomic import write_json_atomic
-from beep3d.boxes import Box, BoxSet
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.io.atomic import write_json_atomic
 
 BOX_FILE_VERSION = 1
 

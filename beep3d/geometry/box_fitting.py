@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from beep3d.boxes import MIN_BOX_EXTENT, Box
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import MIN_BOX_EXTENT, Box
 
 #: Default box size (length along the box x axis, width along y, height; metres) per class name.
 DEFAULT_BOX_SIZES: dict[str, tuple[float, float, float]] = {

@@ -7,8 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
-from beep3d.boxes import BoxSet, Membership
 from beep3d.classes import ClassSet
+from beep3d.geometry.boxes import BoxSet, Membership
 from beep3d.scene import Scene
 
 #: What decided a point's box, by code (the ``decided_by`` array of a :class:`Resolution`):
@@ -125,7 +125,7 @@ def resolution_from_scores(
     class_set
         Maps box labels to semantic ids.
     rule
-        The ``decided_by`` code (:data:`beep3d.resolution.DECIDERS`) of points in several boxes.
+        The ``decided_by`` code (:data:`beep3d.resolve.resolution.DECIDERS`) of points in several boxes.
 
     Returns
     -------

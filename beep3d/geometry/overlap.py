@@ -13,8 +13,8 @@ from typing import Literal
 
 import numpy as np
 
-from beep3d.boxes import BoxSet, Membership, concatenated_ranges
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import BoxSet, Membership, concatenated_ranges
 from beep3d.scene import Scene
 
 MembershipLevel = Literal["point", "superpoint"]
@@ -83,7 +83,7 @@ def membership_for(
     if level != "superpoint":
         raise Beep3dError(f"unknown membership level {level!r}; use 'point' or 'superpoint'")
     if scene.superpoints is None:
-        from beep3d.superpoints import compute_superpoints
+        from beep3d.geometry.superpoints import compute_superpoints
 
         scene.superpoints = compute_superpoints(scene)
     return superpoint_membership(point_level, scene.superpoints, share)

@@ -1,7 +1,7 @@
 """Procedural indoor rooms with ground-truth instances and boxes, to train and test without ScanNet.
 
 A room is a rectangle (3-8 m a side) with a floor, two to four walls (maybe a door), wall decor
-(windows, pictures, curtains) and furniture groups built in :mod:`beep3d.synthetic_furniture`. Every
+(windows, pictures, curtains) and furniture groups built in :mod:`beep3d.synthetic.furniture`. Every
 solid is sampled on its visible surfaces at ScanNet-like density: points of a surface that lies inside
 another solid (the floor under a cabinet, a desk top under a monitor) are removed, as a scanner would
 not see them. Points get position noise (a few millimetres), colour noise and normals.
@@ -22,11 +22,11 @@ import math
 
 import numpy as np
 
-from beep3d.boxes import Box, BoxSet, boxes_from_instances
 from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import Box, BoxSet, boxes_from_instances
 from beep3d.scene import Scene
-from beep3d.synthetic_furniture import (
+from beep3d.synthetic.furniture import (
     CURTAIN,
     DOOR,
     FLOOR,

@@ -8,7 +8,7 @@ per scene and on average, the share of points that lie in two or more ground-tru
 and ``train.txt`` the others.
 
 Seeds: training rooms use seeds 0..9999; evaluation rooms use seeds from 100000
-(``beep3d.synthetic.EVAL_SEED_START``) upward, so the two never share a room. A seed range that
+(``beep3d.synthetic.rooms.EVAL_SEED_START``) upward, so the two never share a room. A seed range that
 crosses 100000 is refused.
 """
 
@@ -61,7 +61,7 @@ def write_room(
         (scene name, number of points, number of boxes, share of points in two or more boxes).
     """
     from beep3d.io import save_scene_folder
-    from beep3d.synthetic import make_room, overlap_share
+    from beep3d.synthetic.rooms import make_room, overlap_share
 
     scene, boxes = make_room(seed, spacing=spacing, clutter=clutter, oriented_boxes=oriented_boxes)
     save_scene_folder(scene, out_dir / scene.name, boxes)
@@ -69,7 +69,7 @@ def write_room(
 
 
 def _check(args: argparse.Namespace) -> None:
-    from beep3d.synthetic import EVAL_SEED_START
+    from beep3d.synthetic.rooms import EVAL_SEED_START
 
     if args.count < 1:
         raise Beep3dError(f"--count must be at least 1, got {args.count}")
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> list[tuple[str, int, int, float]]:
 
 def write_split(out_dir: Path, names: Sequence[str], num_val: int) -> None:
     """Write ``train.txt`` (all but the last ``num_val`` names) and ``val.txt`` (those), atomically."""
-    from beep3d.atomic import write_text_atomic
+    from beep3d.io.atomic import write_text_atomic
 
     cut = len(names) - num_val
     write_text_atomic(out_dir / "train.txt", "".join(f"{n}\n" for n in names[:cut]))

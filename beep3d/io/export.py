@@ -2,13 +2,13 @@
 
 ``export_all`` writes, into one folder that it replaces as a whole (every file is written into a
 staging folder beside it, which is swapped in when complete: a crash leaves the old export or the new
-one, never a mix; see :mod:`beep3d.staged_folder`)::
+one, never a mix; see :mod:`beep3d.io.staged_folder`)::
 
     instance_ids.npy        (N,) int32, box id per input point in input order, -1 = background (and
                             for points the loader dropped: NaN coordinates, strays far from the scan)
     semantic_ids.npy        (N,) int32, class id of that box (NYU40 for ScanNet classes), -1 = none
     confidence.npy          (N,) float32 in [0, 1]
-    decided_by.npy          (N,) int8: what decided each point (beep3d.resolution.DECIDERS: 0 one box or
+    decided_by.npy          (N,) int8: what decided each point (beep3d.resolve.resolution.DECIDERS: 0 one box or
                             none, 1 nested-box rule, 2 volume rule, 3 teacher network, 4 nearest centre)
     boxes.json              the boxes (project format, version 1)
     <scene>_labelled.ply    binary PLY coloured by instance; properties instance, semantic, confidence,
@@ -33,14 +33,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from beep3d.atomic import write_json_atomic, write_npy_atomic, write_text_atomic
-from beep3d.box_files import save_boxes
-from beep3d.boxes import MAX_BOX_ID, BoxSet
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
-from beep3d.resolution import DECIDERS, Resolution, decider_counts
+from beep3d.geometry.boxes import MAX_BOX_ID, BoxSet
+from beep3d.io.atomic import write_json_atomic, write_npy_atomic, write_text_atomic
+from beep3d.io.box_files import save_boxes
+from beep3d.io.staged_folder import MARKER_FILE, staged_folder
+from beep3d.resolve.resolution import DECIDERS, Resolution, decider_counts
 from beep3d.scene import Scene
-from beep3d.staged_folder import MARKER_FILE, staged_folder
 
 
 def instance_colours(instance_ids: np.ndarray, background: tuple[int, int, int] = (90, 90, 90)) -> np.ndarray:

@@ -103,7 +103,7 @@ def evaluate_export(export_dir: Path, scene: Any, boxes_path: Path | None = None
     report["overlap_accuracy"] = report["overlap_points"] = report["mean_instance_iou"] = None
     report["num_boxed_instances"] = None
     if boxes_path is not None:
-        from beep3d.box_files import load_boxes
+        from beep3d.io.box_files import load_boxes
 
         boxes = load_boxes(boxes_path)
         membership = boxes.membership(scene.xyz)
@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"mean instance IoU        {_fmt(report['mean_instance_iou'])} ({report['num_boxed_instances']} instances)"
             )
         if args.json is not None:
-            from beep3d.atomic import write_json_atomic
+            from beep3d.io.atomic import write_json_atomic
 
             write_json_atomic(args.json, {k: v for k, v in report.items() if k != "table"})
             print(f"wrote {args.json}")

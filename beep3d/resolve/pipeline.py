@@ -1,7 +1,7 @@
 """The annotation pipeline: scene and boxes in, everything an annotator and an export need out.
 
 One Qt-free path, run by the window's live-resolution worker (:mod:`beep3d.app.live`) and by the
-headless export (:func:`beep3d.cli.run_export`) alike::
+headless export (:func:`beep3d.cli.annotate.run_export`) alike::
 
     scene + boxes -> membership (point or superpoint) -> overlap analysis (P^l, P^u, background)
                   -> resolution of P^u (rules or teacher) -> diagnostics -> per-point labels
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from beep3d.boxes import BoxSet, Membership
 from beep3d.defaults import DEFAULT_MEMBERSHIP, DEFAULT_SHARE
-from beep3d.diagnostics import Problem, diagnose
-from beep3d.overlap import OverlapAnalysis, membership_for
-from beep3d.resolution import Resolution, Resolver, empty_resolution
+from beep3d.geometry.boxes import BoxSet, Membership
+from beep3d.geometry.overlap import OverlapAnalysis, membership_for
+from beep3d.resolve.diagnostics import Problem, diagnose
+from beep3d.resolve.resolution import Resolution, Resolver, empty_resolution
 from beep3d.scene import Scene
 
 
@@ -39,7 +39,7 @@ class PointLabels:
     confidence
         (N,) float32 in [0, 1].
     decided_by
-        (N,) int8 what decided each point (:data:`beep3d.resolution.DECIDERS`), or None.
+        (N,) int8 what decided each point (:data:`beep3d.resolve.resolution.DECIDERS`), or None.
     """
 
     first_box: np.ndarray
@@ -110,7 +110,7 @@ def annotate(
     boxes
         The boxes (K); none gives an all-background result without calling the resolver.
     resolver
-        Decides the points in several boxes (:func:`beep3d.resolvers.get_resolver`); it should use
+        Decides the points in several boxes (:func:`beep3d.resolve.resolvers.get_resolver`); it should use
         the same membership ``level`` and ``share``.
     level, share
         Box membership rule: "point", or "superpoint" with the share of a superpoint's points that

@@ -2,7 +2,7 @@
 
 The window maps keys to these (W/A/S/D move on the floor as seen on screen, Q/E down and up, Z/X turn,
 I/K, L/J, O/U resize); a big step (Shift) is five small ones, or 45 degrees for a turn. Every function
-returns a new :class:`~beep3d.boxes.Box`; the caller puts the change on the undo stack.
+returns a new :class:`~beep3d.geometry.boxes.Box`; the caller puts the change on the undo stack.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from beep3d.boxes import Box
+from beep3d.geometry.boxes import Box
 
 #: A small move or resize step, metres.
 MOVE_STEP_M = 0.02

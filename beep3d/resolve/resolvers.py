@@ -2,7 +2,7 @@
 
 Points inside exactly one box belong to it, points inside none are background; resolvers differ only
 in how they decide points inside several boxes (P^u). The rule-based baselines here are the ones the
-BEEP3D teacher must beat; the teacher itself lives in :mod:`beep3d.teacher_resolver`.
+BEEP3D teacher must beat; the teacher itself lives in :mod:`beep3d.resolve.teacher_resolver`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from beep3d.boxes import BoxSet, Membership
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
-from beep3d.overlap import MembershipLevel, membership_for
-from beep3d.resolution import (
+from beep3d.geometry.boxes import BoxSet, Membership
+from beep3d.geometry.overlap import MembershipLevel, membership_for
+from beep3d.resolve.resolution import (
     DECIDED_BY_CENTRE_RULE,
     DECIDED_BY_ONE_BOX,
     DECIDED_BY_VOLUME_RULE,
@@ -112,7 +112,7 @@ def get_resolver(name: str, **options: Any) -> Resolver:
         return NearestCentreResolver(**options)
     if name == "teacher":
         try:
-            from beep3d.teacher_resolver import TeacherResolver
+            from beep3d.resolve.teacher_resolver import TeacherResolver
         except ImportError as exc:
             raise Beep3dError(
                 f"the teacher resolver is not available ({exc}); use --resolver smallest-box or nearest-centre"

@@ -14,7 +14,7 @@ The rule is the ScanNet mesh segmentator's (Felzenszwalb graph segmentation on n
 
   the colour term is off for meshes by default (as in ScanNet) and on for point clouds, whose
   normals are noisier;
-- :func:`beep3d.graph_segmentation.segment_graph` merges along ascending weights.
+- :func:`beep3d.geometry.graph_segmentation.segment_graph` merges along ascending weights.
 
 Everything per point or per edge runs in numba kernels (``cache=True``); there is no Python loop over
 points or edges.
@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from beep3d.errors import Beep3dError
-from beep3d.graph_segmentation import numba, segment_graph, validate_edges
+from beep3d.geometry.graph_segmentation import numba, segment_graph, validate_edges
 from beep3d.scene import Scene
 
 __all__ = [

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from beep3d.boxes import BoxSet
 from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import BoxSet
+from beep3d.geometry.overlap import MembershipLevel, membership_for
 from beep3d.model.config import OVERLAP_SCORES, ModelConfig
 from beep3d.model.weights import CheckpointInfo, load_inference_model, read_checkpoint_info
-from beep3d.overlap import MembershipLevel, membership_for
-from beep3d.resolution import Resolution, semantic_ids_of_positions, uniform_resolution
+from beep3d.resolve.resolution import Resolution, semantic_ids_of_positions, uniform_resolution
 from beep3d.scene import Scene
 
 if TYPE_CHECKING:
@@ -222,7 +222,7 @@ class TeacherResolver:
         from beep3d.model.sample import sample_from_scene
 
         if scene.superpoints is None:
-            from beep3d.superpoints import compute_superpoints
+            from beep3d.geometry.superpoints import compute_superpoints
 
             scene.superpoints = compute_superpoints(scene)
         sample = sample_from_scene(scene, scene.superpoints)
