@@ -38,7 +38,7 @@ def test_small_config_is_a_small_network_with_a_crop() -> None:
 
 
 def test_config_files_comment_every_changed_value_with_the_papers_value() -> None:
-    text = (Path(__file__).resolve().parents[1] / "training" / "configs" / "small.yaml").read_text()
+    text = (Path(__file__).resolve().parents[2] / "training" / "configs" / "small.yaml").read_text()
     for line in text.splitlines():
         if ":" in line and not line.lstrip().startswith("#") and line.split(":", 1)[1].split("#")[0].strip():
             key = line.split(":", 1)[0].strip()

@@ -1,6 +1,6 @@
 """The annotation window under Xvfb (pytest-qt): open, draw with every mode, edit, undo, resolve, export.
 
-Run with a display, for example ``xvfb-run -a .venv/bin/python -m pytest tests/test_app_window.py``.
+Run with a display, for example ``xvfb-run -a .venv/bin/python -m pytest tests/app/test_app_window.py``.
 """
 
 from __future__ import annotations

@@ -232,7 +232,7 @@ def test_the_shipped_teacher_loads_and_beats_the_smallest_box_rule_on_the_demo_r
     from beep3d.resolve.resolvers import get_resolver
     from beep3d.resolve.teacher_resolver import TeacherResolver
 
-    assets = Path(__file__).resolve().parents[1] / "assets"
+    assets = Path(__file__).resolve().parents[2] / "assets"
     scene = load_scene(assets / "demo" / "demo_room.ply")
     boxes = load_boxes(assets / "demo" / "demo_room.boxes.json")
     membership = membership_for(scene, boxes, "point")
