@@ -7,8 +7,9 @@ docstring:
 equation   what it computes                                           function
 =========  =========================================================  ======================================
 eq. 1      query-feature similarity rho = sigmoid(Q_c,L F^T)          ``pseudo_masks.query_similarity``
-eq. 2      each P^u point's box: argmax of rho among its boxes        ``pseudo_masks.assign_points_to_boxes``
-eq. 3      the points given to each box, P_i^u                        the labels of ``assign_points_to_boxes``
+eq. 2      rho' of each (point, containing box) pair, and the argmax  ``pseudo_masks.contest_scores``,
+                                                                      ``pseudo_masks.decide_contests``
+eq. 3      the points given to each box, P_i^u                        the labels of ``decide_contests``
 eq. 4      pseudo-masks m-hat^u as 0/1 masks                          ``pseudo_masks.labels_to_point_masks``
 eq. 5      teacher position queries softmax(P_FPS C^T) C              ``teacher_queries.fps_position_queries``
 eq. 6      refinement Q_p,t <- softmax(Q_p,t C^T) C after a layer     ``teacher_queries.refine_position_queries``
@@ -23,8 +24,9 @@ eq. A1     EMA decay alpha_t = min(1 - 1/(t+1), alpha)                ``ema.ema_
 
 The project's extensions are named steps of their own, each a config option (README, "The model, and
 the choices the paper leaves open"): one teacher query per box centre (``teacher_queries.pin_to_box_centers``),
-the nested-box rule (``pseudo_masks.nested_box_priority``), the volume prior of eq. 2
-(``pseudo_masks.log_volume_bias``), the recognition check (``pseudo_masks.recognised_boxes``), what
-decided each point (``pseudo_masks.contest_deciders``), and the losses training adds to eq. 12
+the nested-box rule (``pseudo_masks.nested_box_priority``, applied first by ``decide_contests``), the
+volume prior of eq. 2 (``pseudo_masks.with_volume_prior`` with ``log_volume_bias``), the recognition
+check (``pseudo_masks.with_recognition_check`` with ``recognised_boxes``), what decided each point
+(``pseudo_masks.contest_deciders``); ``assign_points_to_boxes`` runs them in that order, and the losses training adds to eq. 12
 (``losses.auxiliary_losses``). :class:`beep3d_model.Beep3DModel` puts them together.
 """

@@ -45,8 +45,9 @@ from beep3d.model.losses import (
 from beep3d.model.matching import hungarian_match, matching_cost
 from beep3d.model.network import MaftNetwork
 from beep3d.model.pseudo_masks import (
-    assign_points_to_boxes,
     contest_deciders,
+    contest_scores,
+    decide_contests,
     exclusive_point_labels,
     label_superpoint_counts,
     log_volume_bias,
@@ -55,6 +56,8 @@ from beep3d.model.pseudo_masks import (
     query_similarity,
     recognised_boxes,
     superpoint_target_masks,
+    with_recognition_check,
+    with_volume_prior,
 )
 from beep3d.model.teacher_queries import fps_position_queries, pin_to_box_centers, refine_position_queries
 
@@ -204,24 +207,17 @@ class Beep3DModel(nn.Module):
             raise ValueError(f"unknown overlap score {overlap_score!r}; use one of {OVERLAP_SCORES}")
         if box_sizes is None and (overlap_score == "logit_minus_log_volume" or min_recognition > 0):
             raise ValueError("the volume-weighted score and the recognition fallback need the box sizes")
-        bias = log_volume_bias(box_sizes) if overlap_score == "logit_minus_log_volume" else None
-        trusted = fallback = None
+        volumes = None if box_sizes is None else log_volume_bias(box_sizes)
+        # eq. 2, then the project's steps, each a config or resolver option
+        scores = contest_scores(logits, scene.superpoints, matched, member_points, member_boxes)
+        if overlap_score == "logit_minus_log_volume":
+            scores = with_volume_prior(scores, member_boxes, volumes)
+        trusted = None
         if min_recognition > 0 and num_boxes:
             trusted = recognised_boxes(logits, matched, evidence, min_recognition)
-            fallback = log_volume_bias(box_sizes)
-        labels, margins = assign_points_to_boxes(
-            logits,
-            scene.superpoints,
-            matched,
-            member_points,
-            member_boxes,
-            num_points,
-            priority,
-            bias,
-            trusted,
-            fallback,
-            rule_bias=None if box_sizes is None else log_volume_bias(box_sizes),
-        )
+            scores = with_recognition_check(scores, member_points, member_boxes, num_points, trusted, volumes)
+        # eq. 2-3 (argmax among the containing boxes), the nested-box rule first when it is on
+        labels, margins = decide_contests(scores, member_points, member_boxes, num_points, priority, volumes)
         decided_by = contest_deciders(labels, member_points, member_boxes, num_points, priority, trusted)
         return TeacherResult(labels, margins, matched, output.content, output.mask_features, decided_by)
 

@@ -174,29 +174,98 @@ def assign_points_to_boxes(
     See :func:`contest_deciders` for which of the three steps (priority, fallback, eq. 2) decided
     each point.
     """
-    device = superpoints.device
-    labels = torch.full((num_points,), -1, dtype=torch.long, device=device)
-    margins = torch.ones(num_points, dtype=torch.float32, device=device)
-    if member_points.numel() == 0:
-        return labels, margins
+    scores = contest_scores(logits, superpoints, matched_query, member_points, member_boxes)
+    if box_bias is not None:
+        scores = with_volume_prior(scores, member_boxes, box_bias)
+    if trusted is not None:
+        scores = with_recognition_check(
+            scores, member_points, member_boxes, num_points, trusted, fallback_bias
+        )
+    return decide_contests(scores, member_points, member_boxes, num_points, priority, rule_bias)
+
+
+def contest_scores(
+    logits: torch.Tensor,
+    superpoints: torch.Tensor,
+    matched_query: torch.Tensor,
+    member_points: torch.Tensor,
+    member_boxes: torch.Tensor,
+) -> torch.Tensor:
+    """Eq. 2's rho'_lj for every (point, containing box) pair: the box's matched query's logit there.
+
+    Parameters
+    ----------
+    logits
+        (Q, S) query-superpoint logits (eq. 1 before the sigmoid).
+    superpoints
+        (N,) int64 superpoint id per point.
+    matched_query
+        (K,) query matched to each box (-1: none; such a box scores -inf).
+    member_points, member_boxes
+        (P,) int64 sparse (point, containing box) pairs.
+
+    Returns
+    -------
+    (P,) float32 score per pair.
+    """
     query = matched_query[member_boxes]
-    scores = torch.where(
+    return torch.where(
         query >= 0,
         logits[query.clamp(min=0), superpoints[member_points]].float(),
         torch.full_like(query, -torch.inf, dtype=torch.float32),
     )
-    if box_bias is not None:
-        scores = scores + box_bias.to(device=device, dtype=torch.float32)[member_boxes]
-    if trusted is not None:
-        distrusted = (~trusted.to(device))[member_boxes].to(torch.long)
-        any_distrusted = torch.zeros(num_points, dtype=torch.long, device=device)
-        any_distrusted.index_add_(0, member_points, distrusted)
-        fallback = (
-            torch.zeros_like(scores)
-            if fallback_bias is None
-            else fallback_bias.to(device=device, dtype=torch.float32)[member_boxes]
-        )
-        scores = torch.where(any_distrusted[member_points] > 0, fallback, scores)
+
+
+def with_volume_prior(
+    scores: torch.Tensor, member_boxes: torch.Tensor, box_bias: torch.Tensor
+) -> torch.Tensor:
+    """The project's eq. 2 prior (``overlap_score: logit_minus_log_volume``): each pair's score plus
+    its box's bias (:func:`log_volume_bias`: log(1 / V), a box's point density)."""
+    return scores + box_bias.to(device=scores.device, dtype=torch.float32)[member_boxes]
+
+
+def with_recognition_check(
+    scores: torch.Tensor,
+    member_points: torch.Tensor,
+    member_boxes: torch.Tensor,
+    num_points: int,
+    trusted: torch.Tensor,
+    fallback_bias: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The project's recognition check (``min_recognition``): at a point where any containing box is
+    not ``trusted`` (:func:`recognised_boxes`), every pair scores ``fallback_bias`` of its box instead
+    (e.g. :func:`log_volume_bias`: the smallest box wins; None: a tie)."""
+    device = scores.device
+    distrusted = (~trusted.to(device))[member_boxes].to(torch.long)
+    any_distrusted = torch.zeros(num_points, dtype=torch.long, device=device)
+    any_distrusted.index_add_(0, member_points, distrusted)
+    fallback = (
+        torch.zeros_like(scores)
+        if fallback_bias is None
+        else fallback_bias.to(device=device, dtype=torch.float32)[member_boxes]
+    )
+    return torch.where(any_distrusted[member_points] > 0, fallback, scores)
+
+
+def decide_contests(
+    scores: torch.Tensor,
+    member_points: torch.Tensor,
+    member_boxes: torch.Tensor,
+    num_points: int,
+    priority: torch.Tensor | None = None,
+    rule_bias: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. 2-3: each point goes to its best-scoring containing box; with the nested-box rule first.
+
+    ``priority`` (K,) bool (:func:`nested_box_priority`): a prioritised box wins against boxes without
+    priority whatever the scores; the scores decide among boxes of the same priority. Returns labels
+    and margins as :func:`assign_points_to_boxes` documents them.
+    """
+    device = member_points.device
+    labels = torch.full((num_points,), -1, dtype=torch.long, device=device)
+    margins = torch.ones(num_points, dtype=torch.float32, device=device)
+    if member_points.numel() == 0:
+        return labels, margins
     if priority is not None:
         rank = priority.to(device)[member_boxes].to(torch.float32)
         # ties on the priority are broken by the score: sort by score, then stably by priority
