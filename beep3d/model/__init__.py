@@ -27,6 +27,7 @@ the choices the paper leaves open"): one teacher query per box centre (``teacher
 the nested-box rule (``pseudo_masks.nested_box_priority``, applied first by ``decide_contests``), the
 volume prior of eq. 2 (``pseudo_masks.with_volume_prior`` with ``log_volume_bias``), the recognition
 check (``pseudo_masks.with_recognition_check`` with ``recognised_boxes``), what decided each point
-(``pseudo_masks.contest_deciders``); ``assign_points_to_boxes`` runs them in that order, and the losses training adds to eq. 12
-(``losses.auxiliary_losses``). :class:`beep3d_model.Beep3DModel` puts them together.
+(``pseudo_masks.contest_deciders``), and the losses training adds to eq. 12
+(``losses.auxiliary_losses``). ``pseudo_masks.assign_points_to_boxes`` runs the eq. 2 steps in their
+order; :class:`beep3d_model.Beep3DModel` puts everything together.
 """
