@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
 )
 
+from beep3d.app.actions import MENUS, TOOLBAR, action_table
 from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.live import LiveResolver, LiveResult
 from beep3d.app.panels import BoxEditor, BoxTable, ProblemList
@@ -195,150 +197,51 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        menu = self.menuBar()
+        """Menus, exclusive groups and shortcuts from the table in :mod:`beep3d.app.actions`."""
         a = self.actions_by_name = {}
-
-        file_menu = menu.addMenu("&File")
-        a["open"] = self._action("&Open scene…", self.open_scene_dialog, QKeySequence.StandardKey.Open)
-        a["load_boxes"] = self._action("&Load boxes…", self.load_boxes_dialog, "Ctrl+L")
-        a["save"] = self._action("&Save boxes", self.save, QKeySequence.StandardKey.Save)
-        a["save_as"] = self._action("Save boxes &as…", self.save_as_dialog, "Ctrl+Shift+S")
-        a["class_set"] = self._action("Load &class set…", self.load_class_set_dialog)
-        a["export"] = self._action("&Export masks…", self.export_dialog, "Ctrl+E")
-        a["quit"] = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        for key in ("open", "load_boxes", "save", "save_as", None, "class_set", "export", None, "quit"):
-            file_menu.addSeparator() if key is None else file_menu.addAction(a[key])
-
-        edit_menu = menu.addMenu("&Edit")
         a["undo"] = self.undo_stack.createUndoAction(self, "&Undo")
         a["undo"].setShortcuts([QKeySequence("Ctrl+Z")])
         a["redo"] = self.undo_stack.createRedoAction(self, "&Redo")
         a["redo"].setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.addAction(a["undo"])
         self.addAction(a["redo"])
-        a["delete"] = self._action("&Delete box", self.delete_selected, ["Del", "Backspace"])
-        a["duplicate"] = self._action("D&uplicate box", self.duplicate_selected, "Ctrl+D")
-        a["shrink"] = self._action("S&hrink box to its points", self.shrink_selected, "F")
-        a["next"] = self._action("Select &next box", lambda: self.doc.select_step(1), "N")
-        a["previous"] = self._action("Select &previous box", lambda: self.doc.select_step(-1), "Shift+N")
-        a["deselect"] = self._action("Cancel / select mode", self.cancel, "Esc")
-        for key in (
-            "undo",
-            "redo",
-            None,
-            "delete",
-            "duplicate",
-            "shrink",
-            None,
-            "next",
-            "previous",
-            "deselect",
-        ):
-            edit_menu.addSeparator() if key is None else edit_menu.addAction(a[key])
-        nudge_menu = edit_menu.addMenu("&Move, turn and resize")
-        nudges = [
-            ("Move forward", "W", ("move", 0, 1)),
-            ("Move back", "S", ("move", 0, -1)),
-            ("Move left", "A", ("move", -1, 0)),
-            ("Move right", "D", ("move", 1, 0)),
-            ("Move down", "Q", ("up", -1, 0)),
-            ("Move up", "E", ("up", 1, 0)),
-            ("Turn left (+1°)", "Z", ("yaw", 1, 0)),
-            ("Turn right (-1°)", "X", ("yaw", -1, 0)),
-            ("Longer (box x)", "I", ("size", 0, 1)),
-            ("Shorter (box x)", "K", ("size", 0, -1)),
-            ("Wider (box y)", "L", ("size", 1, 1)),
-            ("Narrower (box y)", "J", ("size", 1, -1)),
-            ("Taller", "O", ("size", 2, 1)),
-            ("Lower", "U", ("size", 2, -1)),
-        ]
-        for text, key, (kind, p, q) in nudges:
-            small = self._action(text, lambda k=kind, p=p, q=q: self.nudge(k, p, q, big=False), key)
-            big = self._action(
-                f"{text} (big step)", lambda k=kind, p=p, q=q: self.nudge(k, p, q, big=True), f"Shift+{key}"
-            )
-            nudge_menu.addAction(small)
-            nudge_menu.addAction(big)
-            a[f"nudge_{key.lower()}"] = small
-            a[f"nudge_shift_{key.lower()}"] = big
-
-        tools_menu = menu.addMenu("&Tools")
-        self.tool_group = QActionGroup(self)
-        for name, shortcut in (("select", "Esc"), ("point", "B"), ("corners", "C"), ("rectangle", "R")):
+        menus: dict[str, QMenu] = {}
+        for key, (title, parent) in MENUS.items():
+            if parent is None:
+                menus[key] = self.menuBar().addMenu(title)
+        menus["edit"].addAction(a["undo"])
+        menus["edit"].addAction(a["redo"])
+        groups: dict[str, QActionGroup] = {}
+        listed_again: list[tuple[str, QAction]] = []
+        for spec in action_table():
             action = self._action(
-                TOOLS[name].title,
-                lambda n=name: self.set_tool(n),
-                None if name == "select" else shortcut,
-                True,
+                spec.text, lambda t=spec.trigger: t(self), list(spec.shortcuts), spec.checkable
             )
-            if name == "select":
-                action.setToolTip("Select / edit (Esc)")
-            self.tool_group.addAction(action)
-            tools_menu.addAction(action)
-            a[f"tool_{name}"] = action
-        tools_menu.addSeparator()
-        tools_menu.addAction(a["shrink"])
-
-        view_menu = menu.addMenu("&View")
-        for name, shortcut in (("top", "T"), ("front", "G"), ("side", "V"), ("perspective", "P")):
-            a[f"view_{name}"] = self._action(
-                f"{name.capitalize()} view", lambda n=name: self.view.set_preset(n), shortcut
-            )
-            view_menu.addAction(a[f"view_{name}"])
-        a["ortho"] = self._action("Toggle orthographic", self.view.toggle_projection, "Shift+P")
-        a["fit"] = self._action("Show whole scene", self.view.fit_scene, "Home")
-        a["frame_selected"] = self._action("Frame selected box", self.frame_selected, ".")
-        a["bigger_points"] = self._action(
-            "Bigger points", lambda: self.view.set_point_size(self.view.point_size + 1), ["+", "="]
-        )
-        a["smaller_points"] = self._action(
-            "Smaller points", lambda: self.view.set_point_size(self.view.point_size - 1), "-"
-        )
-        for key in ("ortho", "fit", "frame_selected", None, "bigger_points", "smaller_points", None):
-            view_menu.addSeparator() if key is None else view_menu.addAction(a[key])
-        colour_menu = view_menu.addMenu("&Colours")
-        self.colour_group = QActionGroup(self)
-        for index, (mode, text) in enumerate(COLOUR_MODES):
-            action = self._action(text, lambda m=mode: self.set_colour_mode(m), f"Ctrl+{index + 1}", True)
-            self.colour_group.addAction(action)
-            colour_menu.addAction(action)
-            a[f"colour_{mode}"] = action
-        a["cycle_colours"] = self._action("Next colour mode", self.cycle_colour_mode, "M")
-        colour_menu.addAction(a["cycle_colours"])
-
-        self.class_menu = menu.addMenu("&Class")
+            if spec.tip:
+                action.setToolTip(spec.tip)
+            if spec.group is not None:
+                groups.setdefault(spec.group, QActionGroup(self)).addAction(action)
+            if spec.menu not in menus:  # a submenu: created where its first action is listed
+                title, parent = MENUS[spec.menu]
+                menus[spec.menu] = menus[parent].addMenu(title)
+            if spec.separator_before:
+                menus[spec.menu].addSeparator()
+            menus[spec.menu].addAction(action)
+            listed_again += [(menu_key, action) for menu_key in spec.also_in]
+            a[spec.name] = action
+        for menu_key, action in listed_again:  # below a separator at the end of those menus
+            menus[menu_key].addSeparator()
+            menus[menu_key].addAction(action)
+        a["refit_cancel"].setEnabled(False)
+        self.tool_group, self.colour_group = groups["tools"], groups["colours"]
+        self.resolver_group = groups["resolvers"]
+        self.class_menu = menus["class"]
         self.class_group = QActionGroup(self)
         self._rebuild_class_menu()
 
-        model_menu = menu.addMenu("&Model")
-        self.resolver_group = QActionGroup(self)
-        for name, text in (
-            ("smallest-box", "Resolve overlaps: smallest box"),
-            ("nearest-centre", "Resolve overlaps: nearest centre"),
-            ("teacher", "Resolve overlaps: BEEP3D teacher"),
-        ):
-            action = self._action(
-                text, lambda n=name: self._select_resolver(n, self.checkpoint), checkable=True
-            )
-            self.resolver_group.addAction(action)
-            model_menu.addAction(action)
-            a[f"resolver_{name}"] = action
-        a["superpoints"] = self._action("Superpoint membership", self._toggle_superpoints, checkable=True)
-        a["checkpoint"] = self._action("Choose teacher checkpoint…", self.choose_checkpoint_dialog)
-        a["refit"] = self._action("Refit model on boxed scenes…", self.refit_dialog)
-        a["refit_cancel"] = self._action("Cancel refit", self.cancel_refit)
-        a["refit_cancel"].setEnabled(False)
-        for key in ("superpoints", "checkpoint", None, "refit", "refit_cancel"):
-            model_menu.addSeparator() if key is None else model_menu.addAction(a[key])
-
-        help_menu = menu.addMenu("&Help")
-        a["shortcuts"] = self._action("Keyboard shortcuts", self.show_shortcuts, "F1")
-        help_menu.addAction(a["shortcuts"])
-
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
-        for key in ("open", "save", None, "undo", "redo", None, "tool_select", "tool_point", "tool_corners",
-                    "tool_rectangle", "shrink", None, "view_top", "view_front", "view_side", "view_perspective"):  # fmt: skip
+        for key in TOOLBAR:
             toolbar.addSeparator() if key is None else toolbar.addAction(a[key])
         toolbar.addSeparator()
         self.colour_combo = QComboBox()

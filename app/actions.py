@@ -1,0 +1,202 @@
+"""Every menu action of the window, declared as data in one table.
+
+Each :class:`ActionSpec` names the action (the key of ``MainWindow.actions_by_name``), the menu it sits
+in, its text, shortcuts and what it does (a function of the window). The window builds its menus,
+exclusive groups and toolbar from :func:`action_table`, :data:`MENUS` and :data:`TOOLBAR`; undo and
+redo come from Qt's undo stack and the class menu is rebuilt from the class set, so neither is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtGui import QKeySequence
+
+from beep3d.app.colouring import COLOUR_MODES
+from beep3d.app.tools import TOOLS
+
+if TYPE_CHECKING:
+    from beep3d.app.main_window import MainWindow
+
+Shortcut = str | QKeySequence.StandardKey
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action of the window.
+
+    Attributes
+    ----------
+    name
+        Key in ``MainWindow.actions_by_name``.
+    menu
+        Key of the menu in :data:`MENUS` it is listed in ("" for none).
+    text
+        Menu text (``&`` marks the mnemonic).
+    trigger
+        What the action does, given the window.
+    shortcuts
+        Key sequences (the first is the one menus show).
+    checkable
+        A check mark (modes and toggles).
+    group
+        Name of the exclusive group it belongs to (one checked at a time), or None.
+    separator_before
+        A separator line above it in its menu.
+    also_in
+        Further menus that list it.
+    tip
+        Tooltip.
+    """
+
+    name: str
+    menu: str
+    text: str
+    trigger: Callable[[MainWindow], Any]
+    shortcuts: tuple[Shortcut, ...] = ()
+    checkable: bool = False
+    group: str | None = None
+    separator_before: bool = False
+    also_in: tuple[str, ...] = ()
+    tip: str = ""
+
+
+#: Menus in menu-bar order: key -> (title, parent menu key or None). "class" is filled by the window.
+MENUS: dict[str, tuple[str, str | None]] = {
+    "file": ("&File", None),
+    "edit": ("&Edit", None),
+    "nudge": ("&Move, turn and resize", "edit"),
+    "tools": ("&Tools", None),
+    "view": ("&View", None),
+    "colours": ("&Colours", "view"),
+    "class": ("&Class", None),
+    "model": ("&Model", None),
+    "help": ("&Help", None),
+}
+
+#: The toolbar's actions in order (None: a separator); the class and colour boxes follow them.
+TOOLBAR: tuple[str | None, ...] = (
+    "open", "save", None, "undo", "redo", None, "tool_select", "tool_point", "tool_corners",
+    "tool_rectangle", "shrink", None, "view_top", "view_front", "view_side", "view_perspective",
+)  # fmt: skip
+
+#: Keyboard nudges of the selected box: (text, key, (kind, p, q)) for ``MainWindow.nudge``.
+NUDGES: tuple[tuple[str, str, tuple[str, int, int]], ...] = (
+    ("Move forward", "W", ("move", 0, 1)),
+    ("Move back", "S", ("move", 0, -1)),
+    ("Move left", "A", ("move", -1, 0)),
+    ("Move right", "D", ("move", 1, 0)),
+    ("Move down", "Q", ("up", -1, 0)),
+    ("Move up", "E", ("up", 1, 0)),
+    ("Turn left (+1°)", "Z", ("yaw", 1, 0)),
+    ("Turn right (-1°)", "X", ("yaw", -1, 0)),
+    ("Longer (box x)", "I", ("size", 0, 1)),
+    ("Shorter (box x)", "K", ("size", 0, -1)),
+    ("Wider (box y)", "L", ("size", 1, 1)),
+    ("Narrower (box y)", "J", ("size", 1, -1)),
+    ("Taller", "O", ("size", 2, 1)),
+    ("Lower", "U", ("size", 2, -1)),
+)
+
+RESOLVER_ENTRIES: tuple[tuple[str, str], ...] = (
+    ("smallest-box", "Resolve overlaps: smallest box"),
+    ("nearest-centre", "Resolve overlaps: nearest centre"),
+    ("teacher", "Resolve overlaps: BEEP3D teacher"),
+)
+
+
+def _nudge_specs() -> list[ActionSpec]:
+    specs = []
+    for text, key, (kind, p, q) in NUDGES:
+        for big in (False, True):
+            specs.append(
+                ActionSpec(
+                    f"nudge_shift_{key.lower()}" if big else f"nudge_{key.lower()}",
+                    "nudge",
+                    f"{text} (big step)" if big else text,
+                    lambda w, k=kind, p=p, q=q, b=big: w.nudge(k, p, q, big=b),
+                    (f"Shift+{key}" if big else key,),
+                )
+            )
+    return specs
+
+
+def action_table() -> list[ActionSpec]:
+    """Every action of the window, in menu order (see the module docstring)."""
+    standard = QKeySequence.StandardKey
+    specs = [
+        ActionSpec("open", "file", "&Open scene…", lambda w: w.open_scene_dialog(), (standard.Open,)),
+        ActionSpec("load_boxes", "file", "&Load boxes…", lambda w: w.load_boxes_dialog(), ("Ctrl+L",)),
+        ActionSpec("save", "file", "&Save boxes", lambda w: w.save(), (standard.Save,)),
+        ActionSpec("save_as", "file", "Save boxes &as…", lambda w: w.save_as_dialog(), ("Ctrl+Shift+S",)),
+        ActionSpec("class_set", "file", "Load &class set…", lambda w: w.load_class_set_dialog(), separator_before=True),
+        ActionSpec("export", "file", "&Export masks…", lambda w: w.export_dialog(), ("Ctrl+E",)),
+        ActionSpec("quit", "file", "&Quit", lambda w: w.close(), (standard.Quit,), separator_before=True),
+        ActionSpec("delete", "edit", "&Delete box", lambda w: w.delete_selected(), ("Del", "Backspace"), separator_before=True),
+        ActionSpec("duplicate", "edit", "D&uplicate box", lambda w: w.duplicate_selected(), ("Ctrl+D",)),
+        ActionSpec("shrink", "edit", "S&hrink box to its points", lambda w: w.shrink_selected(), ("F",), also_in=("tools",)),
+        ActionSpec("next", "edit", "Select &next box", lambda w: w.doc.select_step(1), ("N",), separator_before=True),
+        ActionSpec("previous", "edit", "Select &previous box", lambda w: w.doc.select_step(-1), ("Shift+N",)),
+        ActionSpec("deselect", "edit", "Cancel / select mode", lambda w: w.cancel(), ("Esc",)),
+        *_nudge_specs(),
+    ]  # fmt: skip
+    for name, shortcut in (("select", None), ("point", "B"), ("corners", "C"), ("rectangle", "R")):
+        specs.append(
+            ActionSpec(
+                f"tool_{name}",
+                "tools",
+                TOOLS[name].title,
+                lambda w, n=name: w.set_tool(n),
+                () if shortcut is None else (shortcut,),
+                checkable=True,
+                group="tools",
+                tip="Select / edit (Esc)" if name == "select" else "",
+            )
+        )
+    for name, shortcut in (("top", "T"), ("front", "G"), ("side", "V"), ("perspective", "P")):
+        specs.append(
+            ActionSpec(f"view_{name}", "view", f"{name.capitalize()} view", lambda w, n=name: w.view.set_preset(n), (shortcut,))
+        )  # fmt: skip
+    specs += [
+        ActionSpec("ortho", "view", "Toggle orthographic", lambda w: w.view.toggle_projection(), ("Shift+P",)),
+        ActionSpec("fit", "view", "Show whole scene", lambda w: w.view.fit_scene(), ("Home",)),
+        ActionSpec("frame_selected", "view", "Frame selected box", lambda w: w.frame_selected(), (".",)),
+        ActionSpec("bigger_points", "view", "Bigger points", lambda w: w.view.set_point_size(w.view.point_size + 1), ("+", "="), separator_before=True),
+        ActionSpec("smaller_points", "view", "Smaller points", lambda w: w.view.set_point_size(w.view.point_size - 1), ("-",)),
+    ]  # fmt: skip
+    for index, (mode, text) in enumerate(COLOUR_MODES):
+        specs.append(
+            ActionSpec(
+                f"colour_{mode}",
+                "colours",
+                text,
+                lambda w, m=mode: w.set_colour_mode(m),
+                (f"Ctrl+{index + 1}",),
+                checkable=True,
+                group="colours",
+            )
+        )
+    specs.append(
+        ActionSpec("cycle_colours", "colours", "Next colour mode", lambda w: w.cycle_colour_mode(), ("M",))
+    )
+    for name, text in RESOLVER_ENTRIES:
+        specs.append(
+            ActionSpec(
+                f"resolver_{name}",
+                "model",
+                text,
+                lambda w, n=name: w._select_resolver(n, w.checkpoint),
+                checkable=True,
+                group="resolvers",
+            )
+        )
+    specs += [
+        ActionSpec("superpoints", "model", "Superpoint membership", lambda w: w._toggle_superpoints(), checkable=True),
+        ActionSpec("checkpoint", "model", "Choose teacher checkpoint…", lambda w: w.choose_checkpoint_dialog()),
+        ActionSpec("refit", "model", "Refit model on boxed scenes…", lambda w: w.refit_dialog(), separator_before=True),
+        ActionSpec("refit_cancel", "model", "Cancel refit", lambda w: w.cancel_refit()),
+        ActionSpec("shortcuts", "help", "Keyboard shortcuts", lambda w: w.show_shortcuts(), ("F1",)),
+    ]  # fmt: skip
+    return specs
