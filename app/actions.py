@@ -195,8 +195,8 @@ def action_table() -> list[ActionSpec]:
     specs += [
         ActionSpec("superpoints", "model", "Superpoint membership", lambda w: w._toggle_superpoints(), checkable=True),
         ActionSpec("checkpoint", "model", "Choose teacher checkpoint…", lambda w: w.choose_checkpoint_dialog()),
-        ActionSpec("refit", "model", "Refit model on boxed scenes…", lambda w: w.refit_dialog(), separator_before=True),
-        ActionSpec("refit_cancel", "model", "Cancel refit", lambda w: w.cancel_refit()),
+        ActionSpec("refit", "model", "Refit model on boxed scenes…", lambda w: w.refit.dialog(), separator_before=True),
+        ActionSpec("refit_cancel", "model", "Cancel refit", lambda w: w.refit.cancel()),
         ActionSpec("shortcuts", "help", "Keyboard shortcuts", lambda w: w.show_shortcuts(), ("F1",)),
     ]  # fmt: skip
     return specs

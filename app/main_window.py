@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QProcess, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -34,6 +34,7 @@ from beep3d.app.actions import MENUS, TOOLBAR, action_table
 from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.live import LiveResolver, LiveResult
 from beep3d.app.panels import BoxEditor, BoxTable, ProblemList
+from beep3d.app.refit_controller import RefitController
 from beep3d.app.tools import TOOLS, Tool
 from beep3d.app.view import SceneView
 from beep3d.classes import SCANNET18, ClassSet
@@ -141,7 +142,7 @@ class MainWindow(QMainWindow):
         self.tools: dict[str, Tool] = {name: cls(self) for name, cls in TOOLS.items()}
         self.tool: Tool = self.tools["select"]
         self.errors: list[str] = []
-        self._refit_process: QProcess | None = None
+        self.refit = RefitController(self)
         self._build_docks()
         self._build_actions()
         self._build_status()
@@ -818,9 +819,7 @@ class MainWindow(QMainWindow):
             return
         self._autosave_timer.stop()
         self.live.shutdown()
-        if self._refit_process is not None:
-            self._refit_process.kill()
-            self._refit_process.waitForFinished(3000)
+        self.refit.shutdown()
         event.accept()
 
     # export ------------------------------------------------------------------------------------------
@@ -896,95 +895,6 @@ class MainWindow(QMainWindow):
         )
         if path:
             self._select_resolver("teacher", path)
-
-    def refit_command(self, data_dirs: list[str], out_dir: str) -> list[str]:
-        """Arguments of ``beep3d-train`` for a refit on exported training folders."""
-        from beep3d.app.refit import refit_arguments
-
-        return refit_arguments(data_dirs, out_dir, self.checkpoint)
-
-    def refit_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, "Folder of exported training scenes (training/<scene>/…)"
-        )
-        if not folder:
-            return
-        out = QFileDialog.getExistingDirectory(self, "Folder for the new checkpoint")
-        if out:
-            self.start_refit([folder], out)
-
-    def start_refit(self, data_dirs: list[str], out_dir: str, program: list[str] | None = None) -> bool:
-        """Run ``beep3d-train`` as a separate process; progress in the status bar, cancellable."""
-        from beep3d.app.refit import parse_progress, train_program
-
-        if self._refit_process is not None:
-            self.error("A refit is already running; cancel it first (Model > Cancel refit).")
-            return False
-        command = program or [*train_program(), *self.refit_command(data_dirs, out_dir)]
-        process = QProcess(self)
-        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        self._refit_process, self._refit_out, self._refit_log = process, Path(out_dir), []
-
-        def read() -> None:
-            text = bytes(process.readAllStandardOutput()).decode(errors="replace")
-            for line in text.splitlines():
-                self._refit_log.append(line)
-                fraction = parse_progress(line)
-                if fraction is not None:
-                    self.progress.setValue(int(fraction * 100))
-                if line.strip():
-                    self.status(f"Refit: {line.strip()[:120]}")
-
-        process.readyReadStandardOutput.connect(read)
-        process.finished.connect(self._refit_finished)
-        process.errorOccurred.connect(self._refit_error)
-        self.progress.setRange(0, 100)
-        self.progress.setValue(0)
-        self.progress.setVisible(True)
-        self.actions_by_name["refit_cancel"].setEnabled(True)
-        self.actions_by_name["refit"].setEnabled(False)
-        process.start(command[0], command[1:])
-        return True
-
-    def cancel_refit(self) -> None:
-        if self._refit_process is not None:
-            self._refit_cancelled = True
-            self._refit_process.kill()
-
-    def _refit_error(self, error) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self._end_refit()
-            self.error(
-                "Could not start beep3d-train; check that the package is installed with its training extras."
-            )
-
-    def _end_refit(self) -> None:
-        self._refit_process = None
-        self.progress.setVisible(False)
-        self.actions_by_name["refit_cancel"].setEnabled(False)
-        self.actions_by_name["refit"].setEnabled(True)
-
-    def _refit_finished(self, code: int, _status) -> None:
-        from beep3d.app.refit import find_checkpoint
-
-        cancelled = getattr(self, "_refit_cancelled", False)
-        self._refit_cancelled = False
-        if self._refit_process is None:
-            return
-        self._end_refit()
-        if cancelled:
-            self.status("Refit cancelled.")
-            return
-        if code != 0:
-            tail = "\n".join(self._refit_log[-8:])
-            self.error(f"beep3d-train stopped with status {code}:\n\n{tail}")
-            return
-        checkpoint = find_checkpoint(self._refit_out)
-        if checkpoint is None:
-            self.error(f"beep3d-train finished but wrote no checkpoint into {self._refit_out}.")
-            return
-        self.status(f"Refit done: {checkpoint}")
-        self._select_resolver("teacher", str(checkpoint))
 
     # help -----------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:

@@ -4,23 +4,46 @@ The view hands mouse and key events to the active tool first; a tool returns Tru
 the event (otherwise the camera moves). Tools change the document only through commands pushed
 with ``editor.push(command)``, so every edit can be undone.
 
-``editor`` is the main window; a tool uses ``editor.doc`` (the :class:`AnnotationDocument`),
-``editor.push(command)``, ``editor.set_tool(name)``, ``editor.status(text)`` and
-``editor.error(text)``.
+``editor`` is the main window, seen through the :class:`ToolEditor` protocol: the document, pushing a
+command, switching tool, and messages. Nothing else of the window is a tool's business.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, Qt
 
 from beep3d.app.handles import box_handles, box_rotation, closest_on_axis, drag_handle, ray_plane_hit
-from beep3d.document import AddBox, ChangeBox
+from beep3d.document import AddBox, AnnotationDocument, ChangeBox, Command
 from beep3d.errors import Beep3dError
 from beep3d.geometry.box_fitting import box_at_point, box_from_corners, fit_box_to_points
 from beep3d.geometry.boxes import Box
+
+
+class ToolEditor(Protocol):
+    """What a drawing tool may use of the window."""
+
+    doc: AnnotationDocument
+
+    def push(self, command: Command) -> None:
+        """Apply ``command`` to the document as one undo step."""
+        ...
+
+    def set_tool(self, name: str) -> None:
+        """Switch to the tool named ``name`` (a key of :data:`TOOLS`)."""
+        ...
+
+    def status(self, text: str, timeout_ms: int = 6000) -> None:
+        """Show ``text`` in the status bar."""
+        ...
+
+    def error(self, text: str, title: str = "BEEP3D annotate") -> None:
+        """Tell the user that something went wrong."""
+        ...
+
 
 LEFT = Qt.MouseButton.LeftButton
 UP = np.array([0.0, 0.0, 1.0])
@@ -44,7 +67,7 @@ class Tool:
     title = "Tool"
     hint = ""
 
-    def __init__(self, editor) -> None:
+    def __init__(self, editor: ToolEditor) -> None:
         self.editor = editor
 
     def activate(self, view) -> None:
@@ -81,7 +104,7 @@ class SelectTool(Tool):
     title = "Select / edit"
     hint = ""
 
-    def __init__(self, editor) -> None:
+    def __init__(self, editor: ToolEditor) -> None:
         super().__init__(editor)
         self._handle: str | None = None
         self._start: Box | None = None
@@ -168,7 +191,7 @@ class CornersTool(Tool):
     title = "Two corners + height"
     hint = "Corners: click the first floor corner"
 
-    def __init__(self, editor) -> None:
+    def __init__(self, editor: ToolEditor) -> None:
         super().__init__(editor)
         self._reset()
 
@@ -263,7 +286,7 @@ class RectangleFitTool(Tool):
     title = "Rectangle fit (top view)"
     hint = "Rectangle fit: drag a rectangle around the object"
 
-    def __init__(self, editor) -> None:
+    def __init__(self, editor: ToolEditor) -> None:
         super().__init__(editor)
         self._start: QPoint | None = None
 

@@ -352,10 +352,10 @@ def test_refit_trains_a_checkpoint_switches_the_teacher_to_it_and_can_be_cancell
 
     _open(window, qtbot, scene_path)
     run = tmp_path / "run"
-    assert window.start_refit([str(tmp_path / "exports")], str(run), program=_tiny_refit(tmp_path, run, 2))
+    assert window.refit.start([str(tmp_path / "exports")], str(run), program=_tiny_refit(tmp_path, run, 2))
     assert window.actions_by_name["refit_cancel"].isEnabled()
     assert not window.actions_by_name["refit"].isEnabled()
-    qtbot.waitUntil(lambda: window._refit_process is None, timeout=300_000)
+    qtbot.waitUntil(lambda: not window.refit.running, timeout=300_000)
     assert window.errors_shown == []
     # README walkthrough, step 9: the teacher resolver now uses the checkpoint the refit wrote
     new_checkpoint = run / "checkpoints" / "best.safetensors"  # the run evaluates once at its end
@@ -367,13 +367,13 @@ def test_refit_trains_a_checkpoint_switches_the_teacher_to_it_and_can_be_cancell
 
     # a second refit, cancelled from the menu while it runs: the process ends, nothing switches
     run2 = tmp_path / "run2"
-    assert window.start_refit(
+    assert window.refit.start(
         [str(tmp_path / "exports")], str(run2), program=_tiny_refit(tmp_path, run2, 100_000)
     )
     qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=5000)
     qtbot.wait(1500)
     window.actions_by_name["refit_cancel"].trigger()
-    qtbot.waitUntil(lambda: window._refit_process is None, timeout=20_000)
+    qtbot.waitUntil(lambda: not window.refit.running, timeout=20_000)
     assert not window.actions_by_name["refit_cancel"].isEnabled()
     assert window.actions_by_name["refit"].isEnabled() and not window.progress.isVisible()
     assert window.errors_shown == []
@@ -386,8 +386,8 @@ def test_a_refit_that_fails_says_so_and_keeps_the_resolver(window, qtbot, tmp_pa
 
     before = window.resolver_name
     script = "import sys; print('step 1/4', flush=True); print('bad data', file=sys.stderr); sys.exit(2)"
-    assert window.start_refit([str(tmp_path)], str(tmp_path / "run"), program=[sys.executable, "-c", script])
-    qtbot.waitUntil(lambda: window._refit_process is None, timeout=20000)
+    assert window.refit.start([str(tmp_path)], str(tmp_path / "run"), program=[sys.executable, "-c", script])
+    qtbot.waitUntil(lambda: not window.refit.running, timeout=20000)
     assert window.resolver_name == before
     assert len(window.errors_shown) == 1 and "status 2" in window.errors_shown[0]
     assert "bad data" in window.errors_shown[0]
