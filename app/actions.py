@@ -187,14 +187,14 @@ def action_table() -> list[ActionSpec]:
                 f"resolver_{name}",
                 "model",
                 text,
-                lambda w, n=name: w._select_resolver(n, w.checkpoint),
+                lambda w, n=name: w.resolvers.select(n, w.resolvers.checkpoint),
                 checkable=True,
                 group="resolvers",
             )
         )
     specs += [
-        ActionSpec("superpoints", "model", "Superpoint membership", lambda w: w._toggle_superpoints(), checkable=True),
-        ActionSpec("checkpoint", "model", "Choose teacher checkpoint…", lambda w: w.choose_checkpoint_dialog()),
+        ActionSpec("superpoints", "model", "Superpoint membership", lambda w: w.resolvers.toggle_superpoints(), checkable=True),
+        ActionSpec("checkpoint", "model", "Choose teacher checkpoint…", lambda w: w.resolvers.choose_checkpoint_dialog()),
         ActionSpec("refit", "model", "Refit model on boxed scenes…", lambda w: w.refit.dialog(), separator_before=True),
         ActionSpec("refit_cancel", "model", "Cancel refit", lambda w: w.refit.cancel()),
         ActionSpec("shortcuts", "help", "Keyboard shortcuts", lambda w: w.show_shortcuts(), ("F1",)),

@@ -35,6 +35,7 @@ from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.live import LiveResolver, LiveResult
 from beep3d.app.panels import BoxEditor, BoxTable, ProblemList
 from beep3d.app.refit_controller import RefitController
+from beep3d.app.resolver_controller import ResolverController
 from beep3d.app.tools import TOOLS, Tool
 from beep3d.app.view import SceneView
 from beep3d.classes import SCANNET18, ClassSet
@@ -128,12 +129,7 @@ class MainWindow(QMainWindow):
         self.view = SceneView(self)
         self.setCentralWidget(self.view)
         self.colour_mode = "overlap"
-        self.membership_level = "point"
-        self.resolver_name = resolver_name
-        self.checkpoint = checkpoint
-        self._resolver = None
-        #: The resolver (name, teacher checkpoint) to go back to when the teacher's network cannot be loaded.
-        self._previous_resolver: tuple[str, str | None] = ("smallest-box", None)
+        self.resolvers = ResolverController(self, resolver_name, checkpoint)
         self.live = LiveResolver(self)
         self.live.resultReady.connect(self._on_result)
         self.live.failed.connect(self._on_resolution_failed)
@@ -157,7 +153,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.resize(1400, 900)
         self.view.setFocus()
-        self._select_resolver(resolver_name, checkpoint, quiet=True)
+        self.resolvers.select(resolver_name, checkpoint, quiet=True)
 
     # construction -------------------------------------------------------------------------------
     def _build_docks(self) -> None:
@@ -497,69 +493,23 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name}{' *' if self.doc.dirty else ''} — BEEP3D annotate")
 
     # live resolution ------------------------------------------------------------------------------
-    def _select_resolver(self, name: str, checkpoint: str | None, quiet: bool = False) -> bool:
-        """Resolve overlaps with resolver ``name`` from now on; False (and a message) when it is refused.
-
-        Cheap for every resolver: the teacher only checks its checkpoint's header here, and its network
-        (torch, spconv, the weights: seconds) is loaded by the live-resolution worker on the first
-        resolution. If that load fails, :meth:`_teacher_failed_to_load` goes back to the previous resolver.
-        Errors are shown in a dialog, or in the status bar when ``quiet``.
-        """
-        from beep3d.resolve.resolvers import get_resolver
-
-        options: dict[str, object] = {"level": self.membership_level, "class_set": self.doc.class_set}
-        if name == "teacher":
-            if checkpoint is None:
-                from beep3d.defaults import DEFAULT_CHECKPOINT
-
-                checkpoint = str(DEFAULT_CHECKPOINT)
-            options["checkpoint"] = checkpoint
-        try:
-            resolver = get_resolver(name, **options)
-        except Beep3dError as exc:
-            if not quiet:
-                self.error(str(exc))
-            else:
-                self.status(str(exc), 15000)
-            if self._resolver is None:
-                resolver, name = (
-                    get_resolver("smallest-box", **{k: v for k, v in options.items() if k != "checkpoint"}),
-                    "smallest-box",
-                )
-            else:
-                self.actions_by_name[f"resolver_{self.resolver_name}"].setChecked(True)
-                return False
-        if self._resolver is not None and (
-            name != self.resolver_name or (name == "teacher" and str(checkpoint) != self.checkpoint)
-        ):
-            self._previous_resolver = (self.resolver_name, self.checkpoint)
-        self._resolver = resolver
-        self.resolver_name = name
-        if name == "teacher":
-            self.checkpoint = str(checkpoint)
-        self.actions_by_name[f"resolver_{name}"].setChecked(True)
-        self.request_resolution()
-        return True
-
-    def _toggle_superpoints(self) -> None:
-        self.membership_level = "superpoint" if self.actions_by_name["superpoints"].isChecked() else "point"
-        self._select_resolver(self.resolver_name, self.checkpoint)
-
     def request_resolution(self) -> None:
         """Resolve the current boxes in the background (a newer request supersedes this one)."""
-        if self.doc.scene is None or self._resolver is None:
+        if self.doc.scene is None or self.resolvers.resolver is None:
             return
-        self.live.request(self.doc.scene, self.doc.boxes, self._resolver, self.membership_level)
+        self.live.request(
+            self.doc.scene, self.doc.boxes, self.resolvers.resolver, self.resolvers.membership_level
+        )
 
     def _on_busy(self, busy: bool) -> None:
         if not busy:
             return
-        if isinstance(self._resolver, TeacherResolver) and not self._resolver.loaded:
+        if isinstance(self.resolvers.resolver, TeacherResolver) and not self.resolvers.resolver.loaded:
             self.resolution_label.setText(
-                f"Loading the teacher ({self._resolver.checkpoint.name}; a few seconds, once)…"
+                f"Loading the teacher ({self.resolvers.resolver.checkpoint.name}; a few seconds, once)…"
             )
         else:
-            self.resolution_label.setText(f"Resolving ({self.resolver_name})…")
+            self.resolution_label.setText(f"Resolving ({self.resolvers.name})…")
 
     def _on_result(self, result: LiveResult) -> None:
         self.result = result
@@ -567,8 +517,8 @@ class MainWindow(QMainWindow):
         deciders = describe_deciders(decider_counts(result.resolution.decided_by))
         self.resolution_label.setText(
             f"{len(result.boxes)} boxes · {analysis.num_single:,} points in one box · "
-            f"{analysis.num_multi:,} in several ({self.resolver_name}, {result.seconds * 1000:.0f} ms)"
-            + (f" · decided by: {deciders}" if deciders and self.resolver_name == "teacher" else "")
+            f"{analysis.num_multi:,} in several ({self.resolvers.name}, {result.seconds * 1000:.0f} ms)"
+            + (f" · decided by: {deciders}" if deciders and self.resolvers.name == "teacher" else "")
         )
         self.box_table.show_boxes(self.doc.boxes, self._box_counts(), self.doc.class_set)
         self.box_table.select_box(self.doc.selected_id)
@@ -576,28 +526,14 @@ class MainWindow(QMainWindow):
         self._recolour()
 
     def _on_resolution_failed(self, message: str) -> None:
-        if isinstance(self._resolver, TeacherResolver) and self._resolver.load_error is not None:
-            self._teacher_failed_to_load(self._resolver.load_error)
+        if (
+            isinstance(self.resolvers.resolver, TeacherResolver)
+            and self.resolvers.resolver.load_error is not None
+        ):
+            self.resolvers.teacher_failed_to_load(self.resolvers.resolver.load_error)
             return
         self.resolution_label.setText("Resolution failed")
         self.error(message)
-
-    def _teacher_failed_to_load(self, message: str) -> None:
-        """Go back to the resolver used before the teacher whose network could not be loaded, and say so."""
-        name, checkpoint = self._previous_resolver
-        self._previous_resolver = ("smallest-box", None)  # if that one fails as well, no ping-pong
-        self._resolver = None  # a refused previous resolver then falls back to smallest-box
-        self.checkpoint = checkpoint
-        self._select_resolver(name, checkpoint, quiet=True)
-        now = (
-            f"the teacher of {Path(str(self.checkpoint)).name}"
-            if self.resolver_name == "teacher"
-            else f"the {self.resolver_name} rule"
-        )
-        self.error(
-            f"The teacher could not be loaded: {message}\n\nOverlaps are resolved with {now} instead; "
-            "choose another checkpoint with Model > Choose teacher checkpoint…"
-        )
 
     def _recolour(self) -> None:
         scene = self.doc.scene
@@ -762,7 +698,7 @@ class MainWindow(QMainWindow):
         self._rebuild_class_menu()
         self._fill_class_combo()
         self.box_editor.set_class_set(class_set)
-        self._select_resolver(self.resolver_name, self.checkpoint, quiet=True)
+        self.resolvers.select(self.resolvers.name, self.resolvers.checkpoint, quiet=True)
         self._show_boxes()
         return True
 
@@ -830,8 +766,8 @@ class MainWindow(QMainWindow):
         self.live.wait_idle()
         if self.result is not None and self.result.boxes == self.doc.boxes:
             return self.result.resolution
-        assert self.doc.scene is not None and self._resolver is not None
-        return self._resolver.resolve(self.doc.scene, self.doc.boxes)
+        assert self.doc.scene is not None and self.resolvers.resolver is not None
+        return self.resolvers.resolver.resolve(self.doc.scene, self.doc.boxes)
 
     def export_to(self, out_dir: str | Path) -> list[Path]:
         """Write every export format into ``out_dir``; returns the files (empty on an error)."""
@@ -850,9 +786,9 @@ class MainWindow(QMainWindow):
                 out_dir,
                 self.doc.class_set,
                 info={
-                    "resolver": self.resolver_name,
-                    "membership": self.membership_level,
-                    "checkpoint": str(getattr(self._resolver, "checkpoint", "")) or None,
+                    "resolver": self.resolvers.name,
+                    "membership": self.resolvers.membership_level,
+                    "checkpoint": str(getattr(self.resolvers.resolver, "checkpoint", "")) or None,
                     "tool": "beep3d-annotate",
                 },
                 kept=self.kept_points,
@@ -887,14 +823,6 @@ class MainWindow(QMainWindow):
             QMessageBox.information(
                 self, "Export done", f"Wrote {len(written)} files to {folder}:\n\n{names}{more}"
             )
-
-    # model -------------------------------------------------------------------------------------------
-    def choose_checkpoint_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Teacher checkpoint", "", "Checkpoints (*.safetensors *.pt *.pth)"
-        )
-        if path:
-            self._select_resolver("teacher", path)
 
     # help -----------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:

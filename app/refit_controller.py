@@ -37,7 +37,7 @@ class RefitController(QObject):
 
     def command(self, data_dirs: list[str], out_dir: str) -> list[str]:
         """Arguments of ``beep3d-train`` for a refit on exported training folders, from the teacher in use."""
-        return refit_arguments(data_dirs, out_dir, self.window.checkpoint)
+        return refit_arguments(data_dirs, out_dir, self.window.resolvers.checkpoint)
 
     def dialog(self) -> None:
         """Ask for the folder of exported training scenes and for the run folder, then start."""
@@ -126,4 +126,4 @@ class RefitController(QObject):
             window.error(f"beep3d-train finished but wrote no checkpoint into {self.out_dir}.")
             return
         window.status(f"Refit done: {checkpoint}")
-        window._select_resolver("teacher", str(checkpoint))
+        window.resolvers.select("teacher", str(checkpoint))

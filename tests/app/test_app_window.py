@@ -360,9 +360,9 @@ def test_refit_trains_a_checkpoint_switches_the_teacher_to_it_and_can_be_cancell
     # README walkthrough, step 9: the teacher resolver now uses the checkpoint the refit wrote
     new_checkpoint = run / "checkpoints" / "best.safetensors"  # the run evaluates once at its end
     assert new_checkpoint.is_file()
-    assert window.resolver_name == "teacher"
-    assert isinstance(window._resolver, TeacherResolver)
-    assert window._resolver.checkpoint in (new_checkpoint, new_checkpoint.resolve())
+    assert window.resolvers.name == "teacher"
+    assert isinstance(window.resolvers.resolver, TeacherResolver)
+    assert window.resolvers.resolver.checkpoint in (new_checkpoint, new_checkpoint.resolve())
     assert window.actions_by_name["refit"].isEnabled()
 
     # a second refit, cancelled from the menu while it runs: the process ends, nothing switches
@@ -377,18 +377,18 @@ def test_refit_trains_a_checkpoint_switches_the_teacher_to_it_and_can_be_cancell
     assert not window.actions_by_name["refit_cancel"].isEnabled()
     assert window.actions_by_name["refit"].isEnabled() and not window.progress.isVisible()
     assert window.errors_shown == []
-    assert window._resolver.checkpoint in (new_checkpoint, new_checkpoint.resolve())
+    assert window.resolvers.resolver.checkpoint in (new_checkpoint, new_checkpoint.resolve())
     assert "cancelled" in window.statusBar().currentMessage()
 
 
 def test_a_refit_that_fails_says_so_and_keeps_the_resolver(window, qtbot, tmp_path):
     import sys
 
-    before = window.resolver_name
+    before = window.resolvers.name
     script = "import sys; print('step 1/4', flush=True); print('bad data', file=sys.stderr); sys.exit(2)"
     assert window.refit.start([str(tmp_path)], str(tmp_path / "run"), program=[sys.executable, "-c", script])
     qtbot.waitUntil(lambda: not window.refit.running, timeout=20000)
-    assert window.resolver_name == before
+    assert window.resolvers.name == before
     assert len(window.errors_shown) == 1 and "status 2" in window.errors_shown[0]
     assert "bad data" in window.errors_shown[0]
 
@@ -461,26 +461,26 @@ def test_choosing_the_teacher_loads_it_in_the_worker_and_a_bad_network_falls_bac
     _open(window, qtbot, scene_path, boxes_file)
 
     # choosing the teacher only checks the header; the network loads in the live worker
-    assert window._select_resolver("teacher", str(good))
-    resolver = window._resolver
-    assert isinstance(resolver, TeacherResolver) and window.resolver_name == "teacher"
+    assert window.resolvers.select("teacher", str(good))
+    resolver = window.resolvers.resolver
+    assert isinstance(resolver, TeacherResolver) and window.resolvers.name == "teacher"
     assert not resolver.loaded and "Loading the teacher" in window.resolution_label.text()
     qtbot.waitUntil(lambda: not window.live.busy, timeout=120_000)
     assert resolver.loaded and window.result.boxes == window.doc.boxes and not window.errors_shown
     assert "teacher" in window.resolution_label.text()
 
     # a file that is not a checkpoint is refused at once; the loaded teacher stays
-    assert not window._select_resolver("teacher", str(boxes_file))
-    assert window._resolver is resolver and "not a BEEP3D checkpoint" in window.errors_shown[-1]
+    assert not window.resolvers.select("teacher", str(boxes_file))
+    assert window.resolvers.resolver is resolver and "not a BEEP3D checkpoint" in window.errors_shown[-1]
 
     # a network that cannot be loaded is reported from the worker; the previous teacher comes back
     window.errors_shown.clear()
-    assert window._select_resolver("teacher", str(misfit))
+    assert window.resolvers.select("teacher", str(misfit))
     qtbot.waitUntil(lambda: bool(window.errors_shown) and not window.live.busy, timeout=120_000)
     assert len(window.errors_shown) == 1
     message = window.errors_shown[0]
     assert "could not be loaded" in message and "does not fit this network" in message
     assert "tiny.safetensors" in message and "Choose teacher checkpoint" in message
-    assert window.resolver_name == "teacher" and window.checkpoint == str(good)
-    assert window._resolver.loaded and window.actions_by_name["resolver_teacher"].isChecked()
+    assert window.resolvers.name == "teacher" and window.resolvers.checkpoint == str(good)
+    assert window.resolvers.resolver.loaded and window.actions_by_name["resolver_teacher"].isChecked()
     assert window.result.boxes == window.doc.boxes

@@ -1,0 +1,119 @@
+"""Which resolver decides the window's overlaps: the choice, the teacher checkpoint, and the fallback.
+
+Choosing is cheap for every resolver (the teacher only checks its checkpoint's header); the network
+itself loads in the live-resolution worker on first use. If that load fails, the controller goes back
+to the resolver used before and says why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog
+
+from beep3d.defaults import DEFAULT_MEMBERSHIP
+from beep3d.errors import Beep3dError
+
+if TYPE_CHECKING:
+    from beep3d.app.main_window import MainWindow
+    from beep3d.resolve.resolution import Resolver
+
+
+class ResolverController(QObject):
+    """The window's resolver.
+
+    Attributes
+    ----------
+    name
+        "smallest-box", "nearest-centre" or "teacher".
+    checkpoint
+        The teacher checkpoint chosen (None: the shipped one).
+    resolver
+        The resolver in use (None before the first choice).
+    membership_level
+        "point" or "superpoint".
+    previous
+        The (name, checkpoint) to go back to when the teacher's network cannot be loaded.
+    """
+
+    def __init__(self, window: MainWindow, name: str, checkpoint: str | None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.name = name
+        self.checkpoint = checkpoint
+        self.resolver: Resolver | None = None
+        self.membership_level = DEFAULT_MEMBERSHIP
+        self.previous: tuple[str, str | None] = ("smallest-box", None)
+
+    def select(self, name: str, checkpoint: str | None, quiet: bool = False) -> bool:
+        """Resolve overlaps with resolver ``name`` from now on; False (and a message) when it is refused.
+
+        Errors are shown in a dialog, or in the status bar when ``quiet``.
+        """
+        from beep3d.resolve.resolvers import get_resolver
+
+        window = self.window
+        options: dict[str, object] = {"level": self.membership_level, "class_set": window.doc.class_set}
+        if name == "teacher":
+            if checkpoint is None:
+                from beep3d.defaults import DEFAULT_CHECKPOINT
+
+                checkpoint = str(DEFAULT_CHECKPOINT)
+            options["checkpoint"] = checkpoint
+        try:
+            resolver = get_resolver(name, **options)
+        except Beep3dError as exc:
+            if not quiet:
+                window.error(str(exc))
+            else:
+                window.status(str(exc), 15000)
+            if self.resolver is None:
+                without_checkpoint = {k: v for k, v in options.items() if k != "checkpoint"}
+                resolver, name = get_resolver("smallest-box", **without_checkpoint), "smallest-box"
+            else:
+                window.actions_by_name[f"resolver_{self.name}"].setChecked(True)
+                return False
+        if self.resolver is not None and (
+            name != self.name or (name == "teacher" and str(checkpoint) != self.checkpoint)
+        ):
+            self.previous = (self.name, self.checkpoint)
+        self.resolver = resolver
+        self.name = name
+        if name == "teacher":
+            self.checkpoint = str(checkpoint)
+        window.actions_by_name[f"resolver_{name}"].setChecked(True)
+        window.request_resolution()
+        return True
+
+    def toggle_superpoints(self) -> None:
+        """Switch between point and superpoint membership (the Model menu's check box)."""
+        checked = self.window.actions_by_name["superpoints"].isChecked()
+        self.membership_level = "superpoint" if checked else "point"
+        self.select(self.name, self.checkpoint)
+
+    def choose_checkpoint_dialog(self) -> None:
+        """Ask for a teacher checkpoint and use it."""
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Teacher checkpoint", "", "Checkpoints (*.safetensors *.pt *.pth)"
+        )
+        if path:
+            self.select("teacher", path)
+
+    def teacher_failed_to_load(self, message: str) -> None:
+        """Go back to the resolver used before the teacher whose network could not be loaded, and say so."""
+        name, checkpoint = self.previous
+        self.previous = ("smallest-box", None)  # if that one fails as well, no ping-pong
+        self.resolver = None  # a refused previous resolver then falls back to smallest-box
+        self.checkpoint = checkpoint
+        self.select(name, checkpoint, quiet=True)
+        now = (
+            f"the teacher of {Path(str(self.checkpoint)).name}"
+            if self.name == "teacher"
+            else f"the {self.name} rule"
+        )
+        self.window.error(
+            f"The teacher could not be loaded: {message}\n\nOverlaps are resolved with {now} instead; "
+            "choose another checkpoint with Model > Choose teacher checkpoint…"
+        )
