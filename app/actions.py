@@ -127,12 +127,12 @@ def action_table() -> list[ActionSpec]:
     """Every action of the window, in menu order (see the module docstring)."""
     standard = QKeySequence.StandardKey
     specs = [
-        ActionSpec("open", "file", "&Open scene…", lambda w: w.open_scene_dialog(), (standard.Open,)),
-        ActionSpec("load_boxes", "file", "&Load boxes…", lambda w: w.load_boxes_dialog(), ("Ctrl+L",)),
-        ActionSpec("save", "file", "&Save boxes", lambda w: w.save(), (standard.Save,)),
-        ActionSpec("save_as", "file", "Save boxes &as…", lambda w: w.save_as_dialog(), ("Ctrl+Shift+S",)),
-        ActionSpec("class_set", "file", "Load &class set…", lambda w: w.load_class_set_dialog(), separator_before=True),
-        ActionSpec("export", "file", "&Export masks…", lambda w: w.export_dialog(), ("Ctrl+E",)),
+        ActionSpec("open", "file", "&Open scene…", lambda w: w.files.open_scene_dialog(), (standard.Open,)),
+        ActionSpec("load_boxes", "file", "&Load boxes…", lambda w: w.files.load_boxes_dialog(), ("Ctrl+L",)),
+        ActionSpec("save", "file", "&Save boxes", lambda w: w.files.save(), (standard.Save,)),
+        ActionSpec("save_as", "file", "Save boxes &as…", lambda w: w.files.save_as_dialog(), ("Ctrl+Shift+S",)),
+        ActionSpec("class_set", "file", "Load &class set…", lambda w: w.files.load_class_set_dialog(), separator_before=True),
+        ActionSpec("export", "file", "&Export masks…", lambda w: w.files.export_dialog(), ("Ctrl+E",)),
         ActionSpec("quit", "file", "&Quit", lambda w: w.close(), (standard.Quit,), separator_before=True),
         ActionSpec("delete", "edit", "&Delete box", lambda w: w.delete_selected(), ("Del", "Backspace"), separator_before=True),
         ActionSpec("duplicate", "edit", "D&uplicate box", lambda w: w.duplicate_selected(), ("Ctrl+D",)),

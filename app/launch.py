@@ -93,7 +93,7 @@ def run_app(
         raise Beep3dError(f"{scene}: no such file or folder; check the path")
     window.show()
     if scene is not None:
-        opened = window.open_scene(scene, boxes)
+        opened = window.files.open_scene(scene, boxes)
         if not opened and screenshot is not None:
             raise Beep3dError(window.errors[-1] if window.errors else f"{scene}: could not open the scene")
     if screenshot is not None:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
-import time
-from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
-    QGuiApplication,
     QKeySequence,
     QUndoCommand,
     QUndoStack,
@@ -22,7 +17,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -32,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from beep3d.app.actions import MENUS, TOOLBAR, action_table
 from beep3d.app.colouring import COLOUR_MODES, point_colours
+from beep3d.app.files_controller import FilesController
 from beep3d.app.live import LiveResolver, LiveResult
 from beep3d.app.panels import BoxEditor, BoxTable, ProblemList
 from beep3d.app.refit_controller import RefitController
@@ -45,33 +40,6 @@ from beep3d.geometry import box_nudges
 from beep3d.geometry.boxes import Box, BoxSet
 from beep3d.resolve.resolution import decider_counts, describe_deciders
 from beep3d.resolve.teacher_resolver import TeacherResolver
-
-#: Seconds between autosaves of unsaved boxes to the recovery file.
-AUTOSAVE_SECONDS = 5.0
-#: Keyboard steps: metres per move / resize key, degrees per yaw key; Shift multiplies moves by 5
-#: and turns 45 degrees.
-
-SCENE_FILTER = "Scans (*.ply *.npy *.npz *.bin);;All files (*)"
-BOX_FILTER = "Box files (*.json);;All files (*)"
-
-
-def recovery_dir() -> Path:
-    """Folder of autosaved boxes: ``$XDG_CACHE_HOME/beep3d/recovery`` (default ``~/.cache``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "beep3d" / "recovery"
-
-
-def recovery_path(scene_path: str | Path) -> Path:
-    """Recovery file of a scene: named by a hash of the scene's absolute path."""
-    key = hashlib.sha1(str(Path(scene_path).resolve()).encode("utf-8")).hexdigest()[:16]
-    return recovery_dir() / f"{key}.json"
-
-
-def default_boxes_path(scene_path: Path) -> Path:
-    """``<scene>.boxes.json`` beside the scene (the CLI's rule)."""
-    from beep3d.defaults import default_boxes_path as rule
-
-    return rule(Path(scene_path))
 
 
 class DocumentCommand(QUndoCommand):
@@ -123,7 +91,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.interactive = interactive
         self.doc = AnnotationDocument(class_set)
-        self.kept_points: np.ndarray | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(lambda clean: setattr(self.doc, "dirty", not clean))
         self.view = SceneView(self)
@@ -143,12 +110,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status()
         self.doc.subscribe(self._on_document)
-        self._autosave_timer = QTimer(self)
-        self._autosave_timer.setInterval(int(AUTOSAVE_SECONDS * 1000))
-        self._autosave_timer.timeout.connect(self.autosave)
-        self._autosave_timer.start()
-        self._autosaved_index = -1
-        self._recovery_file: Path | None = None
+        self.files = FilesController(self)
         self.set_tool("select")
         self._update_title()
         self.resize(1400, 900)
@@ -547,283 +509,16 @@ class MainWindow(QMainWindow):
             ).reshape(-1, 3)
         self.view.set_colours(point_colours(self.colour_mode, scene.rgb, labels, box_colours))
 
-    # files ------------------------------------------------------------------------------------------
-    def open_scene(self, path: str | Path, boxes_path: str | Path | None = None) -> bool:
-        """Open a scan (and its boxes: ``boxes_path``, else ``<scene>.boxes.json`` when present)."""
-        from beep3d.io import load_scene_with_report
-
-        if not self.maybe_save():
-            return False
-        path = Path(path)
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            scene, report = load_scene_with_report(path)
-            boxes, found_boxes = BoxSet(), None
-            candidate = Path(boxes_path) if boxes_path is not None else default_boxes_path(path)
-            if boxes_path is not None or candidate.exists():
-                from beep3d.io.box_files import load_boxes
-
-                boxes, found_boxes = load_boxes(candidate), candidate
-        except Beep3dError as exc:
-            QGuiApplication.restoreOverrideCursor()
-            self.error(str(exc))
-            return False
-        except Exception as exc:  # a file the readers did not foresee: say so instead of crashing
-            QGuiApplication.restoreOverrideCursor()
-            self.error(
-                f"{path}: could not be read ({type(exc).__name__}: {exc}); check that it is a scan this tool reads."
-            )
-            return False
-        finally:
-            if QGuiApplication.overrideCursor() is not None:
-                QGuiApplication.restoreOverrideCursor()
-        self.undo_stack.clear()
-        self.kept_points = (
-            report.kept
-        )  # the file's points the scene holds: exports keep one row per file point
-        self.doc.set_scene(scene, path, boxes)
-        self.doc.boxes_path = found_boxes if found_boxes is not None else default_boxes_path(path)
-        self.undo_stack.setClean()
-        self._recovery_file = recovery_path(path)
-        self._autosaved_index = -1
-        self._offer_recovery()
-        unknown = sorted({b.label for b in self.doc.boxes} - set(self.doc.class_set.names))
-        note = f"; classes not in the class set: {', '.join(unknown)}" if unknown else ""
-        note += "".join(f"; {text}" for text in report.notes)
-        self.status(
-            f"Opened {path.name}: {scene.num_points:,} points, {len(self.doc.boxes)} boxes{note}", 10000
-        )
-        return True
-
-    def _offer_recovery(self) -> None:
-        from beep3d.io.box_files import load_boxes
-
-        recovery = self._recovery_file
-        if recovery is None or not recovery.exists() or not self.interactive:
-            return
-        try:
-            recovered = load_boxes(recovery)
-        except Beep3dError as exc:
-            self.status(f"Ignored an unreadable recovery file: {exc}")
-            return
-        if recovered == self.doc.boxes:
-            recovery.unlink(missing_ok=True)
-            return
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(recovery.stat().st_mtime))
-        answer = self.ask(
-            "Recover unsaved boxes?",
-            f"Boxes of this scene that were not saved were recovered from {when} ({len(recovered)} boxes; "
-            f"the box file has {len(self.doc.boxes)}).\n\nRecover them?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.Yes,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.doc.set_boxes(recovered, dirty=True)
-            self.undo_stack.resetClean()
-            self.status(f"Recovered {len(recovered)} boxes; save them with Ctrl+S.")
-        else:
-            recovery.unlink(missing_ok=True)
-
-    def open_scene_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open scene", "", SCENE_FILTER)
-        if path:
-            self.open_scene(path)
-
-    def load_boxes(self, path: str | Path) -> bool:
-        from beep3d.io.box_files import load_boxes
-
-        if self.doc.scene is None:
-            self.error("Open a scene before loading boxes (File > Open scene).")
-            return False
-        try:
-            boxes = load_boxes(path)
-        except Beep3dError as exc:
-            self.error(str(exc))
-            return False
-        except Exception as exc:  # unforeseen content: report it, keep the current boxes
-            self.error(f"{path}: could not be read as boxes ({type(exc).__name__}: {exc}).")
-            return False
-        self.undo_stack.clear()
-        self.doc.set_boxes(boxes)
-        self.doc.boxes_path = Path(path)
-        self.undo_stack.setClean()
-        self.status(f"Loaded {len(boxes)} boxes from {Path(path).name}")
-        return True
-
-    def load_boxes_dialog(self) -> None:
-        if not self.maybe_save():
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Load boxes", "", BOX_FILTER)
-        if path:
-            self.load_boxes(path)
-
-    def save(self, path: str | Path | None = None) -> bool:
-        """Save the boxes (default: where they came from, else ``<scene>.boxes.json``)."""
-        from beep3d.io.box_files import save_boxes
-
-        if self.doc.scene is None:
-            self.error("There is nothing to save: open a scene and draw boxes first.")
-            return False
-        target = Path(path) if path else self.doc.boxes_path or default_boxes_path(self.doc.scene_path)
-        try:
-            save_boxes(target, self.doc.boxes, scene_name=self.doc.scene.name)
-        except OSError as exc:
-            self.error(
-                f"{target}: could not save the boxes ({exc.strerror or exc}); choose another place with Save as."
-            )
-            return False
-        except Beep3dError as exc:
-            self.error(str(exc))
-            return False
-        self.doc.boxes_path = target
-        self.undo_stack.setClean()
-        self.doc.dirty = False
-        self._drop_recovery()
-        self.status(f"Saved {len(self.doc.boxes)} boxes to {target}")
-        return True
-
-    def save_as_dialog(self) -> None:
-        start = str(self.doc.boxes_path or "")
-        path, _ = QFileDialog.getSaveFileName(self, "Save boxes as", start, BOX_FILTER)
-        if path:
-            self.save(path)
-
-    def load_class_set(self, path: str | Path) -> bool:
-        try:
-            class_set = ClassSet.load(path)
-            self.doc.set_class_set(class_set)
-        except Beep3dError as exc:
-            self.error(str(exc))
-            return False
-        self._rebuild_class_menu()
-        self._fill_class_combo()
-        self.box_editor.set_class_set(class_set)
-        self.resolvers.select(self.resolvers.name, self.resolvers.checkpoint, quiet=True)
-        self._show_boxes()
-        return True
-
-    def load_class_set_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load class set", "", "Class sets (*.json)")
-        if path:
-            self.load_class_set(path)
-
-    def maybe_save(self) -> bool:
-        """Before replacing or closing: offer to save unsaved boxes. False when the annotator cancels."""
-        if not self.doc.dirty:
-            return True
-        answer = self.ask(
-            "Unsaved boxes",
-            "The boxes have unsaved changes. Save them?",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
-        )
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        if answer == QMessageBox.StandardButton.Discard:
-            self._drop_recovery()
-            return True
-        return False
-
-    def autosave(self) -> bool:
-        """Write unsaved boxes to the recovery file (atomically); True when a file was written."""
-        from beep3d.io.box_files import save_boxes
-
-        if self._recovery_file is None or self.doc.scene is None:
-            return False
-        if not self.doc.dirty:
-            return False
-        if self._autosaved_index == self.undo_stack.index() and self._recovery_file.exists():
-            return False
-        try:
-            save_boxes(self._recovery_file, self.doc.boxes, scene_name=self.doc.scene.name)
-        except (OSError, Beep3dError) as exc:
-            self.status(f"Autosave failed: {exc}")
-            return False
-        self._autosaved_index = self.undo_stack.index()
-        return True
-
-    def _drop_recovery(self) -> None:
-        if self._recovery_file is not None:
-            self._recovery_file.unlink(missing_ok=True)
-        self._autosaved_index = -1
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
-        if not self.maybe_save():
+        if not self.files.maybe_save():
             event.ignore()
             return
-        self._autosave_timer.stop()
+        self.files.stop_autosave()
         self.live.shutdown()
         self.refit.shutdown()
         event.accept()
 
     # export ------------------------------------------------------------------------------------------
-    def current_resolution(self):
-        """The resolution of the current boxes (waiting for or computing it when needed)."""
-        if self.result is not None and self.result.boxes == self.doc.boxes:
-            return self.result.resolution
-        self.live.wait_idle()
-        if self.result is not None and self.result.boxes == self.doc.boxes:
-            return self.result.resolution
-        assert self.doc.scene is not None and self.resolvers.resolver is not None
-        return self.resolvers.resolver.resolve(self.doc.scene, self.doc.boxes)
-
-    def export_to(self, out_dir: str | Path) -> list[Path]:
-        """Write every export format into ``out_dir``; returns the files (empty on an error)."""
-        from beep3d.io.export import export_all
-
-        if self.doc.scene is None:
-            self.error("Open a scene and draw boxes before exporting.")
-            return []
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            resolution = self.current_resolution()
-            written = export_all(
-                self.doc.scene,
-                self.doc.boxes,
-                resolution,
-                out_dir,
-                self.doc.class_set,
-                info={
-                    "resolver": self.resolvers.name,
-                    "membership": self.resolvers.membership_level,
-                    "checkpoint": str(getattr(self.resolvers.resolver, "checkpoint", "")) or None,
-                    "tool": "beep3d-annotate",
-                },
-                kept=self.kept_points,
-            )
-        except Beep3dError as exc:
-            self.error(str(exc))
-            return []
-        except OSError as exc:
-            self.error(
-                f"{out_dir}: could not write the export ({exc.strerror or exc}); choose another folder."
-            )
-            return []
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self.status(f"Exported {len(written)} files to {out_dir}", 10000)
-        return written
-
-    def export_dialog(self) -> None:
-        if self.doc.scene is None:
-            self.error("Open a scene and draw boxes before exporting.")
-            return
-        base = self.doc.scene_path.parent if self.doc.scene_path else Path.cwd()
-        folder = QFileDialog.getExistingDirectory(self, "Export masks into folder", str(base))
-        if not folder:
-            return
-        written = self.export_to(folder)
-        if written and self.interactive:
-            names = "\n".join(
-                str(p.relative_to(folder)) if p.is_relative_to(folder) else str(p) for p in written[:12]
-            )
-            more = f"\n… and {len(written) - 12} more" if len(written) > 12 else ""
-            QMessageBox.information(
-                self, "Export done", f"Wrote {len(written)} files to {folder}:\n\n{names}{more}"
-            )
-
     # help -----------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
         lines = []

@@ -147,7 +147,7 @@ def bench_open(window, n: int) -> None:
         load_scene(path)
         read = time.perf_counter() - started
         started = time.perf_counter()
-        window.open_scene(path)
+        window.files.open_scene(path)
         window.view.repaint()
         QApplication.processEvents()
         opened = time.perf_counter() - started

@@ -23,8 +23,8 @@ def main() -> int:
     from beep3d.app.launch import render_screenshot
     from beep3d.app.main_window import MainWindow
     from beep3d.app.view import default_surface_format
-    from beep3d.io.box_files import save_boxes
     from beep3d.io import write_ply
+    from beep3d.io.box_files import save_boxes
     from beep3d.synthetic.rooms import make_room
 
     QSurfaceFormat.setDefaultFormat(default_surface_format())
@@ -44,7 +44,7 @@ def main() -> int:
         save_boxes(box_file, boxes, scene.name)
 
         win = window()
-        win.open_scene(ply, box_file)
+        win.files.open_scene(ply, box_file)
         win.live.wait_idle()
         nested = next((p for p in win.result.problems if p.kind == "nested"), None)
         if nested is not None:
@@ -66,11 +66,11 @@ def main() -> int:
 
     real = SHARED / "scannet_scene0423_00" / "scene0423_00_labeled.ply"
     if real.exists():
-        from beep3d.geometry.boxes import boxes_from_instances
         from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
+        from beep3d.geometry.boxes import boxes_from_instances
 
         win = window()
-        win.open_scene(real)
+        win.files.open_scene(real)
         scene = win.doc.scene
         names = dict(zip(SCANNET18.ids, SCANNET18.names, strict=True))
         if scene.instance is not None:

@@ -69,7 +69,7 @@ def window(qtbot, tmp_path, monkeypatch):
 
 
 def _open(win, qtbot, path, boxes=None):
-    assert win.open_scene(path, boxes)
+    assert win.files.open_scene(path, boxes)
     win.live.wait_idle()
     win.view.repaint()
     qtbot.wait(20)
@@ -93,7 +93,7 @@ def test_open_scene_shows_points_and_reports_errors(window, qtbot, scene_path, t
     assert "room" in window.windowTitle()
     bad = tmp_path / "broken.ply"
     bad.write_text("this is not a ply file")
-    assert not window.open_scene(bad)
+    assert not window.files.open_scene(bad)
     assert window.errors_shown and "broken.ply" in window.errors_shown[-1]
     assert window.view.num_points == 44000  # the open scene stays
 
@@ -266,10 +266,10 @@ def test_save_export_and_autosave_recovery(window, qtbot, scene_path, tmp_path, 
     _open(window, qtbot, scene_path)
     window.push(AddBox(Box(0, "chair", (-1.0, 0.0, 0.3), (0.7, 0.7, 0.7))))
     assert window.doc.dirty and window.windowTitle().startswith("room *")
-    assert window.autosave()
-    recovery = window._recovery_file
+    assert window.files.autosave()
+    recovery = window.files.recovery_file
     assert recovery.exists() and len(load_boxes(recovery)) == 1
-    written = window.export_to(tmp_path / "export")
+    written = window.files.export_to(tmp_path / "export")
     names = {p.name for p in written}
     assert {"instance_ids.npy", "semantic_ids.npy", "boxes.json"} <= names
     ids = np.load(tmp_path / "export" / "instance_ids.npy")
@@ -282,9 +282,9 @@ def test_save_export_and_autosave_recovery(window, qtbot, scene_path, tmp_path, 
     qtbot.addWidget(other)
     questions = []
     monkeypatch.setattr(other, "ask", lambda title, text, buttons, default: questions.append(text) or default)
-    assert other.open_scene(scene_path)
+    assert other.files.open_scene(scene_path)
     assert questions and len(other.doc.boxes) == 1 and other.doc.dirty
-    assert other.save()
+    assert other.files.save()
     assert (tmp_path / "room.boxes.json").exists() and not recovery.exists()
     other.live.wait_idle()
     other.close()
