@@ -255,19 +255,23 @@ class Trainer:
             self._resume_from(last)
         self.writer = None
         if self.dist.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(self.run_dir / "config.yaml", dump_config(self.config))
-            write_json_atomic(
-                self.run_dir / "class_set.json",
-                {"label_space": self.class_set.label_space, "names": list(self.class_set.names)},
-            )
-            self._load_records()
-            try:
-                from torch.utils.tensorboard import SummaryWriter
+            self._prepare_run_folder()
 
-                self.writer = SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=self.step + 1)
-            except ImportError:  # pragma: no cover - tensorboard is a dependency
-                log.warning("tensorboard is not installed; no TensorBoard logs")
+    def _prepare_run_folder(self) -> None:
+        """The run folder's config, class set, earlier records and TensorBoard writer (main process)."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(self.run_dir / "config.yaml", dump_config(self.config))
+        write_json_atomic(
+            self.run_dir / "class_set.json",
+            {"label_space": self.class_set.label_space, "names": list(self.class_set.names)},
+        )
+        self._load_records()
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=self.step + 1)
+        except ImportError:  # pragma: no cover - tensorboard is a dependency
+            log.warning("tensorboard is not installed; no TensorBoard logs")
 
     def _init_weights_from(self, path: Path) -> None:
         from beep3d.training.checkpoint import (

@@ -286,17 +286,48 @@ def segment_graph(
         scale = np.float32(65535.0 / np.sqrt(top) if top > 0 else 0.0)
         first, second, sorted_weights = _counting_sort_edges(edges, weights, scale)
     else:
-        order = np.ascontiguousarray(order, dtype=np.int64).reshape(-1)
-        if order.shape[0] != edges.shape[0] or (
-            order.size and (order.min() < 0 or order.max() >= edges.shape[0])
-        ):
-            raise Beep3dError(
-                "segment_graph: 'order' must list the edge indices 0..E-1 (from sort_edges_by_weight)"
-            )
-        first, second, sorted_weights = _gather_sorted(edges, weights, order)
+        first, second, sorted_weights = _gather_sorted(edges, weights, _checked_order(order, edges.shape[0]))
     sorted_at = time.perf_counter()
     labels = _segment_sorted(num_vertices, first, second, sorted_weights, float(k_thresh), int(min_size))
     if timings is not None:
         timings["sort"] = timings.get("sort", 0.0) + sorted_at - started
         timings["merge"] = timings.get("merge", 0.0) + time.perf_counter() - sorted_at
     return labels
+
+
+def _checked_order(order: np.ndarray, num_edges: int) -> np.ndarray:
+    """A caller's edge order (from :func:`sort_edges_by_weight`), checked before a kernel uses it."""
+    order = np.ascontiguousarray(order, dtype=np.int64).reshape(-1)
+    if order.shape[0] != num_edges or (order.size and (order.min() < 0 or order.max() >= num_edges)):
+        raise Beep3dError(
+            "segment_graph: 'order' must list the edge indices 0..E-1 (from sort_edges_by_weight)"
+        )
+    return order
+
+
+def validate_faces(faces: np.ndarray, num_vertices: int) -> np.ndarray:
+    faces = np.asarray(faces)
+    if faces.ndim != 2 or faces.shape[1] != 3:
+        raise Beep3dError(f"mesh faces: expected (M, 3) triangle vertex indices, got shape {faces.shape}")
+    faces = np.ascontiguousarray(faces, dtype=np.int64)
+    if faces.size and (int(faces.min()) < 0 or int(faces.max()) >= num_vertices):
+        raise Beep3dError(
+            f"mesh faces: a face refers to vertex {int(faces.max()) if faces.max() >= num_vertices else int(faces.min())} "
+            f"but the mesh has {num_vertices} vertices; the file is inconsistent"
+        )
+    return faces
+
+
+def validate_neighbours(neighbours: np.ndarray, num_points: int) -> np.ndarray:
+    neighbours = np.asarray(neighbours)
+    if neighbours.ndim != 2 or neighbours.shape[0] != num_points:
+        raise Beep3dError(
+            f"neighbours: expected a ({num_points}, k) index array, got shape {neighbours.shape}"
+        )
+    neighbours = np.ascontiguousarray(neighbours, dtype=np.int64)
+    if neighbours.size and (int(neighbours.min()) < -1 or int(neighbours.max()) >= num_points):
+        raise Beep3dError(
+            f"neighbours: indices must lie in -1..{num_points - 1} (-1 = none), "
+            f"got {int(neighbours.min())}..{int(neighbours.max())}"
+        )
+    return neighbours

@@ -22,10 +22,19 @@ points or edges.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from beep3d.errors import Beep3dError
-from beep3d.geometry.graph_segmentation import numba, segment_graph, validate_edges
+from beep3d.geometry.graph_segmentation import (
+    numba,
+    segment_graph,
+    validate_edges,
+    validate_faces,
+    validate_neighbours,
+)
+from beep3d.geometry.normals import point_normals, vertex_normals
 from beep3d.scene import Scene
 
 __all__ = [
@@ -106,19 +115,6 @@ def _write_unique_edges(offsets, targets, unique_offsets):
     return edges
 
 
-def _validate_faces(faces: np.ndarray, num_vertices: int) -> np.ndarray:
-    faces = np.asarray(faces)
-    if faces.ndim != 2 or faces.shape[1] != 3:
-        raise Beep3dError(f"mesh faces: expected (M, 3) triangle vertex indices, got shape {faces.shape}")
-    faces = np.ascontiguousarray(faces, dtype=np.int64)
-    if faces.size and (int(faces.min()) < 0 or int(faces.max()) >= num_vertices):
-        raise Beep3dError(
-            f"mesh faces: a face refers to vertex {int(faces.max()) if faces.max() >= num_vertices else int(faces.min())} "
-            f"but the mesh has {num_vertices} vertices; the file is inconsistent"
-        )
-    return faces
-
-
 def mesh_edges(faces: np.ndarray, num_vertices: int) -> np.ndarray:
     """The distinct undirected edges of a triangle mesh.
 
@@ -139,7 +135,7 @@ def mesh_edges(faces: np.ndarray, num_vertices: int) -> np.ndarray:
     Beep3dError
         When a face refers to a vertex outside 0..N-1.
     """
-    faces = _validate_faces(faces, int(num_vertices))
+    faces = validate_faces(faces, int(num_vertices))
     counts = _count_face_edges(faces, int(num_vertices))
     offsets = np.cumsum(counts)
     targets = _fill_face_edges(faces, offsets)
@@ -147,55 +143,6 @@ def mesh_edges(faces: np.ndarray, num_vertices: int) -> np.ndarray:
     return _write_unique_edges(offsets, targets, unique_offsets)
 
 
-@numba.njit(cache=True)
-def _accumulate_face_normals(xyz, faces):
-    sums = np.zeros((xyz.shape[0], 3), dtype=np.float64)
-    for f in range(faces.shape[0]):
-        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
-        ux = xyz[b, 0] - xyz[a, 0]
-        uy = xyz[b, 1] - xyz[a, 1]
-        uz = xyz[b, 2] - xyz[a, 2]
-        vx = xyz[c, 0] - xyz[a, 0]
-        vy = xyz[c, 1] - xyz[a, 1]
-        vz = xyz[c, 2] - xyz[a, 2]
-        nx = uy * vz - uz * vy  # |cross| = 2 * face area: an area-weighted sum
-        ny = uz * vx - ux * vz
-        nz = ux * vy - uy * vx
-        for v in (a, b, c):
-            sums[v, 0] += nx
-            sums[v, 1] += ny
-            sums[v, 2] += nz
-    normals = np.zeros((xyz.shape[0], 3), dtype=np.float32)
-    for v in range(xyz.shape[0]):
-        length = np.sqrt(sums[v, 0] ** 2 + sums[v, 1] ** 2 + sums[v, 2] ** 2)
-        if length > 0.0:
-            normals[v, 0] = sums[v, 0] / length
-            normals[v, 1] = sums[v, 1] / length
-            normals[v, 2] = sums[v, 2] / length
-    return normals
-
-
-def vertex_normals(xyz: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted vertex normals of a triangle mesh.
-
-    Parameters
-    ----------
-    xyz
-        (N, 3) float vertex positions, metres.
-    faces
-        (M, 3) integer vertex indices, counter-clockwise seen from the outside.
-
-    Returns
-    -------
-    np.ndarray
-        (N, 3) float32 unit normals; (0, 0, 0) for vertices in no face of non-zero area.
-    """
-    xyz = np.ascontiguousarray(xyz, dtype=np.float32)
-    faces = _validate_faces(faces, len(xyz))
-    return _accumulate_face_normals(xyz, faces)
-
-
-# ---------------------------------------------------------------------------------------- cloud graph
 @numba.njit(cache=True, parallel=True)
 def _morton_keys(cells):
     keys = np.empty(cells.shape[0], dtype=np.int64)
@@ -331,21 +278,6 @@ def _write_knn_edges(neighbours, offsets):
     return edges
 
 
-def _validate_neighbours(neighbours: np.ndarray, num_points: int) -> np.ndarray:
-    neighbours = np.asarray(neighbours)
-    if neighbours.ndim != 2 or neighbours.shape[0] != num_points:
-        raise Beep3dError(
-            f"neighbours: expected a ({num_points}, k) index array, got shape {neighbours.shape}"
-        )
-    neighbours = np.ascontiguousarray(neighbours, dtype=np.int64)
-    if neighbours.size and (int(neighbours.min()) < -1 or int(neighbours.max()) >= num_points):
-        raise Beep3dError(
-            f"neighbours: indices must lie in -1..{num_points - 1} (-1 = none), "
-            f"got {int(neighbours.min())}..{int(neighbours.max())}"
-        )
-    return neighbours
-
-
 def knn_edges(neighbours: np.ndarray) -> np.ndarray:
     """The undirected edges of a k-nearest-neighbour graph, each once.
 
@@ -359,134 +291,9 @@ def knn_edges(neighbours: np.ndarray) -> np.ndarray:
     np.ndarray
         (E, 2) int64 edges ``(a, b)`` with ``a < b``.
     """
-    neighbours = _validate_neighbours(neighbours, len(neighbours))
+    neighbours = validate_neighbours(neighbours, len(neighbours))
     offsets = np.cumsum(_count_knn_edges(neighbours))
     return _write_knn_edges(neighbours, offsets)
-
-
-@numba.njit(cache=True)
-def _smallest_eigenvector(c00, c01, c02, c11, c12, c22):
-    """Unit eigenvector of the smallest eigenvalue of a symmetric 3x3 matrix (closed form)."""
-    scale = c00 + c11 + c22
-    if scale <= 0.0:
-        return 0.0, 0.0, 1.0
-    off = c01 * c01 + c02 * c02 + c12 * c12
-    q = scale / 3.0
-    p2 = (c00 - q) ** 2 + (c11 - q) ** 2 + (c22 - q) ** 2 + 2.0 * off
-    if p2 <= 1e-20 * scale * scale:  # isotropic: no preferred direction
-        return 0.0, 0.0, 1.0
-    p = np.sqrt(p2 / 6.0)
-    b00, b11, b22 = (c00 - q) / p, (c11 - q) / p, (c22 - q) / p
-    b01, b02, b12 = c01 / p, c02 / p, c12 / p
-    det = b00 * (b11 * b22 - b12 * b12) - b01 * (b01 * b22 - b12 * b02) + b02 * (b01 * b12 - b11 * b02)
-    r = min(max(det / 2.0, -1.0), 1.0)
-    phi = np.arccos(r) / 3.0
-    smallest = q + 2.0 * p * np.cos(phi + 2.0 * np.pi / 3.0)
-    # rows of (C - smallest * I); the eigenvector is orthogonal to all of them
-    r0 = (c00 - smallest, c01, c02)
-    r1 = (c01, c11 - smallest, c12)
-    r2 = (c02, c12, c22 - smallest)
-    best_x, best_y, best_z, best_len = 0.0, 0.0, 0.0, 0.0
-    for u, v in ((r0, r1), (r0, r2), (r1, r2)):
-        x = u[1] * v[2] - u[2] * v[1]
-        y = u[2] * v[0] - u[0] * v[2]
-        z = u[0] * v[1] - u[1] * v[0]
-        length = x * x + y * y + z * z
-        if length > best_len:
-            best_x, best_y, best_z, best_len = x, y, z, length
-    if best_len > 1e-24 * scale**4:
-        inv = 1.0 / np.sqrt(best_len)
-        return best_x * inv, best_y * inv, best_z * inv
-    # two equal small eigenvalues (points on a line): any direction orthogonal to the largest row
-    best = r0
-    for row in (r1, r2):
-        if row[0] ** 2 + row[1] ** 2 + row[2] ** 2 > best[0] ** 2 + best[1] ** 2 + best[2] ** 2:
-            best = row
-    x, y, z = best[1], -best[0], 0.0  # orthogonal to best (unless best is along z)
-    if x * x + y * y < 1e-12 * (best[2] ** 2 + 1e-30):
-        x, y, z = 1.0, 0.0, 0.0
-    length = np.sqrt(x * x + y * y + z * z)
-    return x / length, y / length, z / length
-
-
-@numba.njit(cache=True, parallel=True)
-def _covariance_normals(xyz, neighbours, viewpoint):
-    n, k = neighbours.shape
-    normals = np.empty((n, 3), dtype=np.float32)
-    for i in numba.prange(n):
-        # centre on the point itself for precision; include the point in its neighbourhood
-        sx = sy = sz = 0.0
-        sxx = sxy = sxz = syy = syz = szz = 0.0
-        count = 1
-        for c in range(k):
-            j = neighbours[i, c]
-            if j < 0:
-                continue
-            dx = xyz[j, 0] - xyz[i, 0]
-            dy = xyz[j, 1] - xyz[i, 1]
-            dz = xyz[j, 2] - xyz[i, 2]
-            sx += dx
-            sy += dy
-            sz += dz
-            sxx += dx * dx
-            sxy += dx * dy
-            sxz += dx * dz
-            syy += dy * dy
-            syz += dy * dz
-            szz += dz * dz
-            count += 1
-        if count < 3:
-            nx, ny, nz = 0.0, 0.0, 1.0
-        else:
-            mx, my, mz = sx / count, sy / count, sz / count
-            nx, ny, nz = _smallest_eigenvector(
-                sxx / count - mx * mx,
-                sxy / count - mx * my,
-                sxz / count - mx * mz,
-                syy / count - my * my,
-                syz / count - my * mz,
-                szz / count - mz * mz,
-            )
-        towards = (
-            (viewpoint[0] - xyz[i, 0]) * nx
-            + (viewpoint[1] - xyz[i, 1]) * ny
-            + (viewpoint[2] - xyz[i, 2]) * nz
-        )
-        if towards < 0.0:
-            nx, ny, nz = -nx, -ny, -nz
-        normals[i, 0] = nx
-        normals[i, 1] = ny
-        normals[i, 2] = nz
-    return normals
-
-
-def point_normals(xyz: np.ndarray, neighbours: np.ndarray, viewpoint: np.ndarray | None = None) -> np.ndarray:
-    """Normals of a point cloud from the covariance of each point's neighbourhood.
-
-    Parameters
-    ----------
-    xyz
-        (N, 3) float point positions, metres.
-    neighbours
-        (N, k) int neighbour indices (-1 = none), e.g. from :func:`knn_neighbours`.
-    viewpoint
-        (3,) position the normals are turned toward, metres; default: the centre of the
-        bounding box (for an indoor scan, roughly where the sensor was: walls face into the room,
-        floors and table tops face up). Every plane gets one consistent orientation.
-
-    Returns
-    -------
-    np.ndarray
-        (N, 3) float32 unit normals; (0, 0, +-1) where fewer than 2 neighbours exist.
-    """
-    xyz = np.ascontiguousarray(xyz, dtype=np.float32)
-    neighbours = _validate_neighbours(neighbours, len(xyz))
-    if len(xyz) == 0:
-        return np.zeros((0, 3), dtype=np.float32)
-    if viewpoint is None:
-        viewpoint = (xyz.min(axis=0).astype(np.float64) + xyz.max(axis=0)) / 2.0
-    viewpoint = np.asarray(viewpoint, dtype=np.float64).reshape(3)
-    return _covariance_normals(xyz, neighbours, viewpoint)
 
 
 # -------------------------------------------------------------------------------------------- weights
@@ -602,7 +409,6 @@ def compute_superpoints(
     np.ndarray
         (N,) int64 superpoint ids, dense 0..S-1.
     """
-    import time
 
     def tick(stage: str, start: float) -> float:
         now = time.perf_counter()
@@ -616,12 +422,7 @@ def compute_superpoints(
     start = time.perf_counter()
     if scene.faces is not None and len(scene.faces):
         weight = 0.0 if colour_weight is None else float(colour_weight)
-        edges = mesh_edges(scene.faces, n)
-        start = tick("edges", start)
-        normals = vertex_normals(scene.xyz, scene.faces)
-        start = tick("normals", start)
-        weights = edge_weights(scene.xyz, normals, edges, scene.rgb, weight)
-        start = tick("weights", start)
+        edges, weights = _mesh_graph(scene, weight, tick)
         return segment_graph(n, edges, weights, k_thresh=k_thresh, min_size=min_size, timings=timings)
 
     weight = CLOUD_COLOUR_WEIGHT if colour_weight is None else float(colour_weight)
@@ -643,13 +444,30 @@ def compute_superpoints(
     start = time.perf_counter()
     labels = np.empty(n, dtype=np.int64)
     labels[order] = sorted_labels
-    # renumber by first appearance in input order so the ids do not depend on the spatial sort
+    labels = numbered_by_first_appearance(labels)
+    tick("relabel", start)
+    return labels
+
+
+def _mesh_graph(scene: Scene, colour_weight: float, tick) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """A mesh's face edges and their weights (no kNN: the faces are the graph)."""
+    start = time.perf_counter()
+    edges = mesh_edges(scene.faces, scene.num_points)
+    start = tick("edges", start)
+    normals = vertex_normals(scene.xyz, scene.faces)
+    start = tick("normals", start)
+    weights = edge_weights(scene.xyz, normals, edges, scene.rgb, colour_weight)
+    tick("weights", start)
+    return edges, weights
+
+
+def numbered_by_first_appearance(labels: np.ndarray) -> np.ndarray:
+    """(N,) int64 labels renumbered 0.. in the order they first appear, so that ids do not depend on
+    the order points were processed in (for superpoints: the spatial sort)."""
     _, first = np.unique(labels, return_index=True)
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(len(first))
-    labels = rank[labels]
-    tick("relabel", start)
-    return labels
+    return rank[labels]
 
 
 def superpoint_purity(superpoints: np.ndarray, instance: np.ndarray) -> float:

@@ -75,15 +75,8 @@ def _first(data: dict[str, np.ndarray], keys: tuple[str, ...]) -> tuple[str, np.
     return None, None
 
 
-def read_npz_scene(
-    path: Path, report: LoadReport, nan_policy: NanPolicy = "drop", name: str | None = None
-) -> Scene:
-    """Read a ``.npz`` archive.
-
-    Keys: coordinates under ``xyz``/``coord``/``coords``/``points``; colours under ``rgb``/``color``/
-    ``colors``; optional ``normals``, ``faces``, ``superpoints``, ``semantic``/``semantic_ids``,
-    ``instance``/``instance_ids``, ``label_space`` (0-d string), and ``extra__<name>`` per-point arrays.
-    """
+def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` archive, each checked to be numpy data (never a pickle)."""
     try:
         with np.load(path, allow_pickle=False) as archive:
             data = {}
@@ -118,6 +111,39 @@ def read_npz_scene(
         raise Beep3dError(
             f"{path}: the .npz archive could not be read ({exc}); it is truncated or not an .npz"
         ) from None
+    return data
+
+
+def _stored_name(data: dict[str, np.ndarray]) -> str | None:
+    """The scene name an archive stores under ``name`` (a 0-d string), if any."""
+    stored = data.get("name")
+    if stored is not None and stored.ndim == 0 and stored.dtype.kind == "U" and str(stored):
+        return str(stored)
+    return None
+
+
+def _label_space(path: Path, data: dict[str, np.ndarray], has_semantic: bool) -> str | None:
+    """The archive's ``label_space`` (a 0-d string), else "nyu40" when it has semantic labels."""
+    if "label_space" in data:
+        value = data["label_space"]
+        if value.ndim != 0 or value.dtype.kind not in "US":
+            raise Beep3dError(
+                f"{path}: 'label_space' must be a single string, got {value.dtype} {value.shape}"
+            )
+        return str(value) or None
+    return "nyu40" if has_semantic else None
+
+
+def read_npz_scene(
+    path: Path, report: LoadReport, nan_policy: NanPolicy = "drop", name: str | None = None
+) -> Scene:
+    """Read a ``.npz`` archive.
+
+    Keys: coordinates under ``xyz``/``coord``/``coords``/``points``; colours under ``rgb``/``color``/
+    ``colors``; optional ``normals``, ``faces``, ``superpoints``, ``semantic``/``semantic_ids``,
+    ``instance``/``instance_ids``, ``label_space`` (0-d string), and ``extra__<name>`` per-point arrays.
+    """
+    data = _npz_arrays(path)
     xyz_key, xyz = _first(data, XYZ_KEYS)
     if xyz is None:
         raise Beep3dError(
@@ -154,24 +180,8 @@ def read_npz_scene(
         faces = _numeric(path, "faces", faces)
         if faces.ndim != 2 or faces.shape[1] != 3:
             raise Beep3dError(f"{path}: array 'faces' must have shape (M, 3), got {faces.shape}")
-    stored_name = data.get("name")
-    if (
-        stored_name is not None
-        and stored_name.ndim == 0
-        and stored_name.dtype.kind == "U"
-        and str(stored_name)
-    ):
-        name = str(stored_name)
-    label_space = None
-    if "label_space" in data:
-        value = data["label_space"]
-        if value.ndim != 0 or value.dtype.kind not in "US":
-            raise Beep3dError(
-                f"{path}: 'label_space' must be a single string, got {value.dtype} {value.shape}"
-            )
-        label_space = str(value) or None
-    elif semantic is not None:
-        label_space = "nyu40"
+    name = _stored_name(data) or name
+    label_space = _label_space(path, data, semantic is not None)
     if superpoints is not None and len(superpoints):
         superpoints = np.unique(superpoints, return_inverse=True)[1].reshape(-1)
     extra = {

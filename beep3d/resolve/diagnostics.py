@@ -123,14 +123,27 @@ def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | 
     problems: list[Problem] = []
     box_list = boxes.boxes
     lo, hi = boxes.aabbs()
-    membership = analysis.membership
     candidate_pairs = [
         (i, j)
         for i in range(len(box_list))
         for j in range(i + 1, len(box_list))
         if np.all(lo[i] <= hi[j]) and np.all(lo[j] <= hi[i])
     ]
-    for i, j in candidate_pairs:
+    problems += _nested_problems(box_list, candidate_pairs, analysis)
+    problems += _point_count_problems(box_list, analysis)
+    problems += _near_duplicate_problems(box_list, candidate_pairs, analysis)
+    problems += _degenerate_problems(box_list)
+    if resolution is not None:
+        problems.extend(_low_confidence_problems(boxes, analysis, resolution))
+    return problems
+
+
+def _nested_problems(
+    box_list: list[Box], pairs: list[tuple[int, int]], analysis: OverlapAnalysis
+) -> list[Problem]:
+    """A box lying wholly inside another (the paper's failure case)."""
+    problems = []
+    for i, j in pairs:
         for inner, outer in ((i, j), (j, i)):
             if box_inside(box_list[inner], box_list[outer]):
                 a, b = box_list[inner], box_list[outer]
@@ -143,10 +156,16 @@ def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | 
                         "them to the inner box; nearest-centre and teachers without that prior can give them to "
                         "the outer one. Check both boxes; tighten the outer box if it can be drawn without "
                         "enclosing the inner one.",
-                        membership.points_of(inner),
+                        analysis.membership.points_of(inner),
                     )
                 )
                 break
+    return problems
+
+
+def _point_count_problems(box_list: list[Box], analysis: OverlapAnalysis) -> list[Problem]:
+    """Boxes holding no point, and boxes holding no point of their own."""
+    problems = []
     for position, box in enumerate(box_list):
         if analysis.total[position] == 0:
             problems.append(
@@ -163,10 +182,18 @@ def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | 
                     (box.id,),
                     f"Box {box.id} ({box.label}) has no point of its own: all {analysis.total[position]} of its "
                     "points are shared with other boxes, so its mask depends entirely on how overlaps are resolved.",
-                    membership.points_of(position),
+                    analysis.membership.points_of(position),
                 )
             )
-    for i, j in candidate_pairs:
+    return problems
+
+
+def _near_duplicate_problems(
+    box_list: list[Box], pairs: list[tuple[int, int]], analysis: OverlapAnalysis
+) -> list[Problem]:
+    """Two boxes around one object (3D IoU at least :data:`NEAR_DUPLICATE_IOU`)."""
+    problems = []
+    for i, j in pairs:
         iou = box_iou_3d(box_list[i], box_list[j])
         if iou >= NEAR_DUPLICATE_IOU:
             a, b = box_list[i], box_list[j]
@@ -176,22 +203,24 @@ def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | 
                     (a.id, b.id),
                     f"Boxes {a.id} and {b.id} are near-duplicates (3D IoU {iou:.2f}): one object boxed twice? "
                     "Delete one of them.",
-                    membership.points_of(i),
+                    analysis.membership.points_of(i),
                 )
             )
-    for box in box_list:
-        if min(box.size) < DEGENERATE_EXTENT:
-            problems.append(
-                Problem(
-                    "degenerate",
-                    (box.id,),
-                    f"Box {box.id} ({box.label}) is degenerate: size {tuple(round(s, 4) for s in box.size)} m has a side "
-                    f"under {DEGENERATE_EXTENT * 100:.0f} cm. Resize it to enclose its object.",
-                )
-            )
-    if resolution is not None:
-        problems.extend(_low_confidence_problems(boxes, analysis, resolution))
     return problems
+
+
+def _degenerate_problems(box_list: list[Box]) -> list[Problem]:
+    """Boxes with a side under :data:`DEGENERATE_EXTENT`."""
+    return [
+        Problem(
+            "degenerate",
+            (box.id,),
+            f"Box {box.id} ({box.label}) is degenerate: size {tuple(round(s, 4) for s in box.size)} m has a side "
+            f"under {DEGENERATE_EXTENT * 100:.0f} cm. Resize it to enclose its object.",
+        )
+        for box in box_list
+        if min(box.size) < DEGENERATE_EXTENT
+    ]
 
 
 def _low_confidence_problems(

@@ -26,12 +26,12 @@ from beep3d.classes import NYU40_FLOOR, NYU40_WALL, SCANNET18
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import Box, BoxSet, boxes_from_instances
 from beep3d.scene import Scene
-from beep3d.synthetic.furniture import (
+from beep3d.synthetic.furniture import ROOM_TYPES
+from beep3d.synthetic.pieces import (
     CURTAIN,
     DOOR,
     FLOOR,
     PICTURE,
-    ROOM_TYPES,
     WALL,
     WINDOW,
     Group,
