@@ -25,24 +25,14 @@ from torch import nn
 
 from beep3d.model.batch import Batch
 from beep3d.model.config import OVERLAP_SCORES, ModelConfig
-from beep3d.model.decoder import DecoderOutput, SceneContext
+from beep3d.model.decoder import SceneContext
 from beep3d.model.ema import copy_weights, ema_decay, ema_update
 from beep3d.model.inference import InstancePrediction, instances_from_queries
 from beep3d.model.losses import (
     auxiliary_losses,
     beep3d_loss,
-    center_loss,
-    classification_loss,
-    feature_consistency_loss,
-    mask_bce_loss,
-    mask_dice_loss,
     mask_loss,
-    query_consistency_loss,
-    score_loss,
-    student_mask_features,
-    teacher_mask_features,
 )
-from beep3d.model.matching import hungarian_match, matching_cost
 from beep3d.model.network import MaftNetwork
 from beep3d.model.pseudo_masks import (
     contest_deciders,
@@ -55,22 +45,12 @@ from beep3d.model.pseudo_masks import (
     nested_box_priority,
     query_similarity,
     recognised_boxes,
-    superpoint_target_masks,
     with_recognition_check,
     with_volume_prior,
 )
+from beep3d.model.student_losses import LOSS_PARTS, scene_losses
 from beep3d.model.teacher_queries import fps_position_queries, pin_to_box_centers, refine_position_queries
-
-LOSS_PARTS = (
-    "bce",
-    "dice",
-    "cls",
-    "center",
-    "score",
-    "query_consistency",
-    "feature_consistency",
-    "center_queries",
-)
+from beep3d.model.teacher_result import TeacherResult
 
 
 @dataclass
@@ -80,35 +60,6 @@ class SceneEncoding:
 
     scene: SceneContext
     num_points: int
-
-
-@dataclass
-class TeacherResult:
-    """The teacher's pseudo-masks for one scene.
-
-    Attributes
-    ----------
-    labels
-        (N,) int64 box position per point (P^l: its box, P^u: eq. 2-4, background: -1).
-    margins
-        (N,) float32 best minus second-best similarity for P^u points, 1 elsewhere.
-    matched_query
-        (K,) teacher query matched to each box.
-    content
-        (Q, d) the teacher's final content queries.
-    mask_features
-        (S, d) the teacher's superpoint mask features.
-    decided_by
-        (N,) int8 which step decided each point (codes of
-        :data:`beep3d.resolve.resolution.DECIDERS`: one box, nested rule, volume rule, network).
-    """
-
-    labels: torch.Tensor
-    margins: torch.Tensor
-    matched_query: torch.Tensor
-    content: torch.Tensor
-    mask_features: torch.Tensor
-    decided_by: torch.Tensor
 
 
 class Beep3DModel(nn.Module):
@@ -294,7 +245,9 @@ class Beep3DModel(nn.Module):
         parts = {name: [] for name in LOSS_PARTS}
         for b, (scene, output) in enumerate(zip(scenes, outputs, strict=True)):
             teacher = None if teachers is None else teachers[b]
-            scene_parts = self._scene_losses(batch, b, scene, output, point_labels[b], teacher, ignore_shared)
+            scene_parts = scene_losses(
+                self.student, config, batch, b, scene, output, point_labels[b], teacher, ignore_shared
+            )
             for name in LOSS_PARTS:
                 parts[name].append(scene_parts[name])
             mask = mask_loss(
@@ -325,158 +278,6 @@ class Beep3DModel(nn.Module):
         for name in LOSS_PARTS:
             result[name] = torch.stack(parts[name]).mean().detach()
         return result
-
-    def _scene_losses(
-        self,
-        batch: Batch,
-        b: int,
-        scene: SceneContext,
-        output: DecoderOutput,
-        labels: torch.Tensor,
-        teacher: TeacherResult | None,
-        ignore_shared: bool = False,
-    ) -> dict[str, torch.Tensor]:
-        config = self.config
-        xyz = batch.xyz[b]
-        box_classes = batch.box_classes[b]
-        num_boxes = box_classes.shape[0]
-        num_superpoints = scene.superpoint_features.shape[0]
-        labels = labels.to(xyz.device)
-        targets = superpoint_target_masks(labels, scene.superpoints, num_boxes, num_superpoints)
-        target_centers = self.target_centers(xyz, labels, batch.box_centers[b])
-        zero = output.content.sum() * 0.0
-        parts = {name: zero for name in LOSS_PARTS}
-        weights = (config.w_cls, config.w_bce, config.w_dice, config.w_center)
-        student_query_per_box = torch.full((num_boxes,), -1, dtype=torch.long, device=xyz.device)
-        keep = None
-        if ignore_shared:
-            # superpoints whose points mostly lie in several boxes carry no label yet: leave them out
-            shared = torch.bincount(batch.member_points[b], minlength=xyz.shape[0]) >= 2
-            shared_share = torch.zeros(num_superpoints, device=xyz.device).index_add_(
-                0, scene.superpoints, shared.float()
-            ) / torch.bincount(scene.superpoints, minlength=num_superpoints).clamp(min=1)
-            keep = shared_share < 0.5
-            targets = targets[:, keep]
-        # Boxes without a single target superpoint (nested boxes before the teacher gives them points,
-        # boxes whose points the teacher gave to others) are not matched: a query matched to an empty
-        # target would learn that the object in that box does not exist.
-        supervised = torch.nonzero(targets.sum(dim=1) > 0).squeeze(1)
-        for layer in output.layers:
-            mask_logits = layer.mask_logits if keep is None else layer.mask_logits[:, keep]
-            if supervised.numel() == 0:
-                query_index = torch.zeros(0, dtype=torch.long, device=xyz.device)
-                box_index = query_index
-            else:
-                cost = matching_cost(
-                    layer.class_logits,
-                    mask_logits,
-                    layer.centers,
-                    box_classes[supervised],
-                    targets[supervised],
-                    target_centers[supervised],
-                    weights,
-                )
-                query_index, local_box_index = hungarian_match(cost)
-                box_index = supervised[local_box_index]
-            matched_logits = mask_logits[query_index]
-            matched_targets = targets[box_index]
-            parts["bce"] = parts["bce"] + mask_bce_loss(matched_logits, matched_targets)
-            parts["dice"] = parts["dice"] + mask_dice_loss(matched_logits, matched_targets)
-            parts["cls"] = parts["cls"] + classification_loss(
-                layer.class_logits, query_index, box_classes[box_index], config.no_object_weight
-            )
-            parts["center"] = parts["center"] + center_loss(
-                layer.centers[query_index], target_centers[box_index]
-            )
-            parts["score"] = parts["score"] + score_loss(
-                layer.scores[query_index], matched_logits, matched_targets
-            )
-        student_query_per_box[box_index] = query_index
-        if config.w_center_queries > 0 and supervised.numel():
-            parts["center_queries"] = self.center_query_loss(
-                scene, batch.box_centers[b], box_classes, targets, supervised, keep
-            )
-        if teacher is not None and num_boxes and config.use_query_consistency:
-            parts["query_consistency"] = query_consistency_loss(
-                output.content, teacher.content, student_query_per_box, teacher.matched_query
-            )
-        if teacher is not None and num_boxes and config.use_feature_consistency:
-            parts["feature_consistency"] = self.feature_consistency(
-                scene, output, teacher, student_query_per_box, num_boxes
-            )
-        return parts
-
-    def center_query_loss(
-        self,
-        scene: SceneContext,
-        box_centers: torch.Tensor,
-        box_classes: torch.Tensor,
-        targets: torch.Tensor,
-        supervised: torch.Tensor,
-        keep: torch.Tensor | None,
-    ) -> torch.Tensor:
-        """Auxiliary loss (``w_center_queries``): the student decoded with the teacher's query layout.
-
-        One query per box at its centre, kept there after every layer (as the teacher's eq. 6 does with
-        ``teacher_query_init: box_centers``); query k is paired with box k (no matching) and gets mask
-        BCE + Dice and class cross-entropy against box k's target, summed over layers. Boxes without
-        target superpoints (``supervised`` lists the others) are left out.
-
-        Parameters
-        ----------
-        box_centers
-            (K, 3) metres.
-        box_classes
-            (K,) int64.
-        targets
-            (K, S') 0/1 target masks over the superpoints in ``keep`` (all when None).
-        supervised
-            (K',) int64 boxes with at least one target superpoint.
-        """
-        config = self.config
-        centers = scene.normalise(box_centers[supervised])
-        output = self.student.decoder(scene, centers, lambda positions: centers)
-        classes = box_classes[supervised]
-        own = torch.arange(supervised.numel(), device=classes.device)
-        total = output.content.sum() * 0.0
-        for layer in output.layers:
-            logits = layer.mask_logits if keep is None else layer.mask_logits[:, keep]
-            total = (
-                total
-                + config.w_bce * mask_bce_loss(logits, targets[supervised])
-                + config.w_dice * mask_dice_loss(logits, targets[supervised])
-                + config.w_cls
-                * classification_loss(layer.class_logits, own, classes, config.no_object_weight)
-            )
-        return total
-
-    @staticmethod
-    def target_centers(xyz: torch.Tensor, labels: torch.Tensor, box_centers: torch.Tensor) -> torch.Tensor:
-        """(K, 3) mean position of each target mask's points (the box centre for an empty mask), metres."""
-        num_boxes = box_centers.shape[0]
-        keep = labels >= 0
-        sums = torch.zeros(num_boxes, 3, device=xyz.device, dtype=xyz.dtype).index_add_(
-            0, labels[keep], xyz[keep]
-        )
-        counts = torch.bincount(labels[keep], minlength=num_boxes).to(xyz.dtype)
-        return torch.where(counts[:, None] > 0, sums / counts.clamp(min=1)[:, None], box_centers)
-
-    @staticmethod
-    def feature_consistency(
-        scene: SceneContext,
-        output: DecoderOutput,
-        teacher: TeacherResult,
-        student_query_per_box: torch.Tensor,
-        num_boxes: int,
-    ) -> torch.Tensor:
-        """Eq. 8-10 for one scene: teacher means over m^l u m^u-hat, student means over its predicted masks."""
-        teacher_means, teacher_valid = teacher_mask_features(
-            teacher.mask_features, teacher.labels, scene.superpoints, num_boxes
-        )
-        student_means, student_valid = student_mask_features(
-            output.mask_features, output.final.mask_logits, student_query_per_box, scene.superpoint_sizes
-        )
-        return feature_consistency_loss(teacher_means, student_means, teacher_valid & student_valid)
 
     # ----------------------------------------------------------------- teacher updates
     @torch.no_grad()
