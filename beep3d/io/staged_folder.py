@@ -26,9 +26,15 @@ MARKER_FILE = "export.json"
 
 
 def _lock(lock_path: Path, target: Path) -> int:
-    """Take the writer's lock on ``target`` (non-blocking); returns the open file descriptor."""
-    import fcntl
+    """Take the writer's lock on ``target`` (non-blocking); returns the open file descriptor.
 
+    POSIX systems use ``flock`` (released by the kernel when a writer dies). Where there is no
+    ``fcntl`` (Windows), Python's ``msvcrt.locking`` on the same file does the same.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return _lock_windows(lock_path, target)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -37,6 +43,21 @@ def _lock(lock_path: Path, target: Path) -> int:
         raise Beep3dError(
             f"{target}: another export is writing into this folder right "
             "now; wait for it to finish, or export into another folder"
+        ) from None
+    return fd
+
+
+def _lock_windows(lock_path: Path, target: Path) -> int:
+    import msvcrt
+
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError:
+        os.close(fd)
+        raise Beep3dError(
+            f"{target}: another export is writing into this folder right now; wait for it to finish, "
+            "or export into another folder"
         ) from None
     return fd
 
