@@ -203,10 +203,16 @@ FAR_SHARE_LIMIT = 0.01
 
 
 def _far_points(xyz: np.ndarray, finite: np.ndarray) -> np.ndarray:
-    """(N,) bool: finite points more than :data:`FAR_LIMIT_M` from the median of the finite points."""
+    """(N,) bool: finite points more than :data:`FAR_LIMIT_M` from the median of the finite points.
+
+    A scan whose extent stays within the limit on every axis has no such point; that is checked first
+    (a min and a max), so ordinary scans never pay for the median.
+    """
+    far = np.zeros(len(xyz), dtype=bool)
+    if finite.all() and len(xyz) and np.all(xyz.max(axis=0) - xyz.min(axis=0) <= FAR_LIMIT_M):
+        return far
     points = np.asarray(xyz[finite], dtype=np.float64)
     centre = np.median(points, axis=0)
-    far = np.zeros(len(xyz), dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):
         far[finite] = np.abs(points - centre).max(axis=1) > FAR_LIMIT_M
     return far

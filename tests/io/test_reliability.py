@@ -74,8 +74,7 @@ def test_a_ply_that_claims_the_wrong_byte_order_is_refused_by_its_coordinates(tm
     path = tmp_path / "endian.ply"
     write_ply(path, room(3000) + 0.123, None)
     path.write_bytes(path.read_bytes().replace(b"binary_little_endian", b"binary_big_endian   "[:20]))
-    message = error_of(path)
-    assert "byte order" in message or "NaN" in message
+    assert "byte order is wrong" in error_of(path)
 
 
 def test_a_stray_point_far_away_is_dropped_and_counted_like_a_nan_point(tmp_path: Path) -> None:
