@@ -70,6 +70,7 @@ class FilesController(QObject):
         self._autosave_timer.setInterval(int(AUTOSAVE_SECONDS * 1000))
         self._autosave_timer.timeout.connect(self.autosave)
         self._autosave_timer.start()
+        window.undo_stack.cleanChanged.connect(self._on_clean_changed)
 
     @property
     def recovery_file(self) -> Path | None:
@@ -280,6 +281,11 @@ class FilesController(QObject):
             return False
         self._autosaved_index = self.window.undo_stack.index()
         return True
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        # undone back to the saved boxes: an older autosave must not be offered on the next opening
+        if clean:
+            self._drop_recovery()
 
     def _drop_recovery(self) -> None:
         if self._recovery_file is not None:

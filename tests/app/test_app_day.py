@@ -1,0 +1,103 @@
+"""The annotator's day in the window (pytest-qt, under Xvfb): the defects of issue 15 stay fixed, and
+the tools people expect (hide / lock, multi-select, recent files, the box list's columns, the class
+picker, the legend, clipping, close-ups) do what an annotator relies on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tests.app.test_app_window import _open, _pixel, _top_view, _two_cube_scene
+
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.skipif(
+        not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")),
+        reason="GUI tests need a display: run them under xvfb-run -a (OpenGL does not render offscreen)",
+    ),
+]
+
+QtCore = pytest.importorskip("PySide6.QtCore")
+Qt, QPoint = QtCore.Qt, QtCore.QPoint
+CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+
+
+@pytest.fixture
+def scene_path(tmp_path):
+    return _two_cube_scene(tmp_path / "room.ply")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    from beep3d.app.main_window import MainWindow
+
+    win = MainWindow()
+    win.errors_shown = []
+    win.questions = []
+    monkeypatch.setattr(win, "error", lambda text, title="": win.errors_shown.append(text))
+    monkeypatch.setattr(
+        win, "ask", lambda title, text, buttons, default: win.questions.append(text) or default
+    )
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    yield win
+    win.doc.dirty = False  # no save question while closing
+    win.close()
+
+
+def _boxes_file(tmp_path, boxes, name="boxes.json"):
+    from beep3d.geometry.boxes import BoxSet
+    from beep3d.io.box_files import save_boxes
+
+    path = tmp_path / name
+    save_boxes(path, BoxSet(boxes))
+    return path
+
+
+def _two_boxes():
+    from beep3d.geometry.boxes import Box
+
+    return [
+        Box(1, "chair", (-1.0, 0.0, 0.3), (0.6, 0.6, 0.6)),
+        Box(2, "table", (1.0, 0.5, 0.5), (0.8, 0.8, 1.0)),
+    ]
+
+
+# defects ------------------------------------------------------------------------------------------
+
+
+def test_undo_back_to_the_saved_boxes_then_quit_offers_no_recovery(
+    window, qtbot, scene_path, tmp_path, monkeypatch
+):
+    from beep3d.app.main_window import MainWindow
+
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes(), "room.boxes.json"))
+    window.doc.select(1)
+    qtbot.keyClick(window.view, Qt.Key.Key_D, CTRL)
+    assert window.doc.dirty
+    assert window.files.autosave()  # what the 5 s timer does
+    recovery = window.files.recovery_file
+    assert recovery.exists()
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, CTRL)
+    assert not window.doc.dirty and "*" not in window.windowTitle()
+    assert not recovery.exists()
+    window.close()
+    assert not window.questions  # no save question: nothing unsaved
+
+    other = MainWindow()
+    qtbot.addWidget(other)
+    asked = []
+    monkeypatch.setattr(other, "ask", lambda title, text, buttons, default: asked.append(text) or default)
+    assert other.files.open_scene(scene_path)
+    assert not asked and len(other.doc.boxes) == 2 and not other.doc.dirty
+    other.live.wait_idle()
+    other.close()
