@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -130,6 +130,27 @@ class ProblemList(QListWidget):
             self.addItem(item)
 
 
+class _WindowUndoKeys(QObject):
+    """Lets Ctrl+Z / Ctrl+Shift+Z / Ctrl+Y reach the window's undo stack while a field has focus.
+
+    A spin box claims the undo keys for its own text; the annotator means the box edits.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo):
+                event.ignore()  # not the field's: the shortcut goes to the window's actions
+                return True
+            combo = event.keyCombination()
+            if (
+                combo.key() == Qt.Key.Key_Y
+                and combo.keyboardModifiers() == Qt.KeyboardModifier.ControlModifier
+            ):
+                event.ignore()
+                return True
+        return False
+
+
 class BoxEditor(QWidget):
     """Numeric entry of the selected box: class, centre, size (metres) and yaw (degrees).
 
@@ -142,6 +163,7 @@ class BoxEditor(QWidget):
         super().__init__(parent)
         self._box: Box | None = None
         self._updating = False
+        self._undo_keys = _WindowUndoKeys(self)
         layout = QFormLayout(self)
         self.title = QLabel("No box selected")
         layout.addRow(self.title)
@@ -174,6 +196,7 @@ class BoxEditor(QWidget):
         spin.setSuffix(suffix)
         spin.setKeyboardTracking(False)
         spin.setObjectName(field)
+        spin.installEventFilter(self._undo_keys)
         spin.valueChanged.connect(lambda _value, f=field: self._edited(f))
         return spin
 

@@ -101,3 +101,24 @@ def test_undo_back_to_the_saved_boxes_then_quit_offers_no_recovery(
     assert not asked and len(other.doc.boxes) == 2 and not other.doc.dirty
     other.live.wait_idle()
     other.close()
+
+
+def test_undo_and_redo_work_while_a_selected_box_field_has_focus(window, qtbot, scene_path, tmp_path):
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    window.doc.select(1)
+    spin = window.box_editor.center[0]
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus)
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "-0.5")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert window.doc.box(1).center[0] == pytest.approx(-0.5)
+    assert spin.hasFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_Z, CTRL)
+    assert window.doc.box(1).center[0] == pytest.approx(-1.0)
+    assert spin.value() == pytest.approx(-1.0)  # the field shows the undone value
+    qtbot.keyClick(spin, Qt.Key.Key_Z, CTRL | SHIFT)
+    assert window.doc.box(1).center[0] == pytest.approx(-0.5)
+    qtbot.keyClick(spin, Qt.Key.Key_Z, CTRL)
+    qtbot.keyClick(spin, Qt.Key.Key_Y, CTRL)
+    assert window.doc.box(1).center[0] == pytest.approx(-0.5)
