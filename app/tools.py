@@ -243,8 +243,14 @@ class CornersTool(Tool):
                 return True
             self._corner_b = hit
             self._height = 0.05
-            view.hint = "Corners: move the mouse up to set the height, click to finish"
+            view.hint = (
+                "Corners: move the mouse up to set the height (in the top view: up the screen from "
+                "the corner, as far as the object is tall), click to finish"
+            )
         else:
+            height = self._height_at(view, x, y)
+            if height is not None:
+                self._height = max(height, 0.02)
             box = self._ghost_box(view, self._corner_b, self._height)
             self._reset()
             view.set_ghost(None)
@@ -260,18 +266,34 @@ class CornersTool(Tool):
             if hit is not None:
                 view.set_ghost(self._ghost_box(view, hit, 0.02))
             return True
-        origin, direction = view.ray_at(x, y)
-        _, _, forward = view.camera.axes()
-        normal = np.array([forward[0], forward[1], 0.0])
-        if np.linalg.norm(normal) < 1e-6:  # looking straight down: use the screen's up direction
-            normal = np.array([view.camera.axes()[1][0], view.camera.axes()[1][1], 0.0])
-        hit = ray_plane_hit(origin, direction, self._corner_b, normal / np.linalg.norm(normal))
-        if hit is None:
-            hit = ray_plane_hit(origin, -direction, self._corner_b, normal / np.linalg.norm(normal))
-        if hit is not None:
-            self._height = max(float(hit[2]) - self._floor(), 0.02)
+        height = self._height_at(view, x, y)
+        if height is not None:
+            self._height = max(height, 0.02)
         view.set_ghost(self._ghost_box(view, self._corner_b, self._height))
         return True
+
+    def _height_at(self, view, x, y) -> float | None:
+        """Box height for the cursor at (x, y) during the height step.
+
+        Seen from the side, the height is where the cursor's ray meets the upright plane through the
+        second corner. Looking (nearly) straight down that ray never climbs, so there the height is how
+        far the cursor moved up the screen from the second corner, in metres on the floor.
+        """
+        assert self._corner_b is not None
+        origin, direction = view.ray_at(x, y)
+        _, up, forward = view.camera.axes()
+        if abs(forward[2]) > 0.95:  # top view (or close to it)
+            hit = self._floor_hit(view, x, y)
+            screen_up = np.array([up[0], up[1], 0.0])
+            if hit is None or np.linalg.norm(screen_up) < 1e-6:
+                return None
+            return float(np.dot(hit - self._corner_b, screen_up / np.linalg.norm(screen_up)))
+        normal = np.array([forward[0], forward[1], 0.0])
+        normal /= np.linalg.norm(normal)
+        hit = ray_plane_hit(origin, direction, self._corner_b, normal)
+        if hit is None:
+            hit = ray_plane_hit(origin, -direction, self._corner_b, normal)
+        return None if hit is None else float(hit[2]) - self._floor()
 
     def cancel(self, view) -> None:
         self._reset()

@@ -122,3 +122,22 @@ def test_undo_and_redo_work_while_a_selected_box_field_has_focus(window, qtbot, 
     qtbot.keyClick(spin, Qt.Key.Key_Z, CTRL)
     qtbot.keyClick(spin, Qt.Key.Key_Y, CTRL)
     assert window.doc.box(1).center[0] == pytest.approx(-0.5)
+
+
+def test_corners_tool_in_the_top_view_takes_the_height_from_the_mouse(window, qtbot, scene_path):
+    _open(window, qtbot, scene_path)
+    _top_view(window)
+    window.set_tool("corners")
+    view = window.view
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=_pixel(window, (0.5, 0.0, 0.0)))
+    qtbot.mouseMove(view, _pixel(window, (1.5, 1.0, 0.0)))
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=_pixel(window, (1.5, 1.0, 0.0)))
+    # the screen's up is +y in the top view: 0.9 m up the screen from the second corner
+    qtbot.mouseMove(view, _pixel(window, (1.5, 1.5, 0.0)))
+    assert view._ghost.size[2] == pytest.approx(0.5, abs=0.05)  # the preview follows
+    qtbot.mouseMove(view, _pixel(window, (1.5, 1.9, 0.0)))
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=_pixel(window, (1.5, 1.9, 0.0)))
+    box = window.doc.boxes[0]
+    assert box.size[2] == pytest.approx(0.9, abs=0.05)
+    assert box.center[2] - box.size[2] / 2 == pytest.approx(0.0, abs=0.03)
+    np.testing.assert_allclose(box.size[:2], [1.0, 1.0], atol=0.05)
