@@ -28,7 +28,7 @@ from beep3d.app.actions import MENUS, TOOLBAR, action_table
 from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.files_controller import FilesController
 from beep3d.app.live import LiveResolver, LiveResult
-from beep3d.app.panels import BoxEditor, BoxTable, ProblemList
+from beep3d.app.panels import FIELD_NAMES, BoxEditor, BoxTable, ProblemList
 from beep3d.app.refit_controller import RefitController
 from beep3d.app.resolver_controller import ResolverController
 from beep3d.app.tools import TOOLS, Tool
@@ -376,7 +376,8 @@ class MainWindow(QMainWindow):
             self.error(str(exc))
             return
         if after != current:
-            self.push(ChangeBox(current, after, text=f"Edit box {field}", merge_key=f"panel-{field}"))
+            name = FIELD_NAMES.get(field, field)
+            self.push(ChangeBox(current, after, text=f"Set box {name}", merge_key=f"panel-{field}"))
 
     def _box_clicked(self, box_id: int) -> None:
         self.doc.select(box_id)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QTableWidget,
     QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -151,32 +152,76 @@ class _WindowUndoKeys(QObject):
         return False
 
 
+#: What each field of the box editor is called in undo texts and messages.
+FIELD_NAMES = {
+    "center0": "x",
+    "center1": "y",
+    "center2": "z",
+    "size0": "length",
+    "size1": "width",
+    "size2": "height",
+    "yaw": "yaw",
+    "class": "class",
+}
+
+
+def box_with_field(box: Box, field: str, value: float) -> Box:
+    """``box`` with one typed value changed (a key of :data:`FIELD_NAMES`; yaw in degrees).
+
+    A typed height keeps the bottom where it is (as the O / U keys do), so a box standing on the
+    floor stays on it; every other field changes only itself.
+    """
+    if field.startswith("center"):
+        center = list(box.center)
+        center[int(field[-1])] = value
+        return box.moved(center=tuple(center))
+    if field.startswith("size"):
+        axis = int(field[-1])
+        size = list(box.size)
+        size[axis] = value
+        center = list(box.center)
+        if axis == 2:
+            center[2] = box.center[2] - box.size[2] / 2 + value / 2
+        return box.moved(size=tuple(size), center=tuple(center))
+    if field == "yaw":
+        return box.moved(yaw=math.radians(value))
+    raise ValueError(f"unknown box field {field!r}")
+
+
 class BoxEditor(QWidget):
     """Numeric entry of the selected box: class, centre, size (metres) and yaw (degrees).
 
-    Emits ``boxEdited(before, after, field)`` when the annotator changes a value.
+    Emits ``boxEdited(before, after, field)`` when the annotator changes a value (``field`` is a key
+    of :data:`FIELD_NAMES`). Without a selected box the fields are hidden.
     """
 
     boxEdited = Signal(object, object, str)
+    #: Decimals of lengths: 0.1 mm, so a degenerate 1 mm side reads 0.0010, not a rounded 0.010.
+    DECIMALS = 4
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._box: Box | None = None
         self._updating = False
         self._undo_keys = _WindowUndoKeys(self)
-        layout = QFormLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel("No box selected")
-        layout.addRow(self.title)
+        outer.addWidget(self.title)
+        self.fields = QWidget()
+        layout = QFormLayout(self.fields)
+        layout.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.fields)
         self.class_combo = QComboBox()
         self.class_combo.activated.connect(self._class_chosen)
         layout.addRow("Class", self.class_combo)
         self.center = [self._spin(-1e4, 1e4, 0.01, f"center{i}") for i in range(3)]
-        self.size = [self._spin(0.01, 1e3, 0.01, f"size{i}") for i in range(3)]
+        self.size = [self._spin(0.0, 1e3, 0.01, f"size{i}") for i in range(3)]
         self.yaw = self._spin(-360.0, 360.0, 1.0, "yaw", decimals=1, suffix=" °")
         layout.addRow("Centre x y z (m)", self._row(self.center))
         layout.addRow("Size l w h (m)", self._row(self.size))
         layout.addRow("Yaw", self.yaw)
-        self.setEnabled(False)
+        self.fields.setVisible(False)
 
     def _row(self, widgets: list[QDoubleSpinBox]) -> QWidget:
         row = QWidget()
@@ -187,7 +232,7 @@ class BoxEditor(QWidget):
         return row
 
     def _spin(
-        self, lo: float, hi: float, step: float, field: str, decimals: int = 3, suffix: str = ""
+        self, lo: float, hi: float, step: float, field: str, decimals: int = DECIMALS, suffix: str = ""
     ) -> QDoubleSpinBox:
         spin = QDoubleSpinBox()
         spin.setRange(lo, hi)
@@ -197,7 +242,7 @@ class BoxEditor(QWidget):
         spin.setKeyboardTracking(False)
         spin.setObjectName(field)
         spin.installEventFilter(self._undo_keys)
-        spin.valueChanged.connect(lambda _value, f=field: self._edited(f))
+        spin.valueChanged.connect(lambda value, f=field: self._edited(f, value))
         return spin
 
     def set_class_set(self, class_set: ClassSet) -> None:
@@ -208,11 +253,17 @@ class BoxEditor(QWidget):
         self._updating = False
         self.show_box(self._box)
 
+    @property
+    def box(self) -> Box | None:
+        """The box shown (None: no box selected)."""
+        return self._box
+
     def show_box(self, box: Box | None) -> None:
+        """Show ``box`` in the fields, or hide them (None)."""
         self._box = box
         self._updating = True
         try:
-            self.setEnabled(box is not None)
+            self.fields.setVisible(box is not None)
             if box is None:
                 self.title.setText("No box selected")
                 return
@@ -230,14 +281,10 @@ class BoxEditor(QWidget):
         finally:
             self._updating = False
 
-    def _edited(self, field: str) -> None:
+    def _edited(self, field: str, value: float) -> None:
         if self._updating or self._box is None:
             return
-        after = self._box.moved(
-            center=tuple(s.value() for s in self.center),
-            size=tuple(s.value() for s in self.size),
-            yaw=math.radians(self.yaw.value()),
-        )
+        after = box_with_field(self._box, field, value)
         if after != self._box:
             self.boxEdited.emit(self._box, after, field)
 

@@ -141,3 +141,40 @@ def test_corners_tool_in_the_top_view_takes_the_height_from_the_mouse(window, qt
     assert box.size[2] == pytest.approx(0.9, abs=0.05)
     assert box.center[2] - box.size[2] / 2 == pytest.approx(0.0, abs=0.03)
     np.testing.assert_allclose(box.size[:2], [1.0, 1.0], atol=0.05)
+
+
+def test_typing_a_height_keeps_the_bottom_and_the_undo_text_names_the_field(
+    window, qtbot, scene_path, tmp_path
+):
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    window.doc.select(1)
+    spin = window.box_editor.size[2]
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "1.2")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    box = window.doc.box(1)
+    assert box.size[2] == pytest.approx(1.2)
+    assert box.center[2] - box.size[2] / 2 == pytest.approx(0.0)  # still on the floor
+    assert window.undo_stack.undoText() == "Set box height"
+    assert "size2" not in window.actions_by_name["undo"].text()
+
+
+def test_the_panel_shows_small_sides_and_nothing_without_a_selection(window, qtbot, scene_path, tmp_path):
+    from beep3d.geometry.boxes import Box
+
+    flat = Box(3, "picture", (0.0, 1.9, 1.5), (0.6, 0.001, 0.4))
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, [*_two_boxes(), flat]))
+    editor = window.box_editor
+    window.doc.select(3)
+    assert editor.fields.isVisible()
+    assert editor.size[1].text().startswith("0.0010")
+    editor.center[0].setValue(0.25)  # typing another field leaves the thin side as it was
+    assert window.doc.box(3).size[1] == pytest.approx(0.001)
+    qtbot.keyClick(window.view, Qt.Key.Key_Escape)  # deselect
+    assert window.doc.selected_id is None
+    assert not editor.fields.isVisible() and editor.title.text() == "No box selected"
+    window.doc.select(3)
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert window.doc.box(3) is None
+    assert not editor.fields.isVisible() and editor.box is None
