@@ -43,6 +43,24 @@ def recovery_path(scene_path: str | Path) -> Path:
     return recovery_dir() / f"{key}.json"
 
 
+def export_listing(folder: str | Path, written: list[Path]) -> str:
+    """Every written file, relative to ``folder``, one a line; a folder of many files (the ScanNet
+    masks) as one line with its count, so the summary stays short and still names every file."""
+    folder = Path(folder)
+    lines: list[str] = []
+    groups: dict[str, list[str]] = {}
+    for path in written:
+        name = str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path)
+        parent = str(Path(name).parent)
+        groups.setdefault(parent, []).append(name)
+    for parent, names in groups.items():
+        if len(names) > 6 and parent != ".":
+            lines.append(f"{parent}/  ({len(names)} files: {Path(names[0]).name} … {Path(names[-1]).name})")
+        else:
+            lines.extend(names)
+    return "\n".join(lines)
+
+
 def default_boxes_path(scene_path: Path) -> Path:
     """``<scene>.boxes.json`` beside the scene (the CLI's rule)."""
     from beep3d.defaults import default_boxes_path as rule
@@ -87,7 +105,7 @@ class FilesController(QObject):
 
         if not self.maybe_save():
             return False
-        path = Path(path)
+        path = Path(path).absolute()  # export.json, recovery and dialogs need it wherever the window runs
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             scene, report = load_scene_with_report(path)
@@ -158,8 +176,13 @@ class FilesController(QObject):
         else:
             recovery.unlink(missing_ok=True)
 
+    def start_folder(self) -> str:
+        """Where file dialogs start: the open scan's folder, else the working folder."""
+        scene_path = self.window.doc.scene_path
+        return str(scene_path.parent) if scene_path is not None else str(Path.cwd())
+
     def open_scene_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open scene", "", SCENE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open scene", self.start_folder(), SCENE_FILTER)
         if path:
             self.open_scene(path)
 
@@ -187,7 +210,9 @@ class FilesController(QObject):
     def load_boxes_dialog(self) -> None:
         if not self.maybe_save():
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Load boxes", "", BOX_FILTER)
+        boxes_path = self.window.doc.boxes_path
+        start = str(boxes_path.parent) if boxes_path is not None else self.start_folder()
+        path, _ = QFileDialog.getOpenFileName(self, "Load boxes", start, BOX_FILTER)
         if path:
             self.load_boxes(path)
 
@@ -241,7 +266,9 @@ class FilesController(QObject):
         return True
 
     def load_class_set_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load class set", "", "Class sets (*.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load class set", self.start_folder(), "Class sets (*.json)"
+        )
         if path:
             self.load_class_set(path)
 
@@ -303,7 +330,7 @@ class FilesController(QObject):
         return self.window.resolvers.resolver.resolve(self.window.doc.scene, self.window.doc.boxes)
 
     def export_to(self, out_dir: str | Path) -> list[Path]:
-        """Write every export format into ``out_dir``; returns the files (empty on an error)."""
+        """Write every export format into ``out_dir``; returns every file in it (empty on an error)."""
         from beep3d.io.export import export_all
 
         if self.window.doc.scene is None:
@@ -336,6 +363,8 @@ class FilesController(QObject):
             return []
         finally:
             QGuiApplication.restoreOverrideCursor()
+        # the export replaced the folder as a whole: what is in it now is the export, nested files too
+        written = sorted(p for p in Path(out_dir).rglob("*") if p.is_file()) or list(written)
         self.window.status(f"Exported {len(written)} files to {out_dir}", 10000)
         return written
 
@@ -349,10 +378,9 @@ class FilesController(QObject):
             return
         written = self.export_to(folder)
         if written and self.window.interactive:
-            names = "\n".join(
-                str(p.relative_to(folder)) if p.is_relative_to(folder) else str(p) for p in written[:12]
-            )
-            more = f"\n… and {len(written) - 12} more" if len(written) > 12 else ""
-            QMessageBox.information(
-                self, "Export done", f"Wrote {len(written)} files to {folder}:\n\n{names}{more}"
-            )
+            box = QMessageBox(self.window)
+            box.setIcon(QMessageBox.Icon.Information)
+            box.setWindowTitle("Export done")
+            box.setText(f"Wrote {len(written)} files to {folder}:\n\n{export_listing(folder, written)}")
+            box.setDetailedText("\n".join(str(p) for p in written))
+            box.exec()

@@ -6,6 +6,7 @@ picker, the legend, clipping, close-ups) do what an annotator relies on.
 from __future__ import annotations
 
 import json
+import json
 import os
 
 import numpy as np
@@ -178,3 +179,32 @@ def test_the_panel_shows_small_sides_and_nothing_without_a_selection(window, qtb
     qtbot.keyClick(window.view, Qt.Key.Key_Delete)
     assert window.doc.box(3) is None
     assert not editor.fields.isVisible() and editor.box is None
+
+
+def test_export_lists_every_file_stores_an_absolute_scene_path_and_dialogs_start_at_the_scene(
+    window, qtbot, scene_path, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    from beep3d.app.files_controller import export_listing
+
+    monkeypatch.chdir(tmp_path.parent)  # open the scan by a path relative to the working folder
+    relative = scene_path.relative_to(tmp_path.parent)
+    _open(window, qtbot, relative, _boxes_file(tmp_path, _two_boxes()))
+    out = tmp_path / "export"
+    written = window.files.export_to(out)
+    listing = export_listing(out, written)
+    for path in written:  # every file is named, alone or in its folder's line
+        rel = path.relative_to(out)
+        assert str(rel) in listing or f"{rel.parent}/  (" in listing
+    on_disk = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert sorted(p.relative_to(out) for p in written) == on_disk
+    summary = json.loads((out / "export.json").read_text())
+    source = summary["source"]
+    assert source is not None and os.path.isabs(source) and os.path.exists(source)
+
+    starts = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: starts.append(a[2]) or ("", ""))
+    window.files.open_scene_dialog()
+    window.files.load_boxes_dialog()
+    assert starts == [str(tmp_path), str(tmp_path)]
