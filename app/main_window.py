@@ -200,9 +200,13 @@ class MainWindow(QMainWindow):
 
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
+        fixed = self._fixed_undo_buttons()  # the toolbar keeps its width as the undo text changes
         for key in TOOLBAR:
-            toolbar.addSeparator() if key is None else toolbar.addAction(a[key])
-        toolbar.addSeparator()
+            toolbar.addSeparator() if key is None else toolbar.addAction(fixed.get(key, a[key]))
+        # the class and colour boxes on a row of their own, so they never fall into the overflow menu
+        self.addToolBarBreak()
+        toolbar = self.addToolBar("Class and colours")
+        toolbar.setObjectName("class_toolbar")
         self.colour_combo = QComboBox()
         for mode, text in COLOUR_MODES:
             self.colour_combo.addItem(text, mode)
@@ -220,6 +224,39 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.class_combo)
         self._fill_class_combo()
         self.set_colour_mode(self.colour_mode)
+
+    def _fixed_undo_buttons(self) -> dict[str, QAction]:
+        """Toolbar "Undo" / "Redo" buttons with a fixed label; the step they undo is their tooltip."""
+        buttons = {}
+        for key, can, text, changed, act in (
+            (
+                "undo",
+                self.undo_stack.canUndo,
+                self.undo_stack.undoText,
+                "undoTextChanged",
+                self.undo_stack.undo,
+            ),
+            (
+                "redo",
+                self.undo_stack.canRedo,
+                self.undo_stack.redoText,
+                "redoTextChanged",
+                self.undo_stack.redo,
+            ),
+        ):
+            button = QAction(key.capitalize(), self)
+            button.setEnabled(can())
+            button.triggered.connect(lambda _checked=False, act=act: act())
+            getattr(self.undo_stack, f"can{key.capitalize()}Changed").connect(button.setEnabled)
+
+            def tip(_text: str = "", button=button, key=key, text=text) -> None:
+                button.setToolTip(f"{key.capitalize()} {text()}".strip())
+
+            getattr(self.undo_stack, changed).connect(tip)
+            tip()
+            buttons[key] = button
+        self.toolbar_undo, self.toolbar_redo = buttons["undo"], buttons["redo"]
+        return buttons
 
     def _rebuild_class_menu(self) -> None:
         self.class_menu.clear()
@@ -522,9 +559,8 @@ class MainWindow(QMainWindow):
     # export ------------------------------------------------------------------------------------------
     # help -----------------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
-        lines = []
-        for action in self.actions():
-            keys = ", ".join(s.toString() for s in action.shortcuts())
-            if keys and "big step" not in action.text():
-                lines.append(f"{keys:<22} {action.text().replace('&', '')}")
-        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(lines))
+        """F1: every shortcut in an aligned table, Shift variants included (non-modal)."""
+        from beep3d.app.shortcuts_dialog import ShortcutsDialog, shortcut_rows
+
+        self.shortcuts_dialog = ShortcutsDialog(shortcut_rows(self.actions()), self)
+        self.shortcuts_dialog.show()

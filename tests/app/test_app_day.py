@@ -6,7 +6,6 @@ picker, the legend, clipping, close-ups) do what an annotator relies on.
 from __future__ import annotations
 
 import json
-import json
 import os
 
 import numpy as np
@@ -208,3 +207,44 @@ def test_export_lists_every_file_stores_an_absolute_scene_path_and_dialogs_start
     window.files.open_scene_dialog()
     window.files.load_boxes_dialog()
     assert starts == [str(tmp_path), str(tmp_path)]
+
+
+def test_f1_lists_every_shortcut_aligned_with_its_shift_variant(window, qtbot):
+    from beep3d.app.shortcuts_dialog import shortcut_rows
+
+    rows = dict((text, keys) for keys, text in shortcut_rows(window.actions()))
+    assert rows["Move forward (Shift: big step)"] == "W, Shift+W"
+    assert "Shift+Z" in rows["Turn left (+1°) (Shift: big step)"]
+    assert "Shift+N" in rows["Select previous box"]
+    qtbot.keyClick(window.view, Qt.Key.Key_F1)
+    dialog = window.shortcuts_dialog
+    assert dialog.isVisible() and dialog.table.columnCount() == 2  # keys and actions in their own columns
+    assert dialog.table.rowCount() == len(rows)
+    dialog.filter.setText("undo")
+    shown = [
+        dialog.table.item(r, 1).text()
+        for r in range(dialog.table.rowCount())
+        if not dialog.table.isRowHidden(r)
+    ]
+    assert shown and all("undo" in t.lower() or "Undo" in t for t in shown)
+    dialog.close()
+
+
+def test_toolbar_keeps_its_place_and_shows_the_class_and_colour_boxes(window, qtbot, scene_path, tmp_path):
+    from beep3d.document import ChangeBox
+
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    qtbot.wait(50)
+    assert window.colour_combo.isVisible() and window.class_combo.isVisible()
+    for combo in (window.colour_combo, window.class_combo):
+        top_left = combo.mapTo(window, QPoint(0, 0))
+        assert 0 <= top_left.x() and top_left.x() + combo.width() <= window.width()
+    button = window.findChild(QtCore.QObject, "main_toolbar").widgetForAction(window.toolbar_undo)
+    geometry = button.geometry()
+    box = window.doc.box(1)
+    window.push(ChangeBox(box, box.moved(size=(0.7, 0.6, 0.6)), text="Set box a rather long description"))
+    qtbot.wait(20)
+    assert button.text() == "Undo" and "long description" in button.toolTip()
+    assert button.geometry() == geometry
+    button.click()
+    assert window.doc.box(1) == box
