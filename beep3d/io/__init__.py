@@ -4,6 +4,11 @@
 
 - ``.ply`` - a point cloud or a mesh (binary or ASCII; see :mod:`beep3d.io.ply`),
 - ``.npy`` / ``.npz`` / ``.bin`` - plain arrays (see :mod:`beep3d.io.arrays`),
+- ``.pcd`` - PCL point clouds, ascii / binary / binary_compressed (see :mod:`beep3d.io.pcd`),
+- ``.xyz`` / ``.xyzrgb`` / ``.xyzn`` / ``.pts`` - text clouds (see :mod:`beep3d.io.text_clouds`),
+- ``.las`` / ``.laz`` - laser scans (see :mod:`beep3d.io.las`),
+- ``.e57`` - terrestrial scans, several merged with their poses (see :mod:`beep3d.io.e57`),
+- ``.obj`` / ``.off`` / ``.glb`` / ``.gltf`` - meshes (see :mod:`beep3d.io.meshes`),
 - a folder holding ``scene.npz`` - the project's own scene folder (see :mod:`beep3d.io.scene_folder`),
 - a folder holding ``*_vh_clean_2.ply`` - a ScanNet v2 scene (see :mod:`beep3d.io.scannet`),
 - a folder holding ``Annotations/*.txt`` or ``<room>.txt`` - an S3DIS room (see :mod:`beep3d.io.s3dis`).
@@ -25,11 +30,16 @@ import numpy as np
 from beep3d.errors import Beep3dError
 from beep3d.io.arrays import read_bin_scene, read_npy_scene, read_npz_scene
 from beep3d.io.colours import MISSING_COLOUR_GREY, normalise_colours
+from beep3d.io.e57 import read_e57_scene
+from beep3d.io.las import LAS_SUFFIXES, read_las_scene
+from beep3d.io.meshes import MESH_SUFFIXES, read_mesh_scene
+from beep3d.io.pcd import read_pcd_scene
 from beep3d.io.ply import read_ply_scene, write_ply
 from beep3d.io.report import LoadReport, NanPolicy
 from beep3d.io.s3dis import annotation_files, read_s3dis_room
 from beep3d.io.scannet import find_scannet_mesh, read_scannet_folder
 from beep3d.io.scene_folder import BOXES_FILE, SCENE_FILE, read_scene_folder, save_scene_folder
+from beep3d.io.text_clouds import TEXT_CLOUD_SUFFIXES, read_text_cloud
 from beep3d.scene import Scene
 
 __all__ = [
@@ -45,7 +55,19 @@ __all__ = [
     "write_ply",
 ]
 
-SUPPORTED_EXTENSIONS = (".ply", ".npy", ".npz", ".bin")
+#: Scene file suffixes and their readers (each ``reader(path, report, nan_policy) -> Scene``).
+_READERS = {
+    ".ply": read_ply_scene,
+    ".npy": read_npy_scene,
+    ".npz": read_npz_scene,
+    ".bin": read_bin_scene,
+    ".pcd": read_pcd_scene,
+    **dict.fromkeys(TEXT_CLOUD_SUFFIXES, read_text_cloud),
+    **dict.fromkeys(LAS_SUFFIXES, read_las_scene),
+    ".e57": read_e57_scene,
+    **dict.fromkeys(MESH_SUFFIXES, read_mesh_scene),
+}
+SUPPORTED_EXTENSIONS = tuple(_READERS)
 
 
 def load_scene_with_report(
@@ -56,7 +78,7 @@ def load_scene_with_report(
     Parameters
     ----------
     path
-        A ``.ply``/``.npy``/``.npz``/``.bin`` file or a scene folder (project, ScanNet, S3DIS).
+        A scan file (any of :data:`SUPPORTED_EXTENSIONS`) or a scene folder (project, ScanNet, S3DIS).
     nan_policy
         ``"drop"`` drops points with NaN or infinite coordinates; ``"refuse"`` raises instead.
 
@@ -109,14 +131,7 @@ def _load(path: Path, report: LoadReport, nan_policy: NanPolicy) -> tuple[Scene,
             f"{path}: the file is empty (0 bytes); it was not saved completely - export it again"
         )
     try:
-        if suffix == ".ply":
-            scene = read_ply_scene(path, report, nan_policy)
-        elif suffix == ".npy":
-            scene = read_npy_scene(path, report, nan_policy)
-        elif suffix == ".npz":
-            scene = read_npz_scene(path, report, nan_policy)
-        else:
-            scene = read_bin_scene(path, report, nan_policy)
+        scene = _READERS[suffix](path, report, nan_policy)
     except PermissionError:
         raise Beep3dError(f"{path}: permission denied; make the file readable") from None
     return scene, report
@@ -137,5 +152,5 @@ def _load_folder(folder: Path, report: LoadReport, nan_policy: NanPolicy) -> Sce
     raise Beep3dError(
         f"{folder}: this folder is no known scene layout; expected {SCENE_FILE} (a saved scene), "
         "<scene>_vh_clean_2.ply (ScanNet) or Annotations/<class>_<n>.txt (S3DIS room), "
-        "or open a .ply/.npy/.npz/.bin file directly"
+        "or open a scan file directly (.ply, .pcd, .las, .e57, .obj, ...)"
     )

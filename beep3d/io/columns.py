@@ -1,0 +1,118 @@
+"""Named per-point columns to a Scene: the one mapping the PCD, text, LAS and E57 readers share.
+
+A reader that has turned its file into named (N,) columns hands them here. Well-known names become
+the Scene's fields, as in the PLY reader; every other column is kept in ``Scene.extra``:
+
+- ``x y z`` -> xyz (required),
+- ``red green blue`` / ``r g b`` (any numeric scale; see :func:`beep3d.io.colours.normalise_colours`) -> rgb,
+- ``nx ny nz`` / ``normal_x normal_y normal_z`` -> normals,
+- ``instance`` / ``instance_id`` -> instance; ``semantic`` / ``label`` / ``nyu40`` -> semantic
+  (label space "nyu40" only for a column named ``nyu40``, else unknown).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from beep3d.errors import Beep3dError
+from beep3d.io.report import LoadReport, NanPolicy, assemble_scene
+from beep3d.scene import Scene
+
+COLOUR_COLUMNS: tuple[tuple[str, str, str], ...] = (("red", "green", "blue"), ("r", "g", "b"))
+NORMAL_COLUMNS: tuple[tuple[str, str, str], ...] = (("nx", "ny", "nz"), ("normal_x", "normal_y", "normal_z"))
+INSTANCE_COLUMNS = ("instance", "instance_id")
+SEMANTIC_COLUMNS = ("nyu40", "semantic", "label")
+
+
+def _triple(columns: dict[str, np.ndarray], names: tuple[tuple[str, str, str], ...]) -> tuple[str, ...]:
+    return next((triple for triple in names if all(n in columns for n in triple)), ())
+
+
+def _labels(path: Path, name: str, values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values)
+    if np.issubdtype(values.dtype, np.floating):
+        finite = np.isfinite(values)
+        if not finite.all() or np.any(values[finite] != np.round(values[finite])):
+            raise Beep3dError(
+                f"{path}: column {name!r} holds labels that are not whole numbers; "
+                "labels must be integers (rename the column if it is something else)"
+            )
+    return values.astype(np.int64)
+
+
+def scene_from_columns(
+    path: Path,
+    report: LoadReport,
+    nan_policy: NanPolicy,
+    columns: dict[str, np.ndarray],
+    *,
+    faces: np.ndarray | None = None,
+    name: str | None = None,
+) -> Scene:
+    """Build a checked Scene from named per-point columns.
+
+    Parameters
+    ----------
+    path
+        The file the columns came from (for messages and ``Scene.source``).
+    report
+        Filled with the colour scale, dropped points and notes.
+    nan_policy
+        What to do with points whose coordinates are NaN or infinite.
+    columns
+        Name -> (N,) numeric array; must hold ``x``, ``y`` and ``z`` (metres).
+    faces
+        (M, 3) triangle vertex indices, or None.
+    name
+        Scene name (default: the file stem).
+
+    Raises
+    ------
+    Beep3dError
+        No coordinates, columns of different lengths, non-integer labels, or what
+        :func:`beep3d.io.report.assemble_scene` refuses.
+    """
+    missing = [axis for axis in "xyz" if axis not in columns]
+    if missing:
+        raise Beep3dError(
+            f"{path}: no {'/'.join(missing)} coordinate (columns: {', '.join(columns) or 'none'}); "
+            "a scan needs x, y and z per point"
+        )
+    lengths = {key: len(value) for key, value in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise Beep3dError(f"{path}: the columns have different lengths ({lengths}); the file is malformed")
+    used: set[str] = set()
+
+    def stack(triple: tuple[str, ...]) -> np.ndarray | None:
+        if not triple:
+            return None
+        used.update(triple)
+        return np.stack([np.asarray(columns[n]) for n in triple], axis=1)
+
+    xyz = stack(("x", "y", "z"))
+    colours = stack(_triple(columns, COLOUR_COLUMNS))
+    normals = stack(_triple(columns, NORMAL_COLUMNS))
+    if normals is not None:
+        normals = normals.astype(np.float32)
+    instance_name = next((n for n in INSTANCE_COLUMNS if n in columns), None)
+    semantic_name = next((n for n in SEMANTIC_COLUMNS if n in columns), None)
+    instance = None if instance_name is None else _labels(path, instance_name, columns[instance_name])
+    semantic = None if semantic_name is None else _labels(path, semantic_name, columns[semantic_name])
+    used.update(n for n in (instance_name, semantic_name) if n is not None)
+    extra = {key: np.asarray(value) for key, value in columns.items() if key not in used}
+    return assemble_scene(
+        path,
+        report,
+        nan_policy,
+        xyz,
+        colours,
+        normals=normals,
+        faces=faces,
+        semantic=semantic,
+        instance=instance,
+        label_space="nyu40" if semantic_name == "nyu40" else None,
+        extra=extra,
+        name=name,
+    )
