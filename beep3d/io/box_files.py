@@ -1,4 +1,4 @@
-"""Box files: the project's JSON format (read and written) and labelCloud's centroid JSON (read).
+"""Box files: the project's JSON format (read and written), and reading any box file by its content.
 
 The project's format, version 1::
 
@@ -7,8 +7,9 @@ The project's format, version 1::
 
 ``center`` and ``size`` are metres (``size`` = full extents along the box's own axes), ``yaw`` is radians
 about +z. More keys are allowed and ignored on reading (for example ``scene``, ``class_set``, per-box
-``color`` or ``note``). labelCloud's format (``{"objects": [{"name", "centroid", "dimensions",
-"rotations"}]}``, rotations in degrees) is read too; its x/y rotations must be 0 (gravity-aligned boxes).
+``color`` or ``note``). :func:`load_boxes` also reads the other tools' formats of
+:mod:`beep3d.io.box_formats` (labelCloud, SUSTechPOINTS, Supervisely, detection box arrays),
+recognised by their content (``.npy``: box arrays).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import Box, BoxSet
 from beep3d.io.atomic import write_json_atomic
@@ -48,15 +50,39 @@ def save_boxes(path: str | Path, boxes: BoxSet, scene_name: str | None = None) -
     write_json_atomic(path, boxes_to_dict(boxes, scene_name))
 
 
-def load_boxes(path: str | Path) -> BoxSet:
-    """Read a box file: the project's JSON or labelCloud's centroid JSON.
+def load_boxes(path: str | Path, class_set: ClassSet | None = None) -> BoxSet:
+    """Read a box file: the project's JSON, or any format of :mod:`beep3d.io.box_formats`.
+
+    Parameters
+    ----------
+    path
+        The box file (``.json``; ``.npy`` for detection box arrays).
+    class_set
+        Turns class ids into names for formats that store ids (box arrays); default: the 18
+        ScanNet classes (NYU40 ids).
 
     Raises
     ------
     Beep3dError
-        When the file is missing, is not JSON, or a box is malformed; the message names the box.
+        When the file is missing, is not JSON, is of no known box format, or a box is malformed;
+        the message names the box.
     """
     path = Path(path)
+    if path.suffix.lower() == ".npy":
+        from beep3d.io.box_formats import BOX_ARRAYS
+
+        return BOX_ARRAYS.read(path, class_set)
+    return boxes_from_dict(read_json(path), source=str(path))
+
+
+def read_json(path: Path) -> Any:
+    """The JSON content of a box file.
+
+    Raises
+    ------
+    Beep3dError
+        Missing file, a folder, not text, not JSON, or nested too deeply.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -75,17 +101,20 @@ def load_boxes(path: str | Path) -> BoxSet:
         raise Beep3dError(
             f"{path}: the JSON is nested too deeply to be a box file; re-save the boxes"
         ) from None
-    return boxes_from_dict(data, source=str(path))
+    return data
 
 
 def boxes_from_dict(data: Any, source: str = "box data") -> BoxSet:
-    """Parse the project's box dict or labelCloud's; see :func:`load_boxes`."""
-    if isinstance(data, dict) and "objects" in data and "boxes" not in data:
-        return _from_labelcloud(data, source)
+    """Parse the project's box dict or another tool's (see :func:`load_boxes`)."""
     if not isinstance(data, dict) or "boxes" not in data:
+        from beep3d.io.box_formats import json_format_of
+
+        other = json_format_of(data)
+        if other is not None:
+            return other.from_data(data, source)
         raise Beep3dError(
             f"{source}: not a box file: expected an object with a 'boxes' list "
-            '({"version": 1, "boxes": [...]}) or labelCloud\'s {"objects": [...]}'
+            '({"version": 1, "boxes": [...]}), or a labelCloud, SUSTechPOINTS or Supervisely box file'
         )
     version = data.get("version", BOX_FILE_VERSION)
     if version != BOX_FILE_VERSION:
@@ -106,8 +135,8 @@ def boxes_from_dict(data: Any, source: str = "box data") -> BoxSet:
         box_id = entry.get("id", position)
         if isinstance(box_id, bool) or not isinstance(box_id, int) or box_id < 0:
             raise Beep3dError(f"{where}: id must be a non-negative integer, got {box_id!r}")
-        center = _vector3(entry["center"], where, "center")
-        size = _vector3(entry["size"], where, "size")
+        center = read_vector3(entry["center"], where, "center")
+        size = read_vector3(entry["size"], where, "size")
         yaw = entry.get("yaw", 0.0)
         if isinstance(yaw, bool) or not isinstance(yaw, int | float) or not math.isfinite(yaw):
             raise Beep3dError(f"{where}: yaw must be a finite number of radians, got {yaw!r}")
@@ -117,11 +146,12 @@ def boxes_from_dict(data: Any, source: str = "box data") -> BoxSet:
         if not isinstance(label, str) or not label:
             raise Beep3dError(f"{where}: label must be a non-empty class name, got {label!r}")
         boxes.append(Box(box_id, label, center, size, float(yaw)))
-    _check_unique_ids(boxes, source)
+    check_unique_ids(boxes, source)
     return BoxSet(boxes)
 
 
-def _check_unique_ids(boxes: list[Box], source: str) -> None:
+def check_unique_ids(boxes: list[Box], source: str) -> None:
+    """Refuse a list of boxes in which an id appears twice."""
     seen: set[int] = set()
     for box in boxes:
         if box.id in seen:
@@ -129,7 +159,8 @@ def _check_unique_ids(boxes: list[Box], source: str) -> None:
         seen.add(box.id)
 
 
-def _vector3(value: Any, where: str, name: str) -> tuple[float, float, float]:
+def read_vector3(value: Any, where: str, name: str) -> tuple[float, float, float]:
+    """Three finite numbers from a JSON value, or an error naming ``where`` and ``name``."""
     if (
         not isinstance(value, list | tuple)
         or len(value) != 3
@@ -139,30 +170,3 @@ def _vector3(value: Any, where: str, name: str) -> tuple[float, float, float]:
     if not all(math.isfinite(v) for v in value):
         raise Beep3dError(f"{where}: {name} has a non-finite value {value!r}")
     return (float(value[0]), float(value[1]), float(value[2]))
-
-
-def _from_labelcloud(data: dict[str, Any], source: str) -> BoxSet:
-    objects = data["objects"]
-    if not isinstance(objects, list):
-        raise Beep3dError(f"{source}: labelCloud 'objects' must be a list")
-    boxes = []
-    for position, obj in enumerate(objects):
-        where = f"{source}: labelCloud object #{position}"
-        try:
-            c, d, r = obj["centroid"], obj["dimensions"], obj.get("rotations", {"x": 0, "y": 0, "z": 0})
-            center = _vector3([c["x"], c["y"], c["z"]], where, "centroid")
-            size = _vector3([d["length"], d["width"], d["height"]], where, "dimensions")
-            rx, ry, rz = float(r["x"]), float(r["y"]), float(r["z"])
-            label = str(obj["name"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise Beep3dError(
-                f"{where}: missing or malformed field ({exc}); expected name, centroid{{x,y,z}}, "
-                "dimensions{length,width,height}, rotations{x,y,z}"
-            ) from None
-        if abs(rx) > 1e-6 or abs(ry) > 1e-6:
-            raise Beep3dError(
-                f"{where}: rotated about x or y ({rx}, {ry} degrees); this tool handles gravity-aligned boxes "
-                "(yaw about z only). Level the box in labelCloud and export again."
-            )
-        boxes.append(Box(position, label, center, size, math.radians(rz)))
-    return BoxSet(boxes)

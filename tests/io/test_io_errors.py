@@ -40,9 +40,9 @@ def test_folder_of_no_known_layout(tmp_path: Path) -> None:
 
 
 def test_unknown_extension(tmp_path: Path) -> None:
-    path = tmp_path / "scan.obj"
-    path.write_text("v 0 0 0\n")
-    expect_error(path, "unknown scene file type", ".obj")
+    path = tmp_path / "scan.dxf"
+    path.write_text("0\nSECTION\n")
+    expect_error(path, "unknown scene file type", ".dxf")
 
 
 def test_empty_file(tmp_path: Path) -> None:
