@@ -25,16 +25,25 @@ from PySide6.QtWidgets import (
 )
 
 from beep3d.app.actions import MENUS, TOOLBAR, action_table
+from beep3d.app.box_list import BoxListPanel, BoxRow, box_confidences
 from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.files_controller import FilesController
 from beep3d.app.live import LiveResolver, LiveResult
-from beep3d.app.panels import FIELD_NAMES, BoxEditor, BoxTable, ProblemList
+from beep3d.app.panels import FIELD_NAMES, BoxEditor, ProblemList
 from beep3d.app.refit_controller import RefitController
 from beep3d.app.resolver_controller import ResolverController
 from beep3d.app.tools import TOOLS, Tool
 from beep3d.app.view import SceneView
 from beep3d.classes import SCANNET18, ClassSet
-from beep3d.document import AnnotationDocument, ChangeBox, Command, DeleteBox, DuplicateBox
+from beep3d.document import (
+    AnnotationDocument,
+    Batch,
+    ChangeBox,
+    Command,
+    DeleteBox,
+    DuplicateBox,
+    SetBoxFlag,
+)
 from beep3d.errors import Beep3dError
 from beep3d.geometry import box_nudges
 from beep3d.geometry.boxes import Box, BoxSet
@@ -119,15 +128,17 @@ class MainWindow(QMainWindow):
 
     # construction -------------------------------------------------------------------------------
     def _build_docks(self) -> None:
-        self.box_table = BoxTable()
-        self.box_table.boxActivated.connect(self._box_clicked)
+        self.box_list = BoxListPanel()
+        self.box_table = self.box_list.table
+        self.box_table.selectionChangedIds.connect(lambda ids, primary: self.doc.select_many(ids, primary))
+        self.box_table.flagToggled.connect(lambda box_id, flag, value: self.set_flag((box_id,), flag, value))
         self.problem_list = ProblemList()
         self.problem_list.problemActivated.connect(self.frame_problem)
         self.box_editor = BoxEditor()
         self.box_editor.set_class_set(self.doc.class_set)
         self.box_editor.boxEdited.connect(self._panel_edit)
         for title, widget, name in (
-            ("Boxes", self.box_table, "boxes_dock"),
+            ("Boxes", self.box_list, "boxes_dock"),
             ("Selected box", self.box_editor, "editor_dock"),
             ("Problems", self.problem_list, "problems_dock"),
         ):
@@ -249,11 +260,11 @@ class MainWindow(QMainWindow):
             button.triggered.connect(lambda _checked=False, act=act: act())
             getattr(self.undo_stack, f"can{key.capitalize()}Changed").connect(button.setEnabled)
 
-            def tip(_text: str = "", button=button, key=key, text=text) -> None:
-                button.setToolTip(f"{key.capitalize()} {text()}".strip())
+            def tip(step: str, button=button, key=key) -> None:
+                button.setToolTip(f"{key.capitalize()} {step}".strip())
 
             getattr(self.undo_stack, changed).connect(tip)
-            tip()
+            tip(text())
             buttons[key] = button
         self.toolbar_undo, self.toolbar_redo = buttons["undo"], buttons["redo"]
         return buttons
@@ -342,16 +353,51 @@ class MainWindow(QMainWindow):
             self.error(str(exc))
 
     def class_hotkey(self, name: str) -> None:
-        """Class keys: the class for new boxes, and the selected box's class (one undo step)."""
+        """Class keys: the class for new boxes, and the selected boxes' class (one undo step)."""
         self.set_current_class(name)
-        box = self.doc.selected_box
-        if box is not None and box.label != name:
-            self.push(ChangeBox(box, box.moved(label=name), text=f"Class {name}"))
+        changes = [ChangeBox(b, b.moved(label=name)) for b in self.doc.selected_boxes if b.label != name]
+        if len(changes) == 1:
+            self.push(ChangeBox(changes[0].before, changes[0].after, text=f"Class {name}"))
+        elif changes:
+            self.push(Batch(changes, text=f"Class {name} for {len(changes)} boxes"))
 
     # edits -----------------------------------------------------------------------------------------
     def push(self, command: Command) -> None:
-        """Apply an edit through the undo stack."""
+        """Apply an edit through the undo stack (refused, with a message, when it edits a locked box)."""
+        locked = sorted(i for i in command.box_ids() if not self.doc.editable(i))
+        if locked:
+            self.status(
+                f"Box {', '.join(map(str, locked))} is locked: unlock it first (Ctrl+Shift+L or the "
+                "lock column of the box list)."
+            )
+            return
         self.undo_stack.push(DocumentCommand(self.doc, command))
+
+    def set_flag(self, box_ids, flag: str, value: bool) -> None:
+        """Hide / show or lock / unlock boxes (one undo step)."""
+        ids = tuple(int(i) for i in box_ids if (int(i) in getattr(self.doc, flag)) != value)
+        if not ids:
+            return
+        verb = {("hidden", True): "Hide", ("hidden", False): "Show"}.get((flag, value))
+        verb = verb or ("Lock" if value else "Unlock")
+        text = f"{verb} box {ids[0]}" if len(ids) == 1 else f"{verb} {len(ids)} boxes"
+        self.undo_stack.push(DocumentCommand(self.doc, SetBoxFlag(ids, flag, value, text=text)))
+
+    def hide_selected(self) -> None:
+        """H: hide the selected boxes (not drawn, not picked) until Shift+H shows them."""
+        if self._need_selection() is not None:
+            self.set_flag(self.doc.selection, "hidden", True)
+
+    def show_all_boxes(self) -> None:
+        """Shift+H: show every hidden box."""
+        self.set_flag(self.doc.hidden, "hidden", False)
+
+    def toggle_lock_selected(self) -> None:
+        """Ctrl+Shift+L: lock the selected boxes, or unlock them when all are locked."""
+        if self._need_selection() is None:
+            return
+        ids = self.doc.selection
+        self.set_flag(ids, "locked", not all(i in self.doc.locked for i in ids))
 
     def _need_selection(self) -> Box | None:
         box = self.doc.selected_box
@@ -361,7 +407,12 @@ class MainWindow(QMainWindow):
 
     def delete_selected(self) -> None:
         box = self._need_selection()
-        if box is not None:
+        if box is None:
+            return
+        boxes = self.doc.selected_boxes
+        if len(boxes) > 1:
+            self.push(Batch([DeleteBox(b.id) for b in boxes], text=f"Delete {len(boxes)} boxes"))
+        else:
             self.push(DeleteBox(box.id, text=f"Delete {box.label} {box.id}"))
 
     def duplicate_selected(self) -> None:
@@ -416,9 +467,6 @@ class MainWindow(QMainWindow):
             name = FIELD_NAMES.get(field, field)
             self.push(ChangeBox(current, after, text=f"Set box {name}", merge_key=f"panel-{field}"))
 
-    def _box_clicked(self, box_id: int) -> None:
-        self.doc.select(box_id)
-
     def frame_selected(self) -> None:
         box = self._need_selection()
         if box is not None:
@@ -455,9 +503,8 @@ class MainWindow(QMainWindow):
             self._show_boxes()
             if event == "boxes":
                 self.request_resolution()
-        elif event == "selection":
+        elif event in ("selection", "flags"):
             self._show_boxes()
-            self.box_table.select_box(self.doc.selected_id)
         elif event == "class":
             for action in self.class_group.actions():
                 action.setChecked(action.text() == self.doc.current_class)
@@ -467,14 +514,48 @@ class MainWindow(QMainWindow):
         elif event == "dirty":
             self._update_title()
 
+    #: Wireframe colour of boxes selected besides the one the panel shows.
+    ALSO_SELECTED_COLOUR = (255, 170, 40)
+
     def _box_colours(self) -> dict[int, tuple[int, int, int]]:
-        return {b.id: self.doc.class_set.colour_of(b.label) for b in self.doc.boxes}
+        colours = {b.id: self.doc.class_set.colour_of(b.label) for b in self.doc.boxes}
+        for box_id in self.doc.selection:
+            colours[box_id] = self.ALSO_SELECTED_COLOUR
+        return colours
 
     def _show_boxes(self) -> None:
-        self.view.set_boxes(self.doc.boxes, self._box_colours(), self.doc.selected_id)
-        self.box_table.show_boxes(self.doc.boxes, self._box_counts(), self.doc.class_set)
-        self.box_table.select_box(self.doc.selected_id)
+        self.view.set_boxes(self.doc.visible_boxes(), self._box_colours(), self.doc.selected_id)
+        self._show_box_list()
         self.box_editor.show_box(self.doc.selected_box)
+
+    def _show_box_list(self) -> None:
+        self.box_table.show_rows(self._box_rows(), self.doc.class_set)
+        self.box_table.select_boxes(self.doc.selection, self.doc.selected_id)
+
+    def _box_rows(self) -> list[BoxRow]:
+        """What the box list shows: counts and confidence while the result describes the box."""
+        counts = self._box_counts()
+        confidences = {}
+        if self.result is not None:
+            cache = getattr(self, "_confidence_cache", None)
+            if cache is None or cache[0] is not self.result:
+                labels = self.result.labels
+                cache = (
+                    self.result,
+                    box_confidences(labels.instance_ids, labels.confidence, self.result.boxes.ids),
+                )
+                self._confidence_cache = cache
+            confidences = cache[1]
+        return [
+            BoxRow(
+                b,
+                counts.get(b.id),
+                confidences.get(b.id) if b.id in counts else None,
+                b.id in self.doc.hidden,
+                b.id in self.doc.locked,
+            )
+            for b in self.doc.boxes
+        ]
 
     def _box_counts(self) -> dict[int, tuple[int, int, int]]:
         result = self.result
@@ -520,8 +601,7 @@ class MainWindow(QMainWindow):
             f"{analysis.num_multi:,} in several ({self.resolvers.name}, {result.seconds * 1000:.0f} ms)"
             + (f" · decided by: {deciders}" if deciders and self.resolvers.name == "teacher" else "")
         )
-        self.box_table.show_boxes(self.doc.boxes, self._box_counts(), self.doc.class_set)
-        self.box_table.select_box(self.doc.selected_id)
+        self._show_box_list()
         self.problem_list.show_problems(result.problems)
         self._recolour()
 

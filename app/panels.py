@@ -1,29 +1,26 @@
-"""Side panels: the box list, the problems list and the numeric box editor."""
+"""Side panels: the problems list and the numeric box editor (the box list: :mod:`beep3d.app.box_list`)."""
 
 from __future__ import annotations
 
 import math
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QKeySequence
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from beep3d.app.box_list import BoxTable  # noqa: F401 (the box list lives in beep3d.app.box_list)
 from beep3d.classes import ClassSet
-from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.geometry.boxes import Box
 
 PROBLEM_TAGS = {
     "nested": "nested",
@@ -33,76 +30,6 @@ PROBLEM_TAGS = {
     "degenerate": "flat",
     "low_confidence": "unsure",
 }
-
-
-class BoxTable(QTableWidget):
-    """One row per box: id, class, exclusive / shared / total points. Emits the clicked box id."""
-
-    boxActivated = Signal(int)
-    COLUMNS = ("id", "class", "exclusive", "shared", "total")
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, len(self.COLUMNS), parent)
-        self.setHorizontalHeaderLabels(list(self.COLUMNS))
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.verticalHeader().setVisible(False)
-        header = self.horizontalHeader()
-        for column in range(len(self.COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.itemSelectionChanged.connect(self._on_selection)
-        self._ids: list[int] = []
-        self._updating = False
-
-    def show_boxes(self, boxes: BoxSet, counts: dict[int, tuple[int, int, int]], class_set: ClassSet) -> None:
-        """Fill the table; ``counts`` maps box id -> (exclusive, shared, total) ("…" while unknown)."""
-        self._updating = True
-        try:
-            self.setRowCount(len(boxes))
-            self._ids = [b.id for b in boxes]
-            for row, box in enumerate(boxes):
-                exclusive, shared, total = counts.get(box.id, (None, None, None))
-                values = [str(box.id), box.label] + [
-                    "…" if v is None else str(v) for v in (exclusive, shared, total)
-                ]
-                for column, value in enumerate(values):
-                    item = self.item(row, column)
-                    if item is None:
-                        item = QTableWidgetItem()
-                        self.setItem(row, column, item)
-                    item.setText(value)
-                    if column >= 2 or column == 0:
-                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                colour = QColor(*class_set.colour_of(box.label))
-                self.item(row, 1).setData(Qt.ItemDataRole.DecorationRole, colour)
-                warn = exclusive == 0 and total is not None
-                self.item(row, 2).setForeground(
-                    QColor(230, 80, 60) if warn else self.palette().text().color()
-                )
-        finally:
-            self._updating = False
-
-    def select_box(self, box_id: int | None) -> None:
-        self._updating = True
-        try:
-            if box_id is None or box_id not in self._ids:
-                self.clearSelection()
-            else:
-                row = self._ids.index(box_id)
-                self.selectRow(row)
-                self.scrollToItem(self.item(row, 0))
-        finally:
-            self._updating = False
-
-    def _on_selection(self) -> None:
-        if self._updating:
-            return
-        rows = {index.row() for index in self.selectedIndexes()}
-        if rows:
-            self.boxActivated.emit(self._ids[min(rows)])
 
 
 class ProblemList(QListWidget):

@@ -118,6 +118,9 @@ class SelectTool(Tool):
         box = view.selected_box()
         if handle is None or box is None:
             return False
+        if not self.editor.doc.editable(box.id):
+            self.editor.status(f"Box {box.id} is locked: unlock it to drag its handles (Ctrl+Shift+L).")
+            return False
         origin, direction = view.ray_at(x, y)
         handles = box_handles(box)
         if handle == "center":
@@ -153,8 +156,16 @@ class SelectTool(Tool):
             self.editor.push(ChangeBox(start, current, text=text))
 
     def click(self, view, x, y, button, modifiers) -> None:
-        if button == LEFT:
-            self.editor.doc.select(view.pick_box(x, y))
+        if button != LEFT:
+            return
+        doc, picked = self.editor.doc, view.pick_box(x, y)
+        if modifiers & Qt.KeyboardModifier.ControlModifier:  # Ctrl+click adds or removes a box
+            if picked is None:
+                return
+            ids = [i for i in doc.selection if i != picked]
+            doc.select_many(ids if picked in doc.selection else [*ids, picked])
+        else:
+            doc.select(picked)
 
     def cancel(self, view) -> None:
         if self._start is not None:

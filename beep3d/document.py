@@ -6,7 +6,13 @@ in ``QUndoCommand`` subclasses on a ``QUndoStack``. Scripts and tests use :class
 same undo / redo without Qt.
 
 Observers subscribe with :meth:`AnnotationDocument.subscribe` and receive an event name:
-``"scene"``, ``"boxes"``, ``"selection"``, ``"class"`` or ``"dirty"``.
+``"scene"``, ``"boxes"``, ``"selection"``, ``"class"``, ``"dirty"`` or ``"flags"`` (a box was hidden,
+shown, locked or unlocked).
+
+Hidden and locked boxes (:class:`SetBoxFlag`) are the annotator's working state: undoable like any
+edit, kept for the session, not written to the box file (which holds boxes only, so old files load
+as before). A hidden box is neither drawn nor picked; a locked one refuses edits
+(:meth:`AnnotationDocument.editable`).
 """
 
 from __future__ import annotations
@@ -35,7 +41,12 @@ class AnnotationDocument:
     boxes
         The current boxes (an immutable :class:`BoxSet`, replaced on every edit).
     selected_id
-        Id of the selected box, or None.
+        Id of the selected box (the one the panel shows and handles edit), or None.
+    selection
+        Ids of every selected box (several after Ctrl / Shift clicks in the box list); contains
+        ``selected_id`` when one is selected.
+    hidden, locked
+        Ids of hidden / locked boxes.
     class_set
         The classes to pick from.
     current_class
@@ -50,6 +61,9 @@ class AnnotationDocument:
         self.scene: Scene | None = None
         self.boxes = BoxSet()
         self.selected_id: int | None = None
+        self.selection: tuple[int, ...] = ()
+        self.hidden: frozenset[int] = frozenset()
+        self.locked: frozenset[int] = frozenset()
         self.class_set = class_set
         self.current_class = class_set.names[0] if len(class_set) else "object"
         self.scene_path: Path | None = None
@@ -84,6 +98,8 @@ class AnnotationDocument:
         self.scene_path = Path(path) if path is not None else scene.source
         self.boxes = boxes if boxes is not None else BoxSet()
         self.selected_id = None
+        self.selection = ()
+        self.hidden = self.locked = frozenset()
         self._dirty = False
         self._emit("scene")
         self._emit("boxes")
@@ -93,9 +109,10 @@ class AnnotationDocument:
     def set_boxes(self, boxes: BoxSet, dirty: bool = False) -> None:
         """Replace all boxes (after loading a file); the selection is kept when its box remains."""
         self.boxes = boxes
-        if self.selected_id is not None and self.selected_id not in set(boxes.ids.tolist()):
-            self.selected_id = None
-            self._emit("selection")
+        ids = set(boxes.ids.tolist())
+        self.hidden, self.locked = self.hidden & ids, self.locked & ids
+        if any(i not in ids for i in self.selection):
+            self._set_selection(tuple(i for i in self.selection if i in ids), None)
         self._emit("boxes")
         self.dirty = dirty
 
@@ -129,12 +146,47 @@ class AnnotationDocument:
             return None
 
     def select(self, box_id: int | None) -> None:
-        """Select a box by id (None clears the selection)."""
+        """Select one box by id (None clears the selection)."""
         if box_id is not None and self.box(box_id) is None:
             box_id = None
-        if box_id != self.selected_id:
-            self.selected_id = box_id
+        self._set_selection(() if box_id is None else (box_id,), box_id)
+
+    def select_many(self, box_ids, primary: int | None = None) -> None:
+        """Select several boxes; ``primary`` (default: the last of them) is the one the panel shows."""
+        ids = tuple(dict.fromkeys(int(i) for i in box_ids if self.box(int(i)) is not None))
+        if primary is None or primary not in ids:
+            primary = ids[-1] if ids else None
+        self._set_selection(ids, primary)
+
+    def _set_selection(self, ids: tuple[int, ...], primary: int | None) -> None:
+        if primary is None and ids:
+            primary = ids[-1]
+        if ids != self.selection or primary != self.selected_id:
+            self.selection, self.selected_id = ids, primary
             self._emit("selection")
+
+    @property
+    def selected_boxes(self) -> list[Box]:
+        """Every selected box, in selection order."""
+        return [b for b in (self.box(i) for i in self.selection) if b is not None]
+
+    def editable(self, box_id: int) -> bool:
+        """False for a locked box (unlock it to edit it)."""
+        return box_id not in self.locked
+
+    def visible_boxes(self) -> BoxSet:
+        """The boxes that are not hidden (what the view draws and picks)."""
+        if not self.hidden:
+            return self.boxes
+        return BoxSet([b for b in self.boxes if b.id not in self.hidden])
+
+    def _set_flag(self, flag: str, box_ids, value: bool) -> None:
+        ids = frozenset(int(i) for i in box_ids)
+        current = getattr(self, flag)
+        setattr(self, flag, current | ids if value else current - ids)
+        if flag == "hidden" and value and set(self.selection) & ids:  # a hidden box is not selected
+            self._set_selection(tuple(i for i in self.selection if i not in ids), None)
+        self._emit("flags")
 
     def select_step(self, step: int) -> None:
         """Select the next (``step`` = 1) or previous (-1) box in list order, wrapping around."""
@@ -173,9 +225,9 @@ class AnnotationDocument:
         position = self.boxes.position_of(box_id)
         box = self.boxes[position]
         self.boxes = self.boxes.without(box_id)
-        if self.selected_id == box_id:
-            self.selected_id = None
-            self._emit("selection")
+        self.hidden, self.locked = self.hidden - {box_id}, self.locked - {box_id}
+        if box_id in self.selection:
+            self._set_selection(tuple(i for i in self.selection if i != box_id), None)
         self._changed()
         return box, position
 
@@ -189,7 +241,11 @@ class AnnotationDocument:
         self.dirty = True
 
     def preview_box(self, box: Box) -> None:
-        """Show an in-progress change (a drag) without recording it; finish with a :class:`ChangeBox`."""
+        """Show an in-progress change (a drag) without recording it; finish with a :class:`ChangeBox`.
+
+        A locked box is not previewed (it refuses edits)."""
+        if not self.editable(box.id):
+            return
         self.boxes = self.boxes.with_box(box)
         self._emit("boxes")
 
@@ -211,6 +267,10 @@ class Command:
     def merge(self, other: Command) -> bool:
         """Absorb ``other`` (the next command) into this one; True when merged."""
         return False
+
+    def box_ids(self) -> tuple[int, ...]:
+        """Ids of the existing boxes this command changes or deletes (a locked box refuses it)."""
+        return ()
 
 
 @dataclass
@@ -245,6 +305,9 @@ class DeleteBox(Command):
         doc._insert(self._removed, self._position)
         doc.select(self.box_id)
 
+    def box_ids(self) -> tuple[int, ...]:
+        return (self.box_id,)
+
 
 @dataclass
 class ChangeBox(Command):
@@ -271,6 +334,9 @@ class ChangeBox(Command):
     def undo(self, doc: AnnotationDocument) -> None:
         doc._replace(self.before)
         doc.select(self.before.id)
+
+    def box_ids(self) -> tuple[int, ...]:
+        return (self.after.id,)
 
     def merge(self, other: Command) -> bool:
         if (
@@ -307,6 +373,54 @@ class DuplicateBox(Command):
     def undo(self, doc: AnnotationDocument) -> None:
         doc._remove(self.new_id)
         doc.select(self.source_id)
+
+
+@dataclass
+class SetBoxFlag(Command):
+    """Hide / show or lock / unlock boxes (``flag`` is "hidden" or "locked")."""
+
+    ids: tuple[int, ...]
+    flag: str
+    value: bool
+    text: str = "Hide boxes"
+    _before: frozenset[int] = field(default=frozenset(), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.flag not in ("hidden", "locked"):
+            raise ValueError(f"unknown box flag {self.flag!r}; use 'hidden' or 'locked'")
+
+    def redo(self, doc: AnnotationDocument) -> None:
+        self._before = getattr(doc, self.flag)
+        doc._set_flag(self.flag, self.ids, self.value)
+
+    def undo(self, doc: AnnotationDocument) -> None:
+        setattr(doc, self.flag, self._before)
+        doc._emit("flags")
+
+
+@dataclass
+class Batch(Command):
+    """Several commands as one undo step (a class change or delete of several selected boxes)."""
+
+    commands: list[Command]
+    text: str = "Edit boxes"
+    _selection: tuple[tuple[int, ...], int | None] | None = field(default=None, repr=False)
+
+    def redo(self, doc: AnnotationDocument) -> None:
+        if self._selection is None:
+            self._selection = (doc.selection, doc.selected_id)
+        for command in self.commands:
+            command.redo(doc)
+        doc.select_many(*self._selection)  # the boxes stay selected (those that remain)
+
+    def undo(self, doc: AnnotationDocument) -> None:
+        for command in reversed(self.commands):
+            command.undo(doc)
+        assert self._selection is not None
+        doc.select_many(*self._selection)
+
+    def box_ids(self) -> tuple[int, ...]:
+        return tuple(i for command in self.commands for i in command.box_ids())
 
 
 class History:

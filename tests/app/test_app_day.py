@@ -248,3 +248,131 @@ def test_toolbar_keeps_its_place_and_shows_the_class_and_colour_boxes(window, qt
     assert button.geometry() == geometry
     button.click()
     assert window.doc.box(1) == box
+
+
+# features ------------------------------------------------------------------------------------------
+
+
+def test_hide_and_lock_boxes_from_the_keys_and_the_box_list(window, qtbot, scene_path, tmp_path):
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    _top_view(window)
+    window.doc.select(1)
+    qtbot.keyClick(window.view, Qt.Key.Key_H)
+    assert window.doc.hidden == {1} and window.doc.selected_id is None
+    assert [b.id for b in window.view.boxes] == [2]  # not drawn
+    qtbot.mouseClick(window.view, Qt.MouseButton.LeftButton, pos=_pixel(window, (-1.0, 0.0, 0.6)))
+    assert window.doc.selected_id is None  # not picked
+    assert (
+        window.box_table.item(
+            window.box_table.row_of(1), window.box_table.COLUMNS.index("hidden")
+        ).checkState()
+        == Qt.CheckState.Checked
+    )
+    qtbot.keyClick(window.view, Qt.Key.Key_H, SHIFT)
+    assert window.doc.hidden == frozenset() and len(window.view.boxes) == 2
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, CTRL)  # showing is one undo step
+    assert window.doc.hidden == {1}
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, CTRL)
+    assert window.doc.hidden == frozenset()
+
+    # lock from the list's check box: keys, panel and handles leave the box alone
+    table = window.box_table
+    item = table.item(table.row_of(2), table.COLUMNS.index("locked"))
+    item.setCheckState(Qt.CheckState.Checked)
+    assert window.doc.locked == {2}
+    window.doc.select(2)
+    before = window.doc.box(2)
+    qtbot.keyClick(window.view, Qt.Key.Key_W)
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    window.box_editor.center[0].setValue(0.0)
+    assert window.doc.box(2) == before
+    assert "locked" in window.statusBar().currentMessage()
+    grab = _pixel(window, before.center)
+    qtbot.mousePress(window.view, Qt.MouseButton.LeftButton, pos=grab)
+    qtbot.mouseMove(window.view, QPoint(grab.x() + 40, grab.y()))
+    qtbot.mouseRelease(window.view, Qt.MouseButton.LeftButton, pos=QPoint(grab.x() + 40, grab.y()))
+    assert window.doc.box(2) == before
+    qtbot.keyClick(window.view, Qt.Key.Key_L, CTRL | SHIFT)  # unlock
+    assert window.doc.locked == frozenset()
+    qtbot.keyClick(window.view, Qt.Key.Key_W)
+    assert window.doc.box(2) != before
+
+
+def test_several_boxes_selected_in_the_list_change_class_and_delete_together(
+    window, qtbot, scene_path, tmp_path
+):
+    from beep3d.geometry.boxes import Box
+
+    boxes = [*_two_boxes(), Box(3, "chair", (0.0, -1.0, 0.3), (0.5, 0.5, 0.6))]
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, boxes))
+    table = window.box_table
+    for number, box_id in enumerate((1, 3)):
+        rect = table.visualItemRect(table.item(table.row_of(box_id), 0))
+        qtbot.mouseClick(
+            table.viewport(),
+            Qt.MouseButton.LeftButton,
+            CTRL if number else Qt.KeyboardModifier.NoModifier,
+            rect.center(),
+        )
+    assert set(window.doc.selection) == {1, 3} and window.doc.selected_id == 3
+    qtbot.keyClick(window.view, Qt.Key.Key_2)  # second class for both, one undo step
+    second = window.doc.class_set.names[1]
+    assert window.doc.box(1).label == second and window.doc.box(3).label == second
+    assert window.doc.box(2).label == "table"
+    assert set(window.doc.selection) == {1, 3}
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert [b.id for b in window.doc.boxes] == [2]
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, CTRL)
+    assert len(window.doc.boxes) == 3
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, CTRL)
+    assert window.doc.box(1).label == "chair" and window.doc.box(3).label == "chair"
+    # Ctrl+click in the view adds a box to the selection
+    _top_view(window)
+    window.doc.select(1)
+    qtbot.mouseClick(window.view, Qt.MouseButton.LeftButton, CTRL, _pixel(window, (1.0, 0.5, 1.0)))
+    assert set(window.doc.selection) == {1, 2}
+
+
+def test_the_box_list_shows_confidence_sorts_and_filters(window, qtbot, scene_path, tmp_path):
+    from beep3d.document import ChangeBox
+    from beep3d.geometry.boxes import Box
+
+    boxes = [
+        *_two_boxes(),
+        Box(3, "chair", (1.0, 0.5, 0.4), (0.6, 0.6, 0.8)),
+        Box(4, "sofa", (0.0, -1.5, 0.3), (0.3, 0.3, 0.3)),
+    ]
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, boxes))
+    table = window.box_table
+    assert table.cell(1, "confidence") == "1.00"  # no contested point
+    assert float(table.cell(3, "confidence")) < 1.0  # shares points with the table
+    assert table.cell(2, "confidence") == "1.00"  # the smallest-box rule gave the shared points to box 3
+    assert table.cell(4, "confidence") == "—"  # no points
+    labels = window.result.labels
+    mask = labels.instance_ids == 3
+    assert float(table.cell(3, "confidence")) == pytest.approx(labels.confidence[mask].mean(), abs=0.006)
+    # sort by total points, largest first
+    table.sortByColumn(table.COLUMNS.index("total"), Qt.SortOrder.DescendingOrder)
+    totals = [int(table.cell(i, "total")) for i in table.visible_ids()]
+    assert totals == sorted(totals, reverse=True)
+    # filters: a class, a comparison, the flags
+    window.box_list.filter.setText("chair")
+    assert set(table.visible_ids()) == {1, 3}
+    window.box_list.filter.setText("conf<0.99")
+    assert table.visible_ids() == [3]
+    window.box_list.filter.setText("chair total>1000")
+    assert set(table.visible_ids()) <= {1, 3} and 1 in table.visible_ids()
+    window.set_flag((4,), "hidden", True)
+    window.box_list.filter.setText("hidden")
+    assert table.visible_ids() == [4]
+    window.box_list.filter.setText("")
+    assert len(table.visible_ids()) == 4
+    # a new edit: its row waits for the resolution, and clicking a sorted row selects that box
+    box = window.doc.box(3)
+    window.push(ChangeBox(box, box.moved(size=(0.5, 0.6, 0.8))))
+    assert table.cell(3, "confidence") == "…"
+    window.live.wait_idle()
+    assert table.cell(3, "confidence") != "…"
+    rect = table.visualItemRect(table.item(table.row_of(4), 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.doc.selected_id == 4

@@ -1,0 +1,383 @@
+"""The box list: one row per box, columns declared as data, sortable, filterable, several selectable.
+
+Each column is a :class:`BoxColumn` in :data:`BOX_COLUMNS`: a title and how to read its value from a
+:class:`BoxRow` (what the window knows about one box). Adding a column is one entry there, plus the
+value in ``BoxRow.extra`` when it is not yet among the row's fields. Numbers sort as numbers; a value
+still being computed shows "…" and sorts last. The hide and lock columns are check boxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from beep3d.classes import ClassSet
+from beep3d.geometry.boxes import Box
+
+PENDING = "…"
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+@dataclass
+class BoxRow:
+    """What the box list shows of one box.
+
+    Attributes
+    ----------
+    box
+        The box.
+    counts
+        (exclusive, shared, total) points, or None while the resolution of this box is pending.
+    confidence
+        Mean resolution confidence of the points given to the box (1 where it is the only box), NaN
+        for a box that got no points, None while pending.
+    hidden, locked
+        The box's flags.
+    extra
+        Further per-box values by column key (for columns added later).
+    """
+
+    box: Box
+    counts: tuple[int, int, int] | None = None
+    confidence: float | None = None
+    hidden: bool = False
+    locked: bool = False
+    extra: dict[str, float | str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BoxColumn:
+    """One column of the box list.
+
+    Attributes
+    ----------
+    key
+        Name of the column (the filter and tests use it).
+    title
+        Header text.
+    value
+        The cell's value for a row (None: pending; numbers sort as numbers).
+    text
+        How a value is written (``str`` by default; never called with None).
+    tip
+        Header tooltip.
+    check
+        "hidden" or "locked": a check box for that flag instead of text.
+    """
+
+    key: str
+    title: str
+    value: Callable[[BoxRow], object]
+    text: Callable[[object], str] = str
+    tip: str = ""
+    check: str | None = None
+
+
+def _count(i: int) -> Callable[[BoxRow], int | None]:
+    return lambda row: None if row.counts is None else row.counts[i]
+
+
+def _confidence_text(value: object) -> str:
+    return "—" if isinstance(value, float) and np.isnan(value) else f"{value:.2f}"
+
+
+#: The columns in order. Append a :class:`BoxColumn` to add one.
+BOX_COLUMNS: list[BoxColumn] = [
+    BoxColumn("id", "id", lambda r: r.box.id),
+    BoxColumn("class", "class", lambda r: r.box.label),
+    BoxColumn("exclusive", "exclusive", _count(0), tip="Points only this box holds"),
+    BoxColumn("shared", "shared", _count(1), tip="Points this box shares with other boxes"),
+    BoxColumn("total", "total", _count(2), tip="All points inside the box"),
+    BoxColumn(
+        "confidence",
+        "conf.",
+        lambda r: r.confidence,
+        _confidence_text,
+        tip="Mean resolution confidence of the box's points (1 = no contested point; low = check it)",
+    ),
+    BoxColumn(
+        "hidden", "hide", lambda r: r.hidden, tip="Hidden boxes are not drawn or picked (H)", check="hidden"
+    ),
+    BoxColumn(
+        "locked", "lock", lambda r: r.locked, tip="Locked boxes refuse edits (Ctrl+Shift+L)", check="locked"
+    ),
+]
+
+
+def row_matches(row: BoxRow, query: str) -> bool:
+    """The filter: every word of ``query`` must match the row.
+
+    A word matches the class name (a part of it), the box id, "hidden", "locked", or a comparison on a
+    numeric column such as ``conf<0.8`` or ``total>=1000`` (column keys; "conf" for confidence).
+    """
+    for word in query.lower().split():
+        if not _word_matches(row, word):
+            return False
+    return True
+
+
+def _word_matches(row: BoxRow, word: str) -> bool:
+    for op in ("<=", ">=", "<", ">", "="):
+        if op in word:
+            key, _, number = word.partition(op)
+            key = "confidence" if key in ("conf", "confidence") else key
+            column = next((c for c in BOX_COLUMNS if c.key == key), None)
+            try:
+                limit = float(number)
+            except ValueError:
+                return False
+            value = column.value(row) if column is not None else row.extra.get(key)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or np.isnan(value):
+                return False
+            return {
+                "<=": value <= limit,
+                ">=": value >= limit,
+                "<": value < limit,
+                ">": value > limit,
+                "=": value == limit,
+            }[op]
+    if word == "hidden":
+        return row.hidden
+    if word == "locked":
+        return row.locked
+    return word in row.box.label.lower() or word == str(row.box.id)
+
+
+class _Item(QTableWidgetItem):
+    """A cell that sorts by its value (numbers as numbers, pending last)."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        a, b = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        return _sort_key(a) < _sort_key(b)
+
+
+def _sort_key(value: object) -> tuple[int, float, str]:
+    if value is None:
+        return (2, 0.0, "")
+    if isinstance(value, (bool, int, float, np.number)):
+        number = float(value)
+        return (1, 0.0, "") if np.isnan(number) else (0, number, "")
+    return (0, 0.0, str(value).lower())
+
+
+class BoxTable(QTableWidget):
+    """The rows of the box list (see :data:`BOX_COLUMNS`).
+
+    Signals
+    -------
+    boxActivated(int)
+        The first selected box, after a click.
+    selectionChangedIds(list, object)
+        Every selected box id and the one clicked last (the primary selection).
+    flagToggled(int, str, bool)
+        A hide or lock check box changed: box id, "hidden" or "locked", new value.
+    """
+
+    boxActivated = Signal(int)
+    selectionChangedIds = Signal(list, object)
+    flagToggled = Signal(int, str, bool)
+
+    def __init__(self, parent: QWidget | None = None, columns: list[BoxColumn] | None = None) -> None:
+        self.columns = list(columns if columns is not None else BOX_COLUMNS)
+        super().__init__(0, len(self.columns), parent)
+        self.COLUMNS = tuple(c.key for c in self.columns)
+        self.setHorizontalHeaderLabels([c.title for c in self.columns])
+        for position, column in enumerate(self.columns):
+            if column.tip:
+                self.horizontalHeaderItem(position).setToolTip(column.tip)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().setVisible(False)
+        header = self.horizontalHeader()
+        for position in range(len(self.columns)):
+            header.setSectionResizeMode(position, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.COLUMNS.index("class"), QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.setSortingEnabled(True)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.itemSelectionChanged.connect(self._on_selection)
+        self.itemChanged.connect(self._on_item_changed)
+        self._rows: dict[int, BoxRow] = {}
+        self._query = ""
+        self._updating = False
+
+    # filling --------------------------------------------------------------------------------
+    def show_rows(self, rows: Iterable[BoxRow], class_set: ClassSet) -> None:
+        """Fill the table with ``rows`` (kept sorted as the header says, filtered by the query)."""
+        rows = list(rows)
+        self._updating = True
+        self.setSortingEnabled(False)
+        try:
+            self.setRowCount(len(rows))
+            self._rows = {r.box.id: r for r in rows}
+            for position, row in enumerate(rows):
+                for index, column in enumerate(self.columns):
+                    self._fill(position, index, column, row)
+                colour = QColor(*class_set.colour_of(row.box.label))
+                self.item(position, self.COLUMNS.index("class")).setData(
+                    Qt.ItemDataRole.DecorationRole, colour
+                )
+                warn = row.counts is not None and row.counts[0] == 0
+                self.item(position, self.COLUMNS.index("exclusive")).setForeground(
+                    QColor(230, 80, 60) if warn else self.palette().text().color()
+                )
+        finally:
+            self.setSortingEnabled(True)
+            self._updating = False
+        self.apply_filter(self._query)
+
+    def _fill(self, position: int, index: int, column: BoxColumn, row: BoxRow) -> None:
+        item = self.item(position, index)
+        if item is None:
+            item = _Item()
+            self.setItem(position, index, item)
+        value = column.value(row)
+        item.setData(ID_ROLE, row.box.id)
+        item.setData(SORT_ROLE, value)
+        if column.check is not None:
+            item.setFlags(
+                Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable
+            )
+            item.setCheckState(Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
+            item.setText("")
+            return
+        item.setText(PENDING if value is None else column.text(value))
+        if index != self.COLUMNS.index("class"):
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def apply_filter(self, query: str) -> None:
+        """Show only the rows that match ``query`` (:func:`row_matches`)."""
+        self._query = query
+        for position in range(self.rowCount()):
+            row = self._rows.get(self.box_id_at(position))
+            self.setRowHidden(
+                position, row is not None and bool(query.strip()) and not row_matches(row, query)
+            )
+
+    # reading --------------------------------------------------------------------------------
+    def box_id_at(self, position: int) -> int | None:
+        """Id of the box in table row ``position`` (rows follow the sort, not the document order)."""
+        item = self.item(position, 0)
+        return None if item is None else int(item.data(ID_ROLE))
+
+    def row_of(self, box_id: int) -> int | None:
+        """Table row of a box, or None."""
+        for position in range(self.rowCount()):
+            if self.box_id_at(position) == box_id:
+                return position
+        return None
+
+    def cell(self, box_id: int, key: str) -> str:
+        """Text shown for a box in the column named ``key``."""
+        position = self.row_of(box_id)
+        assert position is not None, f"box {box_id} is not in the list"
+        return self.item(position, self.COLUMNS.index(key)).text()
+
+    def visible_ids(self) -> list[int]:
+        """Ids of the rows the filter shows, in table order."""
+        return [
+            box_id
+            for position in range(self.rowCount())
+            if not self.isRowHidden(position) and (box_id := self.box_id_at(position)) is not None
+        ]
+
+    # selection ------------------------------------------------------------------------------
+    def select_box(self, box_id: int | None) -> None:
+        """Select one box's row (None: none)."""
+        self.select_boxes(() if box_id is None else (box_id,), box_id)
+
+    def select_boxes(self, box_ids: Iterable[int], primary: int | None = None) -> None:
+        """Select the rows of ``box_ids``; scroll to ``primary``."""
+        self._updating = True
+        try:
+            self.clearSelection()
+            mode = self.selectionMode()
+            self.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+            for box_id in box_ids:
+                position = self.row_of(box_id)
+                if position is not None:
+                    self.selectRow(position)
+            self.setSelectionMode(mode)
+            position = self.row_of(primary) if primary is not None else None
+            if position is not None:
+                self.scrollToItem(self.item(position, 0))
+        finally:
+            self._updating = False
+
+    def _on_selection(self) -> None:
+        if self._updating:
+            return
+        positions = sorted({index.row() for index in self.selectedIndexes()})
+        ids = [i for i in (self.box_id_at(p) for p in positions) if i is not None]
+        if not ids:
+            return
+        current = self.currentRow()
+        primary = self.box_id_at(current) if current in positions else ids[0]
+        self.selectionChangedIds.emit(ids, primary)
+        self.boxActivated.emit(ids[0])
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if self._updating:
+            return
+        column = self.columns[item.column()]
+        if column.check is None:
+            return
+        checked = item.checkState() == Qt.CheckState.Checked
+        box_id = int(item.data(ID_ROLE))
+        row = self._rows.get(box_id)
+        if row is not None and bool(column.value(row)) != checked:
+            self.flagToggled.emit(box_id, column.check, checked)
+
+
+class BoxListPanel(QWidget):
+    """The filter field above the box table."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter: class, id, hidden, locked, conf<0.8, total>100")
+        self.filter.setClearButtonEnabled(True)
+        layout.addWidget(self.filter)
+        self.table = BoxTable()
+        layout.addWidget(self.table)
+        self.filter.textChanged.connect(self.table.apply_filter)
+
+
+def box_confidences(
+    instance_ids: np.ndarray, confidence: np.ndarray, box_ids: Iterable[int]
+) -> dict[int, float]:
+    """Mean confidence of the points resolved to each box (NaN for a box that got none)."""
+    ids = np.asarray(list(box_ids), dtype=np.int64)
+    result = {int(i): float("nan") for i in ids}
+    if len(ids) == 0:
+        return result
+    order = np.argsort(ids)
+    assigned = np.asarray(instance_ids) >= 0
+    point_ids = np.asarray(instance_ids)[assigned]
+    positions = np.searchsorted(ids[order], point_ids)
+    positions = np.clip(positions, 0, len(ids) - 1)
+    known = ids[order][positions] == point_ids
+    slots = order[positions[known]]
+    sums = np.bincount(slots, weights=np.asarray(confidence)[assigned][known], minlength=len(ids))
+    counts = np.bincount(slots, minlength=len(ids))
+    for slot, box_id in enumerate(ids):
+        if counts[slot]:
+            result[int(box_id)] = float(sums[slot] / counts[slot])
+    return result
