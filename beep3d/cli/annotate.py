@@ -33,13 +33,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw 3D boxes on an indoor scan and turn them into per-point instance masks.",
     )
     parser.add_argument(
-        "scene", nargs="?", help="PLY point cloud or mesh, ScanNet scene folder, S3DIS room, npy/npz"
+        "scene",
+        nargs="?",
+        help="scan: PLY, PCD, LAS/LAZ, E57, XYZ/PTS text, OBJ/OFF/GLB mesh, npy/npz; or a ScanNet, "
+        "S3DIS or scene folder",
     )
     parser.add_argument(
-        "--boxes", help="box file (project JSON or labelCloud JSON); default: <scene>.boxes.json if present"
+        "--boxes",
+        help="box file: project JSON, labelCloud, SUSTechPOINTS or Supervisely JSON, or a votenet / "
+        "mmdetection3d box array (.npy); default: <scene>.boxes.json if present",
     )
     parser.add_argument(
-        "--export", metavar="OUT", help="resolve without a window and write every export format to OUT"
+        "--export",
+        metavar="OUT",
+        help="resolve without a window and write every export format to OUT (masks as npy, PLY, PCD, LAS "
+        "and ScanNet files; the boxes in every box format)",
     )
     parser.add_argument(
         "--resolver",
@@ -91,7 +99,7 @@ def run_export(args: argparse.Namespace) -> int:
     scene, report = load_scene_with_report(scene_path)
     for note in report.notes:
         print(f"beep3d-annotate: note: {scene_path.name}: {note}", file=sys.stderr)
-    boxes = load_boxes(boxes_path)
+    boxes = load_boxes(boxes_path, class_set)
     unknown = sorted({b.label for b in boxes} - set(class_set.names))
     if unknown:
         print(

@@ -14,6 +14,14 @@ one, never a mix; see :mod:`beep3d.io.staged_folder`)::
     <scene>_labelled.ply    binary PLY coloured by instance; properties instance, semantic, confidence,
                             decided_by and the original colours as orig_red / orig_green / orig_blue
                             (the loaded points only)
+    <scene>_labelled.pcd    the same as a binary PCD: packed rgb by instance, fields instance, semantic,
+                            confidence, decided_by, orig_red / orig_green / orig_blue
+    <scene>_labelled.las    the same as LAS 1.4 (point format 7): rgb by instance, classification = the
+                            semantic id (0 for none, ids above 255 clipped), extra-bytes dimensions
+                            instance, semantic, confidence, decided_by
+    boxes/<format>/<scene>.json (boxes/box-arrays/<scene>_bbox.npy)
+                            the boxes in the other tools' formats of beep3d.io.box_formats (labelCloud
+                            centroid and vertices, SUSTechPOINTS, Supervisely, axis-aligned box arrays)
     scannet/<scene>.txt     ScanNet benchmark prediction list, one line per instance:
                             ``pred_mask/<scene>_<k>.txt <label id> <confidence>``
     scannet/pred_mask/...   one 0/1 per point per instance
@@ -155,6 +163,11 @@ EXPORTERS: tuple[Exporter, ...] = (
     _FunctionExporter("point arrays", lambda out, job: write_point_arrays(out, job.rows)),
     _FunctionExporter("boxes", lambda out, job: [write_boxes_file(out, job.scene, job.boxes)]),
     _FunctionExporter("labelled PLY", lambda out, job: [write_labelled_ply(out, job.scene, job.resolution)]),
+    _FunctionExporter("labelled PCD", lambda out, job: [write_labelled_pcd(out, job.scene, job.resolution)]),
+    _FunctionExporter("labelled LAS", lambda out, job: [write_labelled_las(out, job.scene, job.resolution)]),
+    _FunctionExporter(
+        "box formats", lambda out, job: write_box_formats(out, job.scene.name, job.boxes, job.class_set)
+    ),
     _FunctionExporter(
         "ScanNet benchmark",
         lambda out, job: write_scannet_files(out, job.scene.name, job.boxes, job.rows, job.class_set),
@@ -259,22 +272,72 @@ def write_boxes_file(out: Path, scene: Scene, boxes: BoxSet) -> Path:
     return out / "boxes.json"
 
 
-def write_labelled_ply(out: Path, scene: Scene, resolution: Resolution) -> Path:
-    """``<scene>_labelled.ply``: the loaded points coloured by instance, labels as properties."""
-    from beep3d.io import write_ply
+def mask_fields(resolution: Resolution) -> dict[str, np.ndarray]:
+    """The per-point fields of the labelled point files: instance, semantic, confidence, decided_by.
 
-    instance_ids = np.asarray(resolution.instance_ids, dtype=np.int32)
-    properties = {
-        "instance": instance_ids,
+    Returns
+    -------
+    dict
+        name -> (N,) array: ``instance`` and ``semantic`` int32 (-1 none), ``confidence`` float32 in
+        [0, 1], ``decided_by`` uint8 (when the resolution has it).
+    """
+    fields = {
+        "instance": np.asarray(resolution.instance_ids, dtype=np.int32),
         "semantic": np.asarray(resolution.semantic_ids, dtype=np.int32),
         "confidence": np.asarray(resolution.confidence, dtype=np.float32),
     }
     if resolution.decided_by is not None:
-        properties["decided_by"] = np.asarray(resolution.decided_by, dtype=np.uint8)
+        fields["decided_by"] = np.asarray(resolution.decided_by, dtype=np.uint8)
+    return fields
+
+
+def write_labelled_ply(out: Path, scene: Scene, resolution: Resolution) -> Path:
+    """``<scene>_labelled.ply``: the loaded points coloured by instance, labels as properties."""
+    from beep3d.io import write_ply
+
+    properties = mask_fields(resolution)
     properties |= {f"orig_{c}": scene.rgb[:, i] for i, c in enumerate(("red", "green", "blue"))}
     path = out / f"{scene.name}_labelled.ply"
-    write_ply(path, scene.xyz, instance_colours(instance_ids), properties, faces=scene.faces)
+    write_ply(path, scene.xyz, instance_colours(properties["instance"]), properties, faces=scene.faces)
     return path
+
+
+def write_labelled_pcd(out: Path, scene: Scene, resolution: Resolution) -> Path:
+    """``<scene>_labelled.pcd``: the labelled PLY's points and fields as a binary PCD (no faces)."""
+    from beep3d.io.pcd import write_pcd
+
+    fields = mask_fields(resolution)
+    fields |= {f"orig_{c}": scene.rgb[:, i] for i, c in enumerate(("red", "green", "blue"))}
+    path = out / f"{scene.name}_labelled.pcd"
+    write_pcd(path, scene.xyz, instance_colours(fields["instance"]), fields)
+    return path
+
+
+def write_labelled_las(out: Path, scene: Scene, resolution: Resolution) -> Path:
+    """``<scene>_labelled.las``: LAS 1.4 coloured by instance, the semantic id as classification and
+    the mask fields as extra-bytes dimensions."""
+    from beep3d.io.las import write_las
+
+    fields = mask_fields(resolution)
+    path = out / f"{scene.name}_labelled.las"
+    classification = np.where(fields["semantic"] < 0, 0, fields["semantic"])
+    write_las(path, scene.xyz, instance_colours(fields["instance"]), fields, classification=classification)
+    return path
+
+
+def write_box_formats(out: Path, scene_name: str, boxes: BoxSet, class_set: ClassSet) -> list[Path]:
+    """``boxes/<format>/``: the boxes in every other tool's format of :mod:`beep3d.io.box_formats`."""
+    from beep3d.io.box_formats import BOX_FORMATS, save_boxes_as
+
+    written = []
+    for fmt in BOX_FORMATS:
+        if fmt.name == "beep3d":
+            continue  # boxes.json
+        name = f"{scene_name}_bbox.npy" if fmt.suffix == ".npy" else f"{scene_name}{fmt.suffix}"
+        path = out / "boxes" / fmt.name / name
+        save_boxes_as(path, boxes, fmt, scene_name=scene_name, class_set=class_set)
+        written.append(path)
+    return written
 
 
 def write_scannet_files(
