@@ -128,6 +128,8 @@ def action_table() -> list[ActionSpec]:
     standard = QKeySequence.StandardKey
     specs = [
         ActionSpec("open", "file", "&Open scene…", lambda w: w.files.open_scene_dialog(), (standard.Open,)),
+        ActionSpec("next_scan", "file", "&Next scan in folder", lambda w: w.open_neighbour(1), ("Ctrl+PgDown",)),
+        ActionSpec("previous_scan", "file", "&Previous scan in folder", lambda w: w.open_neighbour(-1), ("Ctrl+PgUp",)),
         ActionSpec("load_boxes", "file", "&Load boxes…", lambda w: w.files.load_boxes_dialog(), ("Ctrl+L",)),
         ActionSpec("save", "file", "&Save boxes", lambda w: w.files.save(), (standard.Save,)),
         ActionSpec("save_as", "file", "Save boxes &as…", lambda w: w.files.save_as_dialog(), ("Ctrl+Shift+S",)),

@@ -30,6 +30,7 @@ from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.files_controller import FilesController
 from beep3d.app.live import LiveResolver, LiveResult
 from beep3d.app.panels import FIELD_NAMES, BoxEditor, ProblemList
+from beep3d.app.recent_files import RecentFiles, neighbour_scan, scan_patterns
 from beep3d.app.refit_controller import RefitController
 from beep3d.app.resolver_controller import ResolverController
 from beep3d.app.tools import TOOLS, Tool
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         self.tool: Tool = self.tools["select"]
         self.errors: list[str] = []
         self.refit = RefitController(self)
+        self.recent = RecentFiles()
         self._build_docks()
         self._build_actions()
         self._build_status()
@@ -203,6 +205,9 @@ class MainWindow(QMainWindow):
             menus[menu_key].addSeparator()
             menus[menu_key].addAction(action)
         a["refit_cancel"].setEnabled(False)
+        self.recent_menu = QMenu("Open &recent", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        menus["file"].insertMenu(a["load_boxes"], self.recent_menu)
         self.tool_group, self.colour_group = groups["tools"], groups["colours"]
         self.resolver_group = groups["resolvers"]
         self.class_menu = menus["class"]
@@ -235,6 +240,30 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.class_combo)
         self._fill_class_combo()
         self.set_colour_mode(self.colour_mode)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.recent.paths()
+        for number, path in enumerate(paths):
+            action = self.recent_menu.addAction(
+                f"&{number + 1} {path.name}  ({path.parent})" if number < 9 else path.name
+            )
+            action.triggered.connect(lambda _checked=False, p=path: self.files.open_scene(p))
+        if not paths:
+            self.recent_menu.addAction("No recent scans").setEnabled(False)
+
+    def open_neighbour(self, step: int) -> None:
+        """Open the next (``step`` = 1) or previous (-1) scan in the open scan's folder."""
+        from beep3d.app.files_controller import SCENE_FILTER
+
+        if self.doc.scene_path is None:
+            self.status("Open a scan first; then Ctrl+PgDown / Ctrl+PgUp walk through its folder.")
+            return
+        target = neighbour_scan(self.doc.scene_path, step, scan_patterns(SCENE_FILTER))
+        if target is None:
+            self.status(f"No {'next' if step > 0 else 'previous'} scan in {self.doc.scene_path.parent}.")
+            return
+        self.files.open_scene(target)
 
     def _fixed_undo_buttons(self) -> dict[str, QAction]:
         """Toolbar "Undo" / "Redo" buttons with a fixed label; the step they undo is their tooltip."""
@@ -498,6 +527,8 @@ class MainWindow(QMainWindow):
             self.result = None
             self.view.set_points(scene.xyz, scene.rgb)
             self.scene_label.setText(f"{scene.name}: {scene.num_points:,} points")
+            if self.doc.scene_path is not None:
+                self.recent.add(self.doc.scene_path)
             self._update_title()
         elif event in ("boxes", "preview"):
             self._show_boxes()

@@ -376,3 +376,45 @@ def test_the_box_list_shows_confidence_sorts_and_filters(window, qtbot, scene_pa
     rect = table.visualItemRect(table.item(table.row_of(4), 0))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.doc.selected_id == 4
+
+
+def test_next_and_previous_scan_in_the_folder_and_recent_scans(
+    window, qtbot, scene_path, tmp_path, monkeypatch
+):
+    from beep3d.app.recent_files import RecentFiles, neighbour_scan, scan_patterns
+
+    second = _two_cube_scene(tmp_path / "room2.ply")
+    tenth = _two_cube_scene(tmp_path / "room10.ply")
+    (tmp_path / "notes.txt").write_text("not a scan")
+    patterns = scan_patterns("Scans (*.ply *.npy);;All files (*)")
+    assert patterns == ["*.ply", "*.npy"]
+    assert neighbour_scan(second, 1, patterns) == tenth.absolute()  # natural order: 2 before 10
+    _open(window, qtbot, scene_path)
+    qtbot.keyClick(window.view, Qt.Key.Key_PageDown, CTRL)
+    assert window.doc.scene_path == second.absolute()
+    window.live.wait_idle()
+    qtbot.keyClick(window.view, Qt.Key.Key_PageDown, CTRL)
+    assert window.doc.scene_path == tenth.absolute()
+    window.live.wait_idle()
+    qtbot.keyClick(window.view, Qt.Key.Key_PageDown, CTRL)  # the last one: stays, says so
+    assert window.doc.scene_path == tenth.absolute() and "No next scan" in window.statusBar().currentMessage()
+    qtbot.keyClick(window.view, Qt.Key.Key_PageUp, CTRL)
+    assert window.doc.scene_path == second.absolute()
+    window.live.wait_idle()
+    # unsaved boxes are asked about before moving on (the fixture answers Save)
+    from beep3d.document import AddBox
+    from beep3d.geometry.boxes import Box
+
+    window.push(AddBox(Box(0, "chair", (-1.0, 0.0, 0.3), (0.6, 0.6, 0.6))))
+    window.open_neighbour(1)
+    assert window.questions and (tmp_path / "room2.boxes.json").exists()
+    window.live.wait_idle()
+
+    recent = RecentFiles().paths()  # XDG_CONFIG_HOME is the test's folder
+    assert recent[:3] == [tenth.absolute(), second.absolute(), scene_path.absolute()]
+    window._fill_recent_menu()
+    entries = [a.text() for a in window.recent_menu.actions()]
+    assert entries[0].startswith("&1 room10.ply")
+    window.recent_menu.actions()[2].trigger()
+    assert window.doc.scene_path == scene_path.absolute()
+    window.live.wait_idle()
