@@ -202,6 +202,7 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("checkpoint", "model", "Choose teacher checkpoint…", lambda w: w.resolvers.choose_checkpoint_dialog()),
         ActionSpec("refit", "model", "Refit model on boxed scenes…", lambda w: w.refit.dialog(), separator_before=True),
         ActionSpec("refit_cancel", "model", "Cancel refit", lambda w: w.refit.cancel()),
+        ActionSpec("pick_class", "class", "&Search classes…", lambda w: w.pick_class(), ("Ctrl+K",)),
         ActionSpec("shortcuts", "help", "Keyboard shortcuts", lambda w: w.show_shortcuts(), ("F1",)),
     ]  # fmt: skip
     return specs

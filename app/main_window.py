@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from beep3d.app.actions import MENUS, TOOLBAR, action_table
 from beep3d.app.box_list import BoxListPanel, BoxRow, box_confidences
+from beep3d.app.class_picker import ClassPicker, make_searchable, refresh_completions
 from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.files_controller import FilesController
 from beep3d.app.live import LiveResolver, LiveResult
@@ -232,10 +233,8 @@ class MainWindow(QMainWindow):
         )
         toolbar.addWidget(self.colour_combo)
         self.class_combo = QComboBox()
-        self.class_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.class_combo.activated.connect(
-            lambda index: self.set_current_class(self.class_combo.itemData(index))
-        )
+        make_searchable(self.class_combo)  # type to find a class; Ctrl+K opens the picker
+        self.class_combo.activated.connect(self._class_combo_chosen)
         toolbar.addWidget(QLabel(" Class: "))
         toolbar.addWidget(self.class_combo)
         self._fill_class_combo()
@@ -300,6 +299,8 @@ class MainWindow(QMainWindow):
 
     def _rebuild_class_menu(self) -> None:
         self.class_menu.clear()
+        self.class_menu.addAction(self.actions_by_name["pick_class"])
+        self.class_menu.addSeparator()
         for action in self.class_group.actions():
             self.class_group.removeAction(action)
             self.removeAction(action)
@@ -315,6 +316,7 @@ class MainWindow(QMainWindow):
         for position, name in enumerate(self.doc.class_set.names):
             self.class_combo.addItem(f"{position + 1} {name}" if position < 9 else name, name)
         self.class_combo.setCurrentIndex(self.doc.class_set.names.index(self.doc.current_class))
+        refresh_completions(self.class_combo)
 
     def _build_status(self) -> None:
         self.scene_label = QLabel("No scene")
@@ -380,6 +382,23 @@ class MainWindow(QMainWindow):
             self.doc.set_current_class(name)
         except Beep3dError as exc:
             self.error(str(exc))
+
+    def _class_combo_chosen(self, index: int) -> None:
+        self.set_current_class(self.class_combo.itemData(index))
+        self.view.setFocus()  # the keys are the view's again
+
+    def pick_class(self) -> None:
+        """Ctrl+K: search the classes by name or number; the choice is the class for new boxes and
+        for the selected boxes (as the keys 1-9 are)."""
+        self.class_picker = ClassPicker(self.doc.class_set, self.doc.current_class, self)
+
+        def done(result: int) -> None:
+            if result == ClassPicker.DialogCode.Accepted and self.class_picker.chosen:
+                self.class_hotkey(self.class_picker.chosen)
+            self.view.setFocus()
+
+        self.class_picker.finished.connect(done)
+        self.class_picker.open()
 
     def class_hotkey(self, name: str) -> None:
         """Class keys: the class for new boxes, and the selected boxes' class (one undo step)."""

@@ -418,3 +418,40 @@ def test_next_and_previous_scan_in_the_folder_and_recent_scans(
     window.recent_menu.actions()[2].trigger()
     assert window.doc.scene_path == scene_path.absolute()
     window.live.wait_idle()
+
+
+def test_the_class_picker_reaches_every_class_by_typing(window, qtbot, scene_path, tmp_path):
+    from beep3d.app.class_picker import filter_classes
+    from beep3d.classes import SCANNET18
+
+    names = list(SCANNET18.names)
+    assert filter_classes(names, "ta")[0] == "table"
+    assert "bathtub" in filter_classes(names, "tub")  # anywhere in the name
+    assert filter_classes(names, "12") == [names[11]]  # by number, beyond the keys 1-9
+    assert filter_classes(names, "zzz") == []
+
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    window.doc.select(1)
+    qtbot.keyClick(window.view, Qt.Key.Key_K, CTRL)
+    picker = window.class_picker
+    assert picker.isVisible() and picker.list.count() == len(names)
+    qtbot.keyClicks(picker.search, "curt")
+    found = [picker.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(picker.list.count())]
+    assert found == ["curtain", "shower curtain"]  # starts with it, then a word that does
+    qtbot.keyClick(picker.search, Qt.Key.Key_Return)
+    assert not picker.isVisible()
+    assert window.doc.current_class == "curtain" and window.doc.box(1).label == "curtain"
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, CTRL)  # one undo step
+    assert window.doc.box(1).label == "chair"
+    # arrow keys choose among the matches
+    qtbot.keyClick(window.view, Qt.Key.Key_K, CTRL)
+    picker = window.class_picker
+    qtbot.keyClicks(picker.search, "s")
+    matches = [picker.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(picker.list.count())]
+    qtbot.keyClick(picker.search, Qt.Key.Key_Down)
+    qtbot.keyClick(picker.search, Qt.Key.Key_Return)
+    assert window.doc.box(1).label == matches[1]
+    # the toolbar's class box completes what is typed
+    completer = window.class_combo.completer()
+    completer.setCompletionPrefix("shower")
+    assert completer.currentCompletion().endswith("shower curtain")
