@@ -1,13 +1,14 @@
-"""Triangle meshes: OBJ and OFF (through Open3D), GLB and glTF (through trimesh).
+"""Triangle meshes: OFF (through Open3D), OBJ, GLB and glTF (through trimesh).
 
 The mesh's vertices become the Scene's points, in the file's vertex order, and its triangles the
 Scene's faces (polygons are split into triangles by the libraries); vertex colours are kept when the
 file has them. A GLB / glTF scene of several meshes is flattened with each node's transform applied.
 
 Which library reads which format was measured on a 979k-vertex, 1.96M-triangle mesh with vertex
-colours (``bench/bench_load_formats.py``): OBJ Open3D 4.2 s / trimesh 4.5 s; OFF Open3D 2.2 s /
-trimesh 13 s and without the colours; GLB Open3D could not read the file it had written itself,
-trimesh 1.0 s.
+colours, and on small files with quads: OBJ Open3D 4.2 s / trimesh 4.5 s, but Open3D (through
+ASSIMP) drops every polygon that is not a triangle and renumbers the vertices, so OBJ goes to
+trimesh; OFF Open3D 2.2 s with the colours / trimesh 13 s without them; GLB Open3D could not read
+the file it had written itself, trimesh 1.0 s.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def read_mesh_scene(path: Path, report: LoadReport, nan_policy: NanPolicy = "dro
                 raise Beep3dError(
                     f"{path}: not a GLB file (it does not start with 'glTF'); choose a .glb mesh"
                 )
-    reader = _open3d_mesh if suffix in (".obj", ".off") else _trimesh_mesh
+    reader = _open3d_mesh if suffix == ".off" else _trimesh_mesh
     vertices, faces, colours = reader(path)
     if len(vertices) == 0:
         raise Beep3dError(

@@ -37,6 +37,18 @@ __all__ = ["read_pcd_scene", "write_pcd"]
 _VALID_SIZES = {"F": (4, 8), "I": (1, 2, 4, 8), "U": (1, 2, 4, 8)}
 _DATA_KINDS = ("ascii", "binary", "binary_compressed")
 _MAX_HEADER_BYTES = 1 << 16
+_HEADER_KEYS = (
+    "VERSION",
+    "FIELDS",
+    "SIZE",
+    "TYPE",
+    "COUNT",
+    "WIDTH",
+    "HEIGHT",
+    "VIEWPOINT",
+    "POINTS",
+    "DATA",
+)
 _PACKED_COLOUR_NAMES = ("rgb", "rgba")
 
 
@@ -114,18 +126,12 @@ def read_pcd_header(path: Path) -> PcdHeader:
             continue
         words = text.split()
         key = words[0].upper()
-        if key not in (
-            "VERSION",
-            "FIELDS",
-            "SIZE",
-            "TYPE",
-            "COUNT",
-            "WIDTH",
-            "HEIGHT",
-            "VIEWPOINT",
-            "POINTS",
-            "DATA",
-        ):
+        if key not in _HEADER_KEYS:
+            if "FIELDS" in entries:
+                raise Beep3dError(
+                    f"{path}: the PCD header has no DATA line before its data; the file is not a "
+                    "complete PCD - save it again"
+                )
             raise Beep3dError(
                 f"{path}: not a PCD file (unexpected header line {text[:60]!r}); choose a .pcd point cloud"
             )

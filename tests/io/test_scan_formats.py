@@ -1,0 +1,471 @@
+"""The scan formats beyond PLY: each file is built in the test, read back, and damaged.
+
+PCD (ascii, binary, binary_compressed), XYZ / XYZRGB / XYZN / PTS text clouds, LAS / LAZ, E57 and
+OBJ / OFF / GLB meshes, each through :func:`beep3d.io.load_scene`, the entry point the window and the
+headless export use.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from beep3d.errors import Beep3dError
+from beep3d.io import SUPPORTED_EXTENSIONS, load_scene, load_scene_with_report
+from beep3d.io.las import write_las
+from beep3d.io.pcd import write_pcd
+from beep3d.io.text_clouds import write_text_cloud
+
+
+def cloud(n: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 3) float32 points in a 4 x 3 x 2.5 m room and (n, 3) uint8 colours."""
+    rng = np.random.default_rng(seed)
+    xyz = (rng.random((n, 3)) * [4.0, 3.0, 2.5]).astype(np.float32)
+    return xyz, rng.integers(0, 256, (n, 3)).astype(np.uint8)
+
+
+def expect_error(path: Path, *words: str) -> str:
+    with pytest.raises(Beep3dError) as caught:
+        load_scene(path)
+    message = str(caught.value)
+    assert str(path) in message, message
+    for word in words:
+        assert word.lower() in message.lower(), message
+    return message
+
+
+def test_every_new_suffix_is_dispatched() -> None:
+    for suffix in (
+        ".pcd",
+        ".xyz",
+        ".xyzrgb",
+        ".xyzn",
+        ".pts",
+        ".las",
+        ".laz",
+        ".e57",
+        ".obj",
+        ".off",
+        ".glb",
+    ):
+        assert suffix in SUPPORTED_EXTENSIONS
+
+
+# --- PCD ---------------------------------------------------------------------------------------------
+
+
+def pcd_header(fields: str, sizes: str, types: str, n: int, data: str, counts: str | None = None) -> bytes:
+    counts = counts or " ".join("1" for _ in fields.split())
+    lines = [
+        "# .PCD v0.7",
+        "VERSION 0.7",
+        f"FIELDS {fields}",
+        f"SIZE {sizes}",
+        f"TYPE {types}",
+        f"COUNT {counts}",
+        f"WIDTH {n}",
+        "HEIGHT 1",
+        "VIEWPOINT 0 0 0 1 0 0 0",
+        f"POINTS {n}",
+        f"DATA {data}",
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("ascii_data", [False, True])
+def test_pcd_round_trip_keeps_points_colours_and_fields(tmp_path: Path, ascii_data: bool) -> None:
+    xyz, rgb = cloud()
+    intensity = np.linspace(0, 1, len(xyz)).astype(np.float32)
+    label = np.arange(len(xyz), dtype=np.uint32) % 5
+    path = tmp_path / "scan.pcd"
+    write_pcd(path, xyz, rgb, {"intensity": intensity, "label": label}, ascii=ascii_data)
+    scene, report = load_scene_with_report(path)
+    np.testing.assert_allclose(scene.xyz, xyz, atol=1e-6)
+    np.testing.assert_array_equal(scene.rgb, rgb)
+    assert report.colour_scale == "0..255"
+    np.testing.assert_allclose(scene.extra["intensity"], intensity, atol=1e-6)
+    np.testing.assert_array_equal(scene.semantic, label)
+
+
+def test_pcd_binary_compressed_written_by_open3d(tmp_path: Path) -> None:
+    """Open3D's own LZF compressor (with back references) writes the file; every field survives."""
+    o3d = pytest.importorskip("open3d")
+    n = 3000
+    xyz, rgb = cloud(n)
+    xyz[:1000] = xyz[:10].repeat(100, axis=0)  # repeated rows: long back references
+    cloud_t = o3d.t.geometry.PointCloud()
+    cloud_t.point.positions = o3d.core.Tensor(xyz)
+    cloud_t.point.colors = o3d.core.Tensor(rgb.astype(np.float32) / 255.0)
+    cloud_t.point.intensity = o3d.core.Tensor(np.arange(n, dtype=np.float32).reshape(-1, 1))
+    cloud_t.point.label = o3d.core.Tensor((np.arange(n, dtype=np.int32) % 7).reshape(-1, 1))
+    path = tmp_path / "compressed.pcd"
+    o3d.t.io.write_point_cloud(str(path), cloud_t, write_ascii=False, compressed=True)
+    assert b"DATA binary_compressed" in path.read_bytes()[:400]
+    scene = load_scene(path)
+    np.testing.assert_allclose(scene.xyz, xyz, atol=1e-6)
+    assert np.abs(scene.rgb.astype(int) - rgb).max() <= 1  # Open3D stores colours as floats 0..1
+    np.testing.assert_array_equal(scene.extra["intensity"], np.arange(n))
+    np.testing.assert_array_equal(scene.semantic, np.arange(n) % 7)
+
+
+def lzf_literals(data: bytes) -> bytes:
+    """The simplest valid LZF stream: literal runs of at most 32 bytes."""
+    out = bytearray()
+    for start in range(0, len(data), 32):
+        chunk = data[start : start + 32]
+        out += bytes([len(chunk) - 1]) + chunk
+    return bytes(out)
+
+
+def compressed_pcd(xyz: np.ndarray, extra: tuple[str, np.ndarray] | None = None) -> bytes:
+    """A binary_compressed PCD: columns one after the other, LZF literal runs."""
+    columns = [xyz[:, k].astype("<f4").tobytes() for k in range(3)]
+    fields, sizes, types = "x y z", "4 4 4", "F F F"
+    if extra is not None:
+        columns.append(extra[1].tobytes())
+        fields, sizes, types = f"{fields} {extra[0]}", f"{sizes} {extra[1].itemsize}", f"{types} U"
+    raw = b"".join(columns)
+    packed = lzf_literals(raw)
+    head = pcd_header(fields, sizes, types, len(xyz), "binary_compressed")
+    return head + np.array([len(packed), len(raw)], dtype="<u4").tobytes() + packed
+
+
+def test_pcd_binary_compressed_columns_and_nan_points(tmp_path: Path) -> None:
+    xyz, _ = cloud(40)
+    xyz[5] = np.nan  # an organised cloud marks missing returns with NaN
+    ring = np.arange(40, dtype="<u2")
+    path = tmp_path / "c.pcd"
+    path.write_bytes(compressed_pcd(xyz, ("ring", ring)))
+    scene, report = load_scene_with_report(path)
+    assert scene.num_points == 39 and report.dropped_non_finite == 1
+    np.testing.assert_array_equal(scene.extra["ring"], np.delete(ring, 5))
+    assert report.colour_scale == "missing"
+    with pytest.raises(Beep3dError, match="NaN"):
+        load_scene(path, nan_policy="refuse")
+
+
+def test_pcd_separate_colour_fields_counts_and_padding(tmp_path: Path) -> None:
+    n = 4
+    dtype = np.dtype(
+        [
+            ("x", "<f4"),
+            ("y", "<f4"),
+            ("z", "<f4"),
+            ("r", "u1"),
+            ("g", "u1"),
+            ("b", "u1"),
+            ("_", "u1"),
+            ("h", "<f4", (2,)),
+        ]
+    )
+    rows = np.zeros(n, dtype=dtype)
+    rows["x"] = np.arange(n)
+    rows["r"], rows["g"], rows["b"] = 10, 20, 30
+    rows["h"] = [[1, 2]] * n
+    path = tmp_path / "sep.pcd"
+    head = pcd_header("x y z r g b _ h", "4 4 4 1 1 1 1 4", "F F F U U U U F", n, "binary", "1 1 1 1 1 1 1 2")
+    path.write_bytes(head + rows.tobytes())
+    scene = load_scene(path)
+    np.testing.assert_array_equal(scene.rgb, [[10, 20, 30]] * n)
+    np.testing.assert_array_equal(scene.extra["h_1"], [2] * n)
+    assert "_" not in scene.extra
+
+
+def test_pcd_packed_rgb_printed_as_float_bits(tmp_path: Path) -> None:
+    """Some writers print a packed colour as the (tiny) float of its bits instead of an integer."""
+    colour = np.array([(200 << 16) | (100 << 8) | 50], dtype=np.uint32).view(np.float32)[0]
+    path = tmp_path / "f.pcd"
+    path.write_bytes(
+        pcd_header("x y z rgb", "4 4 4 4", "F F F F", 1, "ascii") + f"1 2 3 {colour:.10g}\n".encode()
+    )
+    np.testing.assert_array_equal(load_scene(path).rgb, [[200, 100, 50]])
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        ("truncated", ("truncated",)),
+        ("longer", ("more data",)),
+        ("fields", ("FIELDS", "must match")),
+        ("size", ("SIZE 3",)),
+        ("points", ("WIDTH", "POINTS")),
+        ("data kind", ("unknown PCD data kind",)),
+        ("no data line", ("no DATA line",)),
+        ("no xyz", ("no x/y/z",)),
+        ("ascii rows", ("values",)),
+        ("ascii word", ("not a number",)),
+        ("compressed stream", ("damaged",)),
+        ("compressed size", ("expands",)),
+        ("not pcd", ("not a PCD",)),
+    ],
+)
+def test_broken_pcd_files_get_one_clean_error(tmp_path: Path, damage: str, words: tuple[str, ...]) -> None:
+    xyz, _ = cloud(10)
+    body = xyz.astype("<f4").tobytes()
+    good = pcd_header("x y z", "4 4 4", "F F F", 10, "binary")
+    content = {
+        "truncated": good + body[:-7],
+        "longer": good + body + b"\x01" * 12,
+        "fields": pcd_header("x y z", "4 4", "F F F", 10, "binary") + body,
+        "size": pcd_header("x y z", "4 4 3", "F F F", 10, "binary") + body,
+        "points": good.replace(b"POINTS 10", b"POINTS 11") + body,
+        "data kind": pcd_header("x y z", "4 4 4", "F F F", 10, "binary_lz4") + body,
+        "no data line": good.replace(b"DATA binary\n", b"") + body,
+        "no xyz": pcd_header("a b c", "4 4 4", "F F F", 10, "binary") + body,
+        "ascii rows": pcd_header("x y z", "4 4 4", "F F F", 2, "ascii") + b"1 2 3\n4 5\n",
+        "ascii word": pcd_header("x y z", "4 4 4", "F F F", 1, "ascii") + b"1 2 zz\n",
+        "compressed stream": compressed_pcd(xyz)[:-40] + b"\xe0" * 40,
+        "compressed size": compressed_pcd(xyz)
+        .replace(b"POINTS 10", b"POINTS 9")
+        .replace(b"WIDTH 10", b"WIDTH 9"),
+        "not pcd": b"hello world\n" + body,
+    }[damage]
+    path = tmp_path / "bad.pcd"
+    path.write_bytes(content)
+    expect_error(path, *words)
+
+
+# --- text clouds -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".xyz", ".xyzrgb", ".pts"])
+def test_text_cloud_round_trip(tmp_path: Path, suffix: str) -> None:
+    xyz, rgb = cloud()
+    path = tmp_path / f"scan{suffix}"
+    write_text_cloud(path, xyz, rgb)
+    scene, report = load_scene_with_report(path)
+    np.testing.assert_allclose(scene.xyz, xyz, atol=1e-5)
+    np.testing.assert_array_equal(scene.rgb, rgb)
+    assert report.colour_scale == "0..255"
+
+
+def test_xyzn_and_xyz_with_unit_vectors_give_normals(tmp_path: Path) -> None:
+    xyz, _ = cloud()
+    normals = np.tile([[0.0, 0.6, 0.8]], (len(xyz), 1))
+    for suffix in (".xyzn", ".xyz"):
+        path = tmp_path / f"n{suffix}"
+        write_text_cloud(path, xyz, normals=normals) if suffix == ".xyzn" else np.savetxt(
+            path, np.hstack([xyz, normals])
+        )
+        scene, report = load_scene_with_report(path)
+        np.testing.assert_allclose(scene.normals, normals, atol=1e-6)
+        assert report.colour_scale == "missing"
+
+
+def test_pts_with_intensity_colour_several_scans_and_commas(tmp_path: Path) -> None:
+    path = tmp_path / "leica.pts"
+    path.write_text("2\n0,0,0,-1200,255,0,0\n1,0,0,300,0,255,0\n1\n// a comment\n2;0;0;5;0;0;255\n")
+    scene = load_scene(path)
+    np.testing.assert_array_equal(scene.xyz[:, 0], [0, 1, 2])
+    np.testing.assert_array_equal(scene.rgb, [[255, 0, 0], [0, 255, 0], [0, 0, 255]])
+    np.testing.assert_array_equal(scene.extra["intensity"], [-1200, 300, 5])
+
+
+def test_xyzrgb_in_zero_to_one_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "o3d.xyzrgb"
+    path.write_text("0 0 0 1.0 0.5 0\n1 1 1 0 0 1\n")
+    scene, report = load_scene_with_report(path)
+    assert report.colour_scale == "0..1"
+    np.testing.assert_array_equal(scene.rgb[0], [255, 128, 0])
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "words"),
+    [
+        ("rows.xyz", "0 0 0\n1 1\n", ("line 2", "same columns")),
+        ("word.xyz", "0 0 0\n1 1 x\n", ("line 2", "not a row of numbers")),
+        ("count.pts", "5\n0 0 0\n1 1 1\n", ("5", "2 rows")),
+        ("few.xyzrgb", "0 0 0\n", ("at least 6",)),
+        ("empty.xyz", "# only a comment\n", ("no points",)),
+    ],
+)
+def test_broken_text_clouds_get_one_clean_error(
+    tmp_path: Path, name: str, text: str, words: tuple[str, ...]
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    expect_error(path, *words)
+
+
+# --- LAS / LAZ ---------------------------------------------------------------------------------------
+
+
+def laspy_file(path: Path, xyz: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """A LAS 1.4 file written by laspy itself: 16-bit colours, classification, two extra dimensions."""
+    import laspy
+
+    header = laspy.LasHeader(point_format=3, version="1.2")
+    header.scales = [0.001] * 3
+    header.offsets = [100.0, 200.0, 0.0]
+    header.add_extra_dims(
+        [
+            laspy.ExtraBytesParams(name="reflectance", type=np.float32),
+            laspy.ExtraBytesParams(name="normal", type="3f4"),
+        ]
+    )
+    las = laspy.LasData(header)
+    las.x, las.y, las.z = xyz[:, 0] + 100, xyz[:, 1] + 200, xyz[:, 2]
+    las.red, las.green, las.blue = (rgb.astype(np.uint16) * 257).T
+    classes = np.arange(len(xyz)) % 3 + 1
+    las.classification = classes
+    las.reflectance = np.linspace(0, 1, len(xyz))
+    las.normal = np.tile([0.0, 0.0, 1.0], (len(xyz), 1))
+    las.write(str(path))
+    return classes
+
+
+@pytest.mark.parametrize("suffix", [".las", ".laz"])
+def test_las_keeps_colours_classification_and_extra_dimensions(tmp_path: Path, suffix: str) -> None:
+    xyz, rgb = cloud()
+    path = tmp_path / f"scan{suffix}"
+    classes = laspy_file(path, xyz, rgb)
+    scene, report = load_scene_with_report(path)
+    np.testing.assert_allclose(scene.xyz, xyz + [100, 200, 0], atol=1.5e-3)
+    np.testing.assert_array_equal(scene.rgb, rgb)
+    assert report.colour_scale == "0..65535"
+    np.testing.assert_array_equal(scene.extra["classification"], classes)
+    np.testing.assert_allclose(scene.extra["reflectance"], np.linspace(0, 1, len(xyz)), atol=1e-6)
+    np.testing.assert_array_equal(scene.extra["normal_2"], np.ones(len(xyz)))
+    assert "intensity" in scene.extra and "gps_time" in scene.extra
+
+
+@pytest.mark.parametrize("suffix", [".las", ".laz"])
+def test_las_written_by_the_tool_reads_back_its_labels(tmp_path: Path, suffix: str) -> None:
+    xyz, rgb = cloud()
+    instance = np.arange(len(xyz), dtype=np.int32) % 4 - 1
+    path = tmp_path / f"masks{suffix}"
+    write_las(path, xyz, rgb, {"instance": instance, "confidence": np.full(len(xyz), 0.5, np.float32)})
+    scene = load_scene(path)
+    np.testing.assert_allclose(scene.xyz, xyz, atol=1e-3)
+    np.testing.assert_array_equal(scene.rgb, rgb)
+    np.testing.assert_array_equal(scene.instance, instance)
+    np.testing.assert_array_equal(scene.extra["confidence"], 0.5)
+
+
+@pytest.mark.parametrize("suffix", [".las", ".laz"])
+def test_broken_las_files_get_one_clean_error(tmp_path: Path, suffix: str) -> None:
+    xyz, rgb = cloud(2000)
+    good = tmp_path / f"good{suffix}"
+    laspy_file(good, xyz, rgb)
+    truncated = tmp_path / f"truncated{suffix}"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    expect_error(truncated, "could not be read")
+    other = tmp_path / f"other{suffix}"
+    other.write_bytes(b"PK\x03\x04" + bytes(400))
+    expect_error(other, "not a LAS/LAZ file")
+
+
+# --- E57 ---------------------------------------------------------------------------------------------
+
+
+def e57_file(path: Path, scans: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> None:
+    """Scans of (xyz, rgb, rotation quaternion w x y z, translation), written by pye57."""
+    pye57 = pytest.importorskip("pye57")
+    e57 = pye57.E57(str(path), mode="w")
+    for xyz, rgb, rotation, translation in scans:
+        data = {
+            "cartesianX": xyz[:, 0].astype(np.float64),
+            "cartesianY": xyz[:, 1].astype(np.float64),
+            "cartesianZ": xyz[:, 2].astype(np.float64),
+            "colorRed": rgb[:, 0],
+            "colorGreen": rgb[:, 1],
+            "colorBlue": rgb[:, 2],
+            "intensity": np.linspace(0, 1, len(xyz)),
+        }
+        e57.write_scan_raw(data, rotation=rotation, translation=translation)
+    e57.close()
+
+
+def test_e57_scans_are_merged_with_their_poses(tmp_path: Path) -> None:
+    xyz, rgb = cloud(30)
+    quarter_turn = np.array([math.cos(math.pi / 4), 0.0, 0.0, math.sin(math.pi / 4)])  # 90 degrees about z
+    path = tmp_path / "site.e57"
+    e57_file(
+        path,
+        [(xyz, rgb, np.array([1.0, 0, 0, 0]), np.zeros(3)), (xyz, rgb, quarter_turn, np.array([10.0, 0, 0]))],
+    )
+    scene, report = load_scene_with_report(path)
+    assert scene.num_points == 60
+    np.testing.assert_allclose(scene.xyz[:30], xyz, atol=1e-5)
+    turned = np.stack([10.0 - xyz[:, 1], xyz[:, 0], xyz[:, 2]], axis=1)
+    np.testing.assert_allclose(scene.xyz[30:], turned, atol=1e-5)
+    np.testing.assert_array_equal(scene.rgb, np.vstack([rgb, rgb]))
+    np.testing.assert_array_equal(scene.extra["scan"], [0] * 30 + [1] * 30)
+    assert "intensity" in scene.extra and any("merged 2 scans" in note for note in report.notes)
+
+
+def test_broken_e57_files_get_one_clean_error(tmp_path: Path) -> None:
+    xyz, rgb = cloud(500)
+    good = tmp_path / "good.e57"
+    e57_file(good, [(xyz, rgb, np.array([1.0, 0, 0, 0]), np.zeros(3))])
+    truncated = tmp_path / "truncated.e57"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    expect_error(truncated, "could not be read")
+    other = tmp_path / "other.e57"
+    other.write_bytes(b"not a scan at all" * 20)
+    expect_error(other, "not an E57 file")
+
+
+# --- meshes ------------------------------------------------------------------------------------------
+
+
+def test_obj_mesh_with_vertex_colours_and_a_quad(tmp_path: Path) -> None:
+    path = tmp_path / "room.obj"
+    path.write_text(
+        "# a quad and a triangle\n"
+        "v 0 0 0 1 0 0\nv 1 0 0 0 1 0\nv 1 1 0 0 0 1\nv 0 1 0 1 1 1\nv 0 0 1 1 1 1\n"
+        "f 1 2 3 4\nf 1 2 5\n"
+    )
+    scene, report = load_scene_with_report(path)
+    assert scene.num_points == 5 and len(scene.faces) == 3  # the quad is split into two triangles
+    np.testing.assert_array_equal(scene.rgb[:3], [[255, 0, 0], [0, 255, 0], [0, 0, 255]])
+    np.testing.assert_allclose(scene.xyz[4], [0, 0, 1])
+    assert report.colour_scale != "missing"
+
+
+def test_off_mesh(tmp_path: Path) -> None:
+    path = tmp_path / "box.off"
+    path.write_text("OFF\n4 2 0\n0 0 0\n2 0 0\n2 1 0\n0 1 0\n3 0 1 2\n3 0 2 3\n")
+    scene = load_scene(path)
+    np.testing.assert_array_equal(scene.faces, [[0, 1, 2], [0, 2, 3]])
+    np.testing.assert_allclose(scene.xyz[1], [2, 0, 0])
+
+
+def test_glb_mesh_gets_its_node_transform(tmp_path: Path) -> None:
+    trimesh = pytest.importorskip("trimesh")
+    mesh = trimesh.Trimesh(
+        vertices=[[0, 0, 0], [1, 0, 0], [0, 1, 0]],
+        faces=[[0, 1, 2]],
+        vertex_colors=[[255, 0, 0, 255]] * 3,
+        process=False,
+    )
+    shifted = trimesh.Scene()
+    shifted.add_geometry(mesh, transform=trimesh.transformations.translation_matrix([5.0, 0.0, 0.0]))
+    path = tmp_path / "scan.glb"
+    path.write_bytes(shifted.export(file_type="glb"))
+    scene = load_scene(path)
+    np.testing.assert_allclose(scene.xyz, [[5, 0, 0], [6, 0, 0], [5, 1, 0]], atol=1e-6)
+    np.testing.assert_array_equal(scene.faces, [[0, 1, 2]])
+    np.testing.assert_array_equal(scene.rgb, [[255, 0, 0]] * 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("faces.obj", b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 9\n", ("could not be read", "index 8")),
+        ("nothing.obj", b"# no vertices\nusemtl x\n", ("no vertices",)),
+        ("junk.off", b"COFF?\n" + bytes(range(256)), ("no vertices",)),
+        ("not.off", b"ply\nformat ascii 1.0\n", ("not an OFF file",)),
+        ("truncated.glb", b"glTF\x02\x00\x00\x00" + bytes(30), ("could not be read",)),
+        ("not.glb", b"PK\x03\x04" + bytes(40), ("not a GLB file",)),
+    ],
+)
+def test_broken_meshes_get_one_clean_error(
+    tmp_path: Path, name: str, content: bytes, words: tuple[str, ...]
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    expect_error(path, *words)
