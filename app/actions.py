@@ -198,6 +198,7 @@ def action_table() -> list[ActionSpec]:
             )
         )
     specs += [
+        ActionSpec("resolve_now", "model", "Resolve now", lambda w: w.request_resolution(), ("F5",), separator_before=True),
         ActionSpec("superpoints", "model", "Superpoint membership", lambda w: w.resolvers.toggle_superpoints(), checkable=True),
         ActionSpec("checkpoint", "model", "Choose teacher checkpoint…", lambda w: w.resolvers.choose_checkpoint_dialog()),
         ActionSpec("refit", "model", "Refit model on boxed scenes…", lambda w: w.refit.dialog(), separator_before=True),

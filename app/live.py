@@ -119,6 +119,11 @@ class LiveResolver(QObject):
         if generation == self.generation:
             self.failed.emit(message)
 
+    def cancel(self) -> None:
+        """Drop the waiting request and the running one's result (the running job still ends first)."""
+        self._pending = None
+        self.generation += 1  # the running job's result is now stale and is dropped
+
     def wait_idle(self, timeout_ms: int = 30_000) -> bool:
         """Process events until no job runs or waits (for scripts, screenshots and tests)."""
         if not self.busy:

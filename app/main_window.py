@@ -29,10 +29,12 @@ from beep3d.app.box_list import BoxListPanel, BoxRow, box_confidences
 from beep3d.app.class_picker import ClassPicker, make_searchable, refresh_completions
 from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.files_controller import FilesController
+from beep3d.app.legend import LegendPanel, legend_entries
 from beep3d.app.live import LiveResolver, LiveResult
 from beep3d.app.panels import FIELD_NAMES, BoxEditor, ProblemList
 from beep3d.app.recent_files import RecentFiles, neighbour_scan, scan_patterns
 from beep3d.app.refit_controller import RefitController
+from beep3d.app.resolution_progress import ResolutionProgress
 from beep3d.app.resolver_controller import ResolverController
 from beep3d.app.tools import TOOLS, Tool
 from beep3d.app.view import SceneView
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
         self.box_table = self.box_list.table
         self.box_table.selectionChangedIds.connect(lambda ids, primary: self.doc.select_many(ids, primary))
         self.box_table.flagToggled.connect(lambda box_id, flag, value: self.set_flag((box_id,), flag, value))
+        self.legend = LegendPanel()
         self.problem_list = ProblemList()
         self.problem_list.problemActivated.connect(self.frame_problem)
         self.box_editor = BoxEditor()
@@ -144,6 +147,7 @@ class MainWindow(QMainWindow):
             ("Boxes", self.box_list, "boxes_dock"),
             ("Selected box", self.box_editor, "editor_dock"),
             ("Problems", self.problem_list, "problems_dock"),
+            ("Colour legend", self.legend, "legend_dock"),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
@@ -325,7 +329,10 @@ class MainWindow(QMainWindow):
         self.progress.setMaximumWidth(180)
         self.progress.setVisible(False)
         bar = self.statusBar()
+        self.resolution_progress = ResolutionProgress()
+        self.resolution_progress.cancelRequested.connect(self.cancel_resolution)
         bar.addPermanentWidget(self.resolution_label)
+        bar.addPermanentWidget(self.resolution_progress)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.scene_label)
 
@@ -577,6 +584,7 @@ class MainWindow(QMainWindow):
         self.view.set_boxes(self.doc.visible_boxes(), self._box_colours(), self.doc.selected_id)
         self._show_box_list()
         self.box_editor.show_box(self.doc.selected_box)
+        self._update_legend()
 
     def _show_box_list(self) -> None:
         self.box_table.show_rows(self._box_rows(), self.doc.class_set)
@@ -634,13 +642,24 @@ class MainWindow(QMainWindow):
 
     def _on_busy(self, busy: bool) -> None:
         if not busy:
+            self.resolution_progress.stop()
             return
         if isinstance(self.resolvers.resolver, TeacherResolver) and not self.resolvers.resolver.loaded:
             self.resolution_label.setText(
                 f"Loading the teacher ({self.resolvers.resolver.checkpoint.name}; a few seconds, once)…"
             )
+            self.resolution_progress.start("Loading the teacher")
         else:
             self.resolution_label.setText(f"Resolving ({self.resolvers.name})…")
+            self.resolution_progress.start("Resolving")
+
+    def cancel_resolution(self) -> None:
+        """Stop waiting for the running resolution: the last masks stay; F5 or the next edit resolves."""
+        self.live.cancel()
+        self.resolution_progress.stop()
+        self.resolution_label.setText(
+            "Resolution cancelled: the masks shown are older than the boxes (F5 resolves)"
+        )
 
     def _on_result(self, result: LiveResult) -> None:
         self.result = result
@@ -665,7 +684,13 @@ class MainWindow(QMainWindow):
         self.resolution_label.setText("Resolution failed")
         self.error(message)
 
+    def _update_legend(self) -> None:
+        self.legend.show_legend(
+            self.colour_mode, legend_entries(self.colour_mode, self.doc.class_set, self.doc.boxes)
+        )
+
     def _recolour(self) -> None:
+        self._update_legend()
         scene = self.doc.scene
         if scene is None:
             return

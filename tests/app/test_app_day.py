@@ -455,3 +455,58 @@ def test_the_class_picker_reaches_every_class_by_typing(window, qtbot, scene_pat
     completer = window.class_combo.completer()
     completer.setCompletionPrefix("shower")
     assert completer.currentCompletion().endswith("shower curtain")
+
+
+def test_the_legend_explains_each_colour_mode(window, qtbot, scene_path, tmp_path):
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    assert window.legend_dock.isVisible()
+    window.set_colour_mode("overlap")
+    assert window.legend.title.text() == "Overlap regions (P^u)"
+    assert any("several boxes" in t for t in window.legend.texts())
+    window.set_colour_mode("membership")
+    texts = window.legend.texts()
+    assert "chair (1 box)" in texts and "table (1 box)" in texts
+    assert window.legend.entries[0][0] == window.doc.class_set.colour_of("chair")
+    window.set_colour_mode("instances")
+    assert any(t.startswith("box 2 (table)") for t in window.legend.texts())
+    window.set_colour_mode("confidence")
+    assert any("unsure" in t for t in window.legend.texts())
+    qtbot.keyClick(window.view, Qt.Key.Key_M)  # cycling changes the legend too
+    assert window.legend.title.text() == "Original colours"
+
+
+class _SlowResolver:
+    """A rule resolver that takes ``seconds`` longer, as the teacher on a big scan does."""
+
+    def __init__(self, inner, seconds):
+        self.inner, self.seconds = inner, seconds
+
+    def resolve(self, scene, boxes):
+        import time
+
+        time.sleep(self.seconds)
+        return self.inner.resolve(scene, boxes)
+
+
+def test_a_long_resolution_shows_progress_and_can_be_cancelled(window, qtbot, scene_path, tmp_path):
+    from beep3d.document import ChangeBox
+
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    shown = window.result
+    window.resolvers.resolver = _SlowResolver(window.resolvers.resolver, 1.5)
+    box = window.doc.box(1)
+    window.push(ChangeBox(box, box.moved(center=(-0.9, 0.0, 0.3))))
+    progress = window.resolution_progress
+    qtbot.waitUntil(progress.isVisible, timeout=3000)  # shown once it takes long
+    assert "Resolving" in progress.label.text()
+    qtbot.mouseClick(progress.cancel_button, Qt.MouseButton.LeftButton)
+    assert not progress.isVisible() and "cancelled" in window.resolution_label.text()
+    window.live.wait_idle()
+    qtbot.wait(50)
+    assert window.result is shown  # the cancelled result is dropped: the last masks stay
+    assert window.box_table.cell(1, "total") == "…"  # the list says the counts are not for this box
+    window.resolvers.resolver = window.resolvers.resolver.inner
+    qtbot.keyClick(window.view, Qt.Key.Key_F5)  # resolve again
+    window.live.wait_idle()
+    assert window.result.boxes == window.doc.boxes
+    assert not progress.isVisible()
