@@ -450,14 +450,18 @@ class BoxArrays:
     ) -> list[str]:
         class_set = class_set or SCANNET18
         notes = []
-        rows = np.zeros((len(boxes), 7), dtype=np.float32)
+        rows = np.zeros((len(boxes), 7), dtype=np.float64)
         turned, unknown = [], set()
         for k, box in enumerate(boxes):
-            corners = box.corners()
-            lo, hi = corners.min(axis=0), corners.max(axis=0)
-            rows[k, :3], rows[k, 3:6] = (lo + hi) / 2, hi - lo
             if abs(math.sin(2 * box.yaw)) > 1e-6:
                 turned.append(box.id)
+                corners = box.corners()
+                lo, hi = corners.min(axis=0), corners.max(axis=0)
+                rows[k, :3], rows[k, 3:6] = (lo + hi) / 2, hi - lo
+            else:  # a quarter turn swaps length and width
+                sx, sy, sz = box.size
+                rows[k, :3] = box.center
+                rows[k, 3:6] = (sy, sx, sz) if abs(math.sin(box.yaw)) > 0.5 else (sx, sy, sz)
             class_id = class_set.id_of(box.label)
             if class_id < 0:
                 unknown.add(box.label)
