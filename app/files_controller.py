@@ -21,14 +21,18 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet
+from beep3d.io import SUPPORTED_EXTENSIONS
+from beep3d.io.box_formats import BOX_FORMATS, BoxFormat
 
 if TYPE_CHECKING:
     from beep3d.app.main_window import MainWindow
 
 #: Seconds between autosaves of unsaved boxes to the recovery file.
 AUTOSAVE_SECONDS = 5.0
-SCENE_FILTER = "Scans (*.ply *.npy *.npz *.bin);;All files (*)"
-BOX_FILTER = "Box files (*.json);;All files (*)"
+SCENE_FILTER = f"Scans ({' '.join('*' + suffix for suffix in SUPPORTED_EXTENSIONS)});;All files (*)"
+BOX_FILTER = "Box files (*.json *.npy);;All files (*)"
+#: "Save boxes as" filters, one per box format (beep3d.io.box_formats), the project's first.
+SAVE_BOX_FILTERS = {f"{fmt.title} (*{fmt.suffix})": fmt for fmt in BOX_FORMATS}
 
 
 def recovery_dir() -> Path:
@@ -76,12 +80,16 @@ class FilesController(QObject):
     kept_points
         (N_file,) bool: which points of the scan file the scene holds (None: all), so exports keep one
         row per point of the file.
+    boxes_format
+        The box format Save writes: the one the boxes were loaded or last saved in (the project's
+        JSON for new boxes).
     """
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.kept_points: np.ndarray | None = None
+        self.boxes_format: BoxFormat = BOX_FORMATS[0]
         self._recovery_file: Path | None = None
         self._autosaved_index = -1
         self._autosave_timer = QTimer(self)
@@ -109,12 +117,14 @@ class FilesController(QObject):
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             scene, report = load_scene_with_report(path)
-            boxes, found_boxes = BoxSet(), None
+            boxes, found_boxes, opened_format = BoxSet(), None, BOX_FORMATS[0]
             candidate = Path(boxes_path) if boxes_path is not None else default_boxes_path(path)
             if boxes_path is not None or candidate.exists():
                 from beep3d.io.box_files import load_boxes
+                from beep3d.io.box_formats import format_of_file
 
-                boxes, found_boxes = load_boxes(candidate), candidate
+                boxes, found_boxes = load_boxes(candidate, self.window.doc.class_set), candidate
+                opened_format = format_of_file(candidate)
         except Beep3dError as exc:
             QGuiApplication.restoreOverrideCursor()
             self.window.error(str(exc))
@@ -133,6 +143,7 @@ class FilesController(QObject):
             report.kept
         )  # the file's points the scene holds: exports keep one row per file point
         self.window.doc.set_scene(scene, path, boxes)
+        self.boxes_format = opened_format
         self.window.doc.boxes_path = found_boxes if found_boxes is not None else default_boxes_path(path)
         self.window.undo_stack.setClean()
         self._recovery_file = recovery_path(path)
@@ -192,8 +203,11 @@ class FilesController(QObject):
         if self.window.doc.scene is None:
             self.window.error("Open a scene before loading boxes (File > Open scene).")
             return False
+        from beep3d.io.box_formats import format_of_file
+
         try:
-            boxes = load_boxes(path)
+            boxes = load_boxes(path, self.window.doc.class_set)
+            box_format = format_of_file(path)
         except Beep3dError as exc:
             self.window.error(str(exc))
             return False
@@ -203,8 +217,9 @@ class FilesController(QObject):
         self.window.undo_stack.clear()
         self.window.doc.set_boxes(boxes)
         self.window.doc.boxes_path = Path(path)
+        self.boxes_format = box_format  # Save writes the boxes back in the format they came in
         self.window.undo_stack.setClean()
-        self.window.status(f"Loaded {len(boxes)} boxes from {Path(path).name}")
+        self.window.status(f"Loaded {len(boxes)} boxes from {Path(path).name} ({box_format.title})")
         return True
 
     def load_boxes_dialog(self) -> None:
@@ -216,9 +231,10 @@ class FilesController(QObject):
         if path:
             self.load_boxes(path)
 
-    def save(self, path: str | Path | None = None) -> bool:
-        """Save the boxes (default: where they came from, else ``<scene>.boxes.json``)."""
-        from beep3d.io.box_files import save_boxes
+    def save(self, path: str | Path | None = None, box_format: BoxFormat | None = None) -> bool:
+        """Save the boxes (default: where they came from, else ``<scene>.boxes.json``), in
+        ``box_format`` (default: the format they were loaded or last saved in, else the project's)."""
+        from beep3d.io.box_formats import save_boxes_as
 
         if self.window.doc.scene is None:
             self.window.error("There is nothing to save: open a scene and draw boxes first.")
@@ -228,8 +244,15 @@ class FilesController(QObject):
             if path
             else self.window.doc.boxes_path or default_boxes_path(self.window.doc.scene_path)
         )
+        box_format = box_format or self.boxes_format
         try:
-            save_boxes(target, self.window.doc.boxes, scene_name=self.window.doc.scene.name)
+            notes = save_boxes_as(
+                target,
+                self.window.doc.boxes,
+                box_format,
+                scene_name=self.window.doc.scene.name,
+                class_set=self.window.doc.class_set,
+            )
         except OSError as exc:
             self.window.error(
                 f"{target}: could not save the boxes ({exc.strerror or exc}); choose another place with Save as."
@@ -239,17 +262,29 @@ class FilesController(QObject):
             self.window.error(str(exc))
             return False
         self.window.doc.boxes_path = target
+        self.boxes_format = box_format
         self.window.undo_stack.setClean()
         self.window.doc.dirty = False
         self._drop_recovery()
-        self.window.status(f"Saved {len(self.window.doc.boxes)} boxes to {target}")
+        said = "".join(f"; {note}" for note in notes)
+        self.window.status(
+            f"Saved {len(self.window.doc.boxes)} boxes to {target} ({box_format.title}){said}", 10000
+        )
         return True
 
     def save_as_dialog(self) -> None:
+        """Choose a file and a box format (one filter per format), and save the boxes there."""
         start = str(self.window.doc.boxes_path or "")
-        path, _ = QFileDialog.getSaveFileName(self, "Save boxes as", start, BOX_FILTER)
-        if path:
-            self.save(path)
+        chosen = next(name for name, fmt in SAVE_BOX_FILTERS.items() if fmt is self.boxes_format)
+        path, selected = QFileDialog.getSaveFileName(
+            self, "Save boxes as", start, ";;".join(SAVE_BOX_FILTERS), chosen
+        )
+        if not path:
+            return
+        box_format = SAVE_BOX_FILTERS.get(selected, self.boxes_format)
+        if not path.lower().endswith(box_format.suffix):
+            path += box_format.suffix
+        self.save(path, box_format)
 
     def load_class_set(self, path: str | Path) -> bool:
         try:

@@ -50,6 +50,7 @@ __all__ = [
     "BOX_FORMATS",
     "BoxFormat",
     "box_format",
+    "format_of_file",
     "json_format_of",
     "save_boxes_as",
 ]
@@ -542,3 +543,25 @@ def save_boxes_as(
     """
     chosen = box_format(fmt) if isinstance(fmt, str) else fmt
     return chosen.write(Path(path), boxes, scene_name, class_set)
+
+
+def format_of_file(path: str | Path) -> BoxFormat:
+    """The format a box file is in, recognised by its suffix (``.npy``) or its JSON content.
+
+    Raises
+    ------
+    Beep3dError
+        The file cannot be read, or is in no known box format.
+    """
+    path = Path(path)
+    if path.suffix.lower() == BOX_ARRAYS.suffix:
+        return BOX_ARRAYS
+    data = read_json(path)
+    if BOX_FORMATS[0].matches(data):  # type: ignore[attr-defined]
+        return BOX_FORMATS[0]
+    found = json_format_of(data)
+    if found is None:
+        raise Beep3dError(
+            f"{path}: not a box file of any known format (BEEP3D, labelCloud, SUSTechPOINTS, Supervisely)"
+        )
+    return found

@@ -1,0 +1,99 @@
+"""The window opens every scan format and saves boxes in every box format (pytest-qt, under Xvfb)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.io.box_files import load_boxes
+from beep3d.io.box_formats import BOX_FORMATS, format_of_file, save_boxes_as
+from tests.cli.test_export_formats_cli import room, write_scan
+
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.skipif(
+        not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")),
+        reason="GUI tests need a display: run them under xvfb-run -a (OpenGL does not render offscreen)",
+    ),
+]
+
+pytest.importorskip("PySide6.QtCore")
+
+BOXES = BoxSet(
+    [
+        Box(0, "table", (1, 0.5, 0.375), (2.02, 1.02, 0.77), 0.2),
+        Box(5, "chair", (1.9, 0.5, 0.45), (0.6, 0.4, 0.9)),
+    ]
+)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    from beep3d.app.main_window import MainWindow
+
+    win = MainWindow()
+    win.errors_shown = []
+    monkeypatch.setattr(win, "error", lambda text, title="": win.errors_shown.append(text))
+    monkeypatch.setattr(win, "ask", lambda title, text, buttons, default: default)
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.doc.dirty = False
+    win.close()
+
+
+@pytest.mark.parametrize("suffix", [".pcd", ".laz", ".e57", ".xyzrgb", ".pts", ".obj", ".glb"])
+def test_window_opens_every_scan_format_with_its_boxes(window, tmp_path: Path, suffix: str) -> None:
+    from beep3d.app.files_controller import SCENE_FILTER
+
+    assert f"*{suffix}" in SCENE_FILTER, "the Open dialog lists the format"
+    xyz, rgb = room()
+    scan = tmp_path / f"room{suffix}"
+    write_scan(scan, xyz, rgb)
+    save_boxes_as(tmp_path / "room.boxes.json", BOXES, "beep3d")
+    assert window.files.open_scene(scan), window.errors_shown
+    assert window.doc.scene.num_points == len(xyz)
+    np.testing.assert_allclose(window.doc.scene.xyz, xyz, atol=1e-3)
+    assert window.doc.boxes == BOXES
+
+
+def test_a_broken_scan_is_named_in_the_error_and_the_window_stays(window, tmp_path: Path) -> None:
+    scan = tmp_path / "broken.pcd"
+    scan.write_bytes(b"VERSION 0.7\nFIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nPOINTS 5\nDATA binary\n" + bytes(7))
+    assert not window.files.open_scene(scan)
+    assert len(window.errors_shown) == 1 and "broken.pcd" in window.errors_shown[0]
+    assert "truncated" in window.errors_shown[0]
+
+
+@pytest.mark.parametrize("fmt", BOX_FORMATS, ids=[fmt.name for fmt in BOX_FORMATS])
+def test_save_boxes_as_every_format_and_save_again_in_it(window, tmp_path: Path, monkeypatch, fmt) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    from beep3d.app.files_controller import SAVE_BOX_FILTERS
+
+    xyz, rgb = room()
+    scan = tmp_path / "room.pcd"
+    write_scan(scan, xyz, rgb)
+    assert window.files.open_scene(scan)
+    window.doc.set_boxes(BOXES, dirty=True)
+    title = next(name for name, candidate in SAVE_BOX_FILTERS.items() if candidate is fmt)
+    target = tmp_path / "saved" / "labels"  # no suffix: the format's is added
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), title))
+    window.files.save_as_dialog()
+    written = target.with_name("labels" + fmt.suffix)
+    assert written.exists() and not window.doc.dirty, window.errors_shown
+    assert format_of_file(written) is fmt
+    back = load_boxes(written)
+    np.testing.assert_allclose(back.centers, BOXES.centers, atol=1e-6)
+    # the next plain Save writes the same format to the same file
+    window.doc.set_boxes(BOXES.without(5), dirty=True)
+    assert window.files.save()
+    assert format_of_file(written) is fmt and len(load_boxes(written)) == 1
