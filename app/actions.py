@@ -168,6 +168,9 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("ortho", "view", "Toggle orthographic", lambda w: w.view.toggle_projection(), ("Shift+P",)),
         ActionSpec("fit", "view", "Show whole scene", lambda w: w.view.fit_scene(), ("Home",)),
         ActionSpec("frame_selected", "view", "Frame selected box", lambda w: w.frame_selected(), (".",)),
+        ActionSpec("height_slice", "view", "Height slice on / off", lambda w: w.toggle_height_slice(), ("Y",), separator_before=True),
+        ActionSpec("crop_box", "view", "Crop around selected box", lambda w: w.crop_to_selected(), ("Shift+C",)),
+        ActionSpec("clear_clipping", "view", "Show all points (no clipping)", lambda w: w.clear_clipping(), ("Ctrl+Shift+C",)),
         ActionSpec("bigger_points", "view", "Bigger points", lambda w: w.view.set_point_size(w.view.point_size + 1), ("+", "="), separator_before=True),
         ActionSpec("smaller_points", "view", "Smaller points", lambda w: w.view.set_point_size(w.view.point_size - 1), ("-",)),
     ]  # fmt: skip

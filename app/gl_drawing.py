@@ -14,9 +14,14 @@ layout(location = 0) in vec3 position;
 layout(location = 1) in vec3 colour;
 uniform mat4 mvp;
 uniform float point_size;
+uniform vec3 clip_lo;
+uniform vec3 clip_hi;
 out vec3 v_colour;
 void main() {
     gl_Position = mvp * vec4(position, 1.0);
+    if (any(lessThan(position, clip_lo)) || any(greaterThan(position, clip_hi))) {
+        gl_Position = vec4(2.0, 2.0, 2.0, 1.0);  // clipped away: outside the view volume
+    }
     gl_PointSize = point_size;
     v_colour = colour;
 }

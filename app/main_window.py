@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from beep3d.app.actions import MENUS, TOOLBAR, action_table
 from beep3d.app.box_list import BoxListPanel, BoxRow, box_confidences
 from beep3d.app.class_picker import ClassPicker, make_searchable, refresh_completions
+from beep3d.app.clipping import Clipping, ClippingPanel
 from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.files_controller import FilesController
 from beep3d.app.legend import LegendPanel, legend_entries
@@ -138,6 +139,10 @@ class MainWindow(QMainWindow):
         self.box_table.selectionChangedIds.connect(lambda ids, primary: self.doc.select_many(ids, primary))
         self.box_table.flagToggled.connect(lambda box_id, flag, value: self.set_flag((box_id,), flag, value))
         self.legend = LegendPanel()
+        self.clipping = Clipping()
+        self.clipping_panel = ClippingPanel(self.clipping)
+        self.clipping_panel.changed.connect(lambda: self.view.set_clip(self.clipping.region()))
+        self.clipping_panel.cropRequested.connect(self.crop_to_selected)
         self.problem_list = ProblemList()
         self.problem_list.problemActivated.connect(self.frame_problem)
         self.box_editor = BoxEditor()
@@ -148,6 +153,7 @@ class MainWindow(QMainWindow):
             ("Selected box", self.box_editor, "editor_dock"),
             ("Problems", self.problem_list, "problems_dock"),
             ("Colour legend", self.legend, "legend_dock"),
+            ("Clipping", self.clipping_panel, "clipping_dock"),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
@@ -158,6 +164,8 @@ class MainWindow(QMainWindow):
             )
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
             setattr(self, name, dock)
+        self.tabifyDockWidget(self.legend_dock, self.clipping_dock)
+        self.legend_dock.raise_()
 
     def _action(self, text: str, slot, shortcut=None, checkable: bool = False, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -522,6 +530,24 @@ class MainWindow(QMainWindow):
             name = FIELD_NAMES.get(field, field)
             self.push(ChangeBox(current, after, text=f"Set box {name}", merge_key=f"panel-{field}"))
 
+    def crop_to_selected(self) -> None:
+        """Shift+C: show only the selected box and a margin around it (Ctrl+Shift+C shows all again)."""
+        box = self._need_selection()
+        if box is not None:
+            self.clipping.crop_to(box)
+            self.clipping_panel.show_state()
+            self.view.set_clip(self.clipping.region())
+
+    def toggle_height_slice(self) -> None:
+        """Y: the height slice of the Clipping panel on / off (by default: the floor to 2 m above it)."""
+        self.clipping_dock.show()
+        self.clipping_dock.raise_()
+        self.clipping_panel.slice_check.setChecked(self.clipping.mode != "slice")
+
+    def clear_clipping(self) -> None:
+        """Ctrl+Shift+C: draw every point again."""
+        self.clipping_panel.clear()
+
     def frame_selected(self) -> None:
         box = self._need_selection()
         if box is not None:
@@ -555,6 +581,13 @@ class MainWindow(QMainWindow):
             self.scene_label.setText(f"{scene.name}: {scene.num_points:,} points")
             if self.doc.scene_path is not None:
                 self.recent.add(self.doc.scene_path)
+            self.clipping.clear()
+            floor = self.doc.floor_height()
+            self.clipping_panel.set_scene_heights(
+                floor if floor is not None else float(scene.xyz[:, 2].min()), float(scene.xyz[:, 2].max())
+            )
+            self.clipping_panel.show_state()
+            self.view.set_clip(None)
             self._update_title()
         elif event in ("boxes", "preview"):
             self._show_boxes()

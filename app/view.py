@@ -105,6 +105,8 @@ class SceneView(QOpenGLWidget):
         self.last_frame_seconds = 0.0
         self._frame_mvp = np.zeros((4, 4))
         self._depth_image: np.ndarray | None = None
+        #: Only points inside this world-space region are drawn and picked (None: all points).
+        self.clip: tuple[np.ndarray, np.ndarray] | None = None
 
     # data ---------------------------------------------------------------------------------------
     @property
@@ -182,6 +184,27 @@ class SceneView(QOpenGLWidget):
     @property
     def selected_id(self) -> int | None:
         return self._selected_id
+
+    def set_clip(self, region: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Draw and pick only the points inside the axis-aligned ``(lo, hi)`` (world metres); None: all.
+
+        Boxes, handles and the box being drawn are not clipped.
+        """
+        self.clip = None if region is None else (np.asarray(region[0], float), np.asarray(region[1], float))
+        self.update()
+
+    def _clip_uniforms(self, clip_points: bool) -> None:
+        big = np.full(3, 1e30)
+        lo, hi = (
+            (-big, big)
+            if (self.clip is None or not clip_points)
+            else (
+                self.clip[0] - self._origin,
+                self.clip[1] - self._origin,
+            )
+        )
+        GL.glUniform3f(GL.glGetUniformLocation(self._program, "clip_lo"), *map(float, lo))
+        GL.glUniform3f(GL.glGetUniformLocation(self._program, "clip_hi"), *map(float, hi))
 
     def set_point_size(self, size: float) -> None:
         self.point_size = float(np.clip(size, 1.0, 12.0))
@@ -293,6 +316,10 @@ class SceneView(QOpenGLWidget):
         py = (1 - (self._xyz @ m[1, :3] + m[1, 3]) / safe_w) * 0.5 * h
         near = in_front & (np.abs(px - x) <= radius) & (np.abs(py - y) <= radius)
         candidates = np.flatnonzero(near)
+        if self.clip is not None:  # clipped points are not there for the mouse either
+            lo, hi = self.clip[0] - self._origin, self.clip[1] - self._origin
+            kept = np.all((self._xyz[candidates] >= lo) & (self._xyz[candidates] <= hi), axis=1)
+            candidates = candidates[kept]
         if len(candidates) == 0:
             return None
         depth = (self._xyz[candidates] @ m[2, :3] + m[2, 3]) / safe_w[candidates]
@@ -434,12 +461,14 @@ class SceneView(QOpenGLWidget):
         round_location = GL.glGetUniformLocation(self._program, "round_points")
         GL.glUniform1f(size_location, self.point_size * ratio)
         GL.glUniform1i(round_location, 0)
+        self._clip_uniforms(clip_points=True)
         count = self._uploaded_points
         if count:
             if self._interacting:
                 count = min(count, self.interactive_points())
             GL.glBindVertexArray(self._points_vao)
             GL.glDrawArrays(GL.GL_POINTS, 0, count)
+        self._clip_uniforms(clip_points=False)
         if self._lines is not None and self._overlay_lines is not None and self._handles is not None:
             self._lines.draw(GL.GL_LINES)
             GL.glDisable(GL.GL_DEPTH_TEST)

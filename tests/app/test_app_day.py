@@ -510,3 +510,35 @@ def test_a_long_resolution_shows_progress_and_can_be_cancelled(window, qtbot, sc
     window.live.wait_idle()
     assert window.result.boxes == window.doc.boxes
     assert not progress.isVisible()
+
+
+def test_clipping_slices_by_height_and_crops_around_a_box(window, qtbot, scene_path, tmp_path):
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    _top_view(window)
+    view = window.view
+    top_of_block = _pixel(window, (1.0, 0.5, 1.0))
+    assert view.pick_point(top_of_block.x(), top_of_block.y())[2] > 0.8  # the tall block's top
+    qtbot.keyClick(view, Qt.Key.Key_Y)  # height slice, floor to 2 m
+    assert window.clipping.mode == "slice" and window.clipping_panel.slice_check.isChecked()
+    window.clipping_panel.z_hi.setValue(0.4)  # cut at 40 cm: look into the block from above
+    top_of_block = _pixel(window, (1.0, 0.5, 1.0))
+    lo, hi = view.clip
+    assert hi[2] == pytest.approx(0.4)
+    seen = view.pick_point(top_of_block.x(), top_of_block.y())
+    assert seen is not None and seen[2] <= 0.4
+    inside = window.clipping.inside(window.doc.scene.xyz)
+    assert inside.sum() < len(inside) and np.all(window.doc.scene.xyz[inside, 2] <= 0.4)
+    view.repaint()  # the shader draws with the clip (no GL error)
+    # crop around the cube: the block is gone, the cube stays
+    window.doc.select(1)
+    qtbot.keyClick(view, Qt.Key.Key_C, SHIFT)
+    top_of_block = _pixel(window, (1.0, 0.5, 1.0))
+    assert window.clipping.mode == "crop" and not window.clipping_panel.slice_check.isChecked()
+    assert view.pick_point(top_of_block.x(), top_of_block.y()) is None
+    cube = _pixel(window, (-1.0, 0.0, 0.6))
+    assert view.pick_point(cube.x(), cube.y()) is not None
+    assert len(view.boxes) == 2  # boxes are not clipped
+    qtbot.keyClick(view, Qt.Key.Key_C, CTRL | SHIFT)
+    assert window.clipping.mode == "none" and view.clip is None
+    top_of_block = _pixel(window, (1.0, 0.5, 1.0))  # the docks may have changed the view's size
+    assert view.pick_point(top_of_block.x(), top_of_block.y())[2] > 0.8
