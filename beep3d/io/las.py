@@ -161,5 +161,6 @@ def write_las(
     for name, values in fields.items():
         las[name] = values.astype(_extra_dtype(name, values))
     suffix = Path(path).suffix.lower()
-    with atomic_path(path, suffix=suffix) as tmp:
-        las.write(str(tmp), do_compress=suffix == ".laz")
+    # a stream, not a path: laspy picks compression from a path's suffix, and the temporary file's is .tmp
+    with atomic_path(path, suffix=suffix) as tmp, open(tmp, "wb") as handle:
+        las.write(handle, do_compress=suffix == ".laz")

@@ -63,22 +63,24 @@ def _data_lines(path: Path, suffix: str) -> tuple[list[bytes], int | None]:
 
 
 def _table(path: Path, lines: list[bytes]) -> np.ndarray:
+    """(rows, columns) float64 values of the data lines; a line that is not numbers or has another
+    width than the first is named."""
     width = len(lines[0].split())
     try:
-        values = np.array(b" ".join(lines).split(), dtype=np.float64)
+        return np.loadtxt(lines, dtype=np.float64, ndmin=2, comments=None)
     except ValueError:
-        bad = next((k for k, line in enumerate(lines) if not _numbers(line)), 0)
-        raise Beep3dError(
-            f"{path}: data line {bad + 1} ({lines[bad][:60].decode('ascii', 'replace')!r}) is not a row of "
-            "numbers; a text cloud holds one point per line (x y z ...), comments start with # or //"
-        ) from None
-    if len(values) != width * len(lines):
-        bad = next(k for k, line in enumerate(lines) if len(line.split()) != width)
+        pass  # find the line to name (the fast parser's message is about its own rows)
+    bad = next((k for k, line in enumerate(lines) if len(line.split()) != width), None)
+    if bad is not None:
         raise Beep3dError(
             f"{path}: data line {bad + 1} has {len(lines[bad].split())} values but the first has {width}; "
             "every point needs the same columns - the file is truncated or mixed"
         )
-    return values.reshape(len(lines), width)
+    bad = next((k for k, line in enumerate(lines) if not _numbers(line)), 0)
+    raise Beep3dError(
+        f"{path}: data line {bad + 1} ({lines[bad][:60].decode('ascii', 'replace')!r}) is not a row of "
+        "numbers; a text cloud holds one point per line (x y z ...), comments start with # or //"
+    )
 
 
 def _numbers(line: bytes) -> bool:

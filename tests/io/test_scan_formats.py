@@ -338,6 +338,8 @@ def test_las_written_by_the_tool_reads_back_its_labels(tmp_path: Path, suffix: s
     instance = np.arange(len(xyz), dtype=np.int32) % 4 - 1
     path = tmp_path / f"masks{suffix}"
     write_las(path, xyz, rgb, {"instance": instance, "confidence": np.full(len(xyz), 0.5, np.float32)})
+    compressed = path.read_bytes()[104] & 0x80  # the point format byte's top bit marks LAZ
+    assert bool(compressed) == (suffix == ".laz")
     scene = load_scene(path)
     np.testing.assert_allclose(scene.xyz, xyz, atol=1e-3)
     np.testing.assert_array_equal(scene.rgb, rgb)
