@@ -28,6 +28,7 @@ from beep3d.app.actions import MENUS, TOOLBAR, action_table
 from beep3d.app.box_list import BoxListPanel, BoxRow, box_confidences
 from beep3d.app.class_picker import ClassPicker, make_searchable, refresh_completions
 from beep3d.app.clipping import Clipping, ClippingPanel
+from beep3d.app.closeups import CloseupsPanel
 from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.files_controller import FilesController
 from beep3d.app.legend import LegendPanel, legend_entries
@@ -166,6 +167,20 @@ class MainWindow(QMainWindow):
             setattr(self, name, dock)
         self.tabifyDockWidget(self.legend_dock, self.clipping_dock)
         self.legend_dock.raise_()
+        self.closeups = CloseupsPanel()
+        for closeup in self.closeups.views.values():
+            closeup.boxDragged.connect(self._closeup_drag)
+        self.closeups_dock = QDockWidget("Close-ups", self)
+        self.closeups_dock.setObjectName("closeups_dock")
+        self.closeups_dock.setWidget(self.closeups)
+        self.closeups_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.closeups_dock.visibilityChanged.connect(lambda visible: visible and self._update_closeups())
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.closeups_dock)
+        self.resizeDocks([self.closeups_dock], [230], Qt.Orientation.Horizontal)
 
     def _action(self, text: str, slot, shortcut=None, checkable: bool = False, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -530,6 +545,26 @@ class MainWindow(QMainWindow):
             name = FIELD_NAMES.get(field, field)
             self.push(ChangeBox(current, after, text=f"Set box {name}", merge_key=f"panel-{field}"))
 
+    def _closeup_drag(self, start: Box, after: Box, finished: bool) -> None:
+        """A drag in a close-up: previewed while it lasts, one undo step when released."""
+        if not self.doc.editable(start.id):
+            self.status(f"Box {start.id} is locked: unlock it to edit it (Ctrl+Shift+L).")
+            return
+        if not finished:
+            self.doc.preview_box(after)
+        elif after != start:
+            self.push(ChangeBox(start, after, text="Edit box in a close-up"))
+        else:
+            self.doc.preview_box(start)
+
+    def _update_closeups(self) -> None:
+        if not self.closeups_dock.isVisible():
+            return
+        scene, colours = self.doc.scene, getattr(self, "_point_colours", None)
+        if scene is not None and (colours is None or len(colours) != scene.num_points):
+            colours = scene.rgb
+        self.closeups.show_box(self.doc.selected_box, None if scene is None else scene.xyz, colours)
+
     def crop_to_selected(self) -> None:
         """Shift+C: show only the selected box and a margin around it (Ctrl+Shift+C shows all again)."""
         box = self._need_selection()
@@ -618,6 +653,7 @@ class MainWindow(QMainWindow):
         self._show_box_list()
         self.box_editor.show_box(self.doc.selected_box)
         self._update_legend()
+        self._update_closeups()
 
     def _show_box_list(self) -> None:
         self.box_table.show_rows(self._box_rows(), self.doc.class_set)
@@ -733,7 +769,9 @@ class MainWindow(QMainWindow):
             box_colours = np.array(
                 [self.doc.class_set.colour_of(b.label) for b in self.result.boxes], float
             ).reshape(-1, 3)
-        self.view.set_colours(point_colours(self.colour_mode, scene.rgb, labels, box_colours))
+        self._point_colours = point_colours(self.colour_mode, scene.rgb, labels, box_colours)
+        self.view.set_colours(self._point_colours)
+        self._update_closeups()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         if not self.files.maybe_save():

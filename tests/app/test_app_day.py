@@ -542,3 +542,56 @@ def test_clipping_slices_by_height_and_crops_around_a_box(window, qtbot, scene_p
     assert window.clipping.mode == "none" and view.clip is None
     top_of_block = _pixel(window, (1.0, 0.5, 1.0))  # the docks may have changed the view's size
     assert view.pick_point(top_of_block.x(), top_of_block.y())[2] > 0.8
+
+
+def test_closeups_show_the_selected_box_and_edit_it_by_dragging_edges(window, qtbot, scene_path, tmp_path):
+    from beep3d.app.closeups import local_points, moved_face
+
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    closeups = window.closeups
+    assert window.closeups_dock.isVisible()
+    assert all(view.box is None for view in closeups.views.values())
+    window.doc.select(2)
+    box = window.doc.box(2)
+    for view in closeups.views.values():
+        assert view.box == box
+        view.repaint()
+    local, index = local_points(window.doc.scene.xyz, box)
+    assert len(local) > 8000 * 0.9  # the block's points are there, in the box's frame
+    assert np.all(np.abs(local[:, :2]) <= 0.8 / 2 + 0.29)
+    top = closeups.views["top"]
+    image = top.image.convertToFormat(top.image.Format.Format_RGB888)
+    centre = top.to_pixel(0.0, 0.0)
+    assert image.pixelColor(int(centre.x()), int(centre.y())).name() != "#1c1c1c"  # points drawn there
+
+    # drag the front view's top edge up by 0.2 m: taller, bottom stays
+    front = closeups.views["front"]
+    rect = front._box_rect(box)
+    grab = QPoint(int(rect.center().x()), int(round(rect.top())))
+    assert front.grab_at(QtCore.QPointF(grab)) == "v+"
+    scale, _ = front._scale()
+    target = QPoint(grab.x(), int(round(grab.y() - 0.2 * scale)))
+    qtbot.mousePress(front, Qt.MouseButton.LeftButton, pos=grab)
+    qtbot.mouseMove(front, QPoint(grab.x(), (grab.y() + target.y()) // 2))
+    qtbot.mouseMove(front, target)
+    qtbot.mouseRelease(front, Qt.MouseButton.LeftButton, pos=target)
+    after = window.doc.box(2)
+    assert after.size[2] == pytest.approx(1.2, abs=1.5 / scale + 0.01)
+    assert after.center[2] - after.size[2] / 2 == pytest.approx(0.0, abs=1e-6)
+    assert window.undo_stack.count() == 1 and window.undo_stack.undoText() == "Edit box in a close-up"
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, CTRL)
+    assert window.doc.box(2) == box
+
+    # drag inside the top view: moves the box on the floor
+    rect = top._box_rect(box)
+    start = rect.center().toPoint()
+    qtbot.mousePress(top, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(top, start + QPoint(20, 0))
+    qtbot.mouseRelease(top, Qt.MouseButton.LeftButton, pos=start + QPoint(20, 0))
+    moved = window.doc.box(2)
+    assert moved.center[0] > box.center[0] and moved.size == box.size
+    # the pure face move keeps the opposite face where it was
+    wider = moved_face(box, 0, -1, 0.3)
+    assert wider.center[0] + wider.size[0] / 2 == pytest.approx(box.center[0] + box.size[0] / 2)
+    window.doc.select(None)
+    assert all(view.box is None for view in closeups.views.values())
