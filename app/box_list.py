@@ -99,7 +99,7 @@ def _confidence_text(value: object) -> str:
 BOX_COLUMNS: list[BoxColumn] = [
     BoxColumn("id", "id", lambda r: r.box.id),
     BoxColumn("class", "class", lambda r: r.box.label),
-    BoxColumn("exclusive", "exclusive", _count(0), tip="Points only this box holds"),
+    BoxColumn("exclusive", "own", _count(0), tip="Points only this box holds (exclusive)"),
     BoxColumn("shared", "shared", _count(1), tip="Points this box shares with other boxes"),
     BoxColumn("total", "total", _count(2), tip="All points inside the box"),
     BoxColumn(

@@ -180,7 +180,8 @@ class MainWindow(QMainWindow):
         )
         self.closeups_dock.visibilityChanged.connect(lambda visible: visible and self._update_closeups())
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.closeups_dock)
-        self.resizeDocks([self.closeups_dock], [230], Qt.Orientation.Horizontal)
+        # the box list wide enough for its columns, the close-ups narrow: the view keeps most of the width
+        self.resizeDocks([self.closeups_dock, self.boxes_dock], [200, 440], Qt.Orientation.Horizontal)
 
     def _action(self, text: str, slot, shortcut=None, checkable: bool = False, tip: str = "") -> QAction:
         action = QAction(text, self)
