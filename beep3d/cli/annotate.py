@@ -17,6 +17,7 @@ from pathlib import Path
 
 from beep3d.defaults import (
     DEFAULT_CHECKPOINT,
+    DEFAULT_FOREGROUND,
     DEFAULT_MEMBERSHIP,
     DEFAULT_SHARE,
     choose_resolver_name,
@@ -71,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SHARE,
         help="superpoint membership: share of its points inside a box",
     )
+    parser.add_argument(
+        "--foreground",
+        choices=("off", "geometric", "model"),
+        default=DEFAULT_FOREGROUND,
+        help="points inside a box that are not its object leave its mask: geometric (floor, walls and "
+        "ceiling; the default), model (the teacher network's own mask), off (boxes keep every point)",
+    )
     parser.add_argument("--class-set", help="class set JSON (default: the 18 ScanNet classes)")
     parser.add_argument(
         "--screenshot", metavar="PNG", help="open the window, render once, save it to PNG and exit"
@@ -117,7 +125,8 @@ def run_export(args: argparse.Namespace) -> int:
             )
         options.update(checkpoint=checkpoint or DEFAULT_CHECKPOINT, device=args.device)
     resolver = get_resolver(name, **options)
-    result = annotate(scene, boxes, resolver, args.membership, args.share)
+    stage = foreground_stage(args.foreground, resolver, checkpoint, args.device)
+    result = annotate(scene, boxes, resolver, args.membership, args.share, stage)
     for problem in result.problems:
         if problem.kind in WARNED_PROBLEMS:
             print(f"beep3d-annotate: warning: {problem.message}", file=sys.stderr)
@@ -133,6 +142,8 @@ def run_export(args: argparse.Namespace) -> int:
             "share": args.share,
             "boxes_file": str(boxes_path.resolve()),
             "checkpoint": str(resolver.checkpoint) if name == "teacher" else None,
+            "foreground": args.foreground,
+            "background_in_boxes": int(result.foreground.background.sum()),
             "points_dropped_on_loading": {
                 "non_finite": report.dropped_non_finite,
                 "stray": report.dropped_far,
@@ -143,10 +154,30 @@ def run_export(args: argparse.Namespace) -> int:
     analysis = result.analysis
     print(
         f"{scene.name}: {scene.num_points} points, {len(boxes)} boxes, "
-        f"{analysis.num_single} in one box, {analysis.num_multi} in several (resolved by {name}); "
+        f"{analysis.num_single} in one box, {analysis.num_multi} in several (resolved by {name}), "
+        f"{int(result.foreground.background.sum())} left their box as background (foreground {args.foreground}); "
         f"wrote {len(written)} files to {args.export} in {time.perf_counter() - started:.1f} s"
     )
     return 0
+
+
+def foreground_stage(mode: str, resolver: object, checkpoint: Path | None, device: str = "cpu"):
+    """The foreground stage ``mode`` for a run; "model" uses the teacher resolving the run, or loads one."""
+    from beep3d.resolve.foreground import get_foreground
+    from beep3d.resolve.teacher_resolver import TeacherResolver
+
+    if mode != "model":
+        return get_foreground(mode)
+    teacher = resolver if isinstance(resolver, TeacherResolver) else None
+    if teacher is None:
+        path = checkpoint or DEFAULT_CHECKPOINT
+        if not Path(path).exists():
+            raise Beep3dError(
+                f"--foreground model needs a teacher checkpoint and none is at {path}; pass --checkpoint "
+                "or use --foreground geometric"
+            )
+        teacher = TeacherResolver(path, device=device)
+    return get_foreground("model", teacher=teacher)
 
 
 #: Problems the headless export prints as warnings: boxes that cannot hold an object's points (the

@@ -100,7 +100,7 @@ class Beep3DModel(nn.Module):
         return initial, functools.partial(refine_position_queries, centers=centers, scale=scale, mode=mode)
 
     @torch.no_grad()
-    def _teacher_resolve(
+    def _teacher_box_logits(
         self,
         scene: SceneContext,
         num_points: int,
@@ -108,16 +108,12 @@ class Beep3DModel(nn.Module):
         box_classes: torch.Tensor,
         member_points: torch.Tensor,
         member_boxes: torch.Tensor,
-        box_sizes: torch.Tensor | None = None,
-        overlap_score: str | None = None,
-        min_recognition: float = 0.0,
-    ) -> TeacherResult:
-        """Teacher decoder + pseudo-mask generation (eq. 1-6) for one encoded scene.
+    ):
+        """The teacher decoder for boxes: (decoder output, (Q, S) mask logits, (K,) matched query, evidence).
 
-        ``overlap_score`` (None = ``config.overlap_score``) chooses what eq. 2 compares; the volume
-        variant needs ``box_sizes`` (K, 3) metres. ``min_recognition`` > 0: where a containing box's
-        query claims less than that share of the box's own points (:func:`recognised_boxes`), the
-        contest is decided by the box volumes alone (the smallest box), which needs ``box_sizes``.
+        ``evidence`` (K, S) counts each box's exclusive points per superpoint (all its points for a
+        box without exclusive ones); eq. 3 matches queries to boxes with it unless the queries were
+        created at the box centres, where the matching is the identity.
         """
         initial, hook = self._teacher_positions(scene, box_centers)
         output = self.teacher.decoder(scene, initial, hook)
@@ -148,6 +144,32 @@ class Beep3DModel(nn.Module):
                 evidence,
                 class_weight=self.config.w_cls,
             )
+        return output, logits, matched, evidence
+
+    @torch.no_grad()
+    def _teacher_resolve(
+        self,
+        scene: SceneContext,
+        num_points: int,
+        box_centers: torch.Tensor,
+        box_classes: torch.Tensor,
+        member_points: torch.Tensor,
+        member_boxes: torch.Tensor,
+        box_sizes: torch.Tensor | None = None,
+        overlap_score: str | None = None,
+        min_recognition: float = 0.0,
+    ) -> TeacherResult:
+        """Teacher decoder + pseudo-mask generation (eq. 1-6) for one encoded scene.
+
+        ``overlap_score`` (None = ``config.overlap_score``) chooses what eq. 2 compares; the volume
+        variant needs ``box_sizes`` (K, 3) metres. ``min_recognition`` > 0: where a containing box's
+        query claims less than that share of the box's own points (:func:`recognised_boxes`), the
+        contest is decided by the box volumes alone (the smallest box), which needs ``box_sizes``.
+        """
+        output, logits, matched, evidence = self._teacher_box_logits(
+            scene, num_points, box_centers, box_classes, member_points, member_boxes
+        )
+        num_boxes = box_centers.shape[0]
         priority = (
             nested_box_priority(member_points, member_boxes, num_boxes)
             if self.config.nested_box_prior
@@ -388,3 +410,48 @@ class Beep3DModel(nn.Module):
             min_recognition,
         )
         return result.labels.cpu().numpy(), result.margins.cpu().numpy(), result.decided_by.cpu().numpy()
+
+    @torch.no_grad()
+    def object_probability(
+        self,
+        encoding: SceneEncoding,
+        box_centers: np.ndarray,
+        box_classes: np.ndarray,
+        member_points: np.ndarray,
+        member_boxes: np.ndarray,
+        positions: np.ndarray,
+    ) -> np.ndarray:
+        """The teacher's mask probability (eq. 1's sigmoid) of each point for the box it was given to.
+
+        Parameters
+        ----------
+        encoding
+            From :meth:`encode_scene`.
+        box_centers, box_classes, member_points, member_boxes
+            As for :meth:`resolve_with_teacher`.
+        positions
+            (N,) int64 box position each point was given to, -1 for none.
+
+        Returns
+        -------
+        (N,) float32 probability in [0, 1]; 1 for points given to no box.
+        """
+        device = encoding.scene.superpoints.device
+
+        def tensor(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+            return torch.as_tensor(np.asarray(array)).to(device=device, dtype=dtype)
+
+        _output, logits, matched, _evidence = self._teacher_box_logits(
+            encoding.scene,
+            encoding.num_points,
+            tensor(box_centers, torch.float32).reshape(-1, 3),
+            tensor(box_classes, torch.long).reshape(-1),
+            tensor(member_points, torch.long).reshape(-1),
+            tensor(member_boxes, torch.long).reshape(-1),
+        )
+        given = tensor(positions, torch.long).reshape(-1)
+        query = matched[given.clamp(min=0)] if matched.numel() else torch.zeros_like(given)
+        probability = torch.sigmoid(logits[query.clamp(min=0), encoding.scene.superpoints].float())
+        has_box = (given >= 0) & (query >= 0)
+        probability = torch.where(has_box, probability, torch.ones_like(probability))
+        return probability.cpu().numpy().astype(np.float32)

@@ -13,6 +13,7 @@ import numpy as np
 
 from beep3d.geometry.boxes import Box, BoxSet
 from beep3d.geometry.overlap import MULTI_BOX, OverlapAnalysis
+from beep3d.resolve.foreground import Foreground
 from beep3d.resolve.resolution import Resolution, decider_counts, describe_deciders
 
 #: Extent (metres) under which a box side counts as degenerate.
@@ -23,6 +24,8 @@ NEAR_DUPLICATE_IOU = 0.9
 LOW_CONFIDENCE = 0.2
 #: Uncertain points a box pair needs before it is reported.
 LOW_CONFIDENCE_MIN_POINTS = 50
+#: A box whose foreground stage took out more than this share of its points is reported.
+MUCH_BACKGROUND = 0.3
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,8 @@ class Problem:
     Attributes
     ----------
     kind
-        "nested", "no_exclusive_points", "empty", "near_duplicate", "degenerate" or "low_confidence".
+        "nested", "no_exclusive_points", "empty", "near_duplicate", "degenerate", "low_confidence",
+        "much_background" or "in_surface".
     box_ids
         The boxes involved (ids, not positions).
     message
@@ -266,3 +270,39 @@ def _deciders_of(resolution: Resolution, points: np.ndarray) -> str:
     subset = np.zeros(len(resolution.decided_by), dtype=bool)
     subset[points] = True
     return describe_deciders(decider_counts(resolution.decided_by, subset))
+
+
+def background_problems(boxes: BoxSet, foreground: Foreground) -> list[Problem]:
+    """Boxes that hold much background, and boxes whose object lies in a room surface.
+
+    Parameters
+    ----------
+    boxes
+        The boxes (K).
+    foreground
+        The foreground stage's result for them (:mod:`beep3d.resolve.foreground`).
+    """
+    problems = []
+    for position, box in enumerate(boxes):
+        share = float(foreground.box_share[position]) if position < len(foreground.box_share) else 0.0
+        if share > MUCH_BACKGROUND:
+            problems.append(
+                Problem(
+                    "much_background",
+                    (box.id,),
+                    f"box {box.id} ({box.label}): {share:.0%} of its points are floor, wall or other "
+                    "background and were left out of its mask; check that the box fits its object "
+                    "(F shrinks a box onto its object's points).",
+                )
+            )
+        if position < len(foreground.kept_surface) and foreground.kept_surface[position]:
+            problems.append(
+                Problem(
+                    "in_surface",
+                    (box.id,),
+                    f"box {box.id} ({box.label}) lies mostly on the floor, a wall or the ceiling, so its "
+                    "points there were kept as its object (right for a door, window or picture); if its "
+                    "object stands apart from the surface, tighten the box.",
+                )
+            )
+    return problems

@@ -4,7 +4,9 @@ One Qt-free path, run by the window's live-resolution worker (:mod:`beep3d.app.l
 headless export (:func:`beep3d.cli.annotate.run_export`) alike::
 
     scene + boxes -> membership (point or superpoint) -> overlap analysis (P^l, P^u, background)
-                  -> resolution of P^u (rules or teacher) -> diagnostics -> per-point labels
+                  -> resolution of P^u (rules or teacher)
+                  -> foreground (points of a box that are not its object leave it)
+                  -> diagnostics -> per-point labels
 
 A stage added later (foreground removal, hand corrections) is added here, once.
 """
@@ -19,7 +21,8 @@ import numpy as np
 from beep3d.defaults import DEFAULT_MEMBERSHIP, DEFAULT_SHARE
 from beep3d.geometry.boxes import BoxSet, Membership
 from beep3d.geometry.overlap import OverlapAnalysis, membership_for
-from beep3d.resolve.diagnostics import Problem, diagnose
+from beep3d.resolve.diagnostics import Problem, background_problems, diagnose
+from beep3d.resolve.foreground import Foreground, ForegroundStage, NoForeground, apply_foreground
 from beep3d.resolve.resolution import Resolution, Resolver, empty_resolution
 from beep3d.scene import Scene
 
@@ -40,6 +43,9 @@ class PointLabels:
         (N,) float32 in [0, 1].
     decided_by
         (N,) int8 what decided each point (:data:`beep3d.resolve.resolution.DECIDERS`), or None.
+    background_reason
+        (N,) int8 why a point inside a box left it (:data:`beep3d.resolve.foreground.BACKGROUND_REASONS`,
+        0: it did not), or None.
     """
 
     first_box: np.ndarray
@@ -47,6 +53,7 @@ class PointLabels:
     instance_ids: np.ndarray
     confidence: np.ndarray
     decided_by: np.ndarray | None = None
+    background_reason: np.ndarray | None = None
 
 
 @dataclass
@@ -62,7 +69,9 @@ class AnnotationResult:
     analysis
         Overlap analysis: P^l / P^u / background per point, exclusive and shared counts per box.
     resolution
-        The resolver's per-point result.
+        The per-point result: the resolver's, with the foreground stage's background points taken out.
+    foreground
+        What the foreground stage took out of each box.
     problems
         Diagnostics of the boxes (nested, empty, degenerate, low-confidence overlaps, ...).
     labels
@@ -75,12 +84,18 @@ class AnnotationResult:
     membership: Membership
     analysis: OverlapAnalysis
     resolution: Resolution
+    foreground: Foreground
     problems: list[Problem]
     labels: PointLabels
     seconds: float
 
 
-def point_labels(membership: Membership, analysis: OverlapAnalysis, resolution: Resolution) -> PointLabels:
+def point_labels(
+    membership: Membership,
+    analysis: OverlapAnalysis,
+    resolution: Resolution,
+    foreground: Foreground | None = None,
+) -> PointLabels:
     """The per-point display arrays of a resolution (see :class:`PointLabels`)."""
     first_box = np.full(membership.num_points, -1, dtype=np.int32)
     # membership is sorted by point: writing in reverse leaves each point's first box
@@ -91,6 +106,7 @@ def point_labels(membership: Membership, analysis: OverlapAnalysis, resolution: 
         instance_ids=np.asarray(resolution.instance_ids, dtype=np.int32),
         confidence=np.asarray(resolution.confidence, dtype=np.float32),
         decided_by=resolution.decided_by,
+        background_reason=None if foreground is None else foreground.reason,
     )
 
 
@@ -100,8 +116,9 @@ def annotate(
     resolver: Resolver,
     level: str = DEFAULT_MEMBERSHIP,
     share: float = DEFAULT_SHARE,
+    foreground: ForegroundStage | None = None,
 ) -> AnnotationResult:
-    """Run the pipeline: membership, overlap analysis, resolution, diagnostics and display labels.
+    """Run the pipeline: membership, overlap analysis, resolution, foreground, diagnostics, display labels.
 
     Parameters
     ----------
@@ -115,6 +132,10 @@ def annotate(
     level, share
         Box membership rule: "point", or "superpoint" with the share of a superpoint's points that
         must lie inside a box.
+    foreground
+        The foreground stage (:func:`beep3d.resolve.foreground.get_foreground`); None keeps every
+        point a box got (mode "off"). The command line and the window use "geometric" by default
+        (:data:`beep3d.defaults.DEFAULT_FOREGROUND`).
 
     Raises
     ------
@@ -125,8 +146,11 @@ def annotate(
     membership = membership_for(scene, boxes, level, share)
     analysis = OverlapAnalysis.from_membership(membership)
     resolution = resolver.resolve(scene, boxes) if len(boxes) else empty_resolution(scene.num_points)
-    problems = diagnose(boxes, analysis, resolution)
-    labels = point_labels(membership, analysis, resolution)
+    stage = foreground or NoForeground()
+    separated = stage.separate(scene, boxes, resolution, membership if level == "point" else None)
+    resolution = apply_foreground(resolution, separated)
+    problems = diagnose(boxes, analysis, resolution) + background_problems(boxes, separated)
+    labels = point_labels(membership, analysis, resolution, separated)
     return AnnotationResult(
-        boxes, membership, analysis, resolution, problems, labels, time.perf_counter() - started
+        boxes, membership, analysis, resolution, separated, problems, labels, time.perf_counter() - started
     )

@@ -14,14 +14,16 @@ from beep3d.scene import Scene
 #: What decided a point's box, by code (the ``decided_by`` array of a :class:`Resolution`):
 #: 0 it lies in one box or none; 1 the nested-box rule (a box wholly inside others keeps its points);
 #: 2 box volume (the smallest-box rule, or the teacher's fallback for a box it does not recognise);
-#: 3 the teacher network (eq. 2); 4 the nearest-centre rule.
-DECIDERS = ("one box", "nested rule", "volume rule", "network", "centre rule")
+#: 3 the teacher network (eq. 2); 4 the nearest-centre rule; 5 the foreground stage took the point
+#: out of its box (:mod:`beep3d.resolve.foreground`).
+DECIDERS = ("one box", "nested rule", "volume rule", "network", "centre rule", "foreground")
 (
     DECIDED_BY_ONE_BOX,
     DECIDED_BY_NESTED_RULE,
     DECIDED_BY_VOLUME_RULE,
     DECIDED_BY_NETWORK,
     DECIDED_BY_CENTRE_RULE,
+    DECIDED_BY_FOREGROUND,
 ) = range(len(DECIDERS))
 
 

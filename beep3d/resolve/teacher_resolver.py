@@ -270,3 +270,26 @@ class TeacherResolver:
             overlap_counts=counts,
             decided_by=np.asarray(decided_by, dtype=np.int8),
         )
+
+    def object_probability(self, scene: Scene, boxes: BoxSet, positions: np.ndarray) -> np.ndarray:
+        """(N,) float32 the network's mask probability of each point for the box it was given to.
+
+        Parameters
+        ----------
+        scene, boxes
+            The scan and its boxes (K).
+        positions
+            (N,) int64 position in ``boxes`` of each point's box, -1 for none (probability 1).
+
+        Used by the foreground stage's model mode (:class:`beep3d.resolve.foreground.ModelForeground`).
+        """
+        self.load()
+        membership = membership_for(scene, boxes, self.level, self.share)
+        return self.model.object_probability(
+            self.encoding_for(scene),
+            boxes.centers,
+            self.model_classes(boxes),
+            membership.point_index,
+            membership.box_index,
+            np.asarray(positions, dtype=np.int64),
+        )

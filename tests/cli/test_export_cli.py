@@ -36,7 +36,7 @@ def table_and_chair_ply(tmp_path):
 def test_export_writes_every_format(tmp_path, table_and_chair_ply, capsys):
     scene_path, boxes = table_and_chair_ply
     out = tmp_path / "out"
-    status = main([str(scene_path), "--export", str(out), "--resolver", "smallest-box"])
+    status = main([str(scene_path), "--export", str(out), "--resolver", "smallest-box", "--foreground", "off"])
     assert status == 0
     n = 8000
     instance_ids = np.load(out / "instance_ids.npy")
@@ -49,6 +49,7 @@ def test_export_writes_every_format(tmp_path, table_and_chair_ply, capsys):
     assert np.all(instance_ids[3000:5000] == 2)
     summary = json.loads((out / "export.json").read_text())
     assert summary["resolver"] == "smallest-box" and summary["num_points"] == n
+    assert summary["foreground"] == "off" and summary["background_in_boxes"] == 0
     assert summary["points_in_several_boxes"] > 0
     # who decided each point: the smallest-box rule decided every shared point
     decided_by = np.load(out / "decided_by.npy")
@@ -148,6 +149,30 @@ def test_export_of_the_real_scannet_scene_recovers_its_instances(tmp_path):
     inside = ids >= 0
     # the data README: 98% of the points inside exactly one box belong to that box's instance
     assert np.mean(ids[inside] == scene.instance[inside]) > 0.97
+
+
+def test_real_scan_masks_leave_out_the_floor_by_default(tmp_path):
+    from beep3d.metrics.mask_quality import mean_instance_iou
+
+    path = shared_file("scannet_scene0423_00/scene0423_00_labeled.ply")
+    scene = load_scene(path)
+    names = {i: n for n, i in zip(SCANNET18.names, SCANNET18.ids, strict=True)}
+    boxes = boxes_from_instances(scene.xyz, scene.instance, scene.semantic, names, skip_semantic=(1, 2))
+    save_boxes(tmp_path / "b.json", boxes)
+    ious = {}
+    for mode in ("off", None):
+        out = tmp_path / f"o_{mode}"
+        args = [str(path), "--boxes", str(tmp_path / "b.json"), "--export", str(out), "--resolver", "smallest-box"]
+        assert main(args + (["--foreground", mode] if mode else [])) == 0
+        ids = np.load(out / "instance_ids.npy")
+        ious[mode] = mean_instance_iou(ids, scene.instance, boxes.ids).value
+        summary = json.loads((out / "export.json").read_text())
+    assert summary["foreground"] == "geometric" and summary["background_in_boxes"] > 0
+    floor = scene.semantic == 2
+    off_ids = np.load(tmp_path / "o_off" / "instance_ids.npy")
+    on_ids = np.load(tmp_path / "o_None" / "instance_ids.npy")
+    assert np.sum(on_ids[floor] >= 0) < 0.5 * np.sum(off_ids[floor] >= 0)
+    assert ious[None] > ious["off"]
 
 
 def test_teacher_without_any_checkpoint_says_how_to_get_one(

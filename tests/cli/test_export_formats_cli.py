@@ -84,9 +84,9 @@ def test_headless_export_from_every_scan_and_box_format(
     boxes_path = tmp_path / f"boxes{fmt.suffix}"
     save_boxes_as(boxes_path, BOXES, fmt)
     out = tmp_path / "out"
-    assert (
-        main([str(scan), "--boxes", str(boxes_path), "--export", str(out), "--resolver", "smallest-box"]) == 0
-    )
+    # the overlap rule is what is checked here, so boxes keep every point (--foreground off)
+    args = [str(scan), "--boxes", str(boxes_path), "--export", str(out), "--resolver", "smallest-box"]
+    assert main([*args, "--foreground", "off"]) == 0
     instance_ids = np.load(out / "instance_ids.npy")
     assert len(instance_ids) == 6000
     ids = set(load_boxes(boxes_path).ids.tolist())
@@ -102,7 +102,7 @@ def test_masks_as_pcd_and_las_read_back_with_their_fields(tmp_path: Path) -> Non
     write_pcd(scan, xyz, rgb)
     save_boxes_as(tmp_path / "room.boxes.json", BOXES, "beep3d")
     out = tmp_path / "out"
-    assert main([str(scan), "--export", str(out), "--resolver", "smallest-box"]) == 0
+    assert main([str(scan), "--export", str(out), "--resolver", "smallest-box", "--foreground", "off"]) == 0
     instance_ids = np.load(out / "instance_ids.npy")
     semantic_ids = np.load(out / "semantic_ids.npy")
     confidence = np.load(out / "confidence.npy")

@@ -1,0 +1,262 @@
+"""The floor, walls and ceiling of an indoor scan: the planes that bound the room.
+
+A box drawn around an object also holds the floor under it and the wall behind it. Those points lie
+on the room's bounding surfaces, and those surfaces are found once per scan:
+
+1. Planes are peeled off the scan (voxel down-sampled to 5 cm) with Open3D's RANSAC plane
+   segmentation, the largest first, until the next plane holds less than 1 % of the points.
+2. A plane bounds the room when nearly every point of the scan lies on one side of it (at most 2 %
+   of the points more than 10 cm beyond it): the floor has the room above it, a wall has the room in
+   front of it. A table top, a cabinet front or a bed has points on both sides and is not kept. The
+   kept plane's normal is turned to face into the room.
+3. Horizontal planes (|n_z| > 0.9) facing up are floors, facing down ceilings; vertical planes
+   (|n_z| < 0.15) are walls. Slanted planes are not used. Scans are z-up (ScanNet, S3DIS, the tool's
+   own scenes).
+
+A point is *on* a surface when it is at most ``tolerance`` in front of it (up to 1 m behind counts:
+real ScanNet floors spread about 10 cm, and points behind a wall are noise or a window recess) and
+its normal agrees with the surface normal (|cos| >= ``agreement``). The normal test is what keeps a
+chair leg standing on the floor and a cabinet side against a wall: their normals run along the
+surface, not across it. Measured on the real ScanNet training rooms (not the validation rooms), the
+normal test turns 0.71 into 0.74 mean instance IoU of smallest-box masks.
+
+Plane finding is random (RANSAC); a fixed seed makes it repeatable. It costs 0.4-3 s for a 50k-point
+scan and is done once per scan; which points lie on the surfaces does not depend on the boxes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from beep3d.errors import Beep3dError
+from beep3d.scene import Scene
+
+SurfaceKind = Literal["floor", "wall", "ceiling"]
+#: Codes of :attr:`SurfacePoints.kind`: -1 none, then the index in this tuple.
+SURFACE_KINDS: tuple[SurfaceKind, ...] = ("floor", "wall", "ceiling")
+
+#: Voxel size the scan is down-sampled to before plane fitting, metres.
+DEFAULT_VOXEL = 0.05
+#: RANSAC inlier distance, metres.
+DEFAULT_RANSAC_DISTANCE = 0.03
+#: A point up to this far in front of a surface is on it, metres.
+DEFAULT_TOLERANCE = 0.10
+#: |cos| between a point's normal and the surface normal needed to be on it.
+DEFAULT_AGREEMENT = 0.7
+
+
+@dataclass(frozen=True)
+class RoomSurface:
+    """One bounding plane of a room: points x with ``normal @ x + offset`` > 0 are inside the room.
+
+    Attributes
+    ----------
+    kind
+        "floor", "wall" or "ceiling".
+    normal
+        (3,) unit normal facing into the room.
+    offset
+        Plane offset, metres.
+    inliers
+        RANSAC inliers on the down-sampled scan (a measure of the plane's size).
+    """
+
+    kind: SurfaceKind
+    normal: np.ndarray
+    offset: float
+    inliers: int
+
+    def signed_distance(self, xyz: np.ndarray) -> np.ndarray:
+        """(N,) distance of each point in front of the plane (into the room), metres."""
+        return np.asarray(xyz, dtype=np.float64) @ self.normal + self.offset
+
+
+@dataclass(frozen=True)
+class SurfacePoints:
+    """Which points of a scan lie on its room surfaces.
+
+    Attributes
+    ----------
+    kind
+        (N,) int8 index into :data:`SURFACE_KINDS` of the surface a point lies on, -1 for none.
+    confidence
+        (N,) float32 in [0.5, 1] for points on a surface (how clearly: 1 right on it with the
+        surface's normal, 0.5 at the tolerance or the agreement limit), 0 elsewhere.
+    """
+
+    kind: np.ndarray
+    confidence: np.ndarray
+
+    @property
+    def on_surface(self) -> np.ndarray:
+        """(N,) bool: the point lies on the floor, a wall or the ceiling."""
+        return self.kind >= 0
+
+
+def find_room_surfaces(
+    xyz: np.ndarray,
+    *,
+    voxel: float = DEFAULT_VOXEL,
+    ransac_distance: float = DEFAULT_RANSAC_DISTANCE,
+    max_planes: int = 15,
+    iterations: int = 500,
+    max_search_points: int = 15_000,
+    min_share: float = 0.01,
+    outside_share: float = 0.02,
+    outside_margin: float = 0.10,
+    seed: int = 0,
+) -> list[RoomSurface]:
+    """The floor, wall and ceiling planes of a z-up indoor scan (see the module notes).
+
+    Parameters
+    ----------
+    xyz
+        (N, 3) point positions, metres, z up.
+    voxel
+        Down-sampling voxel for the plane search, metres.
+    ransac_distance
+        RANSAC inlier distance, metres.
+    max_planes
+        At most this many planes are peeled off.
+    iterations
+        RANSAC iterations per plane.
+    max_search_points
+        The plane search runs on at most this many of the down-sampled points (a fixed random
+        subset), so its cost does not grow with the scan.
+    min_share
+        The search stops when the next plane holds less than this share of the down-sampled points.
+    outside_share, outside_margin
+        A plane bounds the room when at most ``outside_share`` of all points lie more than
+        ``outside_margin`` metres beyond it.
+    seed
+        RANSAC seed (the result is repeatable for a given seed).
+
+    Returns
+    -------
+    list[RoomSurface]
+        Largest first; empty for scans without such planes (an object scan, a tiny cloud).
+    """
+    import open3d as o3d
+
+    xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
+    if len(xyz) < 100:
+        return []
+    cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(xyz))
+    sample = np.asarray(cloud.voxel_down_sample(voxel).points)
+    if len(sample) > max_search_points:
+        pick = np.random.default_rng(seed).choice(len(sample), max_search_points, replace=False)
+        sample = sample[np.sort(pick)]
+    remaining = np.arange(len(sample))
+    o3d.utility.random.seed(seed)
+    surfaces: list[RoomSurface] = []
+    for _ in range(max_planes):
+        if len(remaining) < 3 or len(remaining) < min_share * len(sample):
+            break
+        part = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(sample[remaining]))
+        model, inliers = part.segment_plane(
+            distance_threshold=ransac_distance, ransac_n=3, num_iterations=iterations
+        )
+        if len(inliers) < max(3, min_share * len(sample)):
+            break
+        remaining = np.delete(remaining, inliers)
+        surface = _bounding_surface(np.asarray(model, dtype=np.float64), xyz, outside_share, outside_margin)
+        if surface is not None:
+            surfaces.append(RoomSurface(surface[0], surface[1], surface[2], len(inliers)))
+    return surfaces
+
+
+def _bounding_surface(
+    model: np.ndarray, xyz: np.ndarray, outside_share: float, outside_margin: float
+) -> tuple[SurfaceKind, np.ndarray, float] | None:
+    """(kind, inward normal, offset) when the plane ``model`` (a, b, c, d) bounds the room, else None."""
+    length = float(np.linalg.norm(model[:3]))
+    if length == 0.0:
+        return None
+    normal, offset = model[:3] / length, float(model[3] / length)
+    if abs(normal[2]) > 0.9:
+        horizontal = True
+    elif abs(normal[2]) < 0.15:
+        horizontal = False
+    else:
+        return None
+    distance = xyz @ normal + offset
+    beyond_positive = float(np.mean(distance > outside_margin))
+    beyond_negative = float(np.mean(distance < -outside_margin))
+    if min(beyond_positive, beyond_negative) > outside_share:
+        return None
+    if beyond_negative > beyond_positive:  # the room is on the negative side: turn the normal into it
+        normal, offset = -normal, -offset
+    if not horizontal:
+        return "wall", normal, offset
+    return ("floor" if normal[2] > 0 else "ceiling"), normal, offset
+
+
+def scene_normals(scene: Scene, knn: int = 16, max_edge_length: float = 0.2) -> np.ndarray:
+    """(N, 3) float32 unit normals of a scene: its own, a mesh's vertex normals, or estimated.
+
+    Point clouds without normals get covariance normals of their ``knn`` nearest neighbours within
+    ``max_edge_length`` metres.
+    """
+    if scene.normals is not None:
+        return np.asarray(scene.normals, dtype=np.float32)
+    if scene.faces is not None and len(scene.faces):
+        from beep3d.geometry.normals import vertex_normals
+
+        return vertex_normals(scene.xyz, scene.faces)
+    from beep3d.geometry.normals import point_normals
+    from beep3d.geometry.superpoints import knn_neighbours
+
+    if scene.num_points == 0:
+        return np.zeros((0, 3), dtype=np.float32)
+    return point_normals(scene.xyz, knn_neighbours(scene.xyz, knn, max_edge_length))
+
+
+def surface_points(
+    xyz: np.ndarray,
+    normals: np.ndarray,
+    surfaces: list[RoomSurface],
+    tolerance: float = DEFAULT_TOLERANCE,
+    agreement: float = DEFAULT_AGREEMENT,
+    behind: float = 1.0,
+) -> SurfacePoints:
+    """Which points lie on which room surface (see the module notes).
+
+    Parameters
+    ----------
+    xyz
+        (N, 3) positions, metres.
+    normals
+        (N, 3) unit normals (either orientation).
+    surfaces
+        From :func:`find_room_surfaces`.
+    tolerance
+        How far in front of a surface a point may lie, metres (> 0).
+    agreement
+        Minimum |cos| between a point's normal and the surface's, in [0, 1).
+    behind
+        Points farther than this behind a surface are not on it, metres.
+    """
+    if tolerance <= 0:
+        raise Beep3dError(f"surface tolerance must be positive (metres), got {tolerance}")
+    if not 0.0 <= agreement < 1.0:
+        raise Beep3dError(f"normal agreement must be in [0, 1), got {agreement}")
+    xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
+    normals = np.asarray(normals, dtype=np.float64).reshape(-1, 3)
+    if normals.shape != xyz.shape:
+        raise Beep3dError(f"need one normal per point: {len(normals)} normals for {len(xyz)} points")
+    kind = np.full(len(xyz), -1, dtype=np.int8)
+    confidence = np.zeros(len(xyz), dtype=np.float32)
+    for surface in surfaces:
+        distance = surface.signed_distance(xyz)
+        cosine = np.abs(normals @ surface.normal)
+        on = (distance < tolerance) & (distance > -behind) & (cosine >= agreement)
+        closeness = np.clip((tolerance - distance) / tolerance, 0.0, 1.0)
+        alignment = (cosine - agreement) / (1.0 - agreement)
+        certainty = 0.5 + 0.5 * np.minimum(closeness, alignment)
+        better = on & (certainty > confidence)
+        kind[better] = SURFACE_KINDS.index(surface.kind)
+        confidence[better] = certainty[better]
+    return SurfacePoints(kind, confidence)
