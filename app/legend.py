@@ -124,9 +124,13 @@ class LegendPanel(QWidget):
         outer.addWidget(self._grid_host)
         outer.addStretch(1)
         self.entries: list[LegendEntry] = []
+        self._mode: str | None = None
 
     def show_legend(self, mode: str, entries: list[LegendEntry]) -> None:
         """Show ``entries`` under the title of ``mode``."""
+        if mode == self._mode and list(entries) == self.entries:
+            return  # unchanged (most edits): no widgets rebuilt
+        self._mode = mode
         self.entries = list(entries)
         self.title.setText(mode_title(mode))
         while self._grid.count():
