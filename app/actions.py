@@ -22,6 +22,13 @@ if TYPE_CHECKING:
 
 Shortcut = str | QKeySequence.StandardKey
 
+#: The foreground stage's modes in the Model menu (:mod:`beep3d.resolve.foreground`).
+FOREGROUND_ENTRIES = (
+    ("off", "Masks: whole boxes (foreground off)"),
+    ("geometric", "Masks: leave out floor, walls, ceiling (geometric)"),
+    ("model", "Masks: the teacher's own object masks (model)"),
+)
+
 
 @dataclass(frozen=True)
 class ActionSpec:
@@ -198,6 +205,18 @@ def action_table() -> list[ActionSpec]:
                 lambda w, n=name: w.resolvers.select(n, w.resolvers.checkpoint),
                 checkable=True,
                 group="resolvers",
+            )
+        )
+    for mode, text in FOREGROUND_ENTRIES:
+        specs.append(
+            ActionSpec(
+                f"foreground_{mode}",
+                "model",
+                text,
+                lambda w, m=mode: w.resolvers.select_foreground(m),
+                checkable=True,
+                group="foreground",
+                separator_before=mode == FOREGROUND_ENTRIES[0][0],
             )
         )
     specs += [

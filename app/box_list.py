@@ -111,6 +111,14 @@ BOX_COLUMNS: list[BoxColumn] = [
         tip="Mean resolution confidence of the box's points (1 = no contested point; low = check it)",
     ),
     BoxColumn(
+        "background",
+        "not obj.",
+        lambda r: r.extra.get("background"),
+        lambda v: f"{v:.0%}",
+        tip="Share of the box's points that are not its object (floor, wall, ceiling) and were left out of "
+        "its mask (Model > Masks); much means the box is loose or stands on a surface",
+    ),
+    BoxColumn(
         "hidden", "hide", lambda r: r.hidden, tip="Hidden boxes are not drawn or picked (H)", check="hidden"
     ),
     BoxColumn(

@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
             resolver=args.resolver,
             checkpoint=args.checkpoint,
             class_set=args.class_set,
+            foreground=args.foreground,
         )
 
     return run_reporting_errors(open_window)

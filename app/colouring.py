@@ -35,6 +35,9 @@ OVERLAP_TINT = np.array([235, 30, 200], dtype=np.float32)
 UNSURE_TINT = np.array([230, 40, 40], dtype=np.float32)
 SURE_TINT = np.array([40, 200, 80], dtype=np.float32)
 SURE_BY_RULE_TINT = np.array([50, 110, 235], dtype=np.float32)
+#: Overlap and instance modes: points inside a box that the foreground stage found are not its object
+#: (floor, wall, ceiling, or the network's call).
+NOT_OBJECT_TINT = np.array([250, 160, 20], dtype=np.float32)
 RULE_DECIDERS = (DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE, DECIDED_BY_CENTRE_RULE)
 
 
@@ -61,6 +64,15 @@ def _blend(rgb: np.ndarray, tint: np.ndarray, mask: np.ndarray, amount: float = 
     if np.any(mask):
         out[mask] = rgb[mask].astype(np.float32) * (1 - amount) + tint * amount
     return out
+
+
+def _mark_not_object(out: np.ndarray, rgb: np.ndarray, labels: PointLabels) -> None:
+    """Tint, in place, the points a box holds that the foreground stage took out of its mask."""
+    if labels.background_reason is None:
+        return
+    left = labels.background_reason > 0
+    if np.any(left):
+        out[left] = rgb[left].astype(np.float32) * (1 - TINT) + NOT_OBJECT_TINT * TINT
 
 
 def point_colours(
@@ -96,12 +108,14 @@ def point_colours(
         out = _blend(rgb, SINGLE_BOX_TINT, labels.overlap_counts == 1, amount=0.3)
         shared = labels.overlap_counts >= 2
         out[shared] = rgb[shared].astype(np.float32) * (1 - 0.7) + OVERLAP_TINT * 0.7
+        _mark_not_object(out, rgb, labels)
     elif mode == "instances":
         assigned = labels.instance_ids >= 0
         ids = labels.instance_ids[assigned]
         unique, inverse = np.unique(ids, return_inverse=True)
         tint = instance_palette(unique)[inverse] if len(unique) else np.zeros((0, 3), np.float32)
         out = _blend(rgb, tint, assigned)
+        _mark_not_object(out, rgb, labels)
     elif mode == "confidence":
         inside = labels.overlap_counts >= 1
         c = np.clip(labels.confidence[inside], 0.0, 1.0)[:, None].astype(np.float32)

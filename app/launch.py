@@ -60,6 +60,7 @@ def run_app(
     resolver: str = "auto",
     checkpoint: str | None = None,
     class_set: str | None = None,
+    foreground: str | None = None,
 ) -> int:
     """Open the annotation window; returns the exit status.
 
@@ -78,6 +79,8 @@ def run_app(
         Teacher checkpoint.
     class_set
         Class set JSON (default: the 18 ScanNet classes).
+    foreground
+        Foreground stage mode, "off", "geometric" or "model" (default: the window's, geometric).
     """
     from beep3d.classes import SCANNET18, ClassSet
     from beep3d.defaults import choose_resolver_name
@@ -89,6 +92,11 @@ def run_app(
     from beep3d.app.main_window import MainWindow
 
     window = MainWindow(classes, resolver_name, checkpoint, interactive=screenshot is None)
+    if foreground is not None and foreground != window.resolvers.foreground_mode:
+        if not window.resolvers.select_foreground(foreground):
+            raise Beep3dError(
+                window.errors[-1] if window.errors else f"foreground mode {foreground!r} refused"
+            )
     if scene is not None and not Path(scene).exists():
         raise Beep3dError(f"{scene}: no such file or folder; check the path")
     window.show()

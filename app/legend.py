@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from beep3d.app.colouring import (
     COLOUR_MODES,
+    NOT_OBJECT_TINT,
     OVERLAP_TINT,
     SINGLE_BOX_TINT,
     SURE_BY_RULE_TINT,
@@ -59,6 +60,7 @@ def _overlap(class_set: ClassSet, boxes: BoxSet) -> list[LegendEntry]:
     return [
         (_rgb(SINGLE_BOX_TINT), "in exactly one box (P^l)"),
         (_rgb(OVERLAP_TINT), "in several boxes (P^u): the resolver decides"),
+        (_rgb(NOT_OBJECT_TINT), "in a box, not its object (floor, wall, ceiling): left out"),
         (DIMMED, "in no box (dimmed)"),
     ]
 
@@ -72,7 +74,11 @@ def _instances(class_set: ClassSet, boxes: BoxSet) -> list[LegendEntry]:
     ]
     if len(ids) > MAX_LISTED:
         entries.append((None, f"… one colour for each of the other {len(ids) - MAX_LISTED} boxes"))
-    return [*entries, (DIMMED, "background (dimmed)")]
+    return [
+        *entries,
+        (_rgb(NOT_OBJECT_TINT), "in a box, not its object: left out"),
+        (DIMMED, "background (dimmed)"),
+    ]
 
 
 def _confidence(class_set: ClassSet, boxes: BoxSet) -> list[LegendEntry]:

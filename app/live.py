@@ -26,10 +26,13 @@ class LiveResult(AnnotationResult):
 
 
 def resolve_for_view(
-    scene: Scene, boxes: BoxSet, resolver, level: str = "point", generation: int = 0
+    scene: Scene, boxes: BoxSet, resolver, level: str = "point", generation: int = 0, foreground=None
 ) -> LiveResult:
-    """The core pipeline (:func:`beep3d.resolve.pipeline.annotate`) for one request of the window."""
-    result = annotate(scene, boxes, resolver, level)
+    """The core pipeline (:func:`beep3d.resolve.pipeline.annotate`) for one request of the window.
+
+    ``foreground`` is the foreground stage (None: boxes keep every point).
+    """
+    result = annotate(scene, boxes, resolver, level, foreground=foreground)
     return LiveResult(**vars(result), generation=generation)
 
 
@@ -40,15 +43,22 @@ class _JobSignals(QObject):
 
 class _Job(QRunnable):
     def __init__(
-        self, generation: int, scene: Scene, boxes: BoxSet, resolver, level: str, signals: _JobSignals
+        self,
+        generation: int,
+        scene: Scene,
+        boxes: BoxSet,
+        resolver,
+        level: str,
+        signals: _JobSignals,
+        foreground=None,
     ):
         super().__init__()
         self.setAutoDelete(True)
-        self.args = (scene, boxes, resolver, level, generation)
+        self.args = (scene, boxes, resolver, level, generation, foreground)
         self.signals = signals
 
     def run(self) -> None:
-        generation = self.args[-1]
+        generation = self.args[4]
         try:
             result = resolve_for_view(*self.args)
         except Beep3dError as exc:
@@ -84,21 +94,21 @@ class LiveResolver(QObject):
     def busy(self) -> bool:
         return self._running or self._pending is not None
 
-    def request(self, scene: Scene, boxes: BoxSet, resolver, level: str = "point") -> int:
-        """Ask for a resolution of ``boxes``; returns its generation number."""
+    def request(self, scene: Scene, boxes: BoxSet, resolver, level: str = "point", foreground=None) -> int:
+        """Ask for a resolution of ``boxes`` (``foreground``: the foreground stage); returns its generation."""
         self.generation += 1
-        self._pending = (self.generation, scene, boxes, resolver, level)
+        self._pending = (self.generation, scene, boxes, resolver, level, foreground)
         self._start_next()
         return self.generation
 
     def _start_next(self) -> None:
         if self._running or self._pending is None:
             return
-        generation, scene, boxes, resolver, level = self._pending
+        generation, scene, boxes, resolver, level, foreground = self._pending
         self._pending = None
         self._running = True
         self.busyChanged.emit(True)
-        self._pool.start(_Job(generation, scene, boxes, resolver, level, self._signals))
+        self._pool.start(_Job(generation, scene, boxes, resolver, level, self._signals, foreground))
 
     def _finish_job(self) -> None:
         self._running = False

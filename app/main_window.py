@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.view.setFocus()
         self.resolvers.select(resolver_name, checkpoint, quiet=True)
+        self.actions_by_name[f"foreground_{self.resolvers.foreground_mode}"].setChecked(True)
 
     # construction -------------------------------------------------------------------------------
     def _build_docks(self) -> None:
@@ -674,6 +675,12 @@ class MainWindow(QMainWindow):
                 )
                 self._confidence_cache = cache
             confidences = cache[1]
+        background = {}
+        if self.result is not None:
+            shares = self.result.foreground.box_share
+            background = {
+                box.id: float(shares[i]) for i, box in enumerate(self.result.boxes) if i < len(shares)
+            }
         return [
             BoxRow(
                 b,
@@ -681,6 +688,7 @@ class MainWindow(QMainWindow):
                 confidences.get(b.id) if b.id in counts else None,
                 b.id in self.doc.hidden,
                 b.id in self.doc.locked,
+                extra={"background": background.get(b.id) if b.id in counts else None},
             )
             for b in self.doc.boxes
         ]
@@ -707,7 +715,11 @@ class MainWindow(QMainWindow):
         if self.doc.scene is None or self.resolvers.resolver is None:
             return
         self.live.request(
-            self.doc.scene, self.doc.boxes, self.resolvers.resolver, self.resolvers.membership_level
+            self.doc.scene,
+            self.doc.boxes,
+            self.resolvers.resolver,
+            self.resolvers.membership_level,
+            self.resolvers.foreground,
         )
 
     def _on_busy(self, busy: bool) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
-from beep3d.defaults import DEFAULT_MEMBERSHIP
+from beep3d.defaults import DEFAULT_FOREGROUND, DEFAULT_MEMBERSHIP
 from beep3d.errors import Beep3dError
 
 if TYPE_CHECKING:
@@ -36,6 +36,10 @@ class ResolverController(QObject):
         "point" or "superpoint".
     previous
         The (name, checkpoint) to go back to when the teacher's network cannot be loaded.
+    foreground_mode
+        The foreground stage's mode: "off", "geometric" or "model".
+    foreground
+        The foreground stage in use (:mod:`beep3d.resolve.foreground`).
     """
 
     def __init__(self, window: MainWindow, name: str, checkpoint: str | None) -> None:
@@ -46,6 +50,43 @@ class ResolverController(QObject):
         self.resolver: Resolver | None = None
         self.membership_level = DEFAULT_MEMBERSHIP
         self.previous: tuple[str, str | None] = ("smallest-box", None)
+        from beep3d.resolve.foreground import get_foreground
+
+        self.foreground_mode = DEFAULT_FOREGROUND if DEFAULT_FOREGROUND != "model" else "geometric"
+        self.foreground = get_foreground(self.foreground_mode)
+
+    def select_foreground(self, mode: str) -> bool:
+        """Take points that are not a box's object out of its mask with ``mode`` from now on.
+
+        "model" needs the teacher: the one resolving overlaps, else the shipped or chosen checkpoint.
+        Refused (a dialog, the previous mode stays) when no teacher can be had.
+        """
+        from beep3d.resolve.foreground import get_foreground
+        from beep3d.resolve.teacher_resolver import TeacherResolver
+
+        window = self.window
+        try:
+            if mode == "model":
+                teacher = self.resolver if isinstance(self.resolver, TeacherResolver) else None
+                if teacher is None:
+                    from beep3d.defaults import DEFAULT_CHECKPOINT
+
+                    teacher = TeacherResolver(
+                        self.checkpoint or DEFAULT_CHECKPOINT, level=self.membership_level
+                    )
+                stage = get_foreground(mode, teacher=teacher)
+            elif mode == self.foreground_mode:
+                stage = self.foreground  # keeps the scene's surfaces found so far
+            else:
+                stage = get_foreground(mode)
+        except Beep3dError as exc:
+            window.error(str(exc))
+            window.actions_by_name[f"foreground_{self.foreground_mode}"].setChecked(True)
+            return False
+        self.foreground_mode, self.foreground = mode, stage
+        window.actions_by_name[f"foreground_{mode}"].setChecked(True)
+        window.request_resolution()
+        return True
 
     def select(self, name: str, checkpoint: str | None, quiet: bool = False) -> bool:
         """Resolve overlaps with resolver ``name`` from now on; False (and a message) when it is refused.

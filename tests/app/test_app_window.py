@@ -49,25 +49,6 @@ def scene_path(tmp_path):
     return _two_cube_scene(tmp_path / "room.ply")
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    from beep3d.app.main_window import MainWindow
-
-    win = MainWindow()
-    win.errors_shown = []
-    monkeypatch.setattr(win, "error", lambda text, title="": win.errors_shown.append(text))
-    monkeypatch.setattr(win, "ask", lambda title, text, buttons, default: default)
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    yield win
-    win.doc.dirty = False  # no save question while closing
-    win.close()
-
-
 def _open(win, qtbot, path, boxes=None):
     assert win.files.open_scene(path, boxes)
     win.live.wait_idle()

@@ -60,7 +60,7 @@ def room_scene() -> tuple[Scene, dict[str, np.ndarray]]:
     instance[n_room : n_room + n_cube] = 1
     instance[n_room + n_cube :] = 2
     superpoints = np.zeros(len(xyz), dtype=np.int64)
-    for label, (name, idx) in enumerate(index.items()):
+    for label, idx in enumerate(index.values()):
         superpoints[idx] = label
     superpoints[n_room : n_room + n_cube] = len(index)
     superpoints[n_room + n_cube :] = len(index) + 1
