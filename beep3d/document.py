@@ -189,15 +189,21 @@ class AnnotationDocument:
         self._emit("flags")
 
     def select_step(self, step: int) -> None:
-        """Select the next (``step`` = 1) or previous (-1) box in list order, wrapping around."""
-        if len(self.boxes) == 0:
+        """Select the next (``step`` = 1) or previous (-1) shown box in list order, wrapping around."""
+        ids = [b.id for b in self.boxes]
+        shown = [i for i in ids if i not in self.hidden]
+        if not shown:
             self.select(None)
             return
-        if self.selected_id is None or self.box(self.selected_id) is None:
-            position = 0 if step > 0 else len(self.boxes) - 1
-        else:
-            position = (self.boxes.position_of(self.selected_id) + step) % len(self.boxes)
-        self.select(self.boxes[position].id)
+        if self.selected_id is None or self.selected_id not in ids:
+            self.select(shown[0] if step > 0 else shown[-1])
+            return
+        position = ids.index(self.selected_id)
+        for offset in range(1, len(ids) + 1):
+            candidate = ids[(position + step * offset) % len(ids)]
+            if candidate not in self.hidden:
+                self.select(candidate)
+                return
 
     def floor_height(self) -> float | None:
         """Floor z of the scene (metres), cached per scene; None without a scene."""

@@ -56,3 +56,18 @@ def test_loading_other_boxes_drops_flags_and_selection_of_boxes_that_are_gone(do
     SetBoxFlag((3,), "locked", True).redo(doc)
     doc.set_boxes(BoxSet([Box(1, "chair", (0.2, 0.5, 0.5), (0.2, 0.2, 0.2))]))
     assert doc.selection == (1,) and doc.locked == frozenset()
+
+
+def test_next_and_previous_skip_hidden_boxes(doc):
+    SetBoxFlag((2,), "hidden", True).redo(doc)
+    doc.select_step(1)
+    assert doc.selected_id == 1
+    doc.select_step(1)
+    assert doc.selected_id == 3
+    doc.select_step(1)
+    assert doc.selected_id == 1  # wraps around, past the hidden box
+    doc.select_step(-1)
+    assert doc.selected_id == 3
+    SetBoxFlag((1, 3), "hidden", True).redo(doc)
+    doc.select_step(1)
+    assert doc.selected_id is None
