@@ -509,7 +509,12 @@ class MainWindow(QMainWindow):
         if box is None or self.doc.scene is None:
             return
         try:
-            shrunk = shrink_box_to_points(box, self.doc.scene.xyz, floor_height=self.doc.floor_height())
+            shrunk = shrink_box_to_points(
+                box,
+                self.doc.scene.xyz,
+                floor_height=self.doc.floor_height_at(box.center),
+                background=self.doc.room().points.on_surface,
+            )
         except Beep3dError as exc:
             self.error(str(exc))
             return

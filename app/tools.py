@@ -189,7 +189,8 @@ class PointBoxTool(Tool):
             self.editor.status("No surface under the cursor: click on a point of the scan.")
             return True
         yaw = snapped_heading(view.camera.heading_yaw())
-        box = box_at_point(point, doc.current_class, doc.floor_height(), yaw=yaw, box_id=doc.boxes.next_id())
+        floor = doc.floor_height_at(point)
+        box = box_at_point(point, doc.current_class, floor, yaw=yaw, box_id=doc.boxes.next_id())
         self.editor.push(AddBox(box, text=f"Add {box.label}"))
         self.editor.set_tool("select")
         return True
@@ -217,7 +218,9 @@ class CornersTool(Tool):
         super().activate(view)
 
     def _floor(self) -> float:
-        floor = self.editor.doc.floor_height()
+        """The floor plane's height under the first corner (the scene centre before it is clicked)."""
+        doc = self.editor.doc
+        floor = doc.floor_height() if self._corner_a is None else doc.floor_height_at(self._corner_a)
         return 0.0 if floor is None else floor
 
     def _floor_hit(self, view, x, y) -> np.ndarray | None:
@@ -363,12 +366,15 @@ class RectangleFitTool(Tool):
             & (pixels[:, 1] >= rect.top())
             & (pixels[:, 1] <= rect.bottom())
         )
+        # the object's points: the room's floor, walls and ceiling under the rectangle are not fitted
+        objects = inside & ~doc.room().points.on_surface
+        selected = doc.scene.xyz[objects if objects.any() else inside]
         try:
             box = fit_box_to_points(
-                doc.scene.xyz[inside],
+                selected,
                 yaw=snapped_heading(view.camera.heading_yaw(), tolerance_degrees=1.0),
                 ignore_floor=True,
-                floor_height=doc.floor_height(),
+                floor_height=doc.floor_height_at(selected.mean(axis=0)) if len(selected) else None,
                 box_id=doc.boxes.next_id(),
                 label=doc.current_class,
             )

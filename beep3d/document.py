@@ -26,6 +26,7 @@ import numpy as np
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.geometry.room_surfaces import Room
 from beep3d.scene import Scene
 
 Listener = Callable[[str], None]
@@ -206,17 +207,41 @@ class AnnotationDocument:
                 return
 
     def floor_height(self) -> float | None:
-        """Floor z of the scene (metres), cached per scene; None without a scene."""
+        """Floor z of the scene (metres) under its centre, cached per scene; None without a scene.
+
+        The room's floor plane (:func:`beep3d.geometry.room_surfaces.room_of`) when one is found,
+        else the densest low height slab (:func:`beep3d.geometry.box_fitting.estimate_floor_height`).
+        """
         if self.scene is None:
             return None
         cached = getattr(self, "_floor_cache", None)
         if cached is not None and cached[0] is self.scene:
             return cached[1]
-        from beep3d.geometry.box_fitting import estimate_floor_height
+        centre = (
+            (self.scene.xyz.min(axis=0) + self.scene.xyz.max(axis=0)) / 2 if self.scene.num_points else None
+        )
+        height = self.room().floor_height_at(centre) if centre is not None else None
+        if height is None:
+            from beep3d.geometry.box_fitting import estimate_floor_height
 
-        height = estimate_floor_height(self.scene.xyz)
+            height = estimate_floor_height(self.scene.xyz)
         self._floor_cache = (self.scene, height)
         return height
+
+    def floor_height_at(self, point: np.ndarray) -> float | None:
+        """Floor z (metres) under ``point`` (x, y[, z]): the room's floor plane there, which may slope."""
+        if self.scene is None:
+            return None
+        height = self.room().floor_height_at(np.asarray(point, dtype=np.float64))
+        return self.floor_height() if height is None else height
+
+    def room(self) -> Room:
+        """The scene's floor, walls and ceiling and the points on them (computed once per scene)."""
+        if self.scene is None:
+            raise Beep3dError("no scene is open")
+        from beep3d.geometry.room_surfaces import room_of
+
+        return room_of(self.scene)
 
     # low-level edits used by commands ------------------------------------------------------
     def _insert(self, box: Box, position: int | None = None) -> None:

@@ -174,8 +174,9 @@ def shrink_box_to_points(
     floor_height: float | None = None,
     floor_margin: float = DEFAULT_FLOOR_MARGIN,
     margin: float = DEFAULT_FIT_MARGIN,
+    background: np.ndarray | None = None,
 ) -> Box:
-    """Snap a rough box onto the points it holds, keeping its yaw, id and class.
+    """Snap a rough box onto the points it holds, keeping its yaw, id and class; it never grows.
 
     Parameters
     ----------
@@ -185,6 +186,16 @@ def shrink_box_to_points(
         (N, 3) scene coordinates, metres (all of them: the points inside ``box`` are selected here).
     ignore_floor, floor_height, floor_margin, margin
         As in :func:`fit_box_to_points`; ``floor_height`` None estimates it from ``xyz``.
+    background
+        (N,) bool: points that are not any object's (the room's floor, walls and ceiling,
+        :attr:`beep3d.geometry.room_surfaces.SurfacePoints.on_surface`); they are not fitted. A
+        real floor's points spread about 10 cm, more than any fixed floor margin.
+
+    Returns
+    -------
+    Box
+        The fitted box, clipped to ``box`` in its own frame: the slack and the floor extension of
+        the fit never make it larger than it was.
 
     Raises
     ------
@@ -192,7 +203,11 @@ def shrink_box_to_points(
         When the box holds no points (nothing to shrink onto).
     """
     pts = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
-    inside = pts[box.contains(pts)]
+    held = box.contains(pts)
+    if background is not None:
+        objects = held & ~np.asarray(background, dtype=bool).reshape(-1)
+        held = objects if objects.any() else held  # a box on floor or wall only: shrink onto those
+    inside = pts[held]
     if len(inside) == 0:
         raise Beep3dError(
             f"box {box.id} ({box.label}) holds no points; move it onto the object before shrinking"
@@ -211,7 +226,19 @@ def shrink_box_to_points(
         box_id=box.id,
         label=box.label,
     )
-    return fitted
+    return clipped_to(fitted, box)
+
+
+def clipped_to(fitted: Box, outer: Box) -> Box:
+    """``fitted`` (same yaw as ``outer``) cut back to the extent of ``outer`` in their shared frame."""
+    centre_f = _yaw_frame(np.asarray(fitted.center, dtype=np.float64)[None], outer.yaw)[0]
+    centre_o = _yaw_frame(np.asarray(outer.center, dtype=np.float64)[None], outer.yaw)[0]
+    half_f, half_o = np.asarray(fitted.size) / 2, np.asarray(outer.size) / 2
+    low = np.maximum(centre_f - half_f, centre_o - half_o)
+    high = np.minimum(centre_f + half_f, centre_o + half_o)
+    size = np.maximum(high - low, MIN_BOX_EXTENT * 10)
+    centre = _from_yaw_frame((low + high) / 2, outer.yaw)
+    return Box(fitted.id, fitted.label, tuple(centre), tuple(size), float(outer.yaw))
 
 
 def box_at_point(

@@ -26,6 +26,8 @@ scan and is done once per scan; which points lie on the surfaces does not depend
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Literal
 
@@ -260,3 +262,57 @@ def surface_points(
         kind[better] = SURFACE_KINDS.index(surface.kind)
         confidence[better] = certainty[better]
     return SurfacePoints(kind, confidence)
+
+
+@dataclass(frozen=True)
+class Room:
+    """A scan's room surfaces and the points on them (see :func:`room_of`).
+
+    Attributes
+    ----------
+    surfaces
+        The bounding planes, largest first.
+    points
+        Which points lie on them.
+    """
+
+    surfaces: list[RoomSurface]
+    points: SurfacePoints
+
+    def floor_height_at(self, xy: np.ndarray) -> float | None:
+        """z of the floor plane (the largest one) under the point ``xy`` (x, y[, z]), metres; None without one."""
+        floors = [s for s in self.surfaces if s.kind == "floor"]
+        if not floors:
+            return None
+        floor = max(floors, key=lambda s: s.inliers)
+        x, y = float(xy[0]), float(xy[1])
+        return float(-(floor.normal[0] * x + floor.normal[1] * y + floor.offset) / floor.normal[2])
+
+
+_ROOMS: dict[int, tuple[weakref.ref, tuple, Room]] = {}
+_ROOMS_LOCK = threading.Lock()
+
+
+def room_of(
+    scene: Scene,
+    tolerance: float = DEFAULT_TOLERANCE,
+    agreement: float = DEFAULT_AGREEMENT,
+    seed: int = 0,
+) -> Room:
+    """The room surfaces of ``scene`` and the points on them, found once per scene and settings.
+
+    Shared by the foreground stage and the drawing tools (the window's worker thread and its UI
+    thread ask for the same scene; the second waits for the first instead of repeating the work).
+    """
+    key = (tolerance, agreement, seed)
+    with _ROOMS_LOCK:
+        for ident in [i for i, (ref, _, _) in _ROOMS.items() if ref() is None]:
+            del _ROOMS[ident]
+        cached = _ROOMS.get(id(scene))
+        if cached is not None and cached[0]() is scene and cached[1] == key:
+            return cached[2]
+        surfaces = find_room_surfaces(scene.xyz, seed=seed)
+        normals = scene_normals(scene) if surfaces else np.zeros((scene.num_points, 3), np.float32)
+        room = Room(surfaces, surface_points(scene.xyz, normals, surfaces, tolerance, agreement))
+        _ROOMS[id(scene)] = (weakref.ref(scene), key, room)
+        return room

@@ -37,9 +37,7 @@ from beep3d.geometry.room_surfaces import (
     DEFAULT_AGREEMENT,
     DEFAULT_TOLERANCE,
     SurfacePoints,
-    find_room_surfaces,
-    scene_normals,
-    surface_points,
+    room_of,
 )
 from beep3d.resolve.resolution import DECIDED_BY_FOREGROUND, Resolution
 from beep3d.scene import Scene
@@ -250,17 +248,10 @@ class GeometricForeground:
         self.agreement = agreement
         self.max_surface_share = max_surface_share
         self.seed = seed
-        self._scene: Scene | None = None
-        self._points: SurfacePoints | None = None
 
     def surfaces_of(self, scene: Scene) -> SurfacePoints:
         """The points of ``scene`` on its floor, walls and ceiling (computed once per scene)."""
-        if self._scene is not scene or self._points is None:
-            surfaces = find_room_surfaces(scene.xyz, seed=self.seed)
-            normals = scene_normals(scene) if surfaces else np.zeros((scene.num_points, 3), np.float32)
-            self._points = surface_points(scene.xyz, normals, surfaces, self.tolerance, self.agreement)
-            self._scene = scene
-        return self._points
+        return room_of(scene, self.tolerance, self.agreement, self.seed).points
 
     def separate(
         self, scene: Scene, boxes: BoxSet, resolution: Resolution, membership: Membership | None = None

@@ -41,13 +41,17 @@ def cube_surface(centre: np.ndarray, half: float, step: float = 0.03) -> tuple[n
     return np.concatenate(xyz), np.concatenate(normals)
 
 
-def room_scene() -> tuple[Scene, dict[str, np.ndarray]]:
+def room_scene(floor_noise: float = 0.0) -> tuple[Scene, dict[str, np.ndarray]]:
     """The test room, a 0.6 m cube on the floor, and a 'picture' flush on the east wall.
+
+    ``floor_noise``: standard deviation (metres) of the floor points' heights, as on real scans.
 
     Instance ids: cube 1, picture 2, everything else -1. Superpoints: one per part (the room's
     surfaces each one, the cube one, the picture one).
     """
     xyz, normals, index = room_with_table()
+    if floor_noise:
+        xyz[index["floor"], 2] += np.random.default_rng(3).normal(0, floor_noise, len(index["floor"]))
     cube_xyz, cube_normals = cube_surface(np.array([3.0, 1.0, 0.3]), 0.3)
     # the picture: 0.6 x 0.4 m on the east wall (x = 4), facing west, 5 mm in front of it
     py = grid(np.arange(1.2, 1.8, 0.02), np.arange(1.2, 1.6, 0.02))
