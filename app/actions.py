@@ -135,8 +135,8 @@ def action_table() -> list[ActionSpec]:
     standard = QKeySequence.StandardKey
     specs = [
         ActionSpec("open", "file", "&Open scene…", lambda w: w.files.open_scene_dialog(), (standard.Open,)),
-        ActionSpec("next_scan", "file", "&Next scan in folder", lambda w: w.open_neighbour(1), ("Ctrl+PgDown",)),
-        ActionSpec("previous_scan", "file", "&Previous scan in folder", lambda w: w.open_neighbour(-1), ("Ctrl+PgUp",)),
+        ActionSpec("next_scan", "file", "&Next scan in folder", lambda w: w.navigation.open_neighbour(1), ("Ctrl+PgDown",)),
+        ActionSpec("previous_scan", "file", "&Previous scan in folder", lambda w: w.navigation.open_neighbour(-1), ("Ctrl+PgUp",)),
         ActionSpec("load_boxes", "file", "&Load boxes…", lambda w: w.files.load_boxes_dialog(), ("Ctrl+L",)),
         ActionSpec("save", "file", "&Save boxes", lambda w: w.files.save(), (standard.Save,)),
         ActionSpec("save_as", "file", "Save boxes &as…", lambda w: w.files.save_as_dialog(), ("Ctrl+Shift+S",)),
@@ -145,9 +145,9 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("quit", "file", "&Quit", lambda w: w.close(), (standard.Quit,), separator_before=True),
         ActionSpec("delete", "edit", "&Delete box", lambda w: w.delete_selected(), ("Del", "Backspace"), separator_before=True),
         ActionSpec("duplicate", "edit", "D&uplicate box", lambda w: w.duplicate_selected(), ("Ctrl+D",)),
-        ActionSpec("hide", "edit", "H&ide selected boxes", lambda w: w.hide_selected(), ("H",), separator_before=True),
-        ActionSpec("show_all", "edit", "Show all hidden boxes", lambda w: w.show_all_boxes(), ("Shift+H",)),
-        ActionSpec("lock", "edit", "&Lock / unlock selected boxes", lambda w: w.toggle_lock_selected(), ("Ctrl+Shift+L",)),
+        ActionSpec("hide", "edit", "H&ide selected boxes", lambda w: w.selection.hide_selected(), ("H",), separator_before=True),
+        ActionSpec("show_all", "edit", "Show all hidden boxes", lambda w: w.selection.show_all_boxes(), ("Shift+H",)),
+        ActionSpec("lock", "edit", "&Lock / unlock selected boxes", lambda w: w.selection.toggle_lock_selected(), ("Ctrl+Shift+L",)),
         ActionSpec("shrink", "edit", "S&hrink box to its points", lambda w: w.shrink_selected(), ("F",), also_in=("tools",)),
         ActionSpec("next", "edit", "Select &next box", lambda w: w.doc.select_step(1), ("N",), separator_before=True),
         ActionSpec("previous", "edit", "Select &previous box", lambda w: w.doc.select_step(-1), ("Shift+N",)),
@@ -175,9 +175,9 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("ortho", "view", "Toggle orthographic", lambda w: w.view.toggle_projection(), ("Shift+P",)),
         ActionSpec("fit", "view", "Show whole scene", lambda w: w.view.fit_scene(), ("Home",)),
         ActionSpec("frame_selected", "view", "Frame selected box", lambda w: w.frame_selected(), (".",)),
-        ActionSpec("height_slice", "view", "Height slice on / off", lambda w: w.toggle_height_slice(), ("Y",), separator_before=True),
-        ActionSpec("crop_box", "view", "Crop around selected box", lambda w: w.crop_to_selected(), ("Shift+C",)),
-        ActionSpec("clear_clipping", "view", "Show all points (no clipping)", lambda w: w.clear_clipping(), ("Ctrl+Shift+C",)),
+        ActionSpec("height_slice", "view", "Height slice on / off", lambda w: w.side.toggle_height_slice(), ("Y",), separator_before=True),
+        ActionSpec("crop_box", "view", "Crop around selected box", lambda w: w.side.crop_to_selected(), ("Shift+C",)),
+        ActionSpec("clear_clipping", "view", "Show all points (no clipping)", lambda w: w.side.clear_clipping(), ("Ctrl+Shift+C",)),
         ActionSpec("bigger_points", "view", "Bigger points", lambda w: w.view.set_point_size(w.view.point_size + 1), ("+", "="), separator_before=True),
         ActionSpec("smaller_points", "view", "Smaller points", lambda w: w.view.set_point_size(w.view.point_size - 1), ("-",)),
     ]  # fmt: skip
@@ -225,7 +225,7 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("checkpoint", "model", "Choose teacher checkpoint…", lambda w: w.resolvers.choose_checkpoint_dialog()),
         ActionSpec("refit", "model", "Refit model on boxed scenes…", lambda w: w.refit.dialog(), separator_before=True),
         ActionSpec("refit_cancel", "model", "Cancel refit", lambda w: w.refit.cancel()),
-        ActionSpec("pick_class", "class", "&Search classes…", lambda w: w.pick_class(), ("Ctrl+K",)),
+        ActionSpec("pick_class", "class", "&Search classes…", lambda w: w.selection.pick_class(), ("Ctrl+K",)),
         ActionSpec("shortcuts", "help", "Keyboard shortcuts", lambda w: w.show_shortcuts(), ("F1",)),
     ]  # fmt: skip
     return specs

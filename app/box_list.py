@@ -374,6 +374,49 @@ class BoxListPanel(QWidget):
         self.filter.textChanged.connect(self.table.apply_filter)
 
 
+class BoxStats:
+    """Per-box figures of one resolution, for the box list.
+
+    Each figure describes the box that was resolved; a box edited since then gets none (its row
+    shows "…") until the next resolution.
+
+    Parameters
+    ----------
+    result
+        A :class:`beep3d.resolve.pipeline.AnnotationResult`.
+    """
+
+    def __init__(self, result) -> None:
+        self.result = result
+        a, boxes = result.analysis, result.boxes
+        self.boxes = {box.id: box for box in boxes}
+        self.counts = {
+            box.id: (int(a.exclusive[i]), int(a.shared[i]), int(a.total[i])) for i, box in enumerate(boxes)
+        }
+        labels = result.labels
+        self.confidence = box_confidences(labels.instance_ids, labels.confidence, boxes.ids)
+        shares = result.foreground.box_share
+        self.extra = {
+            box.id: {"background": float(shares[i]) if i < len(shares) else None}
+            for i, box in enumerate(boxes)
+        }
+
+    def row(self, box: Box, hidden: bool, locked: bool) -> BoxRow:
+        """The list row of ``box``: with this resolution's figures while the box is unchanged."""
+        if self.boxes.get(box.id) != box:
+            return BoxRow(box, hidden=hidden, locked=locked)
+        return BoxRow(
+            box, self.counts[box.id], self.confidence[box.id], hidden, locked, dict(self.extra[box.id])
+        )
+
+
+def box_rows(boxes: Iterable[Box], hidden, locked, stats: BoxStats | None) -> list[BoxRow]:
+    """The rows of the box list for ``boxes`` (``hidden`` / ``locked``: sets of ids)."""
+    if stats is None:
+        return [BoxRow(b, hidden=b.id in hidden, locked=b.id in locked) for b in boxes]
+    return [stats.row(b, b.id in hidden, b.id in locked) for b in boxes]
+
+
 def box_confidences(
     instance_ids: np.ndarray, confidence: np.ndarray, box_ids: Iterable[int]
 ) -> dict[int, float]:

@@ -15,7 +15,6 @@ from PySide6.QtGui import (
     QUndoStack,
 )
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -24,20 +23,20 @@ from PySide6.QtWidgets import (
     QProgressBar,
 )
 
-from beep3d.app.actions import MENUS, TOOLBAR, action_table
-from beep3d.app.box_list import BoxListPanel, BoxRow, box_confidences
-from beep3d.app.class_picker import ClassPicker, make_searchable, refresh_completions
-from beep3d.app.clipping import Clipping, ClippingPanel
-from beep3d.app.closeups import CloseupsPanel
+from beep3d.app.actions import MENUS, action_table
+from beep3d.app.box_list import BoxListPanel, BoxRow, BoxStats, box_rows
+from beep3d.app.class_picker import refresh_completions
 from beep3d.app.colouring import COLOUR_MODES, point_colours
 from beep3d.app.files_controller import FilesController
-from beep3d.app.legend import LegendPanel, legend_entries
 from beep3d.app.live import LiveResolver, LiveResult
+from beep3d.app.navigation import ScanNavigation
 from beep3d.app.panels import FIELD_NAMES, BoxEditor, ProblemList
-from beep3d.app.recent_files import RecentFiles, neighbour_scan, scan_patterns
 from beep3d.app.refit_controller import RefitController
 from beep3d.app.resolution_progress import ResolutionProgress
 from beep3d.app.resolver_controller import ResolverController
+from beep3d.app.selection_controller import SelectionController
+from beep3d.app.side_views import SideViews
+from beep3d.app.toolbars import build_toolbars
 from beep3d.app.tools import TOOLS, Tool
 from beep3d.app.view import SceneView
 from beep3d.classes import SCANNET18, ClassSet
@@ -48,7 +47,6 @@ from beep3d.document import (
     Command,
     DeleteBox,
     DuplicateBox,
-    SetBoxFlag,
 )
 from beep3d.errors import Beep3dError
 from beep3d.geometry import box_nudges
@@ -121,7 +119,12 @@ class MainWindow(QMainWindow):
         self.tool: Tool = self.tools["select"]
         self.errors: list[str] = []
         self.refit = RefitController(self)
-        self.recent = RecentFiles()
+        self.navigation = ScanNavigation(self)
+        self.selection = SelectionController(self)
+        self.side = SideViews(self)
+        #: (N, 3) uint8 colours the view shows, in scene order (None before a scan is open).
+        self.shown_colours = None
+        self._box_stats: BoxStats | None = None
         self._build_docks()
         self._build_actions()
         self._build_status()
@@ -139,50 +142,34 @@ class MainWindow(QMainWindow):
         self.box_list = BoxListPanel()
         self.box_table = self.box_list.table
         self.box_table.selectionChangedIds.connect(lambda ids, primary: self.doc.select_many(ids, primary))
-        self.box_table.flagToggled.connect(lambda box_id, flag, value: self.set_flag((box_id,), flag, value))
-        self.legend = LegendPanel()
-        self.clipping = Clipping()
-        self.clipping_panel = ClippingPanel(self.clipping)
-        self.clipping_panel.changed.connect(lambda: self.view.set_clip(self.clipping.region()))
-        self.clipping_panel.cropRequested.connect(self.crop_to_selected)
+        self.box_table.flagToggled.connect(
+            lambda box_id, flag, value: self.selection.set_flag((box_id,), flag, value)
+        )
         self.problem_list = ProblemList()
         self.problem_list.problemActivated.connect(self.frame_problem)
         self.box_editor = BoxEditor()
         self.box_editor.set_class_set(self.doc.class_set)
         self.box_editor.boxEdited.connect(self._panel_edit)
-        for title, widget, name in (
-            ("Boxes", self.box_list, "boxes_dock"),
-            ("Selected box", self.box_editor, "editor_dock"),
-            ("Problems", self.problem_list, "problems_dock"),
-            ("Colour legend", self.legend, "legend_dock"),
-            ("Clipping", self.clipping_panel, "clipping_dock"),
-        ):
-            dock = QDockWidget(title, self)
-            dock.setObjectName(name)
-            dock.setWidget(widget)
-            dock.setFeatures(
-                QDockWidget.DockWidgetFeature.DockWidgetMovable
-                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-            )
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-            setattr(self, name, dock)
-        self.tabifyDockWidget(self.legend_dock, self.clipping_dock)
-        self.legend_dock.raise_()
-        self.closeups = CloseupsPanel()
-        for closeup in self.closeups.views.values():
-            closeup.boxDragged.connect(self._closeup_drag)
-        self.closeups_dock = QDockWidget("Close-ups", self)
-        self.closeups_dock.setObjectName("closeups_dock")
-        self.closeups_dock.setWidget(self.closeups)
-        self.closeups_dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-            | QDockWidget.DockWidgetFeature.DockWidgetClosable
-        )
-        self.closeups_dock.visibilityChanged.connect(lambda visible: visible and self._update_closeups())
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.closeups_dock)
+        self.boxes_dock = self.add_dock("Boxes", self.box_list, "boxes_dock")
+        self.editor_dock = self.add_dock("Selected box", self.box_editor, "editor_dock")
+        self.problems_dock = self.add_dock("Problems", self.problem_list, "problems_dock")
+        self.side.add_docks()
         # the box list wide enough for its columns, the close-ups narrow: the view keeps most of the width
         self.resizeDocks([self.closeups_dock, self.boxes_dock], [200, 440], Qt.Orientation.Horizontal)
+
+    def add_dock(
+        self, title: str, widget, name: str, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea
+    ) -> QDockWidget:
+        """A movable, floatable dock named ``name`` holding ``widget``."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
 
     def _action(self, text: str, slot, shortcut=None, checkable: bool = False, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -235,96 +222,16 @@ class MainWindow(QMainWindow):
             menus[menu_key].addSeparator()
             menus[menu_key].addAction(action)
         a["refit_cancel"].setEnabled(False)
-        self.recent_menu = QMenu("Open &recent", self)
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        menus["file"].insertMenu(a["load_boxes"], self.recent_menu)
+        menus["file"].insertMenu(a["load_boxes"], self.navigation.menu)
         self.tool_group, self.colour_group = groups["tools"], groups["colours"]
         self.resolver_group = groups["resolvers"]
         self.class_menu = menus["class"]
         self.class_group = QActionGroup(self)
         self._rebuild_class_menu()
 
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("main_toolbar")
-        fixed = self._fixed_undo_buttons()  # the toolbar keeps its width as the undo text changes
-        for key in TOOLBAR:
-            toolbar.addSeparator() if key is None else toolbar.addAction(fixed.get(key, a[key]))
-        # the class and colour boxes on a row of their own, so they never fall into the overflow menu
-        self.addToolBarBreak()
-        toolbar = self.addToolBar("Class and colours")
-        toolbar.setObjectName("class_toolbar")
-        self.colour_combo = QComboBox()
-        for mode, text in COLOUR_MODES:
-            self.colour_combo.addItem(text, mode)
-        self.colour_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.colour_combo.activated.connect(
-            lambda index: self.set_colour_mode(self.colour_combo.itemData(index))
-        )
-        toolbar.addWidget(self.colour_combo)
-        self.class_combo = QComboBox()
-        make_searchable(self.class_combo)  # type to find a class; Ctrl+K opens the picker
-        self.class_combo.activated.connect(self._class_combo_chosen)
-        toolbar.addWidget(QLabel(" Class: "))
-        toolbar.addWidget(self.class_combo)
+        build_toolbars(self)
         self._fill_class_combo()
         self.set_colour_mode(self.colour_mode)
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        paths = self.recent.paths()
-        for number, path in enumerate(paths):
-            action = self.recent_menu.addAction(
-                f"&{number + 1} {path.name}  ({path.parent})" if number < 9 else path.name
-            )
-            action.triggered.connect(lambda _checked=False, p=path: self.files.open_scene(p))
-        if not paths:
-            self.recent_menu.addAction("No recent scans").setEnabled(False)
-
-    def open_neighbour(self, step: int) -> None:
-        """Open the next (``step`` = 1) or previous (-1) scan in the open scan's folder."""
-        from beep3d.app.files_controller import SCENE_FILTER
-
-        if self.doc.scene_path is None:
-            self.status("Open a scan first; then Ctrl+PgDown / Ctrl+PgUp walk through its folder.")
-            return
-        target = neighbour_scan(self.doc.scene_path, step, scan_patterns(SCENE_FILTER))
-        if target is None:
-            self.status(f"No {'next' if step > 0 else 'previous'} scan in {self.doc.scene_path.parent}.")
-            return
-        self.files.open_scene(target)
-
-    def _fixed_undo_buttons(self) -> dict[str, QAction]:
-        """Toolbar "Undo" / "Redo" buttons with a fixed label; the step they undo is their tooltip."""
-        buttons = {}
-        for key, can, text, changed, act in (
-            (
-                "undo",
-                self.undo_stack.canUndo,
-                self.undo_stack.undoText,
-                "undoTextChanged",
-                self.undo_stack.undo,
-            ),
-            (
-                "redo",
-                self.undo_stack.canRedo,
-                self.undo_stack.redoText,
-                "redoTextChanged",
-                self.undo_stack.redo,
-            ),
-        ):
-            button = QAction(key.capitalize(), self)
-            button.setEnabled(can())
-            button.triggered.connect(lambda _checked=False, act=act: act())
-            getattr(self.undo_stack, f"can{key.capitalize()}Changed").connect(button.setEnabled)
-
-            def tip(step: str, button=button, key=key) -> None:
-                button.setToolTip(f"{key.capitalize()} {step}".strip())
-
-            getattr(self.undo_stack, changed).connect(tip)
-            tip(text())
-            buttons[key] = button
-        self.toolbar_undo, self.toolbar_redo = buttons["undo"], buttons["redo"]
-        return buttons
 
     def _rebuild_class_menu(self) -> None:
         self.class_menu.clear()
@@ -415,23 +322,6 @@ class MainWindow(QMainWindow):
         except Beep3dError as exc:
             self.error(str(exc))
 
-    def _class_combo_chosen(self, index: int) -> None:
-        self.set_current_class(self.class_combo.itemData(index))
-        self.view.setFocus()  # the keys are the view's again
-
-    def pick_class(self) -> None:
-        """Ctrl+K: search the classes by name or number; the choice is the class for new boxes and
-        for the selected boxes (as the keys 1-9 are)."""
-        self.class_picker = ClassPicker(self.doc.class_set, self.doc.current_class, self)
-
-        def done(result: int) -> None:
-            if result == ClassPicker.DialogCode.Accepted and self.class_picker.chosen:
-                self.class_hotkey(self.class_picker.chosen)
-            self.view.setFocus()
-
-        self.class_picker.finished.connect(done)
-        self.class_picker.open()
-
     def class_hotkey(self, name: str) -> None:
         """Class keys: the class for new boxes, and the selected boxes' class (one undo step)."""
         self.set_current_class(name)
@@ -453,40 +343,15 @@ class MainWindow(QMainWindow):
             return
         self.undo_stack.push(DocumentCommand(self.doc, command))
 
-    def set_flag(self, box_ids, flag: str, value: bool) -> None:
-        """Hide / show or lock / unlock boxes (one undo step)."""
-        ids = tuple(int(i) for i in box_ids if (int(i) in getattr(self.doc, flag)) != value)
-        if not ids:
-            return
-        verb = {("hidden", True): "Hide", ("hidden", False): "Show"}.get((flag, value))
-        verb = verb or ("Lock" if value else "Unlock")
-        text = f"{verb} box {ids[0]}" if len(ids) == 1 else f"{verb} {len(ids)} boxes"
-        self.undo_stack.push(DocumentCommand(self.doc, SetBoxFlag(ids, flag, value, text=text)))
-
-    def hide_selected(self) -> None:
-        """H: hide the selected boxes (not drawn, not picked) until Shift+H shows them."""
-        if self._need_selection() is not None:
-            self.set_flag(self.doc.selection, "hidden", True)
-
-    def show_all_boxes(self) -> None:
-        """Shift+H: show every hidden box."""
-        self.set_flag(self.doc.hidden, "hidden", False)
-
-    def toggle_lock_selected(self) -> None:
-        """Ctrl+Shift+L: lock the selected boxes, or unlock them when all are locked."""
-        if self._need_selection() is None:
-            return
-        ids = self.doc.selection
-        self.set_flag(ids, "locked", not all(i in self.doc.locked for i in ids))
-
-    def _need_selection(self) -> Box | None:
+    def need_selection(self) -> Box | None:
+        """The selected box, or None with a hint in the status bar."""
         box = self.doc.selected_box
         if box is None:
             self.status("Select a box first (click it, or N for the next box).")
         return box
 
     def delete_selected(self) -> None:
-        box = self._need_selection()
+        box = self.need_selection()
         if box is None:
             return
         boxes = self.doc.selected_boxes
@@ -496,7 +361,7 @@ class MainWindow(QMainWindow):
             self.push(DeleteBox(box.id, text=f"Delete {box.label} {box.id}"))
 
     def duplicate_selected(self) -> None:
-        box = self._need_selection()
+        box = self.need_selection()
         if box is not None:
             offset = (max(box.size[0], 0.1), 0.0, 0.0)
             rotated = (offset[0] * math.cos(box.yaw), offset[0] * math.sin(box.yaw), 0.0)
@@ -505,7 +370,7 @@ class MainWindow(QMainWindow):
     def shrink_selected(self) -> None:
         from beep3d.geometry.box_fitting import shrink_box_to_points
 
-        box = self._need_selection()
+        box = self.need_selection()
         if box is None or self.doc.scene is None:
             return
         try:
@@ -523,7 +388,7 @@ class MainWindow(QMainWindow):
 
     def nudge(self, kind: str, p: int, q: int, big: bool = False) -> None:
         """Keyboard edit of the selected box (see the Edit > Move, turn and resize menu)."""
-        box = self._need_selection()
+        box = self.need_selection()
         if box is None:
             return
         if kind == "move":
@@ -552,46 +417,8 @@ class MainWindow(QMainWindow):
             name = FIELD_NAMES.get(field, field)
             self.push(ChangeBox(current, after, text=f"Set box {name}", merge_key=f"panel-{field}"))
 
-    def _closeup_drag(self, start: Box, after: Box, finished: bool) -> None:
-        """A drag in a close-up: previewed while it lasts, one undo step when released."""
-        if not self.doc.editable(start.id):
-            self.status(f"Box {start.id} is locked: unlock it to edit it (Ctrl+Shift+L).")
-            return
-        if not finished:
-            self.doc.preview_box(after)
-        elif after != start:
-            self.push(ChangeBox(start, after, text="Edit box in a close-up"))
-        else:
-            self.doc.preview_box(start)
-
-    def _update_closeups(self) -> None:
-        if not self.closeups_dock.isVisible():
-            return
-        scene, colours = self.doc.scene, getattr(self, "_point_colours", None)
-        if scene is not None and (colours is None or len(colours) != scene.num_points):
-            colours = scene.rgb
-        self.closeups.show_box(self.doc.selected_box, None if scene is None else scene.xyz, colours)
-
-    def crop_to_selected(self) -> None:
-        """Shift+C: show only the selected box and a margin around it (Ctrl+Shift+C shows all again)."""
-        box = self._need_selection()
-        if box is not None:
-            self.clipping.crop_to(box)
-            self.clipping_panel.show_state()
-            self.view.set_clip(self.clipping.region())
-
-    def toggle_height_slice(self) -> None:
-        """Y: the height slice of the Clipping panel on / off (by default: the floor to 2 m above it)."""
-        self.clipping_dock.show()
-        self.clipping_dock.raise_()
-        self.clipping_panel.slice_check.setChecked(self.clipping.mode != "slice")
-
-    def clear_clipping(self) -> None:
-        """Ctrl+Shift+C: draw every point again."""
-        self.clipping_panel.clear()
-
     def frame_selected(self) -> None:
-        box = self._need_selection()
+        box = self.need_selection()
         if box is not None:
             lo, hi = BoxSet([box]).aabbs()
             self.view.frame(lo[0], hi[0])
@@ -622,14 +449,8 @@ class MainWindow(QMainWindow):
             self.view.set_points(scene.xyz, scene.rgb)
             self.scene_label.setText(f"{scene.name}: {scene.num_points:,} points")
             if self.doc.scene_path is not None:
-                self.recent.add(self.doc.scene_path)
-            self.clipping.clear()
-            floor = self.doc.floor_height()
-            self.clipping_panel.set_scene_heights(
-                floor if floor is not None else float(scene.xyz[:, 2].min()), float(scene.xyz[:, 2].max())
-            )
-            self.clipping_panel.show_state()
-            self.view.set_clip(None)
+                self.navigation.remember(self.doc.scene_path)
+            self.side.scene_opened()
             self._update_title()
         elif event in ("boxes", "preview"):
             self._show_boxes()
@@ -659,56 +480,20 @@ class MainWindow(QMainWindow):
         self.view.set_boxes(self.doc.visible_boxes(), self._box_colours(), self.doc.selected_id)
         self._show_box_list()
         self.box_editor.show_box(self.doc.selected_box)
-        self._update_legend()
-        self._update_closeups()
+        self.side.update_legend()
+        self.side.update_closeups()
 
     def _show_box_list(self) -> None:
         self.box_table.show_rows(self._box_rows(), self.doc.class_set)
         self.box_table.select_boxes(self.doc.selection, self.doc.selected_id)
 
     def _box_rows(self) -> list[BoxRow]:
-        """What the box list shows: counts and confidence while the result describes the box."""
-        counts = self._box_counts()
-        confidences = {}
-        if self.result is not None:
-            cache = getattr(self, "_confidence_cache", None)
-            if cache is None or cache[0] is not self.result:
-                labels = self.result.labels
-                cache = (
-                    self.result,
-                    box_confidences(labels.instance_ids, labels.confidence, self.result.boxes.ids),
-                )
-                self._confidence_cache = cache
-            confidences = cache[1]
-        background = {}
-        if self.result is not None:
-            shares = self.result.foreground.box_share
-            background = {
-                box.id: float(shares[i]) for i, box in enumerate(self.result.boxes) if i < len(shares)
-            }
-        return [
-            BoxRow(
-                b,
-                counts.get(b.id),
-                confidences.get(b.id) if b.id in counts else None,
-                b.id in self.doc.hidden,
-                b.id in self.doc.locked,
-                extra={"background": background.get(b.id) if b.id in counts else None},
-            )
-            for b in self.doc.boxes
-        ]
-
-    def _box_counts(self) -> dict[int, tuple[int, int, int]]:
-        result = self.result
-        if result is None:
-            return {}
-        counts = {}
-        current = {b.id: b for b in self.doc.boxes}
-        for position, box in enumerate(result.boxes):
-            if current.get(box.id) == box:  # counts are shown only while they describe the box
-                a = result.analysis
-                counts[box.id] = (int(a.exclusive[position]), int(a.shared[position]), int(a.total[position]))
-        return counts
+        """What the box list shows: the figures of the last result, for the boxes it describes."""
+        if self.result is None:
+            return box_rows(self.doc.boxes, self.doc.hidden, self.doc.locked, None)
+        if self._box_stats is None or self._box_stats.result is not self.result:
+            self._box_stats = BoxStats(self.result)
+        return box_rows(self.doc.boxes, self.doc.hidden, self.doc.locked, self._box_stats)
 
     def _update_title(self) -> None:
         name = self.doc.scene.name if self.doc.scene is not None else "no scene"
@@ -771,13 +556,8 @@ class MainWindow(QMainWindow):
         self.resolution_label.setText("Resolution failed")
         self.error(message)
 
-    def _update_legend(self) -> None:
-        self.legend.show_legend(
-            self.colour_mode, legend_entries(self.colour_mode, self.doc.class_set, self.doc.boxes)
-        )
-
     def _recolour(self) -> None:
-        self._update_legend()
+        self.side.update_legend()
         scene = self.doc.scene
         if scene is None:
             return
@@ -787,9 +567,9 @@ class MainWindow(QMainWindow):
             box_colours = np.array(
                 [self.doc.class_set.colour_of(b.label) for b in self.result.boxes], float
             ).reshape(-1, 3)
-        self._point_colours = point_colours(self.colour_mode, scene.rgb, labels, box_colours)
-        self.view.set_colours(self._point_colours)
-        self._update_closeups()
+        self.shown_colours = point_colours(self.colour_mode, scene.rgb, labels, box_colours)
+        self.view.set_colours(self.shown_colours)
+        self.side.update_closeups()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         if not self.files.maybe_save():

@@ -362,7 +362,7 @@ def test_the_box_list_shows_confidence_sorts_and_filters(window, qtbot, scene_pa
     assert table.visible_ids() == [3]
     window.box_list.filter.setText("chair total>1000")
     assert set(table.visible_ids()) <= {1, 3} and 1 in table.visible_ids()
-    window.set_flag((4,), "hidden", True)
+    window.selection.set_flag((4,), "hidden", True)
     window.box_list.filter.setText("hidden")
     assert table.visible_ids() == [4]
     window.box_list.filter.setText("")
@@ -406,16 +406,16 @@ def test_next_and_previous_scan_in_the_folder_and_recent_scans(
     from beep3d.geometry.boxes import Box
 
     window.push(AddBox(Box(0, "chair", (-1.0, 0.0, 0.3), (0.6, 0.6, 0.6))))
-    window.open_neighbour(1)
+    window.navigation.open_neighbour(1)
     assert window.questions and (tmp_path / "room2.boxes.json").exists()
     window.live.wait_idle()
 
     recent = RecentFiles().paths()  # XDG_CONFIG_HOME is the test's folder
     assert recent[:3] == [tenth.absolute(), second.absolute(), scene_path.absolute()]
-    window._fill_recent_menu()
-    entries = [a.text() for a in window.recent_menu.actions()]
+    window.navigation.fill_menu()
+    entries = [a.text() for a in window.navigation.menu.actions()]
     assert entries[0].startswith("&1 room10.ply")
-    window.recent_menu.actions()[2].trigger()
+    window.navigation.menu.actions()[2].trigger()
     assert window.doc.scene_path == scene_path.absolute()
     window.live.wait_idle()
 
@@ -433,7 +433,7 @@ def test_the_class_picker_reaches_every_class_by_typing(window, qtbot, scene_pat
     _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
     window.doc.select(1)
     qtbot.keyClick(window.view, Qt.Key.Key_K, CTRL)
-    picker = window.class_picker
+    picker = window.selection.class_picker
     assert picker.isVisible() and picker.list.count() == len(names)
     qtbot.keyClicks(picker.search, "curt")
     found = [picker.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(picker.list.count())]
@@ -445,7 +445,7 @@ def test_the_class_picker_reaches_every_class_by_typing(window, qtbot, scene_pat
     assert window.doc.box(1).label == "chair"
     # arrow keys choose among the matches
     qtbot.keyClick(window.view, Qt.Key.Key_K, CTRL)
-    picker = window.class_picker
+    picker = window.selection.class_picker
     qtbot.keyClicks(picker.search, "s")
     matches = [picker.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(picker.list.count())]
     qtbot.keyClick(picker.search, Qt.Key.Key_Down)
