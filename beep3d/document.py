@@ -6,8 +6,12 @@ in ``QUndoCommand`` subclasses on a ``QUndoStack``. Scripts and tests use :class
 same undo / redo without Qt.
 
 Observers subscribe with :meth:`AnnotationDocument.subscribe` and receive an event name:
-``"scene"``, ``"boxes"``, ``"selection"``, ``"class"``, ``"dirty"`` or ``"flags"`` (a box was hidden,
-shown, locked or unlocked).
+``"scene"``, ``"boxes"``, ``"selection"``, ``"class"``, ``"dirty"``, ``"flags"`` (a box was hidden,
+shown, locked or unlocked) or ``"corrections"`` (a click or stroke was added or undone).
+
+Corrections (:mod:`beep3d.corrections`: clicks and brush strokes on the masks) are part of the
+annotation: :class:`AddCorrection` adds one as one undo step, and they are saved with the boxes
+(box file version 2).
 
 Hidden and locked boxes (:class:`SetBoxFlag`) are the annotator's working state: undoable like any
 edit, kept for the session, not written to the box file (which holds boxes only, so old files load
@@ -24,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from beep3d.classes import SCANNET18, ClassSet
+from beep3d.corrections import Correction, Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import Box, BoxSet
 from beep3d.geometry.room_surfaces import Room
@@ -65,6 +70,7 @@ class AnnotationDocument:
         self.selection: tuple[int, ...] = ()
         self.hidden: frozenset[int] = frozenset()
         self.locked: frozenset[int] = frozenset()
+        self.corrections = Corrections()
         self.class_set = class_set
         self.current_class = class_set.names[0] if len(class_set) else "object"
         self.scene_path: Path | None = None
@@ -98,6 +104,7 @@ class AnnotationDocument:
         self.scene = scene
         self.scene_path = Path(path) if path is not None else scene.source
         self.boxes = boxes if boxes is not None else BoxSet()
+        self.corrections = Corrections(num_points=scene.num_points)
         self.selected_id = None
         self.selection = ()
         self.hidden = self.locked = frozenset()
@@ -115,6 +122,14 @@ class AnnotationDocument:
         if any(i not in ids for i in self.selection):
             self._set_selection(tuple(i for i in self.selection if i in ids), None)
         self._emit("boxes")
+        self.dirty = dirty
+
+    def set_corrections(self, corrections: Corrections, dirty: bool = False) -> None:
+        """Replace all corrections (after loading a box file); checked against the scene's points."""
+        if self.scene is not None:
+            corrections = corrections.for_scan(self.scene.num_points)
+        self.corrections = corrections
+        self._emit("corrections")
         self.dirty = dirty
 
     def set_class_set(self, class_set: ClassSet) -> None:
@@ -317,6 +332,25 @@ class AddBox(Command):
 
     def undo(self, doc: AnnotationDocument) -> None:
         doc._remove(self.box.id)
+
+
+@dataclass
+class AddCorrection(Command):
+    """Add one click or stroke (:class:`beep3d.corrections.Correction`); undo takes it back."""
+
+    correction: Correction
+    text: str = "Correct mask"
+
+    def redo(self, doc: AnnotationDocument) -> None:
+        doc.corrections = doc.corrections.added(self.correction)
+        doc._emit("corrections")
+
+    def undo(self, doc: AnnotationDocument) -> None:
+        doc.corrections = doc.corrections.without(len(doc.corrections) - 1)
+        doc._emit("corrections")
+
+    def box_ids(self) -> tuple[int, ...]:
+        return () if self.correction.box_id < 0 else (self.correction.box_id,)
 
 
 @dataclass

@@ -91,7 +91,7 @@ def run_export(args: argparse.Namespace) -> int:
     """Headless resolution and export."""
     from beep3d.classes import SCANNET18, ClassSet
     from beep3d.io import load_scene_with_report
-    from beep3d.io.box_files import load_boxes
+    from beep3d.io.box_files import load_boxes, load_corrections
     from beep3d.io.export import export_all
     from beep3d.resolve.pipeline import annotate
     from beep3d.resolve.resolvers import get_resolver
@@ -126,7 +126,8 @@ def run_export(args: argparse.Namespace) -> int:
         options.update(checkpoint=checkpoint or DEFAULT_CHECKPOINT, device=args.device)
     resolver = get_resolver(name, **options)
     stage = foreground_stage(args.foreground, resolver, checkpoint, args.device)
-    result = annotate(scene, boxes, resolver, args.membership, args.share, stage)
+    corrections = load_corrections(boxes_path).for_scan(scene.num_points)
+    result = annotate(scene, boxes, resolver, args.membership, args.share, stage, corrections)
     for problem in result.problems:
         if problem.kind in WARNED_PROBLEMS:
             print(f"beep3d-annotate: warning: {problem.message}", file=sys.stderr)
@@ -144,6 +145,10 @@ def run_export(args: argparse.Namespace) -> int:
             "checkpoint": str(resolver.checkpoint) if name == "teacher" else None,
             "foreground": args.foreground,
             "background_in_boxes": int(result.foreground.background.sum()),
+            "corrections": len(corrections),
+            "points_corrected": int(result.labels.corrected.sum())
+            if result.labels.corrected is not None
+            else 0,
             "points_dropped_on_loading": {
                 "non_finite": report.dropped_non_finite,
                 "stray": report.dropped_far,

@@ -1,9 +1,14 @@
 """Box files: the project's JSON format (read and written), and reading any box file by its content.
 
-The project's format, version 1::
+The project's format, version 2::
 
-    {"version": 1,
-     "boxes": [{"id": 3, "label": "chair", "center": [x, y, z], "size": [dx, dy, dz], "yaw": 0.0}]}
+    {"version": 2,
+     "boxes": [{"id": 3, "label": "chair", "center": [x, y, z], "size": [dx, dy, dz], "yaw": 0.0}],
+     "corrections": {"num_points": 50000,
+                     "items": [{"kind": "click", "box": 3, "positive": true, "points": [1234]}]}}
+
+Version 2 adds the annotator's mask corrections (:mod:`beep3d.corrections`; the key is written
+only when there are some); version 1 files (boxes only) load as before.
 
 ``center`` and ``size`` are metres (``size`` = full extents along the box's own axes), ``yaw`` is radians
 about +z. More keys are allowed and ignored on reading (for example ``scene``, ``class_set``, per-box
@@ -20,15 +25,20 @@ from pathlib import Path
 from typing import Any
 
 from beep3d.classes import ClassSet
+from beep3d.corrections import Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import Box, BoxSet
 from beep3d.io.atomic import write_json_atomic
 
-BOX_FILE_VERSION = 1
+BOX_FILE_VERSION = 2
+#: Versions of the project's format this code reads.
+READABLE_VERSIONS = (1, 2)
 
 
-def boxes_to_dict(boxes: BoxSet, scene_name: str | None = None) -> dict[str, Any]:
-    """The JSON-ready dict of the project's box format."""
+def boxes_to_dict(
+    boxes: BoxSet, scene_name: str | None = None, corrections: Corrections | None = None
+) -> dict[str, Any]:
+    """The JSON-ready dict of the project's box format (with the corrections, when there are any)."""
     data: dict[str, Any] = {"version": BOX_FILE_VERSION}
     if scene_name is not None:
         data["scene"] = scene_name
@@ -42,12 +52,33 @@ def boxes_to_dict(boxes: BoxSet, scene_name: str | None = None) -> dict[str, Any
         }
         for b in boxes
     ]
+    if corrections:
+        data["corrections"] = corrections.to_dict()
     return data
 
 
-def save_boxes(path: str | Path, boxes: BoxSet, scene_name: str | None = None) -> None:
-    """Write ``boxes`` to ``path`` in the project's JSON format, atomically."""
-    write_json_atomic(path, boxes_to_dict(boxes, scene_name))
+def save_boxes(
+    path: str | Path, boxes: BoxSet, scene_name: str | None = None, corrections: Corrections | None = None
+) -> None:
+    """Write ``boxes`` (and ``corrections``) to ``path`` in the project's JSON format, atomically."""
+    write_json_atomic(path, boxes_to_dict(boxes, scene_name, corrections))
+
+
+def load_corrections(path: str | Path) -> Corrections:
+    """The mask corrections stored in a box file (none for version 1 files and other tools' formats).
+
+    Raises
+    ------
+    Beep3dError
+        When the file's corrections are malformed (says which item and what is wrong).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        return Corrections()
+    data = read_json(path)
+    if not isinstance(data, dict) or "corrections" not in data:
+        return Corrections()
+    return Corrections.from_dict(data["corrections"], f"{path}: corrections")
 
 
 def load_boxes(path: str | Path, class_set: ClassSet | None = None) -> BoxSet:
@@ -114,12 +145,13 @@ def boxes_from_dict(data: Any, source: str = "box data") -> BoxSet:
             return other.from_data(data, source)
         raise Beep3dError(
             f"{source}: not a box file: expected an object with a 'boxes' list "
-            '({"version": 1, "boxes": [...]}), or a labelCloud, SUSTechPOINTS or Supervisely box file'
+            '({"version": 2, "boxes": [...]}), or a labelCloud, SUSTechPOINTS or Supervisely box file'
         )
     version = data.get("version", BOX_FILE_VERSION)
-    if version != BOX_FILE_VERSION:
+    if version not in READABLE_VERSIONS:
         raise Beep3dError(
-            f"{source}: box file version {version!r} is not supported (this tool reads version {BOX_FILE_VERSION}); "
+            f"{source}: box file version {version!r} is not supported (this tool reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}); "
             "update beep3d-annotate or re-export the boxes"
         )
     if not isinstance(data["boxes"], list):

@@ -6,6 +6,7 @@ headless export (:func:`beep3d.cli.annotate.run_export`) alike::
     scene + boxes -> membership (point or superpoint) -> overlap analysis (P^l, P^u, background)
                   -> resolution of P^u (rules or teacher)
                   -> foreground (points of a box that are not its object leave it)
+                  -> corrections (the annotator's clicks and strokes win)
                   -> diagnostics -> per-point labels
 
 A stage added later (foreground removal, hand corrections) is added here, once.
@@ -18,9 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from beep3d.classes import SCANNET18
+from beep3d.corrections import Corrections
 from beep3d.defaults import DEFAULT_MEMBERSHIP, DEFAULT_SHARE
 from beep3d.geometry.boxes import BoxSet, Membership
 from beep3d.geometry.overlap import OverlapAnalysis, membership_for
+from beep3d.resolve.corrections import DEFAULT_CLICK_SPREAD, apply_corrections
 from beep3d.resolve.diagnostics import Problem, background_problems, diagnose
 from beep3d.resolve.foreground import Foreground, ForegroundStage, NoForeground, apply_foreground
 from beep3d.resolve.resolution import Resolution, Resolver, empty_resolution
@@ -46,6 +50,8 @@ class PointLabels:
     background_reason
         (N,) int8 why a point inside a box left it (:data:`beep3d.resolve.foreground.BACKGROUND_REASONS`,
         0: it did not), or None.
+    corrected
+        (N,) bool: a click or stroke decided the point, or None.
     """
 
     first_box: np.ndarray
@@ -54,6 +60,7 @@ class PointLabels:
     confidence: np.ndarray
     decided_by: np.ndarray | None = None
     background_reason: np.ndarray | None = None
+    corrected: np.ndarray | None = None
 
 
 @dataclass
@@ -95,6 +102,7 @@ def point_labels(
     analysis: OverlapAnalysis,
     resolution: Resolution,
     foreground: Foreground | None = None,
+    corrected: np.ndarray | None = None,
 ) -> PointLabels:
     """The per-point display arrays of a resolution (see :class:`PointLabels`)."""
     first_box = np.full(membership.num_points, -1, dtype=np.int32)
@@ -107,6 +115,7 @@ def point_labels(
         confidence=np.asarray(resolution.confidence, dtype=np.float32),
         decided_by=resolution.decided_by,
         background_reason=None if foreground is None else foreground.reason,
+        corrected=corrected,
     )
 
 
@@ -117,6 +126,8 @@ def annotate(
     level: str = DEFAULT_MEMBERSHIP,
     share: float = DEFAULT_SHARE,
     foreground: ForegroundStage | None = None,
+    corrections: Corrections | None = None,
+    click_spread: str = DEFAULT_CLICK_SPREAD,
 ) -> AnnotationResult:
     """Run the pipeline: membership, overlap analysis, resolution, foreground, diagnostics, display labels.
 
@@ -136,6 +147,9 @@ def annotate(
         The foreground stage (:func:`beep3d.resolve.foreground.get_foreground`); None keeps every
         point a box got (mode "off"). The command line and the window use "geometric" by default
         (:data:`beep3d.defaults.DEFAULT_FOREGROUND`).
+    corrections, click_spread
+        The annotator's clicks and strokes, applied last (:mod:`beep3d.resolve.corrections`), and how
+        far a click spreads.
 
     Raises
     ------
@@ -149,8 +163,13 @@ def annotate(
     stage = foreground or NoForeground()
     separated = stage.separate(scene, boxes, resolution, membership if level == "point" else None)
     resolution = apply_foreground(resolution, separated)
+    point_membership = membership if level == "point" else None
+    class_set = getattr(resolver, "class_set", None) or SCANNET18
+    resolution, corrected = apply_corrections(
+        scene, boxes, resolution, corrections, point_membership, click_spread, class_set
+    )
     problems = diagnose(boxes, analysis, resolution) + background_problems(boxes, separated)
-    labels = point_labels(membership, analysis, resolution, separated)
+    labels = point_labels(membership, analysis, resolution, separated, corrected)
     return AnnotationResult(
         boxes, membership, analysis, resolution, separated, problems, labels, time.perf_counter() - started
     )

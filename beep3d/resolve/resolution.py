@@ -15,8 +15,9 @@ from beep3d.scene import Scene
 #: 0 it lies in one box or none; 1 the nested-box rule (a box wholly inside others keeps its points);
 #: 2 box volume (the smallest-box rule, or the teacher's fallback for a box it does not recognise);
 #: 3 the teacher network (eq. 2); 4 the nearest-centre rule; 5 the foreground stage took the point
-#: out of its box (:mod:`beep3d.resolve.foreground`).
-DECIDERS = ("one box", "nested rule", "volume rule", "network", "centre rule", "foreground")
+#: out of its box (:mod:`beep3d.resolve.foreground`); 6 the annotator's click or stroke
+#: (:mod:`beep3d.resolve.corrections`).
+DECIDERS = ("one box", "nested rule", "volume rule", "network", "centre rule", "foreground", "correction")
 (
     DECIDED_BY_ONE_BOX,
     DECIDED_BY_NESTED_RULE,
@@ -24,6 +25,7 @@ DECIDERS = ("one box", "nested rule", "volume rule", "network", "centre rule", "
     DECIDED_BY_NETWORK,
     DECIDED_BY_CENTRE_RULE,
     DECIDED_BY_FOREGROUND,
+    DECIDED_BY_CORRECTION,
 ) = range(len(DECIDERS))
 
 

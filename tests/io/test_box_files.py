@@ -16,7 +16,7 @@ def test_round_trip_keeps_every_field(tmp_path):
     path = tmp_path / "b.json"
     save_boxes(path, boxes, scene_name="room")
     data = json.loads(path.read_text())
-    assert data["version"] == 1 and data["scene"] == "room"
+    assert data["version"] == 2 and data["scene"] == "room"
     assert data["boxes"][0] == {
         "id": 3,
         "label": "chair",
@@ -47,7 +47,7 @@ def test_extra_keys_are_allowed(tmp_path):
     [
         ("{not json", "not valid JSON"),
         ('{"version": 1}', "'boxes' list"),
-        ('{"version": 2, "boxes": []}', "version 2"),
+        ('{"version": 3, "boxes": []}', "version 3"),
         (
             '{"boxes": [{"id": 0, "label": "chair", "center": [0, 0], "size": [1, 1, 1]}]}',
             "center must be a list of 3",

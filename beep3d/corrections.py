@@ -1,0 +1,165 @@
+"""Hand corrections of the masks: clicks and brush strokes, in the order the annotator made them.
+
+A box gives a first mask; where it is wrong, the annotator corrects it:
+
+- a **positive click** on a point of an object: that point (and what belongs with it, see
+  :mod:`beep3d.resolve.corrections`) is the selected box's object;
+- a **negative click**: that point is not the selected box's object;
+- a **stroke** (brush or lasso): exactly these points belong to a box, or to background.
+
+Corrections refer to points by their index in the scan, so they belong to one scan: the box file
+stores the scan's point count with them and refuses them for a scan of another size. Later
+corrections win over earlier ones where they touch the same points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from beep3d.errors import Beep3dError
+
+CorrectionKind = Literal["click", "stroke"]
+#: Target of a stroke that gives points to background.
+BACKGROUND = -1
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One click or stroke.
+
+    Attributes
+    ----------
+    kind
+        "click" (one point; it spreads to what belongs with it) or "stroke" (exactly these points).
+    box_id
+        The box it is about; :data:`BACKGROUND` (-1) for a stroke that gives points to background.
+    positive
+        True: the points are the box's object; False (clicks only): they are not.
+    points
+        (M,) int64 indices of the points in the scan (one for a click).
+    """
+
+    kind: CorrectionKind
+    box_id: int
+    positive: bool
+    points: np.ndarray
+
+    def __post_init__(self) -> None:
+        points = np.unique(np.asarray(self.points, dtype=np.int64).reshape(-1))
+        object.__setattr__(self, "points", points)
+        if self.kind not in ("click", "stroke"):
+            raise Beep3dError(f"unknown correction kind {self.kind!r}; use 'click' or 'stroke'")
+        if len(points) == 0:
+            raise Beep3dError("a correction needs at least one point")
+        if self.kind == "click" and len(points) != 1:
+            raise Beep3dError(f"a click is one point, got {len(points)}")
+        if np.any(points < 0):
+            raise Beep3dError("correction point indices must be >= 0")
+        if self.box_id == BACKGROUND and (self.kind != "stroke" or not self.positive):
+            raise Beep3dError("only a stroke can give points to background (box id -1)")
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Correction)
+            and (self.kind, self.box_id, self.positive) == (other.kind, other.box_id, other.positive)
+            and np.array_equal(self.points, other.points)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.box_id, self.positive, self.points.tobytes()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form stored in box files (version 2)."""
+        return {
+            "kind": self.kind,
+            "box": int(self.box_id),
+            "positive": bool(self.positive),
+            "points": [int(p) for p in self.points],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "correction") -> Correction:
+        """Read :meth:`to_dict`'s form; a clear error for anything else."""
+        if not isinstance(data, dict):
+            raise Beep3dError(f"{where}: expected an object with kind, box, positive and points")
+        try:
+            return cls(
+                str(data["kind"]),
+                int(data["box"]),
+                bool(data.get("positive", True)),
+                np.asarray(data["points"]),
+            )
+        except KeyError as exc:
+            raise Beep3dError(f"{where}: missing key {exc.args[0]!r}") from None
+        except (TypeError, ValueError) as exc:
+            raise Beep3dError(f"{where}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """The corrections of one scan, in order (immutable; edits return a new value).
+
+    Attributes
+    ----------
+    items
+        The clicks and strokes, oldest first.
+    num_points
+        Number of points of the scan they index (None while no scan is known).
+    """
+
+    items: tuple[Correction, ...] = ()
+    num_points: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Correction]:
+        return iter(self.items)
+
+    def added(self, correction: Correction) -> Corrections:
+        """These corrections and ``correction`` after them."""
+        if self.num_points is not None and correction.points.max() >= self.num_points:
+            raise Beep3dError(
+                f"correction point {int(correction.points.max())} is outside the scan ({self.num_points} points)"
+            )
+        return Corrections((*self.items, correction), self.num_points)
+
+    def without(self, index: int) -> Corrections:
+        """These corrections without the one at ``index``."""
+        return Corrections(self.items[:index] + self.items[index + 1 :], self.num_points)
+
+    def without_boxes(self, box_ids: Iterable[int]) -> Corrections:
+        """These corrections without those about the boxes ``box_ids`` (a deleted box takes its own)."""
+        gone = set(int(i) for i in box_ids)
+        return Corrections(tuple(c for c in self.items if c.box_id not in gone), self.num_points)
+
+    def for_scan(self, num_points: int) -> Corrections:
+        """These corrections checked against a scan of ``num_points`` points (a clear error if they do not fit)."""
+        if self.num_points is not None and self.num_points != num_points:
+            raise Beep3dError(
+                f"the corrections were made on a scan of {self.num_points} points but this scan has {num_points}; "
+                "they refer to points by index, so they only fit the scan they were made on"
+            )
+        biggest = max((int(c.points.max()) for c in self.items), default=-1)
+        if biggest >= num_points:
+            raise Beep3dError(f"a correction refers to point {biggest}, but the scan has {num_points} points")
+        return Corrections(self.items, num_points)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form stored in box files (version 2)."""
+        return {"num_points": self.num_points, "items": [c.to_dict() for c in self.items]}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "corrections") -> Corrections:
+        """Read :meth:`to_dict`'s form."""
+        if not isinstance(data, dict) or not isinstance(data.get("items", []), list):
+            raise Beep3dError(f"{where}: expected an object with 'num_points' and a list 'items'")
+        items = tuple(
+            Correction.from_dict(item, f"{where} item {i}") for i, item in enumerate(data.get("items", []))
+        )
+        num_points = data.get("num_points")
+        return cls(items, None if num_points is None else int(num_points))
