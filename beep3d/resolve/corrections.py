@@ -166,8 +166,11 @@ def apply_corrections(
                 labels[region] = _next_box(region, position, membership, volumes, boxes.ids)
         corrected[region] = True
     semantic = np.asarray(resolution.semantic_ids).copy()
-    for box in boxes:
-        points = corrected & (labels == box.id)
+    for box_id in np.unique(labels[corrected]):
+        if box_id < 0:
+            continue
+        box = boxes[position_of[int(box_id)]]
+        points = corrected & (labels == box_id)
         semantic[points] = class_set.id_of(box.label) if box.label in class_set.names else -1
     semantic[corrected & (labels < 0)] = -1
     decided_by = np.zeros(n, np.int8) if resolution.decided_by is None else resolution.decided_by.copy()

@@ -85,6 +85,11 @@ class AnnotationResult:
         Per-point arrays for display.
     seconds
         Wall time of the whole pipeline, seconds.
+    uncorrected
+        The resolution before the corrections stage (what a new click starts from).
+    inputs
+        What everything before the corrections stage depends on besides the boxes (scene, resolver,
+        membership rule, foreground stage): :func:`annotate` with ``reuse`` compares it.
     """
 
     boxes: BoxSet
@@ -95,6 +100,8 @@ class AnnotationResult:
     problems: list[Problem]
     labels: PointLabels
     seconds: float
+    uncorrected: Resolution | None = None
+    inputs: tuple = ()
 
 
 def point_labels(
@@ -128,6 +135,7 @@ def annotate(
     foreground: ForegroundStage | None = None,
     corrections: Corrections | None = None,
     click_spread: str = DEFAULT_CLICK_SPREAD,
+    reuse: AnnotationResult | None = None,
 ) -> AnnotationResult:
     """Run the pipeline: membership, overlap analysis, resolution, foreground, diagnostics, display labels.
 
@@ -150,6 +158,10 @@ def annotate(
     corrections, click_spread
         The annotator's clicks and strokes, applied last (:mod:`beep3d.resolve.corrections`), and how
         far a click spreads.
+    reuse
+        A previous result: when it was computed for equal boxes with the same scene, resolver,
+        membership rule and foreground stage, only the corrections stage runs again (a click
+        re-resolves without the resolver).
 
     Raises
     ------
@@ -157,12 +169,23 @@ def annotate(
         From the resolver (for example a teacher checkpoint that cannot be loaded).
     """
     started = time.perf_counter()
-    membership = membership_for(scene, boxes, level, share)
-    analysis = OverlapAnalysis.from_membership(membership)
-    resolution = resolver.resolve(scene, boxes) if len(boxes) else empty_resolution(scene.num_points)
-    stage = foreground or NoForeground()
-    separated = stage.separate(scene, boxes, resolution, membership if level == "point" else None)
-    resolution = apply_foreground(resolution, separated)
+    inputs = (id(scene), scene.num_points, id(resolver), level, share, id(foreground))
+    if (
+        reuse is not None
+        and reuse.uncorrected is not None
+        and reuse.inputs == inputs
+        and reuse.boxes == boxes
+    ):
+        membership, analysis = reuse.membership, reuse.analysis
+        separated, resolution = reuse.foreground, reuse.uncorrected
+    else:
+        membership = membership_for(scene, boxes, level, share)
+        analysis = OverlapAnalysis.from_membership(membership)
+        resolution = resolver.resolve(scene, boxes) if len(boxes) else empty_resolution(scene.num_points)
+        stage = foreground or NoForeground()
+        separated = stage.separate(scene, boxes, resolution, membership if level == "point" else None)
+        resolution = apply_foreground(resolution, separated)
+    uncorrected = resolution
     point_membership = membership if level == "point" else None
     class_set = getattr(resolver, "class_set", None) or SCANNET18
     resolution, corrected = apply_corrections(
@@ -171,5 +194,14 @@ def annotate(
     problems = diagnose(boxes, analysis, resolution) + background_problems(boxes, separated)
     labels = point_labels(membership, analysis, resolution, separated, corrected)
     return AnnotationResult(
-        boxes, membership, analysis, resolution, separated, problems, labels, time.perf_counter() - started
+        boxes,
+        membership,
+        analysis,
+        resolution,
+        separated,
+        problems,
+        labels,
+        time.perf_counter() - started,
+        uncorrected,
+        inputs,
     )

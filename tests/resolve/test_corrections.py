@@ -179,3 +179,28 @@ def test_apply_corrections_refuses_an_unknown_spread():
         apply_corrections(
             scene, boxes, resolution, Corrections((Correction("click", 1, True, [0]),)), spread="lasso"
         )
+
+
+def test_a_click_re_resolves_without_the_resolver_and_gives_what_a_full_run_gives():
+    scene, boxes = two_blocks()
+    calls = []
+    rule = get_resolver("smallest-box")
+
+    class Counting:
+        name = "counting"
+        class_set = rule.class_set
+
+        def resolve(self, scene_, boxes_):
+            calls.append(1)
+            return rule.resolve(scene_, boxes_)
+
+    resolver = Counting()
+    first = annotate(scene, boxes, resolver)
+    click = Corrections((Correction("click", 2, True, [100]),), scene.num_points)
+    reused = annotate(scene, boxes, resolver, corrections=click, reuse=first)
+    assert len(calls) == 1  # only the corrections stage ran again
+    fresh = annotate(scene, boxes, resolver, corrections=click)
+    assert np.array_equal(reused.resolution.instance_ids, fresh.resolution.instance_ids)
+    moved = BoxSet([boxes[0], Box(2, "table", (0.56, 0.2, 0.2), (0.62, 0.42, 0.42))])
+    annotate(scene, moved, resolver, corrections=click, reuse=reused)
+    assert len(calls) == 3  # other boxes: everything runs
