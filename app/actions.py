@@ -86,8 +86,12 @@ MENUS: dict[str, tuple[str, str | None]] = {
 #: The toolbar's actions in order (None: a separator); the class and colour boxes follow them.
 TOOLBAR: tuple[str | None, ...] = (
     "open", "save", None, "undo", "redo", None, "tool_select", "tool_point", "tool_corners",
-    "tool_rectangle", "shrink", None, "view_top", "view_front", "view_side", "view_perspective",
+    "tool_rectangle", "shrink", None, "tool_correct", "tool_brush", None, "view_top", "view_front",
+    "view_side", "view_perspective",
 )  # fmt: skip
+
+#: Keys of the mask correction tools (K and J are the size nudges' Shorter / Narrower).
+CORRECTION_KEYS: tuple[tuple[str, str], ...] = (("correct", "F2"), ("brush", "F3"))
 
 #: Keyboard nudges of the selected box: (text, key, (kind, p, q)) for ``MainWindow.nudge``.
 NUDGES: tuple[tuple[str, str, tuple[str, int, int]], ...] = (
@@ -154,7 +158,8 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("deselect", "edit", "Cancel / select mode", lambda w: w.cancel(), ("Esc",)),
         *_nudge_specs(),
     ]  # fmt: skip
-    for name, shortcut in (("select", None), ("point", "B"), ("corners", "C"), ("rectangle", "R")):
+    box_tools = (("select", None), ("point", "B"), ("corners", "C"), ("rectangle", "R"))
+    for name, shortcut in (*box_tools, *CORRECTION_KEYS):
         specs.append(
             ActionSpec(
                 f"tool_{name}",
@@ -164,9 +169,14 @@ def action_table() -> list[ActionSpec]:
                 () if shortcut is None else (shortcut,),
                 checkable=True,
                 group="tools",
-                tip="Select / edit (Esc)" if name == "select" else "",
+                tip="Select / edit (Esc)" if name == "select" else TOOLS[name].status_text,
+                separator_before=name == "correct",
             )
         )
+    specs += [
+        ActionSpec("brush_smaller", "tools", "Smaller brush", lambda w: w.tools["brush"].grow(w.view, -1), ("[",)),
+        ActionSpec("brush_bigger", "tools", "Bigger brush", lambda w: w.tools["brush"].grow(w.view, 1), ("]",)),
+    ]  # fmt: skip
     for name, shortcut in (("top", "T"), ("front", "G"), ("side", "V"), ("perspective", "P")):
         specs.append(
             ActionSpec(f"view_{name}", "view", f"{name.capitalize()} view", lambda w, n=name: w.view.set_preset(n), (shortcut,))

@@ -38,6 +38,10 @@ SURE_BY_RULE_TINT = np.array([50, 110, 235], dtype=np.float32)
 #: Overlap and instance modes: points inside a box that the foreground stage found are not its object
 #: (floor, wall, ceiling, or the network's call).
 NOT_OBJECT_TINT = np.array([250, 160, 20], dtype=np.float32)
+#: Overlap and instance modes: points the annotator's clicks and strokes decided are lightened towards this.
+CORRECTED_TINT = np.array([255, 255, 255], dtype=np.float32)
+#: How far a corrected point moves towards :data:`CORRECTED_TINT`.
+CORRECTED_AMOUNT = 0.45
 RULE_DECIDERS = (DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE, DECIDED_BY_CENTRE_RULE)
 
 
@@ -75,6 +79,14 @@ def _mark_not_object(out: np.ndarray, rgb: np.ndarray, labels: PointLabels) -> N
         out[left] = rgb[left].astype(np.float32) * (1 - TINT) + NOT_OBJECT_TINT * TINT
 
 
+def _mark_corrected(out: np.ndarray, labels: PointLabels) -> None:
+    """Lighten, in place, the points a hand correction decided (``labels.corrected``)."""
+    if labels.corrected is None or not np.any(labels.corrected):
+        return
+    fixed = labels.corrected
+    out[fixed] = out[fixed] * (1 - CORRECTED_AMOUNT) + CORRECTED_TINT * CORRECTED_AMOUNT
+
+
 def point_colours(
     mode: str,
     rgb: np.ndarray,
@@ -109,6 +121,7 @@ def point_colours(
         shared = labels.overlap_counts >= 2
         out[shared] = rgb[shared].astype(np.float32) * (1 - 0.7) + OVERLAP_TINT * 0.7
         _mark_not_object(out, rgb, labels)
+        _mark_corrected(out, labels)
     elif mode == "instances":
         assigned = labels.instance_ids >= 0
         ids = labels.instance_ids[assigned]
@@ -116,6 +129,7 @@ def point_colours(
         tint = instance_palette(unique)[inverse] if len(unique) else np.zeros((0, 3), np.float32)
         out = _blend(rgb, tint, assigned)
         _mark_not_object(out, rgb, labels)
+        _mark_corrected(out, labels)
     elif mode == "confidence":
         inside = labels.overlap_counts >= 1
         c = np.clip(labels.confidence[inside], 0.0, 1.0)[:, None].astype(np.float32)

@@ -19,6 +19,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from beep3d.classes import ClassSet
+from beep3d.corrections import Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet
 from beep3d.io import SUPPORTED_EXTENSIONS
@@ -143,6 +144,8 @@ class FilesController(QObject):
             report.kept
         )  # the file's points the scene holds: exports keep one row per file point
         self.window.doc.set_scene(scene, path, boxes)
+        if found_boxes is not None:
+            self._load_corrections(found_boxes)
         self.boxes_format = opened_format
         self.window.doc.boxes_path = found_boxes if found_boxes is not None else default_boxes_path(path)
         self.window.undo_stack.setClean()
@@ -164,28 +167,52 @@ class FilesController(QObject):
         recovery = self._recovery_file
         if recovery is None or not recovery.exists() or not self.window.interactive:
             return
+        from beep3d.io.box_files import load_corrections
+
         try:
             recovered = load_boxes(recovery)
+            corrections = load_corrections(recovery)
+            if self.window.doc.scene is not None:
+                corrections = corrections.for_scan(self.window.doc.scene.num_points)
         except Beep3dError as exc:
             self.window.status(f"Ignored an unreadable recovery file: {exc}")
             return
-        if recovered == self.window.doc.boxes:
+        if recovered == self.window.doc.boxes and corrections == self.window.doc.corrections:
             recovery.unlink(missing_ok=True)
             return
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(recovery.stat().st_mtime))
         answer = self.window.ask(
             "Recover unsaved boxes?",
-            f"Boxes of this scene that were not saved were recovered from {when} ({len(recovered)} boxes; "
-            f"the box file has {len(self.window.doc.boxes)}).\n\nRecover them?",
+            f"Boxes of this scene that were not saved were recovered from {when} ({len(recovered)} boxes, "
+            f"{len(corrections)} mask corrections; the box file has {len(self.window.doc.boxes)} boxes, "
+            f"{len(self.window.doc.corrections)} corrections).\n\nRecover them?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.Yes,
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.window.doc.set_boxes(recovered, dirty=True)
+            self.window.doc.set_corrections(corrections, dirty=True)
             self.window.undo_stack.resetClean()
             self.window.status(f"Recovered {len(recovered)} boxes; save them with Ctrl+S.")
         else:
             recovery.unlink(missing_ok=True)
+
+    def _load_corrections(self, path: str | Path) -> bool:
+        """Put the mask corrections stored in box file ``path`` into the document (none: nothing to do).
+
+        Corrections that do not fit the open scan (made on another scan) are reported and left out;
+        the boxes stay.
+        """
+        from beep3d.io.box_files import load_corrections
+
+        try:
+            corrections = load_corrections(path)
+            if corrections:
+                self.window.doc.set_corrections(corrections)
+        except Beep3dError as exc:
+            self.window.error(f"The boxes were loaded, but not their mask corrections: {exc}")
+            return False
+        return True
 
     def start_folder(self) -> str:
         """Where file dialogs start: the open scan's folder, else the working folder."""
@@ -216,6 +243,8 @@ class FilesController(QObject):
             return False
         self.window.undo_stack.clear()
         self.window.doc.set_boxes(boxes)
+        self.window.doc.set_corrections(Corrections())  # the new file's own corrections, or none
+        self._load_corrections(path)
         self.window.doc.boxes_path = Path(path)
         self.boxes_format = box_format  # Save writes the boxes back in the format they came in
         self.window.undo_stack.setClean()
@@ -252,6 +281,7 @@ class FilesController(QObject):
                 box_format,
                 scene_name=self.window.doc.scene.name,
                 class_set=self.window.doc.class_set,
+                corrections=self.window.doc.corrections,
             )
         except OSError as exc:
             self.window.error(
@@ -337,7 +367,12 @@ class FilesController(QObject):
         if self._autosaved_index == self.window.undo_stack.index() and self._recovery_file.exists():
             return False
         try:
-            save_boxes(self._recovery_file, self.window.doc.boxes, scene_name=self.window.doc.scene.name)
+            save_boxes(
+                self._recovery_file,
+                self.window.doc.boxes,
+                scene_name=self.window.doc.scene.name,
+                corrections=self.window.doc.corrections,
+            )
         except (OSError, Beep3dError) as exc:
             self.window.status(f"Autosave failed: {exc}")
             return False

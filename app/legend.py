@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from beep3d.app.colouring import (
     COLOUR_MODES,
+    CORRECTED_AMOUNT,
+    CORRECTED_TINT,
     NOT_OBJECT_TINT,
     OVERLAP_TINT,
     SINGLE_BOX_TINT,
@@ -37,6 +39,13 @@ MAX_LISTED = 12
 
 def _rgb(tint: np.ndarray) -> RGB:
     return tuple(int(v) for v in np.asarray(tint).ravel()[:3])  # type: ignore[return-value]
+
+
+#: Legend line of points decided by the annotator's clicks and strokes (a mid-grey lightened as they are).
+CORRECTED_ENTRY: LegendEntry = (
+    _rgb(np.array([120.0, 120.0, 120.0]) * (1 - CORRECTED_AMOUNT) + CORRECTED_TINT * CORRECTED_AMOUNT),
+    "lightened: decided by your clicks or brush strokes (Correct / Brush tools)",
+)
 
 
 def _original(class_set: ClassSet, boxes: BoxSet) -> list[LegendEntry]:
@@ -61,6 +70,7 @@ def _overlap(class_set: ClassSet, boxes: BoxSet) -> list[LegendEntry]:
         (_rgb(SINGLE_BOX_TINT), "in exactly one box (P^l)"),
         (_rgb(OVERLAP_TINT), "in several boxes (P^u): the resolver decides"),
         (_rgb(NOT_OBJECT_TINT), "in a box, not its object (floor, wall, ceiling): left out"),
+        CORRECTED_ENTRY,
         (DIMMED, "in no box (dimmed)"),
     ]
 
@@ -77,6 +87,7 @@ def _instances(class_set: ClassSet, boxes: BoxSet) -> list[LegendEntry]:
     return [
         *entries,
         (_rgb(NOT_OBJECT_TINT), "in a box, not its object: left out"),
+        CORRECTED_ENTRY,
         (DIMMED, "background (dimmed)"),
     ]
 

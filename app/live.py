@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from beep3d.corrections import Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet
 from beep3d.resolve.pipeline import AnnotationResult, annotate
@@ -20,20 +21,38 @@ from beep3d.scene import Scene
 
 @dataclass
 class LiveResult(AnnotationResult):
-    """An :class:`~beep3d.resolve.pipeline.AnnotationResult` and the request it answers (``generation``)."""
+    """An :class:`~beep3d.resolve.pipeline.AnnotationResult` and the request it answers (``generation``).
+
+    ``held`` keeps the scene, resolver and foreground stage it was computed with alive, so the
+    identities :func:`~beep3d.resolve.pipeline.annotate` compares before reusing a result (a click
+    re-resolves without the resolver) cannot be taken by new objects.
+    """
 
     generation: int = 0
+    held: tuple = ()
 
 
 def resolve_for_view(
-    scene: Scene, boxes: BoxSet, resolver, level: str = "point", generation: int = 0, foreground=None
+    scene: Scene,
+    boxes: BoxSet,
+    resolver,
+    level: str = "point",
+    generation: int = 0,
+    foreground=None,
+    corrections: Corrections | None = None,
+    reuse: AnnotationResult | None = None,
 ) -> LiveResult:
     """The core pipeline (:func:`beep3d.resolve.pipeline.annotate`) for one request of the window.
 
-    ``foreground`` is the foreground stage (None: boxes keep every point).
+    ``foreground`` is the foreground stage (None: boxes keep every point); ``corrections`` are the
+    annotator's clicks and strokes (None: none), applied last; ``reuse`` is a previous result that
+    only the corrections stage needs to run again on when nothing else changed.
     """
-    result = annotate(scene, boxes, resolver, level, foreground=foreground)
-    return LiveResult(**vars(result), generation=generation)
+    result = annotate(
+        scene, boxes, resolver, level, foreground=foreground, corrections=corrections, reuse=reuse
+    )
+    fields = {k: v for k, v in vars(result).items() if k not in ("generation", "held")}
+    return LiveResult(**fields, generation=generation, held=(scene, resolver, foreground))
 
 
 class _JobSignals(QObject):
@@ -51,10 +70,12 @@ class _Job(QRunnable):
         level: str,
         signals: _JobSignals,
         foreground=None,
+        corrections: Corrections | None = None,
+        reuse: AnnotationResult | None = None,
     ):
         super().__init__()
         self.setAutoDelete(True)
-        self.args = (scene, boxes, resolver, level, generation, foreground)
+        self.args = (scene, boxes, resolver, level, generation, foreground, corrections, reuse)
         self.signals = signals
 
     def run(self) -> None:
@@ -94,21 +115,33 @@ class LiveResolver(QObject):
     def busy(self) -> bool:
         return self._running or self._pending is not None
 
-    def request(self, scene: Scene, boxes: BoxSet, resolver, level: str = "point", foreground=None) -> int:
-        """Ask for a resolution of ``boxes`` (``foreground``: the foreground stage); returns its generation."""
+    def request(
+        self,
+        scene: Scene,
+        boxes: BoxSet,
+        resolver,
+        level: str = "point",
+        foreground=None,
+        corrections: Corrections | None = None,
+    ) -> int:
+        """Ask for a resolution of ``boxes`` (``foreground``: the foreground stage; ``corrections``: the
+        annotator's clicks and strokes); returns its generation."""
         self.generation += 1
-        self._pending = (self.generation, scene, boxes, resolver, level, foreground)
+        self._pending = (self.generation, scene, boxes, resolver, level, foreground, corrections)
         self._start_next()
         return self.generation
 
     def _start_next(self) -> None:
         if self._running or self._pending is None:
             return
-        generation, scene, boxes, resolver, level, foreground = self._pending
+        generation, scene, boxes, resolver, level, foreground, corrections = self._pending
         self._pending = None
         self._running = True
         self.busyChanged.emit(True)
-        self._pool.start(_Job(generation, scene, boxes, resolver, level, self._signals, foreground))
+        reuse = self.last_result  # when only the corrections changed, the resolver is not run again
+        self._pool.start(
+            _Job(generation, scene, boxes, resolver, level, self._signals, foreground, corrections, reuse)
+        )
 
     def _finish_job(self) -> None:
         self._running = False

@@ -296,7 +296,8 @@ class MainWindow(QMainWindow):
         self.actions_by_name[f"tool_{name}"].setChecked(True)
         self.view.update()
         if name != "select":
-            self.status(f"{self.tool.title}: new boxes get class '{self.doc.current_class}'. Esc cancels.")
+            default = f"{self.tool.title}: new boxes get class '{self.doc.current_class}'. Esc cancels."
+            self.status(self.tool.status_text or default)
 
     def cancel(self) -> None:
         if self.tool.name != "select":
@@ -458,6 +459,8 @@ class MainWindow(QMainWindow):
                 self.request_resolution()
         elif event in ("selection", "flags"):
             self._show_boxes()
+        elif event == "corrections":
+            self.request_resolution()
         elif event == "class":
             for action in self.class_group.actions():
                 action.setChecked(action.text() == self.doc.current_class)
@@ -510,6 +513,7 @@ class MainWindow(QMainWindow):
             self.resolvers.resolver,
             self.resolvers.membership_level,
             self.resolvers.foreground,
+            self.doc.corrections,
         )
 
     def _on_busy(self, busy: bool) -> None:

@@ -66,6 +66,8 @@ class Tool:
     name = "tool"
     title = "Tool"
     hint = ""
+    #: Status bar text when the tool is chosen (empty: the window's default for drawing tools).
+    status_text = ""
 
     def __init__(self, editor: ToolEditor) -> None:
         self.editor = editor
@@ -394,3 +396,6 @@ class RectangleFitTool(Tool):
 TOOLS: dict[str, type[Tool]] = {
     cls.name: cls for cls in (SelectTool, PointBoxTool, CornersTool, RectangleFitTool)
 }
+
+# the mask correction tools (Correct, Brush) add themselves to TOOLS
+import beep3d.app.correction_tools  # noqa: E402, F401

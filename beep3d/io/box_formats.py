@@ -40,10 +40,18 @@ from typing import Any, Protocol
 import numpy as np
 
 from beep3d.classes import SCANNET18, ClassSet
+from beep3d.corrections import Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import Box, BoxSet
 from beep3d.io.atomic import write_bytes_atomic, write_json_atomic
-from beep3d.io.box_files import boxes_from_dict, boxes_to_dict, check_unique_ids, read_json, read_vector3
+from beep3d.io.box_files import (
+    boxes_from_dict,
+    boxes_to_dict,
+    check_unique_ids,
+    read_json,
+    read_vector3,
+    save_boxes,
+)
 
 __all__ = [
     "BOX_ARRAYS",
@@ -533,8 +541,12 @@ def save_boxes_as(
     fmt: str | BoxFormat,
     scene_name: str | None = None,
     class_set: ClassSet | None = None,
+    corrections: Corrections | None = None,
 ) -> list[str]:
     """Write ``boxes`` to ``path`` in the format ``fmt`` (a name or a :class:`BoxFormat`), atomically.
+
+    ``corrections`` (the annotator's clicks and strokes on the masks) are written by the project's
+    format only (box file version 2); other formats cannot hold them and say so in a note.
 
     Returns
     -------
@@ -542,7 +554,16 @@ def save_boxes_as(
         Notes on what the format could not hold (empty when nothing was lost).
     """
     chosen = box_format(fmt) if isinstance(fmt, str) else fmt
-    return chosen.write(Path(path), boxes, scene_name, class_set)
+    if chosen is BOX_FORMATS[0]:
+        save_boxes(path, boxes, scene_name, corrections)
+        return []
+    notes = list(chosen.write(Path(path), boxes, scene_name, class_set))
+    if corrections:
+        notes.append(
+            f"{chosen.title} cannot hold the {len(corrections)} mask corrections (clicks and strokes): "
+            "they were not saved; save as BEEP3D boxes to keep them"
+        )
+    return notes
 
 
 def format_of_file(path: str | Path) -> BoxFormat:

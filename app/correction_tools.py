@@ -1,0 +1,339 @@
+"""Hand corrections of the masks in the view: the Correct (click) and Brush tools.
+
+Both change the document only through :class:`beep3d.document.AddCorrection`, pushed with
+``editor.push``, so each click and each whole stroke is one undo step; the window re-resolves on
+the document's "corrections" event.
+
+- **Correct** (:class:`CorrectTool`): a click on a scan point says "this point is the selected
+  box's object"; Shift+click says "it is not".
+- **Brush** (:class:`BrushTool`): a drag paints the points under a circle of ``radius`` pixels;
+  on release they become one stroke for the selected box, or (Shift held when the drag starts) for
+  background.
+
+Points are found by projecting the scan with the view's camera (:meth:`SceneView.project`), the
+way the rectangle tool does: only points in front of the camera, inside the view's clipping region
+and on the surface the annotator sees (not hidden behind nearer points) are taken.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QCursor, QPainter, QPen, QPixmap
+
+from beep3d.app.tools import LEFT, TOOLS, Tool, ToolEditor
+from beep3d.corrections import BACKGROUND, Correction
+from beep3d.document import AddCorrection
+from beep3d.geometry.boxes import Box
+
+#: A click takes the nearest visible point within this many pixels of the cursor.
+CLICK_RADIUS_PIXELS = 5.0
+#: Brush radius in pixels: the default, the limits, and the factor of one [ or ] step.
+BRUSH_RADIUS_PIXELS = 16.0
+BRUSH_RADIUS_LIMITS = (3.0, 120.0)
+BRUSH_STEP = 1.25
+#: Points this much (metres) behind the nearest point of their screen cell are hidden behind it ...
+OCCLUSION_TOLERANCE = 0.05
+#: ... where a cell is this many drawn point sizes wide (the gaps between a surface's points do not
+#: show what is behind it).
+OCCLUSION_CELL_POINTS = 3.0
+#: Colour of points painted by a brush stroke that is not finished yet.
+BRUSH_PREVIEW = np.array([255, 255, 255], dtype=np.float32)
+BRUSH_PREVIEW_BACKGROUND = np.array([90, 90, 90], dtype=np.float32)
+
+
+class CorrectionEditor(ToolEditor, Protocol):
+    """What the correction tools use of the window: a :class:`ToolEditor` and the colours shown."""
+
+    #: (N, 3) uint8 colours the view shows, in scene order (None before a scan is open).
+    shown_colours: np.ndarray | None
+
+
+def _pickable(view, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels (N, 2), camera depths (N,) and a mask of the points the mouse can reach.
+
+    A point is reachable when it is in front of the camera and inside the view's clipping region
+    (``view.clip``): clipped points are neither drawn nor picked.
+    """
+    pixels, in_front = view.project(xyz)
+    camera = view.camera
+    eye = camera.eye()
+    toward = np.asarray(camera.target, dtype=np.float64) - eye
+    toward /= max(float(np.linalg.norm(toward)), 1e-12)
+    depth = (np.asarray(xyz, dtype=np.float64) - eye) @ toward
+    reachable = in_front.copy()
+    if view.clip is not None:
+        lo, hi = view.clip
+        reachable &= np.all((xyz >= lo) & (xyz <= hi), axis=1)
+    return pixels, depth, reachable
+
+
+def front_points(pixels: np.ndarray, depth: np.ndarray, cell: float, tolerance: float) -> np.ndarray:
+    """Mask of the points not hidden behind nearer ones (the surface the annotator sees).
+
+    The screen is cut into square cells of ``cell`` pixels; a point is in front when it lies within
+    ``tolerance`` of the nearest depth of its cell.
+
+    Parameters
+    ----------
+    pixels
+        (M, 2) screen positions.
+    depth
+        (M,) distances along the viewing direction, metres.
+    cell, tolerance
+        Cell size in pixels; depth tolerance in metres.
+    """
+    if len(depth) == 0:
+        return np.zeros(0, dtype=bool)
+    cells = np.floor(pixels / cell).astype(np.int64)
+    cells -= cells.min(axis=0)
+    key = cells[:, 0] * (int(cells[:, 1].max()) + 1) + cells[:, 1]
+    _, inverse = np.unique(key, return_inverse=True)
+    nearest = np.full(int(inverse.max()) + 1, np.inf)
+    np.minimum.at(nearest, inverse, depth)
+    return depth <= nearest[inverse] + tolerance
+
+
+def point_at(view, xyz: np.ndarray, x: float, y: float, radius: float = CLICK_RADIUS_PIXELS) -> int | None:
+    """Index of the scan point under pixel (x, y): the nearest to the camera within ``radius`` pixels.
+
+    Returns None when no reachable point (in front of the camera, not clipped away) is that close.
+    """
+    if len(xyz) == 0:
+        return None
+    pixels, depth, reachable = _pickable(view, xyz)
+    near = reachable & (np.hypot(pixels[:, 0] - x, pixels[:, 1] - y) <= radius)
+    candidates = np.flatnonzero(near)
+    if len(candidates) == 0:
+        return None
+    return int(candidates[int(np.argmin(depth[candidates]))])
+
+
+class _CorrectionTool(Tool):
+    """What both tools share: the box a correction is for."""
+
+    editor: CorrectionEditor
+
+    def target_box(self) -> Box | None:
+        """The selected box when it can take corrections; None with a message in the status bar."""
+        doc = self.editor.doc
+        box = doc.selected_box
+        if box is None:
+            self.editor.status(f"{self.title}: select a box first (click it in the box list, or N).")
+            return None
+        if box.id in doc.hidden:
+            self.editor.status(f"Box {box.id} is hidden: show it first (Shift+H) to correct its mask.")
+            return None
+        if not doc.editable(box.id):
+            self.editor.status(f"Box {box.id} is locked: unlock it first (Ctrl+Shift+L) to correct its mask.")
+            return None
+        return box
+
+
+class CorrectTool(_CorrectionTool):
+    """Click a point: it is the selected box's object; Shift+click: it is not (one undo step each)."""
+
+    name = "correct"
+    title = "Correct mask (click)"
+    hint = "Correct: click a point of the selected box's object; Shift+click: a point that is not (Esc: done)"
+    status_text = (
+        "Correct mask: click where the selected box's mask is missing its object, Shift+click where it "
+        "holds something else; each click is one undo step."
+    )
+
+    def press(self, view, x, y, button, modifiers) -> bool:
+        if button != LEFT:
+            return False
+        doc = self.editor.doc
+        if doc.scene is None:
+            return True
+        box = self.target_box()
+        if box is None:
+            return True
+        index = point_at(view, doc.scene.xyz, x, y)
+        if index is None:
+            self.editor.status("No point under the cursor: click on a point of the scan.")
+            return True
+        positive = not (modifiers & Qt.KeyboardModifier.ShiftModifier)
+        text = f"{'Positive' if positive else 'Negative'} click for {box.label} {box.id}"
+        self.editor.push(AddCorrection(Correction("click", box.id, positive, np.array([index])), text=text))
+        return True
+
+
+def brush_cursor(radius: float) -> QCursor:
+    """A circle of ``radius`` pixels with a dot in the middle, as the mouse cursor."""
+    r = int(round(radius))
+    size = 2 * r + 3
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(0, 0, 0, 200), 3))
+        painter.drawEllipse(1, 1, 2 * r, 2 * r)
+        painter.setPen(QPen(QColor(255, 255, 255, 230), 1))
+        painter.drawEllipse(1, 1, 2 * r, 2 * r)
+        painter.drawPoint(r + 1, r + 1)
+    finally:
+        painter.end()
+    return QCursor(pixmap, r + 1, r + 1)
+
+
+class BrushTool(_CorrectionTool):
+    """Drag over the scan: the points under the brush become one stroke (Shift: to background)."""
+
+    name = "brush"
+    title = "Brush mask"
+    status_text = (
+        "Brush: drag over the points of the selected box's object; Shift+drag gives points to "
+        "background; [ and ] change the brush size; each stroke is one undo step."
+    )
+
+    def __init__(self, editor: CorrectionEditor) -> None:
+        super().__init__(editor)
+        self.radius = BRUSH_RADIUS_PIXELS
+        self._reset()
+
+    def _reset(self) -> None:
+        self._painting = False
+        self._box_id: int | None = None
+        self._pixels: np.ndarray | None = None
+        self._depth: np.ndarray | None = None
+        self._reachable: np.ndarray | None = None
+        self._painted: np.ndarray | None = None
+        self._last: tuple[float, float] | None = None
+        self._colours: np.ndarray | None = None
+
+    @property
+    def hint(self) -> str:  # type: ignore[override]
+        return (
+            f"Brush ({self.radius:.0f} px; [ ] resize): drag over the selected box's object; "
+            "Shift+drag: to background (Esc: done)"
+        )
+
+    def activate(self, view) -> None:
+        super().activate(view)
+        view.setCursor(brush_cursor(self.radius))
+
+    def deactivate(self, view) -> None:
+        self.cancel(view)
+        view.unsetCursor()
+        super().deactivate(view)
+
+    def set_radius(self, view, radius: float) -> None:
+        """Brush radius in pixels (kept within :data:`BRUSH_RADIUS_LIMITS`)."""
+        self.radius = float(np.clip(radius, *BRUSH_RADIUS_LIMITS))
+        if view.tool is self:
+            view.setCursor(brush_cursor(self.radius))
+            view.hint = self.hint
+            view.update()
+        self.editor.status(f"Brush radius {self.radius:.0f} px")
+
+    def grow(self, view, steps: int) -> None:
+        """``steps`` presses of ] (negative: of [)."""
+        self.set_radius(view, self.radius * BRUSH_STEP**steps)
+
+    def press(self, view, x, y, button, modifiers) -> bool:
+        if button != LEFT:
+            return False
+        doc = self.editor.doc
+        if doc.scene is None:
+            return True
+        if modifiers & Qt.KeyboardModifier.ShiftModifier:
+            self._box_id = BACKGROUND
+        else:
+            box = self.target_box()
+            if box is None:
+                return True
+            self._box_id = box.id
+        xyz = doc.scene.xyz
+        self._pixels, self._depth, self._reachable = _pickable(view, xyz)
+        self._painted = np.zeros(len(xyz), dtype=bool)
+        shown = self.editor.shown_colours
+        self._colours = None if shown is None else np.array(shown, dtype=np.uint8, copy=True)
+        self._painting = True
+        self._last = None
+        self._paint(view, x, y)
+        return True
+
+    def move(self, view, x, y, buttons, modifiers) -> bool:
+        if not self._painting:
+            return False
+        self._paint(view, x, y)
+        return True
+
+    def _paint(self, view, x: float, y: float) -> None:
+        """Add the points under the brush on the way from the last position to (x, y)."""
+        assert self._pixels is not None and self._reachable is not None and self._painted is not None
+        start = self._last if self._last is not None else (x, y)
+        self._last = (x, y)
+        length = float(np.hypot(x - start[0], y - start[1]))
+        steps = max(int(np.ceil(length / max(self.radius / 2, 1.0))), 1)
+        centres = np.linspace(start, (x, y), steps + 1)
+        lo, hi = centres.min(axis=0) - self.radius, centres.max(axis=0) + self.radius
+        px = self._pixels
+        near = np.flatnonzero(
+            self._reachable
+            & ~self._painted
+            & (px[:, 0] >= lo[0])
+            & (px[:, 0] <= hi[0])
+            & (px[:, 1] >= lo[1])
+            & (px[:, 1] <= hi[1])
+        )
+        if len(near) == 0:
+            return
+        # distance from each candidate to the swept segment
+        a, b = np.asarray(start, float), np.asarray((x, y), float)
+        ab = b - a
+        t = np.clip(((px[near] - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+        closest = a + t[:, None] * ab
+        inside = near[np.hypot(*(px[near] - closest).T) <= self.radius]
+        if len(inside) == 0:
+            return
+        self._painted[inside] = True
+        if self._colours is not None:
+            tint = BRUSH_PREVIEW_BACKGROUND if self._box_id == BACKGROUND else BRUSH_PREVIEW
+            self._colours[inside] = (self._colours[inside] * 0.3 + tint * 0.7).astype(np.uint8)
+            view.set_colours(self._colours)
+
+    def release(self, view, x, y, button, modifiers) -> None:
+        if not self._painting:
+            return
+        assert self._painted is not None and self._pixels is not None and self._depth is not None
+        painted = np.flatnonzero(self._painted)
+        seen = painted[
+            front_points(
+                self._pixels[painted],
+                self._depth[painted],
+                cell=OCCLUSION_CELL_POINTS * max(2.0, float(view.point_size)),
+                tolerance=OCCLUSION_TOLERANCE,
+            )
+        ]
+        box_id = self._box_id
+        self._restore_colours(view)
+        self._reset()
+        if len(seen) == 0 or box_id is None:
+            self.editor.status("The stroke touched no point of the scan.")
+            return
+        if box_id == BACKGROUND:
+            text = f"Brush {len(seen):,} points to background"
+        else:
+            box = self.editor.doc.box(box_id)
+            text = f"Brush {len(seen):,} points to {box.label if box else 'box'} {box_id}"
+        self.editor.push(AddCorrection(Correction("stroke", box_id, True, seen), text=text))
+
+    def _restore_colours(self, view) -> None:
+        if self._colours is not None and self.editor.shown_colours is not None:
+            view.set_colours(self.editor.shown_colours)
+
+    def cancel(self, view) -> None:
+        if self._painting:
+            self._restore_colours(view)
+        self._reset()
+
+
+#: The correction tools by name (registered in :data:`beep3d.app.tools.TOOLS`).
+CORRECTION_TOOLS: dict[str, type[Tool]] = {cls.name: cls for cls in (CorrectTool, BrushTool)}
+TOOLS.update(CORRECTION_TOOLS)
