@@ -253,14 +253,7 @@ class BoxSet:
         lo, hi = self.aabbs()
         points_parts, boxes_parts = [], []
         for position, box in enumerate(self._boxes):
-            candidates = index.candidates(lo[position] - 1e-6, hi[position] + 1e-6)
-            if len(candidates) == 0:
-                continue
-            pts = index.sorted_xyz[candidates]
-            # cheap axis-aligned rejection before the rotation
-            near = np.all((pts >= lo[position] - 1e-6) & (pts <= hi[position] + 1e-6), axis=1)
-            candidates, pts = candidates[near], pts[near]
-            inside = index.order[candidates[box.contains(pts)]]
+            inside = _points_inside(box, lo[position], hi[position], index)
             points_parts.append(inside)
             boxes_parts.append(np.full(len(inside), position, dtype=np.int64))
         if points_parts:
@@ -272,6 +265,56 @@ class BoxSet:
             point_index = np.zeros(0, dtype=np.int64)
             box_index = np.zeros(0, dtype=np.int64)
         return Membership(point_index, box_index, index.num_points, len(self._boxes))
+
+    def updated_membership(
+        self, previous: Membership, before: BoxSet, index: PointIndex
+    ) -> Membership | None:
+        """The membership of these boxes from ``previous`` (that of ``before``), redoing only changed boxes.
+
+        For an edit that changes a few boxes in place (moved, resized, turned, relabelled: the same
+        ids in the same order), the pairs of the unchanged boxes are kept and the changed boxes'
+        pairs are recomputed and merged in, in the order :meth:`membership` gives (by point, then by
+        box position): the result equals :meth:`membership`. None when the edit is not of that kind
+        (boxes added, deleted or reordered, or more than a tenth of them changed).
+
+        Parameters
+        ----------
+        previous
+            ``before.membership(index.xyz, index)``.
+        before
+            The boxes ``previous`` belongs to.
+        index
+            The scene's point index.
+        """
+        if len(before) != len(self) or not np.array_equal(before.ids, self.ids):
+            return None
+        changed = [i for i, (a, b) in enumerate(zip(before._boxes, self._boxes, strict=True)) if a != b]
+        if not changed:
+            return previous
+        if len(changed) > max(8, len(self) // 10):
+            return None
+        k = max(len(self), 1)
+        keep = ~np.isin(previous.box_index, changed)
+        kept_keys = previous.point_index[keep] * k + previous.box_index[keep]
+        lo, hi = self.aabbs()
+        new_points = [_points_inside(self._boxes[p], lo[p], hi[p], index) for p in changed]
+        new_keys = np.sort(
+            np.concatenate([points * k + p for points, p in zip(new_points, changed, strict=True)])
+        )
+        keys = np.insert(kept_keys, np.searchsorted(kept_keys, new_keys), new_keys)
+        return Membership(keys // k, keys % k, index.num_points, len(self))
+
+
+def _points_inside(box: Box, lo: np.ndarray, hi: np.ndarray, index: PointIndex) -> np.ndarray:
+    """(M,) int64 indices of the points inside ``box`` (``lo``, ``hi``: its axis-aligned bounds)."""
+    candidates = index.candidates(lo - 1e-6, hi + 1e-6)
+    if len(candidates) == 0:
+        return np.zeros(0, dtype=np.int64)
+    pts = index.sorted_xyz[candidates]
+    # cheap axis-aligned rejection before the rotation
+    near = np.all((pts >= lo - 1e-6) & (pts <= hi + 1e-6), axis=1)
+    candidates, pts = candidates[near], pts[near]
+    return index.order[candidates[box.contains(pts)]].astype(np.int64)
 
 
 #: Bound on the grid size of a :class:`PointIndex`, in cells per point.

@@ -8,6 +8,8 @@ out of the object, and completes objects whose box is drawn slightly too tight.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Literal
 
@@ -66,6 +68,39 @@ def superpoint_membership(
     return Membership(point_index[by_point], box_index[by_point].astype(np.int64), n, k)
 
 
+_LAST: dict[int, tuple[weakref.ref, BoxSet, Membership]] = {}
+_LAST_LOCK = threading.Lock()
+
+
+def point_membership(scene: Scene, boxes: BoxSet) -> Membership:
+    """Point-level membership of ``boxes`` in ``scene``, remembering the last one per scene.
+
+    Asking again for the same boxes returns the remembered result (the pipeline, the resolver and the
+    foreground stage all ask); after an edit that changes a few boxes in place, only those boxes are
+    recomputed (:meth:`beep3d.geometry.boxes.BoxSet.updated_membership`).
+    """
+    with _LAST_LOCK:
+        for ident in [i for i, (ref, _, _) in _LAST.items() if ref() is None]:
+            del _LAST[ident]
+        last = _LAST.get(id(scene))
+    membership = None
+    if last is not None and last[0]() is scene:
+        if last[1] == boxes:
+            return last[2]
+        membership = boxes.updated_membership(last[2], last[1], scene.point_index)
+    if membership is None:
+        membership = boxes.membership(scene.xyz, index=scene.point_index)
+    with _LAST_LOCK:
+        _LAST[id(scene)] = (weakref.ref(scene), boxes, membership)
+    return membership
+
+
+def forget_membership(scene: Scene) -> None:
+    """Drop the membership remembered for ``scene`` (the next query computes it from scratch)."""
+    with _LAST_LOCK:
+        _LAST.pop(id(scene), None)
+
+
 def membership_for(
     scene: Scene,
     boxes: BoxSet,
@@ -77,7 +112,7 @@ def membership_for(
     Superpoint level uses ``scene.superpoints``, computing them once (and storing them on the scene)
     when absent.
     """
-    point_level = boxes.membership(scene.xyz, index=scene.point_index)
+    point_level = point_membership(scene, boxes)
     if level == "point":
         return point_level
     if level != "superpoint":

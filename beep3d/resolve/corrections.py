@@ -36,6 +36,7 @@ from beep3d.classes import SCANNET18, ClassSet
 from beep3d.corrections import BACKGROUND, Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet, Membership
+from beep3d.geometry.overlap import point_membership
 from beep3d.resolve.resolution import DECIDED_BY_CORRECTION, Resolution
 from beep3d.scene import Scene
 
@@ -143,7 +144,7 @@ def apply_corrections(
         return resolution, corrected
     corrections = corrections.for_scan(n)
     if membership is None:
-        membership = boxes.membership(scene.xyz, index=scene.point_index)
+        membership = point_membership(scene, boxes)
     signatures = box_signatures(membership)
     position_of = {int(box_id): i for i, box_id in enumerate(boxes.ids)}
     volumes = np.prod(boxes.sizes, axis=1) if len(boxes) else np.zeros(0)

@@ -126,13 +126,7 @@ def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | 
     """
     problems: list[Problem] = []
     box_list = boxes.boxes
-    lo, hi = boxes.aabbs()
-    candidate_pairs = [
-        (i, j)
-        for i in range(len(box_list))
-        for j in range(i + 1, len(box_list))
-        if np.all(lo[i] <= hi[j]) and np.all(lo[j] <= hi[i])
-    ]
+    candidate_pairs = touching_pairs(boxes)
     problems += _nested_problems(box_list, candidate_pairs, analysis)
     problems += _point_count_problems(box_list, analysis)
     problems += _near_duplicate_problems(box_list, candidate_pairs, analysis)
@@ -140,6 +134,17 @@ def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | 
     if resolution is not None:
         problems.extend(_low_confidence_problems(boxes, analysis, resolution))
     return problems
+
+
+def touching_pairs(boxes: BoxSet) -> list[tuple[int, int]]:
+    """Positions (i < j) of the boxes whose axis-aligned bounds touch or overlap (vectorised)."""
+    if len(boxes) < 2:
+        return []
+    lo, hi = boxes.aabbs()
+    touching = np.all(lo[:, None, :] <= hi[None, :, :], axis=2)
+    touching &= touching.T
+    first, second = np.nonzero(np.triu(touching, k=1))
+    return list(zip(first.tolist(), second.tolist(), strict=True))
 
 
 def _nested_problems(

@@ -33,6 +33,7 @@ import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet, Membership
+from beep3d.geometry.overlap import point_membership
 from beep3d.geometry.room_surfaces import (
     DEFAULT_AGREEMENT,
     DEFAULT_TOLERANCE,
@@ -120,6 +121,11 @@ def box_positions(instance_ids: np.ndarray, boxes: BoxSet) -> np.ndarray:
     ids = np.asarray(instance_ids, dtype=np.int64)
     if len(boxes) == 0:
         return np.full(len(ids), -1, dtype=np.int64)
+    largest = int(boxes.ids.max())
+    if 0 <= int(boxes.ids.min()) and largest <= 4 * len(ids) + 1024:  # a lookup table: one gather
+        table = np.full(largest + 2, -1, dtype=np.int64)
+        table[boxes.ids] = np.arange(len(boxes))
+        return table[np.where((ids >= 0) & (ids <= largest), ids, largest + 1)]
     order = np.argsort(boxes.ids, kind="stable")
     sorted_ids = boxes.ids[order]
     slot = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
@@ -175,16 +181,24 @@ def superpoint_share_in_box(
     relevant = np.zeros(len(sizes), dtype=bool)
     relevant[superpoints[asked]] = True
     if membership is None:
-        membership = boxes.membership(scene.xyz, index=scene.point_index)
-    pair_superpoints = superpoints[membership.point_index]
-    keep = relevant[pair_superpoints]
-    keys, counts = np.unique(pair_superpoints[keep] * k + membership.box_index[keep], return_counts=True)
-    wanted = superpoints[asked] * k + np.maximum(positions[asked], 0)
-    if len(keys) == 0:
-        return np.zeros(len(asked))
-    slot = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
-    found = (positions[asked] >= 0) & (keys[slot] == wanted)
-    return np.where(found, counts[slot] / np.maximum(sizes[superpoints[asked]], 1), 0.0)
+        membership = point_membership(scene, boxes)
+    # count (superpoint, box) pairs only for the asked points' superpoints, numbered compactly
+    compact = np.full(len(sizes), -1, dtype=np.int64)
+    compact[relevant] = np.arange(int(relevant.sum()))
+    pair_compact = compact[superpoints[membership.point_index]]
+    keep = pair_compact >= 0
+    pair_keys = pair_compact[keep] * k + membership.box_index[keep]
+    wanted = compact[superpoints[asked]] * k + np.maximum(positions[asked], 0)
+    if int(relevant.sum()) * k <= 20_000_000:  # a dense count table
+        counts = np.bincount(pair_keys, minlength=int(relevant.sum()) * k)[wanted]
+    else:
+        keys, key_counts = np.unique(pair_keys, return_counts=True)
+        if len(keys) == 0:
+            return np.zeros(len(asked))
+        slot = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
+        counts = np.where(keys[slot] == wanted, key_counts[slot], 0)
+    counts = np.where(positions[asked] >= 0, counts, 0)
+    return counts / np.maximum(sizes[superpoints[asked]], 1)
 
 
 def apply_foreground(resolution: Resolution, foreground: Foreground) -> Resolution:

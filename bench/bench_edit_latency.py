@@ -1,0 +1,118 @@
+"""Latency of one box edit in the live pipeline: incremental against a full recompute.
+
+    .venv/bin/python bench/bench_edit_latency.py --points 2000000 --boxes 500 --resolver smallest-box
+
+A synthetic room of ``--points`` points: a floor and ``--boxes`` cube-shaped objects in a grid, each
+with a box 15 % larger than its object, so neighbouring boxes overlap. Each of ``--edits`` edits moves
+one box (chosen at random) by 2 cm, and the boxes are resolved as the window resolves them after an
+edit: the whole pipeline (:func:`beep3d.resolve.pipeline.annotate`: membership, overlap analysis,
+resolver, geometric foreground stage, corrections, diagnostics, display labels), given the previous
+result to reuse (the scene remembers its last membership, so only the moved box's points are
+found again; :func:`beep3d.geometry.overlap.point_membership`). Beside it, the same edits with a full
+recompute (nothing remembered but the scene-level work). Scene-level work done once per scan (the point index, the room surfaces, the
+teacher's encoding) happens before the timed edits, as in the window after its first resolution.
+
+The last line is ``p95 <x> ms`` (incremental).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from beep3d.defaults import DEFAULT_CHECKPOINT
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.geometry.overlap import forget_membership
+from beep3d.resolve.foreground import get_foreground
+from beep3d.resolve.pipeline import annotate
+from beep3d.resolve.resolvers import get_resolver
+from beep3d.scene import Scene
+
+
+def grid_room(num_points: int, num_boxes: int, seed: int = 0) -> tuple[Scene, BoxSet]:
+    """A floor and ``num_boxes`` 0.6 m cubes 0.8 m apart; boxes 15 % larger than the cubes."""
+    rng = np.random.default_rng(seed)
+    side = int(np.ceil(np.sqrt(num_boxes)))
+    spacing, cube = 0.8, 0.6
+    extent = side * spacing
+    floor_n = num_points // 3
+    floor = np.column_stack([rng.uniform(0, extent, (floor_n, 2)), rng.normal(0, 0.01, floor_n)])
+    per_object = (num_points - floor_n) // num_boxes
+    parts, boxes = [floor], []
+    for k in range(num_boxes):
+        centre = np.array([(k % side + 0.5) * spacing, (k // side + 0.5) * spacing, cube / 2])
+        faces = rng.integers(0, 5, per_object)
+        local = rng.uniform(-cube / 2, cube / 2, (per_object, 3))
+        axis, sign = np.array([0, 0, 1, 1, 2])[faces], np.array([-1, 1, -1, 1, 1])[faces]
+        local[np.arange(per_object), axis] = sign * cube / 2
+        parts.append(local + centre)
+        boxes.append(Box(k + 1, "cabinet", tuple(centre), (cube * 1.15,) * 3, 0.0))
+    xyz = np.concatenate(parts).astype(np.float32)
+    rgb = rng.integers(0, 255, (len(xyz), 3), dtype=np.uint8)
+    return Scene(xyz=xyz, rgb=rgb, name=f"grid_{len(xyz)}_{num_boxes}"), BoxSet(boxes)
+
+
+def moved(boxes: BoxSet, position: int, step: float) -> BoxSet:
+    """``boxes`` with the box at ``position`` moved by ``step`` metres along x."""
+    box = boxes[position]
+    centre = (box.center[0] + step, box.center[1], box.center[2])
+    items = list(boxes)
+    items[position] = Box(box.id, box.label, centre, box.size, box.yaw)
+    return BoxSet(items)
+
+
+def timed_edits(
+    scene: Scene, boxes: BoxSet, resolver, stage, edits: int, incremental: bool, seed: int
+) -> list[float]:
+    """Seconds of each edit's resolution."""
+    rng = np.random.default_rng(seed)
+    previous = annotate(scene, boxes, resolver, foreground=stage)
+    seconds = []
+    for i in range(edits):
+        boxes = moved(boxes, int(rng.integers(len(boxes))), 0.02 if i % 2 == 0 else -0.02)
+        if not incremental:
+            forget_membership(scene)  # a full recompute: no remembered membership either
+        started = time.perf_counter()
+        previous = annotate(scene, boxes, resolver, foreground=stage, reuse=previous if incremental else None)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--points", type=int, default=2_000_000)
+    parser.add_argument("--boxes", type=int, default=500)
+    parser.add_argument(
+        "--resolver", default="smallest-box", choices=("smallest-box", "nearest-centre", "teacher")
+    )
+    parser.add_argument("--edits", type=int, default=50)
+    parser.add_argument("--foreground", default="geometric", choices=("off", "geometric"))
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    scene, boxes = grid_room(args.points, args.boxes)
+    options = (
+        {"checkpoint": DEFAULT_CHECKPOINT, "threads": args.threads} if args.resolver == "teacher" else {}
+    )
+    resolver = get_resolver(args.resolver, **options)
+    stage = get_foreground(args.foreground)
+    started = time.perf_counter()
+    annotate(scene, boxes, resolver, foreground=stage)  # scene-level work, once per scan
+    print(
+        f"{scene.name}: {scene.num_points:,} points, {len(boxes)} boxes, resolver {args.resolver}, "
+        f"foreground {args.foreground}; first resolution {time.perf_counter() - started:.2f} s"
+    )
+    full = timed_edits(scene, boxes, resolver, stage, args.edits, incremental=False, seed=1)
+    print(
+        f"full recompute: median {1000 * np.median(full):.0f} ms, p95 {1000 * np.percentile(full, 95):.0f} ms"
+    )
+    incremental = timed_edits(scene, boxes, resolver, stage, args.edits, incremental=True, seed=1)
+    print(f"incremental: median {1000 * np.median(incremental):.0f} ms")
+    print(f"p95 {1000 * np.percentile(incremental, 95):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
