@@ -25,7 +25,7 @@ from PySide6.QtGui import QColor, QCursor, QPainter, QPen, QPixmap
 
 from beep3d.app.tools import LEFT, TOOLS, Tool, ToolEditor
 from beep3d.corrections import BACKGROUND, Correction
-from beep3d.document import AddCorrection
+from beep3d.document import AddCorrection, AnnotationDocument
 from beep3d.geometry.boxes import Box
 
 #: A click takes the nearest visible point within this many pixels of the cursor.
@@ -111,6 +111,31 @@ def point_at(view, xyz: np.ndarray, x: float, y: float, radius: float = CLICK_RA
     return int(candidates[int(np.argmin(depth[candidates]))])
 
 
+#: Marker colours of positive and negative clicks.
+POSITIVE_CLICK_COLOUR = (60, 230, 90)
+NEGATIVE_CLICK_COLOUR = (240, 60, 60)
+
+
+def click_markers(doc: AnnotationDocument) -> tuple[np.ndarray, np.ndarray]:
+    """Where the document's clicks are and their marker colours: (M, 3) metres, (M, 3) 0..255.
+
+    Positive clicks are green, negative ones red (drawn as small crosses, unlike the round handles);
+    clicks on hidden boxes are not shown.
+    """
+    clicks = [
+        c
+        for c in doc.corrections
+        if c.kind == "click" and c.box_id not in doc.hidden and doc.scene is not None
+    ]
+    if not clicks or doc.scene is None:
+        return np.zeros((0, 3)), np.zeros((0, 3))
+    xyz = doc.scene.xyz[[int(c.points[0]) for c in clicks]]
+    colours = np.array(
+        [POSITIVE_CLICK_COLOUR if c.positive else NEGATIVE_CLICK_COLOUR for c in clicks], float
+    )
+    return np.asarray(xyz, dtype=np.float64), colours
+
+
 class _CorrectionTool(Tool):
     """What both tools share: the box a correction is for."""
 
@@ -138,10 +163,7 @@ class CorrectTool(_CorrectionTool):
     name = "correct"
     title = "Correct mask (click)"
     hint = "Correct: click a point of the selected box's object; Shift+click: a point that is not (Esc: done)"
-    status_text = (
-        "Correct mask: click where the selected box's mask is missing its object, Shift+click where it "
-        "holds something else; each click is one undo step."
-    )
+    status_text = "Correct: click a point of the selected box's object, Shift+click a point that is not"
 
     def press(self, view, x, y, button, modifiers) -> bool:
         if button != LEFT:
@@ -186,10 +208,7 @@ class BrushTool(_CorrectionTool):
 
     name = "brush"
     title = "Brush mask"
-    status_text = (
-        "Brush: drag over the points of the selected box's object; Shift+drag gives points to "
-        "background; [ and ] change the brush size; each stroke is one undo step."
-    )
+    status_text = "Brush: drag to give points to the selected box, Shift+drag to background; [ ] size"
 
     def __init__(self, editor: CorrectionEditor) -> None:
         super().__init__(editor)

@@ -27,6 +27,7 @@ from beep3d.app.actions import MENUS, action_table
 from beep3d.app.box_list import BoxListPanel, BoxRow, BoxStats, box_rows
 from beep3d.app.class_picker import refresh_completions
 from beep3d.app.colouring import COLOUR_MODES, point_colours
+from beep3d.app.correction_tools import click_markers
 from beep3d.app.files_controller import FilesController
 from beep3d.app.live import LiveResolver, LiveResult
 from beep3d.app.navigation import ScanNavigation
@@ -469,6 +470,8 @@ class MainWindow(QMainWindow):
                 self.class_combo.setCurrentIndex(index)
         elif event == "dirty":
             self._update_title()
+        if event in ("scene", "corrections", "flags"):  # clicks as green / red dots
+            self.view.set_markers(*click_markers(self.doc))
 
     #: Wireframe colour of boxes selected besides the one the panel shows.
     ALSO_SELECTED_COLOUR = (255, 170, 40)

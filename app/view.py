@@ -41,6 +41,8 @@ from beep3d.geometry.boxes import Box, BoxSet
 BACKGROUND = (0.13, 0.14, 0.16)
 SELECTED_COLOUR = (255, 255, 80)
 GHOST_COLOUR = (0, 230, 255)
+#: Half the width of a marker's cross (the hand correction clicks), metres.
+MARKER_ARM = 0.08
 
 
 class SceneView(QOpenGLWidget):
@@ -92,6 +94,7 @@ class SceneView(QOpenGLWidget):
         self._box_colours: dict[int, tuple[int, int, int]] = {}
         self._selected_id: int | None = None
         self._ghost: Box | None = None
+        self._markers = np.zeros((0, 6))  # world xyz (float64: scans in map coordinates), colour 0..1
         self.rubber_band: QRect | None = None
         self.hint = ""
         self._interacting = False
@@ -176,6 +179,19 @@ class SceneView(QOpenGLWidget):
         self._ghost = ghost
         self._needs_lines = True
         self.update()
+
+    def set_markers(self, xyz: np.ndarray, colours: np.ndarray) -> None:
+        """Small crosses drawn on top of the points: ``xyz`` (M, 3) metres, ``colours`` (M, 3) 0..255."""
+        xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
+        rgb = np.asarray(colours, dtype=np.float64).reshape(-1, 3) / 255
+        self._markers = np.hstack([xyz, rgb])
+        self._needs_lines = True
+        self.update()
+
+    @property
+    def markers(self) -> np.ndarray:
+        """(M, 6) marker positions (metres) and colours (0..1)."""
+        return self._markers
 
     @property
     def boxes(self) -> BoxSet:
@@ -415,6 +431,11 @@ class SceneView(QOpenGLWidget):
         if self._ghost is not None:
             segments = box_line_segments(self._ghost) - self._origin
             on_top.append(np.hstack([segments, np.tile(np.asarray(GHOST_COLOUR) / 255, (len(segments), 1))]))
+        if len(self._markers):  # a small 3D cross at each marker
+            arms = np.repeat(np.eye(3), 2, axis=0) * np.tile([-1.0, 1.0], 3)[:, None] * MARKER_ARM
+            ends = self._markers[:, None, :3] - self._origin + arms[None]
+            colours = np.repeat(self._markers[:, None, 3:], 6, axis=1)
+            on_top.append(np.concatenate([ends, colours], axis=2).reshape(-1, 6))
         self._lines.upload(np.concatenate(regular) if regular else np.zeros((0, 6)))
         self._overlay_lines.upload(np.concatenate(on_top) if on_top else np.zeros((0, 6)))
         handles = []

@@ -66,10 +66,15 @@ def test_correct_tool_clicks_change_the_mask_one_undo_step_each(window, qtbot, s
     assert after[CUBE].sum() < before[CUBE].sum() - 100  # spread to the cube's top around the click
     assert window.result.labels.corrected[click.points[0]]
     assert window.doc.dirty and window.windowTitle().startswith("room *")
+    # the click is drawn as a red dot where it was made
+    (marker,) = window.view.markers
+    assert np.allclose(marker[:3], window.doc.scene.xyz[click.points[0]], atol=1e-5)
+    assert marker[3] > 0.8 and marker[4] < 0.5
 
     # Ctrl+Z takes it back: the mask returns, and the document is clean again
     _key(window, qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(window.doc.corrections) == 0
+    assert len(window.view.markers) == 0
     assert np.array_equal(_mask(window), before)
     assert not window.doc.dirty
 
