@@ -267,3 +267,28 @@ def test_f1_lists_the_correction_keys(window):
     assert rows["Brush mask"] == "F3"
     assert rows["Smaller brush"] == "[" and rows["Bigger brush"] == "]"
     assert rows["Shorter (box x) (Shift: big step)"] == "K, Shift+K"  # the size nudges keep their keys
+
+
+def test_a_correction_alone_is_asked_about_on_close_and_outlives_its_box(
+    window, qtbot, scene_path, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    _boxed(window, qtbot, scene_path, tmp_path)
+    window.set_tool("correct")
+    qtbot.mouseClick(window.view, LEFT, SHIFT, pos=_pixel(window, (-1.0, 0.0, 0.6)))
+    questions = []
+    monkeypatch.setattr(
+        window, "ask", lambda title, text, *a: questions.append(title) or QMessageBox.StandardButton.Cancel
+    )
+    assert not window.close()
+    assert questions == ["Unsaved boxes"] and window.isVisible()
+
+    # deleting the box leaves its click without effect; undoing the delete brings both back
+    window.set_tool("select")
+    window.doc.select(0)
+    window.delete_selected()
+    window.live.wait_idle()
+    assert not window.errors_shown and not (window.result.labels.instance_ids >= 0).any()
+    window.undo_stack.undo()
+    assert not _mask(window)[window.doc.corrections.items[0].points].any()
