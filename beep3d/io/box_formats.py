@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import io
 import math
+import tokenize
+import warnings
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -426,10 +428,13 @@ class BoxArrays:
         class_set = class_set or SCANNET18
         path = Path(path)
         try:
-            array = np.load(path, allow_pickle=False)
+            with warnings.catch_warnings():  # numpy's notes on old headers are not the user's concern
+                warnings.simplefilter("ignore")
+                array = np.load(path, allow_pickle=False)
         except FileNotFoundError:
             raise Beep3dError(f"{path}: box file not found; check the path") from None
-        except (ValueError, OSError, EOFError, SyntaxError) as exc:
+        except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError, MemoryError) as exc:
+            # numpy parses the header's dict as Python literals: a damaged header gives SyntaxError
             raise Beep3dError(
                 f"{path}: not a numpy box array ({exc}); save the boxes with numpy.save as float (K, 7) rows "
                 "cx cy cz dx dy dz class_id"

@@ -1,14 +1,14 @@
-"""Triangle meshes: OFF (through Open3D), OBJ, GLB and glTF (through trimesh).
+"""Triangle meshes: OBJ, GLB and glTF (through trimesh), OFF (:mod:`beep3d.io.off`).
 
 The mesh's vertices become the Scene's points, in the file's vertex order, and its triangles the
 Scene's faces (polygons are split into triangles by the libraries); vertex colours are kept when the
 file has them. A GLB / glTF scene of several meshes is flattened with each node's transform applied.
 
 Which library reads which format was measured on a 979k-vertex, 1.96M-triangle mesh with vertex
-colours, and on small files with quads: OBJ Open3D 4.2 s / trimesh 4.5 s, but Open3D (through
-ASSIMP) drops every polygon that is not a triangle and renumbers the vertices, so OBJ goes to
-trimesh; OFF Open3D 2.2 s with the colours / trimesh 13 s without them; GLB Open3D could not read
-the file it had written itself, trimesh 1.0 s.
+colours, on small files with quads, and on damaged files: OBJ Open3D 4.2 s / trimesh 4.5 s, but
+Open3D (through ASSIMP) drops every polygon that is not a triangle and renumbers the vertices, so OBJ
+goes to trimesh; GLB Open3D could not read the file it had written itself, trimesh 1.0 s; OFF
+Open3D 2.2 s, but it crashed the process on damaged files, so the project reads OFF itself.
 """
 
 from __future__ import annotations
@@ -18,23 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from beep3d.errors import Beep3dError
+from beep3d.io.off import read_off
 from beep3d.io.report import LoadReport, NanPolicy, assemble_scene
 from beep3d.scene import Scene
 
 __all__ = ["MESH_SUFFIXES", "read_mesh_scene"]
 
 MESH_SUFFIXES = (".obj", ".off", ".glb", ".gltf")
-
-
-def _open3d_mesh(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    import open3d as o3d
-
-    with o3d.utility.VerbosityContextManager(o3d.utility.VerbosityLevel.Error):
-        mesh = o3d.io.read_triangle_mesh(str(path), enable_post_processing=False, print_progress=False)
-    vertices = np.asarray(mesh.vertices)
-    faces = np.asarray(mesh.triangles, dtype=np.int64)
-    colours = np.asarray(mesh.vertex_colors) if mesh.has_vertex_colors() else None
-    return vertices, faces, colours
 
 
 def _trimesh_mesh(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -75,7 +65,7 @@ def read_mesh_scene(path: Path, report: LoadReport, nan_policy: NanPolicy = "dro
                 raise Beep3dError(
                     f"{path}: not a GLB file (it does not start with 'glTF'); choose a .glb mesh"
                 )
-    reader = _open3d_mesh if suffix == ".off" else _trimesh_mesh
+    reader = read_off if suffix == ".off" else _trimesh_mesh
     vertices, faces, colours = reader(path)
     if len(vertices) == 0:
         raise Beep3dError(

@@ -354,7 +354,7 @@ def test_broken_las_files_get_one_clean_error(tmp_path: Path, suffix: str) -> No
     laspy_file(good, xyz, rgb)
     truncated = tmp_path / f"truncated{suffix}"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    expect_error(truncated, "could not be read")
+    expect_error(truncated, "truncated")
     other = tmp_path / f"other{suffix}"
     other.write_bytes(b"PK\x03\x04" + bytes(400))
     expect_error(other, "not a LAS/LAZ file")
@@ -436,6 +436,18 @@ def test_off_mesh(tmp_path: Path) -> None:
     np.testing.assert_allclose(scene.xyz[1], [2, 0, 0])
 
 
+def test_coff_with_colours_comments_and_a_quad(tmp_path: Path) -> None:
+    path = tmp_path / "room.off"
+    path.write_text(
+        "COFF # coloured\n5 2 0\n0 0 0 255 0 0 255\n1 0 0 0 255 0 255\n1 1 0 0 0 255 255\n"
+        "0 1 0 9 9 9 255\n0 0 1 1 1 1 255\n4 0 1 2 3\n3 0 1 4 200 200 200\n"
+    )
+    scene, report = load_scene_with_report(path)
+    np.testing.assert_array_equal(scene.faces, [[0, 1, 2], [0, 2, 3], [0, 1, 4]])
+    np.testing.assert_array_equal(scene.rgb[:3], [[255, 0, 0], [0, 255, 0], [0, 0, 255]])
+    assert report.colour_scale == "0..255"
+
+
 def test_glb_mesh_gets_its_node_transform(tmp_path: Path) -> None:
     trimesh = pytest.importorskip("trimesh")
     mesh = trimesh.Trimesh(
@@ -459,7 +471,11 @@ def test_glb_mesh_gets_its_node_transform(tmp_path: Path) -> None:
     [
         ("faces.obj", b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 9\n", ("could not be read", "index 8")),
         ("nothing.obj", b"# no vertices\nusemtl x\n", ("no vertices",)),
-        ("junk.off", b"COFF?\n" + bytes(range(256)), ("no vertices",)),
+        ("junk.off", b"COFF?\n" + bytes(range(256)), ("not an OFF mesh",)),
+        ("counts.off", b"OFF\n4 2 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n", ("declares 4", "truncated")),
+        ("face.off", b"OFF 3 1 0\n0 0 0\n1 0 0\n0 1 0\n2 0 1\n", ("line 5", "k >= 3")),
+        ("vertex.off", b"OFF\n3 1 0\n0 0 0\n1 0\n0 1 0\n3 0 1 2\n", ("vertices", "line 4")),
+        ("index.off", b"OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 7\n", ("vertex 7",)),
         ("not.off", b"ply\nformat ascii 1.0\n", ("not an OFF file",)),
         ("truncated.glb", b"glTF\x02\x00\x00\x00" + bytes(30), ("could not be read",)),
         ("not.glb", b"PK\x03\x04" + bytes(40), ("not a GLB file",)),
