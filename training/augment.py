@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from beep3d.model.sample import ModelSample
+from beep3d.model.sample import FREE, ModelSample
 
 
 def linear_augmentation_matrix(rng: np.random.Generator, jitter: float = 0.1) -> np.ndarray:
@@ -87,6 +87,13 @@ def _boxes_after_linear(
     return new_centers, new_sizes, new_yaws
 
 
+def cropped_fixed_labels(fixed: np.ndarray, box_map: np.ndarray) -> np.ndarray:
+    """Fixed labels (box positions, -1, -2) renumbered like the kept boxes; a dropped box's points become free."""
+    fixed = np.asarray(fixed, dtype=np.int64)
+    renumbered = np.where(fixed >= 0, box_map[np.maximum(fixed, 0)], fixed)
+    return np.where((fixed >= 0) & (renumbered < 0), FREE, renumbered)
+
+
 def crop_scene(sample: ModelSample, keep: np.ndarray) -> ModelSample:
     """Keep the points ``keep`` ((M,) sorted indices); keep the boxes that still have a member point.
 
@@ -121,6 +128,9 @@ def crop_scene(sample: ModelSample, keep: np.ndarray) -> ModelSample:
         member_boxes=box_map[member_boxes_old],
         gt_instance=gt_instance,
         gt_semantic=None if sample.gt_semantic is None else sample.gt_semantic[keep],
+        fixed_labels=None
+        if sample.fixed_labels is None
+        else cropped_fixed_labels(sample.fixed_labels[keep], box_map),
         source_index=keep if sample.source_index is None else sample.source_index[keep],
     )
 

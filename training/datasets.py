@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 SCENE_FILE = "scene.npz"
 BOXES_FILE = "boxes.json"
 SUPERPOINTS_FILE = "superpoints.npy"
+#: Fixed training labels beside a scene folder's boxes (written by the export's training folder):
+#: (N,) int64 box id where the annotator's corrections fixed the point, -1 where they or the
+#: foreground stage made it background, -2 (free) elsewhere.
+POINT_LABELS_FILE = "point_labels.npy"
 _SCANNET_NAME = re.compile(r"^scene\d{4}_\d{2}$")
 _S3DIS_AREA = re.compile(r"^Area_(\d+)$")
 _LABELLED_SUFFIX = re.compile(r"_label(?:l)?ed$")
@@ -314,18 +318,55 @@ def prepare_scene(
     membership_level: str = "point",
     membership_share: float = 0.5,
     where: str | None = None,
+    fixed_ids: np.ndarray | None = None,
 ) -> PreparedScene:
-    """Reduce a scene and its boxes to a :class:`ModelSample` (boxes without member points dropped)."""
+    """Reduce a scene and its boxes to a :class:`ModelSample` (boxes without member points dropped).
+
+    ``fixed_ids`` (N,) int64 are fixed training labels in box ids (-1 background, -2 free), from a
+    training folder's ``point_labels.npy``; they become box positions in the sample.
+    """
     where = where or scene.name
     membership = membership_for(
         replace(scene, superpoints=superpoints), boxes, membership_level, membership_share
     )
     classes = box_classes_for(boxes, class_set, where)
     gt = gt_positions(scene, boxes, membership)
-    sample = sample_from_scene(scene, superpoints, boxes, classes, membership, gt)
+    fixed = None if fixed_ids is None else fixed_positions(fixed_ids, boxes, where)
+    sample = sample_from_scene(scene, superpoints, boxes, classes, membership, gt, fixed)
     if len(np.unique(sample.member_boxes)) < len(boxes):
         sample = crop_scene(sample, np.arange(len(sample.xyz)))
     return PreparedScene(scene.name, sample)
+
+
+def fixed_positions(fixed_ids: np.ndarray, boxes: BoxSet, where: str) -> np.ndarray:
+    """(N,) int64 fixed labels in box positions; ids of boxes not in ``boxes`` become free (-2)."""
+    fixed_ids = np.asarray(fixed_ids, dtype=np.int64).reshape(-1)
+    if np.any(fixed_ids < -2):
+        raise Beep3dError(
+            f"{where}: {POINT_LABELS_FILE} holds values below -2; re-export the training folder"
+        )
+    positions = np.where(fixed_ids == -1, -1, -2).astype(np.int64)
+    for position, box_id in enumerate(boxes.ids):
+        positions[fixed_ids == box_id] = position
+    return positions
+
+
+def read_point_labels(folder: Path | None, num_points: int) -> np.ndarray | None:
+    """The fixed labels of a scene folder (``point_labels.npy``), None when it has none."""
+    if folder is None or not (folder / POINT_LABELS_FILE).is_file():
+        return None
+    try:
+        labels = np.load(folder / POINT_LABELS_FILE, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise Beep3dError(
+            f"{folder / POINT_LABELS_FILE}: cannot be read ({exc}); re-export the training folder"
+        ) from None
+    if labels.shape != (num_points,) or not np.issubdtype(labels.dtype, np.integer):
+        raise Beep3dError(
+            f"{folder / POINT_LABELS_FILE}: expected {num_points} integer labels (one per point), got "
+            f"{labels.dtype} {labels.shape}; re-export the training folder"
+        )
+    return labels.astype(np.int64)
 
 
 def sample_seed(seed: int, epoch: int, index: int) -> np.random.Generator:
@@ -399,6 +440,7 @@ class BoxSceneDataset:
             self.config.model.membership_level,
             self.config.membership_share,
             where,
+            read_point_labels(folder, scene.num_points),
         )
 
     def __getitem__(self, key: int | tuple[int, int]) -> ModelSample:

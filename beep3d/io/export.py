@@ -27,7 +27,8 @@ one, never a mix; see :mod:`beep3d.io.staged_folder`)::
     scannet/pred_mask/...   one 0/1 per point per instance
     scannet/<scene>_instance_gt.txt   ScanNet GT-style ids: label_id * 1000 + k (k = 1.. per instance,
                             in box order), 0 for background: the masks as training labels
-    training/<scene>/       a training-ready scene folder (scene.npz + boxes.json, no GT) for beep3d-train
+    training/<scene>/       a training-ready scene folder (scene.npz + boxes.json, no GT) for beep3d-train,
+                            with point_labels.npy: the labels corrections and the foreground stage fixed
                             (the loaded points only)
     export.json             what was exported: resolver, membership, counts, file list
 """
@@ -47,7 +48,13 @@ from beep3d.geometry.boxes import MAX_BOX_ID, BoxSet
 from beep3d.io.atomic import write_json_atomic, write_npy_atomic, write_text_atomic
 from beep3d.io.box_files import save_boxes
 from beep3d.io.staged_folder import MARKER_FILE, staged_folder
-from beep3d.resolve.resolution import DECIDERS, Resolution, decider_counts
+from beep3d.resolve.resolution import (
+    DECIDED_BY_CORRECTION,
+    DECIDED_BY_FOREGROUND,
+    DECIDERS,
+    Resolution,
+    decider_counts,
+)
 from beep3d.scene import Scene
 
 
@@ -173,7 +180,8 @@ EXPORTERS: tuple[Exporter, ...] = (
         lambda out, job: write_scannet_files(out, job.scene.name, job.boxes, job.rows, job.class_set),
     ),
     _FunctionExporter(
-        "training folder", lambda out, job: write_training_folder(out, job.scene, job.boxes, job.class_set)
+        "training folder",
+        lambda out, job: write_training_folder(out, job.scene, job.boxes, job.class_set, job.resolution),
     ),
 )
 
@@ -368,8 +376,15 @@ def write_scannet_files(
     return [predictions, gt_path]
 
 
-def write_training_folder(out: Path, scene: Scene, boxes: BoxSet, class_set: ClassSet) -> list[Path]:
-    """``training/<scene>/``: the scene and its boxes, as ``beep3d-train`` reads them (no GT)."""
+def write_training_folder(
+    out: Path, scene: Scene, boxes: BoxSet, class_set: ClassSet, resolution: Resolution | None = None
+) -> list[Path]:
+    """``training/<scene>/``: the scene and its boxes, as ``beep3d-train`` reads them (no GT).
+
+    With a resolution, ``point_labels.npy`` beside them fixes the training labels of the points the
+    annotator's corrections decided (their box id, or -1) and of those the foreground stage took out
+    of their box (-1); -2 leaves a point to the boxes and the teacher.
+    """
     from beep3d.io import save_scene_folder
 
     training_scene = Scene(
@@ -383,7 +398,16 @@ def write_training_folder(out: Path, scene: Scene, boxes: BoxSet, class_set: Cla
     )
     folder = out / "training" / scene.name
     save_scene_folder(training_scene, folder, boxes=boxes)
-    return [folder / "scene.npz", folder / "boxes.json"]
+    written = [folder / "scene.npz", folder / "boxes.json"]
+    if resolution is not None and resolution.decided_by is not None:
+        decided = resolution.decided_by
+        fixed = np.full(scene.num_points, -2, dtype=np.int64)
+        fixed[decided == DECIDED_BY_FOREGROUND] = -1
+        corrected = decided == DECIDED_BY_CORRECTION
+        fixed[corrected] = resolution.instance_ids[corrected]
+        write_npy_atomic(folder / "point_labels.npy", fixed)
+        written.append(folder / "point_labels.npy")
+    return written
 
 
 def export_summary(

@@ -49,6 +49,9 @@ class Batch:
         (B + 1,) start of each scene in the concatenated points.
     voxel_size
         Voxel edge, metres.
+    fixed_labels
+        Per scene (N,) int64 fixed training labels (:attr:`beep3d.model.sample.ModelSample.fixed_labels`)
+        or None.
     """
 
     names: list[str]
@@ -68,6 +71,7 @@ class Batch:
     spatial_shape: list[int]
     point_offsets: list[int]
     voxel_size: float
+    fixed_labels: list[torch.Tensor | None] | None = None
 
     @property
     def batch_size(self) -> int:
@@ -164,4 +168,5 @@ def collate(
         spatial_shape=shape,
         point_offsets=offsets,
         voxel_size=float(voxel_size),
+        fixed_labels=[None if s.fixed_labels is None else to(s.fixed_labels, torch.long) for s in samples],
     )

@@ -45,6 +45,7 @@ from beep3d.model.pseudo_masks import (
     nested_box_priority,
     query_similarity,
     recognised_boxes,
+    with_fixed_labels,
     with_recognition_check,
     with_volume_prior,
 )
@@ -230,10 +231,17 @@ class Beep3DModel(nn.Module):
                 exclusive_point_labels(points, boxes, xyz.shape[0])
                 for points, boxes, xyz in zip(batch.member_points, batch.member_boxes, batch.xyz, strict=True)
             ]
-            return self._losses(batch, labels, None, ignore_shared=True)
+            return self._losses(batch, self._fixed(batch, labels), None, ignore_shared=True)
         index_cache: dict = {}
         teachers = self._teacher_results(batch, index_cache)
-        return self._losses(batch, [t.labels for t in teachers], teachers, index_cache)
+        return self._losses(batch, self._fixed(batch, [t.labels for t in teachers]), teachers, index_cache)
+
+    @staticmethod
+    def _fixed(batch: Batch, labels: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The labels with each scene's fixed ones (corrections, foreground) in place."""
+        if batch.fixed_labels is None:
+            return labels
+        return [with_fixed_labels(lab, fixed) for lab, fixed in zip(labels, batch.fixed_labels, strict=True)]
 
     def supervised_losses(self, batch: Batch, point_labels: list[torch.Tensor]) -> dict[str, torch.Tensor]:
         """The student's MAFT losses against given per-point targets, no teacher and no consistency terms.

@@ -421,3 +421,24 @@ def superpoint_target_masks(
 def labels_to_point_masks(point_labels: np.ndarray, num_boxes: int) -> np.ndarray:
     """(N,) labels -> (K, N) bool point masks (mask k = points labelled k)."""
     return point_labels[None, :] == np.arange(num_boxes)[:, None]
+
+
+def with_fixed_labels(labels: torch.Tensor, fixed: torch.Tensor | None) -> torch.Tensor:
+    """Per-point training labels with the fixed ones in place (the project's addition, not the paper's).
+
+    Parameters
+    ----------
+    labels
+        (N,) int64 box position per point from the boxes and the teacher (-1 background).
+    fixed
+        (N,) int64 labels the annotator's corrections or the foreground stage fixed (box position,
+        -1 background, -2 free), or None.
+
+    Returns
+    -------
+    (N,) int64: ``fixed`` where it is a box or background, ``labels`` elsewhere.
+    """
+    if fixed is None:
+        return labels
+    fixed = fixed.to(labels.device)
+    return torch.where(fixed >= -1, fixed, labels)

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from beep3d.scene import Scene
 
 
+#: A point whose training label nobody fixed (:attr:`ModelSample.fixed_labels`).
+FREE = -2
+
+
 @dataclass
 class ModelSample:
     """One scene with its boxes, ready for the network.
@@ -53,6 +57,10 @@ class ModelSample:
         (N,) int64 ground-truth class index per point (-1 = none / not evaluated), evaluation only.
     source_index
         (N,) int64 index of each point in the scene before cropping (None = not cropped).
+    fixed_labels
+        (N,) int64 labels the annotator or the foreground stage fixed (a training folder's
+        ``point_labels.npy``): a box position, -1 fixed background, :data:`FREE` (-2) for points whose
+        label the boxes (and the teacher) decide. They override the training targets. None: none fixed.
     """
 
     name: str
@@ -69,6 +77,7 @@ class ModelSample:
     gt_instance: np.ndarray | None = None
     gt_semantic: np.ndarray | None = None
     source_index: np.ndarray | None = None
+    fixed_labels: np.ndarray | None = None
 
     @property
     def num_points(self) -> int:
@@ -95,6 +104,7 @@ def sample_from_scene(
     box_classes: np.ndarray | None = None,
     membership: Membership | None = None,
     gt_instance: np.ndarray | None = None,
+    fixed_labels: np.ndarray | None = None,
 ) -> ModelSample:
     """The one way a scene (and its boxes) becomes a :class:`ModelSample`.
 
@@ -109,6 +119,8 @@ def sample_from_scene(
         None for the teacher's backbone pass, which needs no boxes.
     gt_instance
         (N,) int64 GT box position per point (-1 none), for evaluation only.
+    fixed_labels
+        (N,) int64 fixed training labels in box positions (see :class:`ModelSample`), or None.
 
     Returns
     -------
@@ -130,6 +142,7 @@ def sample_from_scene(
         member_points=np.asarray(membership.point_index if membership is not None else [], dtype=np.int64),
         member_boxes=np.asarray(membership.box_index if membership is not None else [], dtype=np.int64),
         gt_instance=gt_instance,
+        fixed_labels=None if fixed_labels is None else np.asarray(fixed_labels, dtype=np.int64),
     )
 
 
@@ -156,4 +169,5 @@ def with_model_dtypes(sample: ModelSample) -> ModelSample:
         member_boxes=np.asarray(sample.member_boxes, dtype=np.int64),
         gt_instance=None if sample.gt_instance is None else np.asarray(sample.gt_instance, dtype=np.int64),
         gt_semantic=None if gt_semantic is None else np.asarray(gt_semantic, dtype=np.int64),
+        fixed_labels=None if sample.fixed_labels is None else np.asarray(sample.fixed_labels, dtype=np.int64),
     )

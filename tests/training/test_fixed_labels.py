@@ -1,0 +1,87 @@
+"""Refit learns from what the annotator fixed: corrected and foreground points are training labels."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from beep3d.errors import Beep3dError
+from beep3d.io import load_scene
+from beep3d.model.pseudo_masks import with_fixed_labels
+from beep3d.model.sample import FREE
+from beep3d.training.augment import crop_scene
+from beep3d.training.config import TrainConfig
+from beep3d.training.datasets import POINT_LABELS_FILE, build_datasets
+from tests.training_fakes import write_rooms
+
+
+def small_config(**changes: object) -> TrainConfig:
+    return replace(TrainConfig(num_workers=0, crop_points=100_000), **changes)
+
+
+def test_fixed_labels_win_over_the_box_and_teacher_labels():
+    labels = torch.tensor([0, 0, 1, -1, 1])
+    fixed = torch.tensor([FREE, -1, 0, 1, FREE])
+    assert with_fixed_labels(labels, fixed).tolist() == [0, -1, 0, 1, 1]
+    assert with_fixed_labels(labels, None).tolist() == labels.tolist()
+
+
+def test_a_training_folder_s_point_labels_reach_the_sample_as_box_positions(tmp_path: Path):
+    folder = write_rooms(tmp_path, 1)[0]
+    boxes = json.loads((folder / "boxes.json").read_text())["boxes"]
+    n = load_scene(folder).num_points
+    fixed = np.full(n, -2, dtype=np.int64)
+    fixed[:5] = -1
+    fixed[5:9] = boxes[1]["id"]
+    fixed[9] = 9999  # a box no longer there: left free
+    np.save(folder / POINT_LABELS_FILE, fixed)
+    _, val, *_ = build_datasets(tmp_path, small_config())
+    sample = val[0]
+    positions = {int(i): p for p, i in enumerate(sample.box_ids)}
+    assert sample.fixed_labels[:5].tolist() == [-1] * 5
+    assert sample.fixed_labels[5:9].tolist() == [positions[boxes[1]["id"]]] * 4
+    assert sample.fixed_labels[9] == FREE and np.all(sample.fixed_labels[10:] == FREE)
+    # a crop keeps them with the kept points, renumbered with the kept boxes
+    keep = np.arange(3, n)
+    cropped = crop_scene(sample, keep)
+    kept_id = int(cropped.box_ids[cropped.fixed_labels[2]])
+    assert cropped.fixed_labels[:2].tolist() == [-1, -1] and kept_id == boxes[1]["id"]
+
+
+def test_broken_point_labels_are_refused_with_what_to_do(tmp_path: Path):
+    folder = write_rooms(tmp_path, 1)[0]
+    np.save(folder / POINT_LABELS_FILE, np.zeros(3, dtype=np.int64))
+    _, val, *_ = build_datasets(tmp_path, small_config())
+    with pytest.raises(Beep3dError, match="one per point"):
+        val[0]
+
+
+def test_the_export_s_training_folder_fixes_corrected_and_foreground_points(tmp_path: Path):
+    from beep3d.cli.annotate import main
+    from beep3d.corrections import Correction, Corrections
+    from beep3d.io import write_ply
+    from beep3d.io.box_files import save_boxes
+    from tests.resolve.test_foreground import loose_boxes, room_scene
+
+    scene, parts = room_scene()
+    normals = {f"n{axis}": scene.normals[:, i] for i, axis in enumerate("xyz")}
+    write_ply(tmp_path / "room.ply", scene.xyz, scene.rgb, properties=normals)
+    stroke = Correction("stroke", 1, True, parts["cube"][:3])
+    save_boxes(
+        tmp_path / "room.boxes.json", loose_boxes(), corrections=Corrections((stroke,), scene.num_points)
+    )
+    out = tmp_path / "out"
+    assert main([str(tmp_path / "room.ply"), "--export", str(out), "--resolver", "smallest-box"]) == 0
+    fixed = np.load(out / "training" / "room" / POINT_LABELS_FILE)
+    ids = np.load(out / "instance_ids.npy")
+    decided = np.load(out / "decided_by.npy")
+    codes = json.loads((out / "export.json").read_text())["decided_by_codes"]
+    assert fixed[parts["cube"][:3]].tolist() == [1, 1, 1]
+    left = decided == codes.index("foreground")
+    assert left.any() and np.all(fixed[left] == -1) and np.all(ids[left] == -1)
+    assert np.all(fixed[~left & (decided != codes.index("correction"))] == -2)
