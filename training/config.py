@@ -84,6 +84,11 @@ class TrainConfig:
         DataLoader worker processes.
     cache_scenes
         Keep loaded scenes (before augmentation) in memory between epochs.
+    foreground_targets
+        "geometric": in scenes without fixed labels (``point_labels.npy``), the points the geometric
+        foreground stage takes out of their box (the room's floor, walls and ceiling) are background
+        targets, so the masks learn to leave them out (what ``--foreground model`` then uses);
+        "off" (default): a box's points are its targets. Not in the paper.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -110,10 +115,15 @@ class TrainConfig:
     membership_share: float = 0.5
     num_workers: int = 4
     cache_scenes: bool = True
+    foreground_targets: str = "off"
 
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):
             self.model = ModelConfig.from_dict(self.model)
+        if self.foreground_targets not in ("off", "geometric"):
+            raise Beep3dError(
+                f"training config: foreground_targets is {self.foreground_targets!r}; use 'off' or 'geometric'"
+            )
         if self.dataset not in DATASET_KINDS:
             raise Beep3dError(f"training config: dataset is {self.dataset!r}; use one of {DATASET_KINDS}")
         for name in ("epochs", "batch_size", "crop_points"):

@@ -369,6 +369,19 @@ def read_point_labels(folder: Path | None, num_points: int) -> np.ndarray | None
     return labels.astype(np.int64)
 
 
+def geometric_background_ids(scene: Scene, boxes: BoxSet) -> np.ndarray:
+    """(N,) int64 fixed labels: -1 where the geometric foreground stage takes a point out of its box, else -2.
+
+    Points in several boxes are given to the smallest (the stage only needs a box per point).
+    """
+    from beep3d.resolve.foreground import GeometricForeground
+    from beep3d.resolve.resolvers import SmallestBoxResolver
+
+    resolution = SmallestBoxResolver().resolve(scene, boxes)
+    background = GeometricForeground().separate(scene, boxes, resolution).background
+    return np.where(background, -1, -2).astype(np.int64)
+
+
 def sample_seed(seed: int, epoch: int, index: int) -> np.random.Generator:
     """The augmentation generator of one scene in one epoch: the same whatever the worker or resume."""
     return np.random.default_rng([int(seed), int(epoch), int(index), 0xBEE3])
@@ -440,8 +453,15 @@ class BoxSceneDataset:
             self.config.model.membership_level,
             self.config.membership_share,
             where,
-            read_point_labels(folder, scene.num_points),
+            self._fixed_ids(replace(scene, superpoints=superpoints), boxes, folder),
         )
+
+    def _fixed_ids(self, scene: Scene, boxes: BoxSet, folder: Path | None) -> np.ndarray | None:
+        """A folder's fixed labels, else (``foreground_targets: geometric``) the foreground stage's background."""
+        fixed = read_point_labels(folder, scene.num_points)
+        if fixed is not None or self.config.foreground_targets == "off" or len(boxes) == 0:
+            return fixed
+        return geometric_background_ids(scene, boxes)
 
     def __getitem__(self, key: int | tuple[int, int]) -> ModelSample:
         epoch, index = (0, key) if isinstance(key, int | np.integer) else key

@@ -85,3 +85,25 @@ def test_the_export_s_training_folder_fixes_corrected_and_foreground_points(tmp_
     left = decided == codes.index("foreground")
     assert left.any() and np.all(fixed[left] == -1) and np.all(ids[left] == -1)
     assert np.all(fixed[~left & (decided != codes.index("correction"))] == -2)
+
+
+def test_geometric_foreground_targets_make_the_floor_in_boxes_background(tmp_path: Path):
+    from beep3d.geometry.boxes import Box, BoxSet
+    from beep3d.io.box_files import save_boxes
+    from beep3d.io.scene_folder import save_scene_folder
+    from tests.resolve.test_foreground import room_scene
+
+    scene, parts = room_scene()
+    loose = BoxSet([Box(1, "cabinet", (3.0, 1.0, 0.32), (0.8, 0.8, 0.76), 0.0)])
+    folder = save_scene_folder(scene, tmp_path / "room", loose)
+    save_boxes(folder / "boxes.json", loose)
+    _, plain, *_ = build_datasets(tmp_path, small_config())
+    assert plain[0].fixed_labels is None  # off by default: a box's points are its targets
+    _, val, *_ = build_datasets(tmp_path, small_config(foreground_targets="geometric"))
+    fixed = val[0].fixed_labels
+    inside = loose[0].contains(scene.xyz)
+    floor_in_box = np.intersect1d(np.flatnonzero(inside), parts["floor"])
+    assert len(floor_in_box) > 50 and np.all(fixed[floor_in_box] == -1)
+    assert np.all(fixed[parts["cube"]] == FREE)
+    with pytest.raises(Beep3dError, match="foreground_targets"):
+        small_config(foreground_targets="model")
