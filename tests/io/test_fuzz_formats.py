@@ -41,6 +41,17 @@ def valid_file(folder: Path, name: str) -> bytes:
             write_las(path, xyz, rgb, fields)
         elif name == "mesh.off":
             path.write_text("OFF\n4 2 0\n0 0 0\n2 0 0\n2 1 0\n0 1 0\n3 0 1 2\n4 0 1 2 3\n")
+        elif name == "cloud.e57":
+            pye57 = pytest.importorskip("pye57")
+            e57 = pye57.E57(str(path), mode="w")
+            e57.write_scan_raw({f"cartesian{a}": xyz[:, k].astype(np.float64) for k, a in enumerate("XYZ")})
+            e57.close()
+        elif name == "mesh.glb":
+            trimesh = pytest.importorskip("trimesh")
+            mesh = trimesh.Trimesh(
+                xyz[:39], np.arange(39).reshape(-1, 3), vertex_colors=rgb[:39], process=False
+            )
+            path.write_bytes(mesh.export(file_type="glb"))
         elif name == "mesh.obj":
             path.write_text("v 0 0 0 1 0 0\nv 1 0 0 0 1 0\nv 1 1 0 0 0 1\nv 0 1 0\nf 1 2 3 4\nf 1 2 3\n")
         else:
@@ -58,6 +69,8 @@ SCAN_FILES = [
     "cloud.laz",
     "mesh.off",
     "mesh.obj",
+    "cloud.e57",
+    "mesh.glb",
 ]
 
 
