@@ -220,8 +220,11 @@ def read_las_scene(path: Path, report: LoadReport, nan_policy: NanPolicy = "drop
     }
     names = list(las.point_format.dimension_names)
     if all(c in names for c in ("red", "green", "blue")):
-        for channel in ("red", "green", "blue"):
-            columns[channel] = np.asarray(las[channel])
+        rgb = {channel: np.asarray(las[channel]) for channel in ("red", "green", "blue")}
+        if any(values.any() for values in rgb.values()):
+            columns.update(rgb)
+        else:  # scanners without a camera fill the colour fields with 0
+            report.notes.append("the file's colours are all 0 (none recorded); the scan is shown grey")
     for name in names:
         if name in _RAW:
             continue

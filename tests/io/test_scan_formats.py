@@ -347,6 +347,15 @@ def test_las_written_by_the_tool_reads_back_its_labels(tmp_path: Path, suffix: s
     np.testing.assert_array_equal(scene.extra["confidence"], 0.5)
 
 
+def test_las_colour_fields_left_at_zero_mean_no_colours(tmp_path: Path) -> None:
+    xyz, _ = cloud()
+    path = tmp_path / "no_camera.las"
+    write_las(path, xyz, np.zeros_like(xyz, dtype=np.uint8))
+    scene, report = load_scene_with_report(path)
+    assert report.colour_scale == "missing" and (scene.rgb == 128).all()
+    assert any("all 0" in note for note in report.notes)
+
+
 @pytest.mark.parametrize("suffix", [".las", ".laz"])
 def test_broken_las_files_get_one_clean_error(tmp_path: Path, suffix: str) -> None:
     xyz, rgb = cloud(2000)
