@@ -31,7 +31,9 @@ def _trimesh_mesh(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None
     import trimesh
 
     try:
-        loaded = trimesh.load(str(path), force="mesh", process=False)
+        # maintain_order: an OBJ's vertices stay the file's, even where faces give them different
+        # texture coordinates (otherwise trimesh copies such vertices, and per-vertex exports shift)
+        loaded = trimesh.load(str(path), force="mesh", process=False, maintain_order=True)
     except Exception as exc:  # noqa: BLE001 - trimesh raises many types for damaged files
         raise Beep3dError(
             f"{path}: the {path.suffix} file could not be read ({type(exc).__name__}: {exc}); it is damaged "

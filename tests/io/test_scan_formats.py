@@ -437,6 +437,18 @@ def test_obj_mesh_with_vertex_colours_and_a_quad(tmp_path: Path) -> None:
     assert report.colour_scale != "missing"
 
 
+def test_obj_keeps_the_file_vertex_order_with_texture_coordinates(tmp_path: Path) -> None:
+    """Faces that give a vertex different texture coordinates must not copy it: exports are per vertex."""
+    path = tmp_path / "uv.obj"
+    path.write_text(
+        "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nvt 0 0\nvt 1 0\nvt 1 1\nvt 0.5 0.5\nvn 0 0 1\n"
+        "f 1/1/1 2/2/1 3/3/1\nf 3/4/1 4/1/1 1/2/1\n"
+    )
+    scene = load_scene(path)
+    np.testing.assert_allclose(scene.xyz, [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(scene.faces, [[0, 1, 2], [2, 3, 0]])
+
+
 def test_off_mesh(tmp_path: Path) -> None:
     path = tmp_path / "box.off"
     path.write_text("OFF\n4 2 0\n0 0 0\n2 0 0\n2 1 0\n0 1 0\n3 0 1 2\n3 0 2 3\n")
