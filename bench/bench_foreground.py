@@ -19,11 +19,11 @@ line is the pooled real-scan IoU of the teacher per mode.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_real_quality import scans
 from shared_data import REAL_SCANS
 
 from beep3d.classes import SCANNET18
@@ -41,13 +41,8 @@ VALIDATION = ("scene0002_*", "scene0004_*")
 
 def real_scenes(data: Path, patterns: list[str]) -> list[tuple[Scene, object]]:
     """(scene, GT-derived boxes) of the real scans whose names match ``patterns``."""
-    chosen = [
-        p
-        for p in sorted(data.glob("*.ply"))
-        if any(fnmatch.fnmatchcase(ply_scene_name(p), q) for q in patterns)
-    ]
     loaded = []
-    for path in chosen:
+    for path in scans(data, patterns):
         scene = load_scene(path)
         scene.name = ply_scene_name(path)
         loaded.append((scene, gt_boxes(scene, SCANNET18, str(path))))

@@ -401,19 +401,11 @@ class Beep3DModel(nn.Module):
         decided_by
             (N,) int8 which step decided each point (:data:`beep3d.resolve.resolution.DECIDERS`).
         """
-        device = encoding.scene.superpoints.device
-
-        def tensor(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
-            return torch.as_tensor(np.asarray(array)).to(device=device, dtype=dtype)
-
         result = self._teacher_resolve(
             encoding.scene,
             encoding.num_points,
-            tensor(box_centers, torch.float32).reshape(-1, 3),
-            tensor(box_classes, torch.long).reshape(-1),
-            tensor(member_points, torch.long).reshape(-1),
-            tensor(member_boxes, torch.long).reshape(-1),
-            None if box_sizes is None else tensor(box_sizes, torch.float32).reshape(-1, 3),
+            *box_tensors(encoding, box_centers, box_classes, member_points, member_boxes),
+            None if box_sizes is None else box_tensors(encoding, box_sizes)[0],
             overlap_score,
             min_recognition,
         )
@@ -444,22 +436,25 @@ class Beep3DModel(nn.Module):
         -------
         (N,) float32 probability in [0, 1]; 1 for points given to no box.
         """
-        device = encoding.scene.superpoints.device
-
-        def tensor(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
-            return torch.as_tensor(np.asarray(array)).to(device=device, dtype=dtype)
-
         _output, logits, matched, _evidence = self._teacher_box_logits(
             encoding.scene,
             encoding.num_points,
-            tensor(box_centers, torch.float32).reshape(-1, 3),
-            tensor(box_classes, torch.long).reshape(-1),
-            tensor(member_points, torch.long).reshape(-1),
-            tensor(member_boxes, torch.long).reshape(-1),
+            *box_tensors(encoding, box_centers, box_classes, member_points, member_boxes),
         )
-        given = tensor(positions, torch.long).reshape(-1)
+        given = torch.as_tensor(
+            np.asarray(positions), dtype=torch.long, device=encoding.scene.superpoints.device
+        )
         query = matched[given.clamp(min=0)] if matched.numel() else torch.zeros_like(given)
         probability = torch.sigmoid(logits[query.clamp(min=0), encoding.scene.superpoints].float())
         has_box = (given >= 0) & (query >= 0)
         probability = torch.where(has_box, probability, torch.ones_like(probability))
         return probability.cpu().numpy().astype(np.float32)
+
+
+def box_tensors(encoding: SceneEncoding, per_box: np.ndarray, *indices: np.ndarray) -> list[torch.Tensor]:
+    """A (K, 3) per-box array (centres or sizes, metres) as float32 and (P,) index arrays as int64,
+    all on the device of ``encoding``."""
+    device = encoding.scene.superpoints.device
+    first = torch.as_tensor(np.asarray(per_box)).to(device=device, dtype=torch.float32).reshape(-1, 3)
+    rest = [torch.as_tensor(np.asarray(a)).to(device=device, dtype=torch.long).reshape(-1) for a in indices]
+    return [first, *rest]
