@@ -94,6 +94,7 @@ class SceneView(QOpenGLWidget):
         self._box_colours: dict[int, tuple[int, int, int]] = {}
         self._selected_id: int | None = None
         self._ghost: Box | None = None
+        self._segments: dict[Box, np.ndarray] = {}  # wireframe segments by box, relative to _origin
         self._markers = np.zeros((0, 6))  # world xyz (float64: scans in map coordinates), colour 0..1
         self.rubber_band: QRect | None = None
         self.hint = ""
@@ -129,6 +130,7 @@ class SceneView(QOpenGLWidget):
         else:
             lo, hi = np.zeros(3), np.ones(3)
         self._origin = (lo + hi) / 2
+        self._segments = {}
         self._order = None
         self._seconds_per_point = None
         if n > self.min_interactive_points:
@@ -419,9 +421,14 @@ class SceneView(QOpenGLWidget):
     def _upload_lines(self) -> None:
         assert self._lines is not None and self._overlay_lines is not None and self._handles is not None
         regular, on_top = [], []
+        # a box's segments are kept while the box is unchanged: an edit recomputes only its own
+        cache, self._segments = self._segments, {}
         for box in self._boxes:
             colour = np.asarray(self._box_colours.get(box.id, (200, 200, 200)), dtype=np.float32) / 255
-            segments = box_line_segments(box) - self._origin
+            segments = cache.get(box)
+            if segments is None:
+                segments = box_line_segments(box) - self._origin
+            self._segments[box] = segments
             if box.id == self._selected_id:
                 on_top.append(
                     np.hstack([segments, np.tile(np.asarray(SELECTED_COLOUR) / 255, (len(segments), 1))])
