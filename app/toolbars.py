@@ -1,8 +1,9 @@
-"""The window's two toolbars: actions on the first row, the colour mode and class boxes on the second.
+"""The window's two toolbars: files, undo and the tools on the first row; the colour mode, the class
+and the camera presets on the second.
 
-The toolbar's Undo / Redo buttons keep a fixed label (the step they undo is their tooltip), so the
-toolbar does not shift as the undo text changes; the class and colour boxes have a row of their own,
-so they never fall into the toolbar's overflow menu.
+Toolbar buttons carry short labels (:data:`SHORT_LABELS`; the menus keep the full texts), and Undo /
+Redo keep a fixed label (the step they undo is their tooltip), so the toolbar does not shift as the
+undo text changes and nothing falls into its overflow menu at 1200 pixels.
 """
 
 from __future__ import annotations
@@ -19,6 +20,23 @@ from beep3d.app.colouring import COLOUR_MODES
 
 if TYPE_CHECKING:
     from beep3d.app.main_window import MainWindow
+
+#: Toolbar labels of actions whose menu text is long (action name -> label).
+SHORT_LABELS: dict[str, str] = {
+    "open": "Open",
+    "save": "Save",
+    "tool_select": "Select",
+    "tool_point": "Point box",
+    "tool_corners": "Corners",
+    "tool_rectangle": "Rectangle",
+    "shrink": "Shrink",
+    "tool_correct": "Correct",
+    "tool_brush": "Brush",
+    "view_top": "Top",
+    "view_front": "Front",
+    "view_side": "Side",
+    "view_perspective": "Perspective",
+}
 
 
 def fixed_undo_buttons(stack: QUndoStack, parent: QWidget) -> dict[str, QAction]:
@@ -49,8 +67,16 @@ def build_toolbars(window: MainWindow) -> None:
     toolbar.setObjectName("main_toolbar")
     fixed = fixed_undo_buttons(window.undo_stack, window)
     window.toolbar_undo, window.toolbar_redo = fixed["undo"], fixed["redo"]
-    for key in TOOLBAR:
+    first = [key for key in TOOLBAR if key is None or not key.startswith("view_")]
+    while first and first[-1] is None:
+        first.pop()
+    for key in first:
         toolbar.addSeparator() if key is None else toolbar.addAction(fixed.get(key, actions[key]))
+    for key, label in SHORT_LABELS.items():
+        if key in actions:
+            tip = actions[key].toolTip()  # its own tip, or the full text
+            actions[key].setIconText(label)
+            actions[key].setToolTip(tip)
     window.addToolBarBreak()
     toolbar = window.addToolBar("Class and colours")
     toolbar.setObjectName("class_toolbar")
@@ -72,3 +98,7 @@ def build_toolbars(window: MainWindow) -> None:
     window.class_combo.activated.connect(chosen)
     toolbar.addWidget(QLabel(" Class: "))
     toolbar.addWidget(window.class_combo)
+    toolbar.addSeparator()
+    for key in TOOLBAR:  # the camera presets
+        if key is not None and key.startswith("view_"):
+            toolbar.addAction(actions[key])

@@ -22,6 +22,7 @@ pytestmark = [
 ]
 
 QtCore = pytest.importorskip("PySide6.QtCore")
+QtWidgets = pytest.importorskip("PySide6.QtWidgets")
 Qt, QPoint = QtCore.Qt, QtCore.QPoint
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
 
@@ -235,7 +236,13 @@ def test_toolbar_keeps_its_place_and_shows_the_class_and_colour_boxes(window, qt
 
     _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
     qtbot.wait(50)
+    assert window.width() == 1200
     assert window.colour_combo.isVisible() and window.class_combo.isVisible()
+    for toolbar in window.findChildren(QtWidgets.QToolBar):  # nothing in an overflow menu
+        for action in toolbar.actions():
+            if not action.isSeparator():
+                assert toolbar.widgetForAction(action).isVisible(), action.text()
+    assert window.actions_by_name["tool_corners"].text() == "Two corners + height"  # menus keep it
     for combo in (window.colour_combo, window.class_combo):
         top_left = combo.mapTo(window, QPoint(0, 0))
         assert 0 <= top_left.x() and top_left.x() + combo.width() <= window.width()
