@@ -31,25 +31,6 @@ BOXES = BoxSet(
 )
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    from beep3d.app.main_window import MainWindow
-
-    win = MainWindow()
-    win.errors_shown = []
-    monkeypatch.setattr(win, "error", lambda text, title="": win.errors_shown.append(text))
-    monkeypatch.setattr(win, "ask", lambda title, text, buttons, default: default)
-    qtbot.addWidget(win)
-    win.resize(1000, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.doc.dirty = False
-    win.close()
-
-
 @pytest.mark.parametrize("suffix", [".pcd", ".laz", ".e57", ".xyzrgb", ".pts", ".obj", ".glb"])
 def test_window_opens_every_scan_format_with_its_boxes(window, tmp_path: Path, suffix: str) -> None:
     from beep3d.app.files_controller import SCENE_FILTER
