@@ -135,9 +135,8 @@ def box_positions(instance_ids: np.ndarray, boxes: BoxSet) -> np.ndarray:
 
 def shares_per_box(positions: np.ndarray, leaving: np.ndarray, num_boxes: int) -> np.ndarray:
     """(K,) float32 share of each box's points (``positions``, -1 none) flagged in ``leaving``."""
-    inside = positions >= 0
-    totals = np.bincount(positions[inside], minlength=num_boxes)
-    left = np.bincount(positions[inside & leaving], minlength=num_boxes)
+    totals = np.bincount(positions + 1, minlength=num_boxes + 1)[1:]  # slot 0: points in no box
+    left = np.bincount(np.where(leaving, positions + 1, 0), minlength=num_boxes + 1)[1:]
     return (left / np.maximum(totals, 1)).astype(np.float32)
 
 

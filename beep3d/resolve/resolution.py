@@ -141,22 +141,27 @@ def resolution_from_scores(
     counts = membership.counts()
     point_index, box_index = membership.point_index, membership.box_index
     scores = np.asarray(scores, dtype=np.float64)
-    # sort pairs by (point, -score): the first pair of each point is its best box
-    order = np.lexsort((-scores, point_index))
-    point_sorted, box_sorted, score_sorted = point_index[order], box_index[order], scores[order]
+    box_ids = boxes.ids
+    instance_ids = np.full(n, -1, dtype=np.int32)
+    confidence = np.ones(n, dtype=np.float32)
+    position_of_point = np.full(n, -1, dtype=np.int64)
+    # a point in one box: that box (most pairs; no sorting needed)
+    single = counts[point_index] == 1
+    instance_ids[point_index[single]] = box_ids[box_index[single]]
+    position_of_point[point_index[single]] = box_index[single]
+    # a point in several: sort its pairs by (point, -score); the first is its best box
+    shared = ~single
+    point_shared, box_shared, score_shared = point_index[shared], box_index[shared], scores[shared]
+    order = np.lexsort((-score_shared, point_shared))
+    point_sorted, box_sorted, score_sorted = point_shared[order], box_shared[order], score_shared[order]
     first = np.ones(len(point_sorted), dtype=bool)
     first[1:] = point_sorted[1:] != point_sorted[:-1]
     best_pos = np.flatnonzero(first)
-    instance_ids = np.full(n, -1, dtype=np.int32)
-    box_ids = boxes.ids
     instance_ids[point_sorted[best_pos]] = box_ids[box_sorted[best_pos]]
-    confidence = np.ones(n, dtype=np.float32)
-    multi = best_pos[counts[point_sorted[best_pos]] >= 2]
-    if len(multi):
-        margin = score_sorted[multi] - score_sorted[multi + 1]
-        confidence[point_sorted[multi]] = np.clip(margin, 0.0, 1.0)
-    position_of_point = np.full(n, -1, dtype=np.int64)
     position_of_point[point_sorted[best_pos]] = box_sorted[best_pos]
+    if len(best_pos):
+        margin = score_sorted[best_pos] - score_sorted[best_pos + 1]
+        confidence[point_sorted[best_pos]] = np.clip(margin, 0.0, 1.0)
     return Resolution(
         instance_ids,
         semantic_ids_of_positions(position_of_point, boxes, class_set),
