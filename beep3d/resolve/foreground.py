@@ -26,6 +26,7 @@ The stage never moves a point to another box and never adds points to a box.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -146,6 +147,7 @@ def superpoint_share_in_box(
     positions: np.ndarray,
     subset: np.ndarray | None = None,
     membership: Membership | None = None,
+    boxes_asked: np.ndarray | None = None,
 ) -> np.ndarray:
     """Share of each point's superpoint that lies inside the box the point was given to.
 
@@ -161,6 +163,8 @@ def superpoint_share_in_box(
         (N,) bool: only these points are asked about (the work is done for their superpoints only).
     membership
         The boxes' point-level membership when already known (else computed here).
+    boxes_asked
+        (K,) bool: the asked points' boxes are among these (only their pairs are counted).
 
     Returns
     -------
@@ -184,9 +188,13 @@ def superpoint_share_in_box(
     # count (superpoint, box) pairs only for the asked points' superpoints, numbered compactly
     compact = np.full(len(sizes), -1, dtype=np.int64)
     compact[relevant] = np.arange(int(relevant.sum()))
-    pair_compact = compact[superpoints[membership.point_index]]
+    pair_points, pair_boxes = membership.point_index, membership.box_index
+    if boxes_asked is not None:
+        in_asked = boxes_asked[pair_boxes]
+        pair_points, pair_boxes = pair_points[in_asked], pair_boxes[in_asked]
+    pair_compact = compact[superpoints[pair_points]]
     keep = pair_compact >= 0
-    pair_keys = pair_compact[keep] * k + membership.box_index[keep]
+    pair_keys = pair_compact[keep] * k + pair_boxes[keep]
     wanted = compact[superpoints[asked]] * k + np.maximum(positions[asked], 0)
     if int(relevant.sum()) * k <= 20_000_000:  # a dense count table
         counts = np.bincount(pair_keys, minlength=int(relevant.sum()) * k)[wanted]
@@ -264,6 +272,7 @@ class GeometricForeground:
         self.agreement = agreement
         self.max_surface_share = max_surface_share
         self.seed = seed
+        self._last: tuple | None = None  # (scene ref, boxes, positions, result) of the last call
 
     def surfaces_of(self, scene: Scene) -> SurfacePoints:
         """The points of ``scene`` on its floor, walls and ceiling (computed once per scene)."""
@@ -274,18 +283,76 @@ class GeometricForeground:
     ) -> Foreground:
         positions = box_positions(resolution.instance_ids, boxes)
         if not np.any(positions >= 0):
+            self._last = None
             return Foreground.nothing(scene.num_points, len(boxes))
+        asked = self._boxes_to_redo(scene, boxes, positions)
+        base = None if asked is None else self._last[3]
+        if asked is None:
+            asked = np.ones(len(boxes), dtype=bool)
+        previous = None if base is None else self._last[2]
+        result = self._separate_boxes(scene, boxes, positions, membership, asked, base, previous)
+        self._last = (weakref.ref(scene), boxes, positions, result)
+        return result
+
+    def _boxes_to_redo(self, scene: Scene, boxes: BoxSet, positions: np.ndarray) -> np.ndarray | None:
+        """(K,) bool boxes whose points need the stage again after an in-place edit; None: all of them.
+
+        A box is redone when it changed, or when a point joined or left it. Every other box keeps
+        its points and its geometry, so its surface points, patch shares and share stay as they were.
+        """
+        last = getattr(self, "_last", None)
+        if last is None or last[0]() is not scene or len(last[1]) != len(boxes):
+            return None
+        if not np.array_equal(last[1].ids, boxes.ids):
+            return None
+        redo = np.zeros(len(boxes) + 1, dtype=bool)  # slot 0: points in no box
+        changed = [i for i, (a, b) in enumerate(zip(last[1], boxes, strict=True)) if a != b]
+        redo[np.asarray(changed, dtype=np.int64) + 1] = True
+        moved = positions != last[2]
+        redo[last[2][moved] + 1] = True
+        redo[positions[moved] + 1] = True
+        redo = redo[1:]
+        return redo if redo.sum() <= max(8, len(boxes) // 4) else None
+
+    def _separate_boxes(
+        self,
+        scene: Scene,
+        boxes: BoxSet,
+        positions: np.ndarray,
+        membership: Membership | None,
+        asked: np.ndarray,
+        base: Foreground | None,
+        previous: np.ndarray | None,
+    ) -> Foreground:
+        """The stage for the points of the boxes ``asked``; the others are taken from ``base``."""
+        k = len(boxes)
         surfaces = self.surfaces_of(scene)
-        on_surface = surfaces.on_surface & (positions >= 0)
+        lookup = np.concatenate([[False], asked])
+        mine = lookup[positions + 1]  # points given to an asked box
+        on_surface = surfaces.on_surface & mine
         if on_surface.any():
             on_surface[on_surface] = (
-                superpoint_share_in_box(scene, boxes, positions, on_surface, membership) < WHOLE_PATCH
+                superpoint_share_in_box(scene, boxes, positions, on_surface, membership, asked) < WHOLE_PATCH
             )
-        kept_surface = shares_per_box(positions, on_surface, len(boxes)) > self.max_surface_share
+        ours = np.where(mine, positions + 1, 0)
+        totals = np.bincount(ours, minlength=k + 1)[1:]
+        on_counts = np.bincount(np.where(on_surface, positions + 1, 0), minlength=k + 1)[1:]
+        kept_surface = np.zeros(k, bool) if base is None else base.kept_surface.copy()
+        kept_surface[asked] = (on_counts / np.maximum(totals, 1))[asked] > self.max_surface_share
         leaving = on_surface & ~kept_surface[np.maximum(positions, 0)]
-        reason = np.where(leaving, surfaces.kind.astype(np.int16) + 1, REASON_OBJECT).astype(np.int8)
-        confidence = np.where(leaving, surfaces.confidence, 0.0).astype(np.float32)
-        return Foreground(reason, confidence, shares_per_box(positions, leaving, len(boxes)), kept_surface)
+        left_counts = np.bincount(np.where(leaving, positions + 1, 0), minlength=k + 1)[1:]
+        box_share = np.zeros(k, np.float32) if base is None else base.box_share.copy()
+        box_share[asked] = (left_counts / np.maximum(totals, 1))[asked]
+        if base is None:
+            reason = np.zeros(len(positions), np.int8)
+            confidence = np.zeros(len(positions), np.float32)
+        else:
+            reason, confidence = base.reason.copy(), base.confidence.copy()
+            was_mine = lookup[previous + 1]  # their old values are stale
+            reason[was_mine], confidence[was_mine] = REASON_OBJECT, 0.0
+        reason[leaving] = surfaces.kind[leaving].astype(np.int16) + 1
+        confidence[leaving] = surfaces.confidence[leaving]
+        return Foreground(reason, confidence, box_share, kept_surface)
 
 
 class ModelForeground:

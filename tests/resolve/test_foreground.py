@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import Box, BoxSet
@@ -94,9 +96,12 @@ def loose_boxes() -> BoxSet:
     )
 
 
+ROOM = room_scene()
+
+
 @pytest.fixture(scope="module")
 def room():
-    return room_scene()
+    return ROOM
 
 
 def test_the_floor_under_an_object_leaves_its_box_and_the_object_stays(room):
@@ -192,3 +197,31 @@ def test_geometric_masks_are_tighter_than_boxes_on_a_synthetic_room():
     before = mean_instance_iou(off.resolution.instance_ids, scene.instance, boxes.ids).value
     after = mean_instance_iou(geometric.resolution.instance_ids, scene.instance, boxes.ids).value
     assert after > before + 0.01
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.floats(-0.3, 0.3), st.floats(-0.3, 0.3)), min_size=1, max_size=6)
+)
+def test_after_edits_the_stage_redoes_only_touched_boxes_and_equals_a_fresh_run(edits):
+    """The window's stage remembers its last result; after each box move it must equal a fresh one."""
+    scene, _ = ROOM
+    boxes = [
+        Box(1, "cabinet", (3.0, 1.0, 0.32), (0.8, 0.8, 0.76), 0.0),
+        Box(2, "picture", (3.98, 1.5, 1.4), (0.08, 0.7, 0.5), 0.0),
+        Box(3, "table", (2.5, 1.0, 0.5), (1.0, 0.9, 1.0), 0.4),  # overlaps the cabinet: points change boxes
+    ]
+    resolver = get_resolver("smallest-box")
+    stage = GeometricForeground()
+    for position, dx, dy in edits:
+        box = boxes[position]
+        boxes[position] = Box(
+            box.id, box.label, (box.center[0] + dx, box.center[1] + dy, box.center[2]), box.size, box.yaw
+        )
+        box_set = BoxSet(list(boxes))
+        remembered = annotate(scene, box_set, resolver, foreground=stage).foreground
+        fresh = annotate(scene, box_set, resolver, foreground=GeometricForeground()).foreground
+        np.testing.assert_array_equal(remembered.reason, fresh.reason)
+        np.testing.assert_array_equal(remembered.confidence, fresh.confidence)
+        np.testing.assert_array_equal(remembered.box_share, fresh.box_share)
+        np.testing.assert_array_equal(remembered.kept_surface, fresh.kept_surface)
