@@ -10,7 +10,7 @@ to background (instance -1), each with a confidence. Three modes, one per class:
   walls and ceiling (:mod:`beep3d.geometry.room_surfaces`) leave the box, when the surface patch
   (superpoint) they are part of runs beyond the box. A patch wholly inside the box stays: it is a
   part of the object that lies on the surface (a bookshelf's back panel, a chair back against the
-  wall, a rug-flat base). A box whose points lie mostly on surfaces (more than
+  wall, a flat base on the floor). A box whose points lie mostly on surfaces (more than
   ``max_surface_share``, 0.5) keeps them all: its object lies in the surface (a door, a window, a
   picture, a whiteboard), and emptying it would be worse.
 
@@ -245,7 +245,9 @@ class GeometricForeground:
     """Mode ``geometric``: floor, wall and ceiling points leave their boxes (see the module notes).
 
     The room surfaces and the points on them are found once per scene (the first call for a scene
-    costs 0.5-3 s at 50k points; later calls only count per box).
+    costs 0.5-3 s at 50k points; later calls only count per box). The stage remembers its last
+    result: after an edit of a few boxes (same ids), only the boxes that changed or whose points
+    changed are redone; every other box keeps its points and geometry, so its result stands.
 
     Parameters
     ----------
