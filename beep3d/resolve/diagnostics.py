@@ -7,6 +7,7 @@ be lost entirely, so it is reported first.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,8 @@ NEAR_DUPLICATE_IOU = 0.9
 LOW_CONFIDENCE = 0.2
 #: Uncertain points a box pair needs before it is reported.
 LOW_CONFIDENCE_MIN_POINTS = 50
+#: Pairs of boxes whose nesting and 3D IoU are remembered (an edit recomputes only its box's pairs).
+PAIR_CACHE_SIZE = 200_000
 #: A box whose foreground stage took out more than this share of its points is reported.
 MUCH_BACKGROUND = 0.3
 
@@ -88,8 +91,13 @@ def _polygon_area(polygon: np.ndarray) -> float:
     return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
 
 
+@functools.lru_cache(maxsize=PAIR_CACHE_SIZE)
 def box_iou_3d(a: Box, b: Box) -> float:
-    """3D IoU of two yaw-oriented boxes (top-view polygon intersection times vertical overlap)."""
+    """3D IoU of two yaw-oriented boxes (top-view polygon intersection times vertical overlap).
+
+    Remembered per pair of boxes (boxes are immutable), so after an edit only the pairs with an
+    edited box are computed again.
+    """
     overlap_z = min(a.center[2] + a.size[2] / 2, b.center[2] + b.size[2] / 2) - max(
         a.center[2] - a.size[2] / 2, b.center[2] - b.size[2] / 2
     )
@@ -100,8 +108,9 @@ def box_iou_3d(a: Box, b: Box) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
+@functools.lru_cache(maxsize=PAIR_CACHE_SIZE)
 def box_inside(inner: Box, outer: Box, tolerance: float = 1e-3) -> bool:
-    """True when every corner of ``inner`` lies inside ``outer`` (metres of slack: ``tolerance``)."""
+    """True when every corner of ``inner`` lies inside ``outer`` (metres of slack: ``tolerance``; remembered per pair)."""
     local = outer.to_local(inner.corners())
     return bool(np.all(np.abs(local) <= np.asarray(outer.size) / 2 + tolerance))
 
