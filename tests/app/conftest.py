@@ -12,14 +12,18 @@ def _private_config(tmp_path, monkeypatch):
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    """A shown main window whose dialogs are recorded (``errors_shown``) or answered with their default."""
+    """A shown main window: errors are recorded (``errors_shown``), questions recorded (``questions``)
+    and answered with their default."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     from beep3d.app.main_window import MainWindow
 
     win = MainWindow()
     win.errors_shown = []
+    win.questions = []
     monkeypatch.setattr(win, "error", lambda text, title="": win.errors_shown.append(text))
-    monkeypatch.setattr(win, "ask", lambda title, text, buttons, default: default)
+    monkeypatch.setattr(
+        win, "ask", lambda title, text, buttons, default: win.questions.append(text) or default
+    )
     qtbot.addWidget(win)
     win.resize(1200, 800)
     win.show()

@@ -32,29 +32,6 @@ def scene_path(tmp_path):
     return _two_cube_scene(tmp_path / "room.ply")
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    from beep3d.app.main_window import MainWindow
-
-    win = MainWindow()
-    win.errors_shown = []
-    win.questions = []
-    monkeypatch.setattr(win, "error", lambda text, title="": win.errors_shown.append(text))
-    monkeypatch.setattr(
-        win, "ask", lambda title, text, buttons, default: win.questions.append(text) or default
-    )
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    yield win
-    win.doc.dirty = False  # no save question while closing
-    win.close()
-
-
 def _boxes_file(tmp_path, boxes, name="boxes.json"):
     from beep3d.geometry.boxes import BoxSet
     from beep3d.io.box_files import save_boxes
