@@ -116,3 +116,40 @@ def scene_from_columns(
         extra=extra,
         name=name,
     )
+
+
+def checked_extra_columns(
+    path: Path, columns: list[tuple[str, np.ndarray]], extra: dict[str, np.ndarray] | None, n: int, what: str
+) -> list[tuple[str, np.ndarray]]:
+    """``columns`` followed by the ``extra`` per-point ones, checked for a writer.
+
+    Parameters
+    ----------
+    path
+        The file being written (for messages).
+    columns
+        (name, values) columns the writer has already (x, y, z, colours, ...).
+    extra
+        Further named (N,) arrays, or None.
+    n
+        Number of points.
+    what
+        What the format calls a column ("property", "field").
+
+    Raises
+    ------
+    Beep3dError
+        A column that is not one value per point, a name that is not one word, or a repeated name.
+    """
+    columns = list(columns)
+    for name, values in (extra or {}).items():
+        values = np.asarray(values)
+        if values.shape != (n,):
+            raise Beep3dError(f"{path}: {what} {name!r} must have shape ({n},), got {values.shape}")
+        if not name or any(ch.isspace() for ch in name):
+            raise Beep3dError(f"{path}: {what} name {name!r} must be one word")
+        columns.append((name, values))
+    names = [name for name, _ in columns]
+    if len(set(names)) != len(names):
+        raise Beep3dError(f"{path}: {what} names repeat: {names}")
+    return columns

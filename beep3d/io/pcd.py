@@ -26,7 +26,7 @@ import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.io.atomic import atomic_path
-from beep3d.io.columns import scene_from_columns
+from beep3d.io.columns import checked_extra_columns, scene_from_columns
 from beep3d.io.lzf import lzf_decompress
 from beep3d.io.report import LoadReport, NanPolicy
 from beep3d.scene import Scene
@@ -382,16 +382,7 @@ def write_pcd(
             raise Beep3dError(f"{path}: rgb must have shape ({n}, 3), got {rgb.shape}")
         packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
         columns.append(("rgb", packed.astype(np.uint32).view(np.float32)))
-    for name, values in (fields or {}).items():
-        values = np.asarray(values)
-        if values.shape != (n,):
-            raise Beep3dError(f"{path}: field {name!r} must have shape ({n},), got {values.shape}")
-        if not name or any(ch.isspace() for ch in name):
-            raise Beep3dError(f"{path}: field name {name!r} must be one word")
-        columns.append((name, values))
-    names = [name for name, _ in columns]
-    if len(set(names)) != len(names):
-        raise Beep3dError(f"{path}: field names repeat: {names}")
+    columns = checked_extra_columns(path, columns, fields, n, "field")
     typed = [(name, *_pcd_type(name, values), values) for name, values in columns]
     header = [
         "# .PCD v0.7 - Point Cloud Data file format, written by BEEP3D annotate",

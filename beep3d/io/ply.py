@@ -24,6 +24,7 @@ import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.io.atomic import atomic_path
+from beep3d.io.columns import checked_extra_columns
 from beep3d.io.report import LoadReport, NanPolicy, assemble_scene
 from beep3d.scene import Scene
 
@@ -345,16 +346,7 @@ def write_ply(
         if rgb.shape != (n, 3):
             raise Beep3dError(f"{path}: rgb must have shape ({n}, 3), got {rgb.shape}")
         columns += [(channel, rgb[:, i]) for i, channel in enumerate(("red", "green", "blue"))]
-    for name, values in (properties or {}).items():
-        values = np.asarray(values)
-        if values.shape != (n,):
-            raise Beep3dError(f"{path}: property {name!r} must have shape ({n},), got {values.shape}")
-        if not name or any(ch.isspace() for ch in name):
-            raise Beep3dError(f"{path}: property name {name!r} must be one word")
-        columns.append((name, values))
-    names = [name for name, _ in columns]
-    if len(set(names)) != len(names):
-        raise Beep3dError(f"{path}: property names repeat: {names}")
+    columns = checked_extra_columns(path, columns, properties, n, "property")
     typed = [(name, *_ply_type(name, values), values) for name, values in columns]
     vertex_dtype = np.dtype([(name, dtype) for name, _, dtype, _ in typed])
     vertex_block = np.empty(n, dtype=vertex_dtype)
