@@ -36,7 +36,9 @@ def table_and_chair_ply(tmp_path):
 def test_export_writes_every_format(tmp_path, table_and_chair_ply, capsys):
     scene_path, boxes = table_and_chair_ply
     out = tmp_path / "out"
-    status = main([str(scene_path), "--export", str(out), "--resolver", "smallest-box", "--foreground", "off"])
+    status = main(
+        [str(scene_path), "--export", str(out), "--resolver", "smallest-box", "--foreground", "off"]
+    )
     assert status == 0
     n = 8000
     instance_ids = np.load(out / "instance_ids.npy")
@@ -162,7 +164,15 @@ def test_real_scan_masks_leave_out_the_floor_by_default(tmp_path):
     ious = {}
     for mode in ("off", None):
         out = tmp_path / f"o_{mode}"
-        args = [str(path), "--boxes", str(tmp_path / "b.json"), "--export", str(out), "--resolver", "smallest-box"]
+        args = [
+            str(path),
+            "--boxes",
+            str(tmp_path / "b.json"),
+            "--export",
+            str(out),
+            "--resolver",
+            "smallest-box",
+        ]
         assert main(args + (["--foreground", mode] if mode else [])) == 0
         ids = np.load(out / "instance_ids.npy")
         ious[mode] = mean_instance_iou(ids, scene.instance, boxes.ids).value

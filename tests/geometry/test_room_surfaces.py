@@ -14,7 +14,9 @@ def grid(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def room_with_table(noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+def room_with_table(
+    noise: float = 0.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """A 4 x 3 x 2.5 m room (floor, 4 walls, ceiling) with a 1.5 x 1 m table top at 0.75 m.
 
     Returns positions, normals and the index of each part's points.
