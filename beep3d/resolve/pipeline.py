@@ -14,6 +14,7 @@ A stage added later (foreground removal, hand corrections) is added here, once.
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from beep3d.geometry.overlap import OverlapAnalysis, membership_for
 from beep3d.resolve.corrections import DEFAULT_CLICK_SPREAD, apply_corrections
 from beep3d.resolve.diagnostics import Problem, background_problems, diagnose
 from beep3d.resolve.foreground import Foreground, ForegroundStage, NoForeground, apply_foreground
+from beep3d.resolve.progress import Progress
 from beep3d.resolve.resolution import Resolution, Resolver, empty_resolution
 from beep3d.scene import Scene
 
@@ -104,6 +106,17 @@ class AnnotationResult:
     inputs: tuple = ()
 
 
+#: The pipeline's stages and the rough share of a first run's time each takes (for progress).
+PIPELINE_STAGES = {
+    "box membership": 0.05,
+    "resolution": 0.6,
+    "room surfaces": 0.25,
+    "foreground": 0.06,
+    "corrections": 0.02,
+    "diagnostics": 0.02,
+}
+
+
 def point_labels(
     membership: Membership,
     analysis: OverlapAnalysis,
@@ -136,6 +149,7 @@ def annotate(
     corrections: Corrections | None = None,
     click_spread: str = DEFAULT_CLICK_SPREAD,
     reuse: AnnotationResult | None = None,
+    progress: Progress | None = None,
 ) -> AnnotationResult:
     """Run the pipeline: membership, overlap analysis, resolution, foreground, diagnostics, display labels.
 
@@ -162,13 +176,20 @@ def annotate(
         A previous result: when it was computed for equal boxes with the same scene, resolver,
         membership rule and foreground stage, only the corrections stage runs again (a click
         re-resolves without the resolver).
+    progress
+        Hears of each stage (:data:`PIPELINE_STAGES`; a resolver whose ``resolve`` takes a
+        ``progress`` argument, as the teacher's does, reports its own stages inside "resolution")
+        and can cancel the run between stages; None: nobody listens.
 
     Raises
     ------
     Beep3dError
         From the resolver (for example a teacher checkpoint that cannot be loaded).
+    Cancelled
+        ``progress`` was cancelled (:class:`beep3d.resolve.progress.Cancelled`); nothing is returned.
     """
     started = time.perf_counter()
+    plan = (progress or Progress()).stages(PIPELINE_STAGES)
     inputs = (id(scene), scene.num_points, id(resolver), level, share, id(foreground))
     if (
         reuse is not None
@@ -179,18 +200,31 @@ def annotate(
         membership, analysis = reuse.membership, reuse.analysis
         separated, resolution = reuse.foreground, reuse.uncorrected
     else:
+        plan.begin("box membership")
         membership = membership_for(scene, boxes, level, share)
         analysis = OverlapAnalysis.from_membership(membership)
-        resolution = resolver.resolve(scene, boxes) if len(boxes) else empty_resolution(scene.num_points)
+        plan.begin("resolution")
+        if not len(boxes):
+            resolution = empty_resolution(scene.num_points)
+        elif "progress" in inspect.signature(resolver.resolve).parameters:
+            resolution = resolver.resolve(scene, boxes, progress=plan.within("resolution"))
+        else:
+            resolution = resolver.resolve(scene, boxes)
         stage = foreground or NoForeground()
+        if hasattr(stage, "surfaces_of") and np.any(resolution.instance_ids >= 0):  # once per scan
+            plan.begin("room surfaces")
+            stage.surfaces_of(scene)
+        plan.begin("foreground")
         separated = stage.separate(scene, boxes, resolution, membership if level == "point" else None)
         resolution = apply_foreground(resolution, separated)
     uncorrected = resolution
     point_membership = membership if level == "point" else None
     class_set = getattr(resolver, "class_set", None) or SCANNET18
+    plan.begin("corrections")
     resolution, corrected = apply_corrections(
         scene, boxes, resolution, corrections, point_membership, click_spread, class_set
     )
+    plan.begin("diagnostics")
     problems = diagnose(boxes, analysis, resolution) + background_problems(boxes, separated)
     labels = point_labels(membership, analysis, resolution, separated, corrected)
     return AnnotationResult(
