@@ -3,6 +3,10 @@
 Each request gets a generation number. One job runs at a time (the machine's cores are better
 spent finishing one job than racing several); requests that arrive meanwhile replace each other,
 so only the newest waiting request starts next. Results of an older generation are dropped.
+
+Each job carries a :class:`~beep3d.resolve.progress.Progress`: the pipeline's reports reach the
+window as :attr:`LiveResolver.progressChanged`, and :meth:`LiveResolver.cancel` stops the running
+computation at its next chunk point (within about a second, except while the teacher network loads).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from beep3d.corrections import Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet
 from beep3d.resolve.pipeline import AnnotationResult, annotate
+from beep3d.resolve.progress import Cancelled, Progress
 from beep3d.scene import Scene
 
 
@@ -41,15 +46,24 @@ def resolve_for_view(
     foreground=None,
     corrections: Corrections | None = None,
     reuse: AnnotationResult | None = None,
+    progress: Progress | None = None,
 ) -> LiveResult:
     """The core pipeline (:func:`beep3d.resolve.pipeline.annotate`) for one request of the window.
 
     ``foreground`` is the foreground stage (None: boxes keep every point); ``corrections`` are the
     annotator's clicks and strokes (None: none), applied last; ``reuse`` is a previous result that
-    only the corrections stage needs to run again on when nothing else changed.
+    only the corrections stage needs to run again on when nothing else changed; ``progress`` hears
+    of the stages and can cancel the run (:class:`~beep3d.resolve.progress.Cancelled` is raised).
     """
     result = annotate(
-        scene, boxes, resolver, level, foreground=foreground, corrections=corrections, reuse=reuse
+        scene,
+        boxes,
+        resolver,
+        level,
+        foreground=foreground,
+        corrections=corrections,
+        reuse=reuse,
+        progress=progress,
     )
     fields = {k: v for k, v in vars(result).items() if k not in ("generation", "held")}
     return LiveResult(**fields, generation=generation, held=(scene, resolver, foreground))
@@ -58,6 +72,8 @@ def resolve_for_view(
 class _JobSignals(QObject):
     finished = Signal(object)
     failed = Signal(int, str)
+    progress = Signal(int, float, str)
+    cancelled = Signal(int)
 
 
 class _Job(QRunnable):
@@ -77,11 +93,14 @@ class _Job(QRunnable):
         self.setAutoDelete(True)
         self.args = (scene, boxes, resolver, level, generation, foreground, corrections, reuse)
         self.signals = signals
+        self.progress = Progress(lambda fraction, stage: signals.progress.emit(generation, fraction, stage))
 
     def run(self) -> None:
         generation = self.args[4]
         try:
-            result = resolve_for_view(*self.args)
+            result = resolve_for_view(*self.args, progress=self.progress)
+        except Cancelled:
+            self.signals.cancelled.emit(generation)
         except Beep3dError as exc:
             self.signals.failed.emit(generation, str(exc))
         except Exception as exc:  # a bug, not a user error: say so instead of dying in a thread
@@ -97,6 +116,8 @@ class LiveResolver(QObject):
     resultReady = Signal(object)
     failed = Signal(str)
     busyChanged = Signal(bool)
+    #: The running resolution's share done (0..1) and stage name (newest generation only).
+    progressChanged = Signal(float, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -105,6 +126,10 @@ class LiveResolver(QObject):
         self._signals = _JobSignals(self)
         self._signals.finished.connect(self._on_finished)
         self._signals.failed.connect(self._on_failed)
+        self._signals.progress.connect(self._on_progress)
+        self._signals.cancelled.connect(lambda _generation: self._finish_job())
+        self._job_progress: Progress | None = None  # of the running job
+        self.cancelled_jobs = 0
         self.generation = 0
         self._running = False
         self._pending: tuple | None = None
@@ -139,12 +164,13 @@ class LiveResolver(QObject):
         self._running = True
         self.busyChanged.emit(True)
         reuse = self.last_result  # when only the corrections changed, the resolver is not run again
-        self._pool.start(
-            _Job(generation, scene, boxes, resolver, level, self._signals, foreground, corrections, reuse)
-        )
+        job = _Job(generation, scene, boxes, resolver, level, self._signals, foreground, corrections, reuse)
+        self._job_progress = job.progress
+        self._pool.start(job)
 
     def _finish_job(self) -> None:
         self._running = False
+        self._job_progress = None
         self._start_next()
         if not self.busy:
             self.busyChanged.emit(False)
@@ -162,10 +188,18 @@ class LiveResolver(QObject):
         if generation == self.generation:
             self.failed.emit(message)
 
+    def _on_progress(self, generation: int, fraction: float, stage: str) -> None:
+        if generation == self.generation:
+            self.progressChanged.emit(fraction, stage)
+
     def cancel(self) -> None:
-        """Drop the waiting request and the running one's result (the running job still ends first)."""
+        """Drop the waiting request and stop the running one at its next chunk point (its result,
+        if it still ends first, is dropped)."""
         self._pending = None
         self.generation += 1  # the running job's result is now stale and is dropped
+        if self._job_progress is not None:
+            self._job_progress.cancel()
+            self.cancelled_jobs += 1
 
     def wait_idle(self, timeout_ms: int = 30_000) -> bool:
         """Process events until no job runs or waits (for scripts, screenshots and tests)."""
@@ -188,6 +222,8 @@ class LiveResolver(QObject):
         return not self.busy
 
     def shutdown(self) -> None:
-        """Drop waiting requests and wait for the running job (before the window closes)."""
+        """Drop waiting requests, stop the running job and wait for it (before the window closes)."""
         self._pending = None
+        if self._job_progress is not None:
+            self._job_progress.cancel()
         self._pool.waitForDone(30_000)

@@ -264,6 +264,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.resolution_progress = ResolutionProgress()
         self.resolution_progress.cancelRequested.connect(self.cancel_resolution)
+        self.live.progressChanged.connect(self.resolution_progress.set_progress)
         bar.addPermanentWidget(self.resolution_label)
         bar.addPermanentWidget(self.resolution_progress)
         bar.addPermanentWidget(self.progress)

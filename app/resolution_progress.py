@@ -1,10 +1,11 @@
 """Progress and cancel of a long resolution, in the status bar.
 
-A resolution that takes longer than :data:`SHOW_AFTER_MS` shows a busy bar, what it is doing (loading
-the teacher, resolving), the seconds it has taken and a Cancel button. Cancel drops the result of the
-running resolution and any waiting one: the view keeps showing the last finished masks, and the next
-edit (or Model > Resolve now, F5) asks again. The pipeline has no points where it could stop, so a
-cancelled computation still runs to its end in the background before the next one starts.
+A resolution that takes longer than :data:`SHOW_AFTER_MS` shows a bar, what it is doing with its
+percentage and stage ("Resolving: 40 % (teacher backbone)", from the pipeline's
+:class:`~beep3d.resolve.progress.Progress` reports; a busy bar until the first one), the seconds it
+has taken and a Cancel button. Cancel stops the running resolution at its next chunk point (within
+about a second; loading the teacher network is not interrupted) and drops any waiting one: the view
+keeps showing the last finished masks, and the next edit (or Model > Resolve now, F5) asks again.
 """
 
 from __future__ import annotations
@@ -29,16 +30,17 @@ class ResolutionProgress(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.label = QLabel()
         self.bar = QProgressBar()
-        self.bar.setRange(0, 0)  # busy: the pipeline does not report its progress
+        self.bar.setRange(0, 0)  # busy until the pipeline reports its progress
         self.bar.setMaximumWidth(120)
         self.bar.setTextVisible(False)
         self.cancel_button = QToolButton()
         self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip("Stop waiting for this resolution (the last masks stay)")
+        self.cancel_button.setToolTip("Stop this resolution (the last masks stay; F5 resolves again)")
         self.cancel_button.clicked.connect(self.cancelRequested.emit)
         for widget in (self.label, self.bar, self.cancel_button):
             layout.addWidget(widget)
         self._what = ""
+        self._done: tuple[int, str] | None = None  # (percent, stage) last reported
         self._started: float | None = None
         self._tick = QTimer(self)
         self._tick.setInterval(200)
@@ -54,8 +56,19 @@ class ResolutionProgress(QWidget):
         """A resolution started (or moved on to ``what``); shown once it takes long."""
         if self._started is None:
             self._started = time.perf_counter()
+            self._done = None
+            self.bar.setRange(0, 0)
         self._what = what
         self._tick.start()
+        self._update()
+
+    def set_progress(self, fraction: float, stage: str) -> None:
+        """The running resolution has done ``fraction`` (0..1) of its work and is in ``stage``."""
+        if self._started is None:
+            return
+        self._done = (int(round(min(max(fraction, 0.0), 1.0) * 100)), stage)
+        self.bar.setRange(0, 100)
+        self.bar.setValue(self._done[0])
         self._update()
 
     def stop(self) -> None:
@@ -72,6 +85,10 @@ class ResolutionProgress(QWidget):
         if self._started is None:
             return
         seconds = self.elapsed()
-        self.label.setText(f"{self._what} {seconds:.0f} s")
+        if self._done is None:
+            self.label.setText(f"{self._what} {seconds:.0f} s")
+        else:
+            percent, stage = self._done
+            self.label.setText(f"{self._what}: {percent} % ({stage}) · {seconds:.0f} s")
         if seconds * 1000 >= SHOW_AFTER_MS:
             self.setVisible(True)
