@@ -146,6 +146,7 @@ class FilesController(QObject):
         self.window.doc.set_scene(scene, path, boxes)
         if found_boxes is not None:
             self._load_corrections(found_boxes)
+            self._load_flags(found_boxes)
         self.boxes_format = opened_format
         self.window.doc.boxes_path = found_boxes if found_boxes is not None else default_boxes_path(path)
         self.window.undo_stack.setClean()
@@ -167,17 +168,20 @@ class FilesController(QObject):
         recovery = self._recovery_file
         if recovery is None or not recovery.exists() or not self.window.interactive:
             return
-        from beep3d.io.box_files import load_corrections
+        from beep3d.io.box_files import load_box_flags, load_corrections
 
         try:
             recovered = load_boxes(recovery)
             corrections = load_corrections(recovery)
+            flags = load_box_flags(recovery)
             if self.window.doc.scene is not None:
                 corrections = corrections.for_scan(self.window.doc.scene.num_points)
         except Beep3dError as exc:
             self.window.status(f"Ignored an unreadable recovery file: {exc}")
             return
-        if recovered == self.window.doc.boxes and corrections == self.window.doc.corrections:
+        doc = self.window.doc
+        same_flags = flags.hidden == doc.hidden and flags.locked == doc.locked
+        if recovered == doc.boxes and corrections == doc.corrections and same_flags:
             recovery.unlink(missing_ok=True)
             return
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(recovery.stat().st_mtime))
@@ -192,6 +196,7 @@ class FilesController(QObject):
         if answer == QMessageBox.StandardButton.Yes:
             self.window.doc.set_boxes(recovered, dirty=True)
             self.window.doc.set_corrections(corrections, dirty=True)
+            self.window.doc.set_box_flags(flags.hidden, flags.locked)
             self.window.undo_stack.resetClean()
             self.window.status(f"Recovered {len(recovered)} boxes; save them with Ctrl+S.")
         else:
@@ -212,6 +217,18 @@ class FilesController(QObject):
         except Beep3dError as exc:
             self.window.error(f"The boxes were loaded, but not their mask corrections: {exc}")
             return False
+        return True
+
+    def _load_flags(self, path: str | Path) -> bool:
+        """Hide and lock the boxes box file ``path`` marks so (other formats mark none)."""
+        from beep3d.io.box_files import load_box_flags
+
+        try:
+            flags = load_box_flags(path)
+        except Beep3dError as exc:
+            self.window.error(f"The boxes were loaded, but not which are hidden or locked: {exc}")
+            return False
+        self.window.doc.set_box_flags(flags.hidden, flags.locked)
         return True
 
     def start_folder(self) -> str:
@@ -245,6 +262,7 @@ class FilesController(QObject):
         self.window.doc.set_boxes(boxes)
         self.window.doc.set_corrections(Corrections())  # the new file's own corrections, or none
         self._load_corrections(path)
+        self._load_flags(path)  # and its own hidden and locked boxes, or none
         self.window.doc.boxes_path = Path(path)
         self.boxes_format = box_format  # Save writes the boxes back in the format they came in
         self.window.undo_stack.setClean()
@@ -282,6 +300,8 @@ class FilesController(QObject):
                 scene_name=self.window.doc.scene.name,
                 class_set=self.window.doc.class_set,
                 corrections=self.window.doc.corrections,
+                hidden=self.window.doc.hidden,
+                locked=self.window.doc.locked,
             )
         except OSError as exc:
             self.window.error(
@@ -372,6 +392,8 @@ class FilesController(QObject):
                 self.window.doc.boxes,
                 scene_name=self.window.doc.scene.name,
                 corrections=self.window.doc.corrections,
+                hidden=self.window.doc.hidden,
+                locked=self.window.doc.locked,
             )
         except (OSError, Beep3dError) as exc:
             self.window.status(f"Autosave failed: {exc}")

@@ -14,14 +14,14 @@ annotation: :class:`AddCorrection` adds one as one undo step, and they are saved
 (box file version 2).
 
 Hidden and locked boxes (:class:`SetBoxFlag`) are the annotator's working state: undoable like any
-edit, kept for the session, not written to the box file (which holds boxes only, so old files load
-as before). A hidden box is neither drawn nor picked; a locked one refuses edits
-(:meth:`AnnotationDocument.editable`).
+edit, and saved with the boxes as optional per-box keys (``"hidden": true``, ``"locked": true``;
+:meth:`AnnotationDocument.set_box_flags` restores them on opening). A hidden box is neither drawn nor
+picked; a locked one refuses edits (:meth:`AnnotationDocument.editable`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +123,18 @@ class AnnotationDocument:
             self._set_selection(tuple(i for i in self.selection if i in ids), None)
         self._emit("boxes")
         self.dirty = dirty
+
+    def set_box_flags(self, hidden: Iterable[int] = (), locked: Iterable[int] = ()) -> None:
+        """Replace which boxes are hidden and locked (after loading a box file; not an edit).
+
+        Ids of boxes that do not exist are left out; a hidden box leaves the selection.
+        """
+        ids = set(self.boxes.ids.tolist())
+        self.hidden = frozenset(int(i) for i in hidden) & ids
+        self.locked = frozenset(int(i) for i in locked) & ids
+        if set(self.selection) & self.hidden:
+            self._set_selection(tuple(i for i in self.selection if i not in self.hidden), None)
+        self._emit("flags")
 
     def set_corrections(self, corrections: Corrections, dirty: bool = False) -> None:
         """Replace all corrections (after loading a box file); checked against the scene's points."""

@@ -3,12 +3,15 @@
 The project's format, version 2::
 
     {"version": 2,
-     "boxes": [{"id": 3, "label": "chair", "center": [x, y, z], "size": [dx, dy, dz], "yaw": 0.0}],
+     "boxes": [{"id": 3, "label": "chair", "center": [x, y, z], "size": [dx, dy, dz], "yaw": 0.0},
+               {"id": 4, ..., "hidden": true, "locked": true}],
      "corrections": {"num_points": 50000,
                      "items": [{"kind": "click", "box": 3, "positive": true, "points": [1234]}]}}
 
 Version 2 adds the annotator's mask corrections (:mod:`beep3d.corrections`; the key is written
-only when there are some); version 1 files (boxes only) load as before.
+only when there are some); version 1 files (boxes only) load as before. A box the annotator hid or
+locked in the window carries ``"hidden": true`` / ``"locked": true`` (written only when true, so a
+file without such boxes is the same as before; readers that do not know the keys ignore them).
 
 ``center`` and ``size`` are metres (``size`` = full extents along the box's own axes), ``yaw`` is radians
 about +z. More keys are allowed and ignored on reading (for example ``scene``, ``class_set``, per-box
@@ -21,8 +24,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from beep3d.classes import ClassSet
 from beep3d.corrections import Corrections
@@ -33,35 +37,94 @@ from beep3d.io.atomic import write_json_atomic
 BOX_FILE_VERSION = 2
 #: Versions of the project's format this code reads.
 READABLE_VERSIONS = (1, 2)
+#: The optional per-box flags of the project's format (written only when true).
+BOX_FLAGS = ("hidden", "locked")
+
+
+class BoxFlags(NamedTuple):
+    """Ids of the boxes a box file marks hidden and locked (the window's working state)."""
+
+    hidden: frozenset[int] = frozenset()
+    locked: frozenset[int] = frozenset()
 
 
 def boxes_to_dict(
-    boxes: BoxSet, scene_name: str | None = None, corrections: Corrections | None = None
+    boxes: BoxSet,
+    scene_name: str | None = None,
+    corrections: Corrections | None = None,
+    hidden: Iterable[int] = (),
+    locked: Iterable[int] = (),
 ) -> dict[str, Any]:
-    """The JSON-ready dict of the project's box format (with the corrections, when there are any)."""
+    """The JSON-ready dict of the project's box format (with the corrections, when there are any).
+
+    ``hidden`` and ``locked`` are ids of boxes that get ``"hidden": true`` / ``"locked": true``.
+    """
+    flagged = {"hidden": {int(i) for i in hidden}, "locked": {int(i) for i in locked}}
     data: dict[str, Any] = {"version": BOX_FILE_VERSION}
     if scene_name is not None:
         data["scene"] = scene_name
-    data["boxes"] = [
-        {
+    entries = []
+    for b in boxes:
+        entry: dict[str, Any] = {
             "id": b.id,
             "label": b.label,
             "center": [round(v, 6) for v in b.center],
             "size": [round(v, 6) for v in b.size],
             "yaw": round(b.yaw, 8),
         }
-        for b in boxes
-    ]
+        for flag in BOX_FLAGS:
+            if b.id in flagged[flag]:
+                entry[flag] = True
+        entries.append(entry)
+    data["boxes"] = entries
     if corrections:
         data["corrections"] = corrections.to_dict()
     return data
 
 
 def save_boxes(
-    path: str | Path, boxes: BoxSet, scene_name: str | None = None, corrections: Corrections | None = None
+    path: str | Path,
+    boxes: BoxSet,
+    scene_name: str | None = None,
+    corrections: Corrections | None = None,
+    hidden: Iterable[int] = (),
+    locked: Iterable[int] = (),
 ) -> None:
-    """Write ``boxes`` (and ``corrections``) to ``path`` in the project's JSON format, atomically."""
-    write_json_atomic(path, boxes_to_dict(boxes, scene_name, corrections))
+    """Write ``boxes`` (and ``corrections``, and which boxes are ``hidden`` / ``locked``: ids) to
+    ``path`` in the project's JSON format, atomically."""
+    write_json_atomic(path, boxes_to_dict(boxes, scene_name, corrections, hidden, locked))
+
+
+def load_box_flags(path: str | Path) -> BoxFlags:
+    """Which boxes a box file marks hidden and locked (none for other tools' formats).
+
+    Raises
+    ------
+    Beep3dError
+        When the file cannot be read, or a flag is not ``true`` / ``false`` (names the box).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        return BoxFlags()
+    data = read_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("boxes"), list):
+        return BoxFlags()
+    found: dict[str, set[int]] = {flag: set() for flag in BOX_FLAGS}
+    for position, entry in enumerate(data["boxes"]):
+        if not isinstance(entry, dict):
+            continue
+        for flag in BOX_FLAGS:
+            if check_flag(entry, flag, f"{path}: box #{position}"):
+                found[flag].add(entry.get("id", position))
+    return BoxFlags(frozenset(found["hidden"]), frozenset(found["locked"]))
+
+
+def check_flag(entry: dict[str, Any], flag: str, where: str) -> bool:
+    """The value of an optional per-box flag (absent: False), or an error naming ``where``."""
+    value = entry.get(flag, False)
+    if not isinstance(value, bool):
+        raise Beep3dError(f"{where}: {flag!r} must be true or false, got {value!r}")
+    return value
 
 
 def load_corrections(path: str | Path) -> Corrections:
@@ -177,6 +240,8 @@ def boxes_from_dict(data: Any, source: str = "box data") -> BoxSet:
         label = entry["label"]
         if not isinstance(label, str) or not label:
             raise Beep3dError(f"{where}: label must be a non-empty class name, got {label!r}")
+        for flag in BOX_FLAGS:
+            check_flag(entry, flag, where)
         boxes.append(Box(box_id, label, center, size, float(yaw)))
     check_unique_ids(boxes, source)
     return BoxSet(boxes)

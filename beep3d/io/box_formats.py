@@ -36,6 +36,7 @@ import io
 import math
 import tokenize
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -547,11 +548,14 @@ def save_boxes_as(
     scene_name: str | None = None,
     class_set: ClassSet | None = None,
     corrections: Corrections | None = None,
+    hidden: Iterable[int] = (),
+    locked: Iterable[int] = (),
 ) -> list[str]:
     """Write ``boxes`` to ``path`` in the format ``fmt`` (a name or a :class:`BoxFormat`), atomically.
 
-    ``corrections`` (the annotator's clicks and strokes on the masks) are written by the project's
-    format only (box file version 2); other formats cannot hold them and say so in a note.
+    ``corrections`` (the annotator's clicks and strokes on the masks) and which boxes are ``hidden``
+    and ``locked`` (ids) are written by the project's format only (box file version 2); other formats
+    cannot hold them and say so in a note.
 
     Returns
     -------
@@ -560,9 +564,19 @@ def save_boxes_as(
     """
     chosen = box_format(fmt) if isinstance(fmt, str) else fmt
     if chosen is BOX_FORMATS[0]:
-        save_boxes(path, boxes, scene_name, corrections)
+        save_boxes(path, boxes, scene_name, corrections, hidden, locked)
         return []
     notes = list(chosen.write(Path(path), boxes, scene_name, class_set))
+    ids = set(boxes.ids.tolist())
+    flagged = [
+        (name, len(ids & {int(i) for i in given})) for name, given in (("hidden", hidden), ("locked", locked))
+    ]
+    flagged = [f"{count} {name}" for name, count in flagged if count]
+    if flagged:
+        notes.append(
+            f"{chosen.title} cannot mark boxes hidden or locked: the file holds them as ordinary boxes "
+            f"({', '.join(flagged)}); save as BEEP3D boxes to keep that"
+        )
     if corrections:
         notes.append(
             f"{chosen.title} cannot hold the {len(corrections)} mask corrections (clicks and strokes): "

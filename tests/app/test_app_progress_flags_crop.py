@@ -90,3 +90,71 @@ def test_a_long_resolution_shows_its_percentage_and_cancel_stops_the_computation
     qtbot.keyClick(window.view, Qt.Key.Key_F5)
     window.live.wait_idle()
     assert window.result.boxes == window.doc.boxes
+
+
+# hidden and locked boxes in the box file ---------------------------------------------------------
+
+
+def _checked(window, box_id, column):
+    table = window.box_table
+    return table.item(table.row_of(box_id), table.COLUMNS.index(column)).checkState() == Qt.CheckState.Checked
+
+
+def test_hidden_and_locked_boxes_are_saved_and_restored_on_opening_and_recovery(
+    window, qtbot, scene_path, tmp_path, monkeypatch
+):
+    import json
+
+    from beep3d.app.main_window import MainWindow
+
+    from beep3d.geometry.boxes import BoxSet
+    from beep3d.io.box_files import save_boxes
+
+    boxes_path = tmp_path / "room.boxes.json"
+    save_boxes(boxes_path, BoxSet(_two_boxes()), scene_name="room")  # as the window saves them
+    before, inode = boxes_path.read_bytes(), boxes_path.stat().st_ino
+    _open(window, qtbot, scene_path, boxes_path)
+    qtbot.keyClick(window.view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert boxes_path.stat().st_ino != inode  # written again (atomically: a new file)
+    assert boxes_path.read_bytes() == before  # nothing hidden or locked: the same file
+    window.doc.select(1)
+    qtbot.keyClick(window.view, Qt.Key.Key_H)
+    window.doc.select(2)
+    qtbot.keyClick(
+        window.view, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert window.doc.dirty  # hiding and locking are unsaved changes now
+    qtbot.keyClick(window.view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    entries = {e["id"]: e for e in json.loads(boxes_path.read_text())["boxes"]}
+    assert entries[1].get("hidden") is True and "locked" not in entries[1]
+    assert entries[2].get("locked") is True and "hidden" not in entries[2]
+
+    # opening the scan again brings them back: not drawn, refusing edits, checked in the list
+    window.doc.select(None)
+    assert window.files.open_scene(scene_path)
+    window.live.wait_idle()
+    assert window.doc.hidden == {1} and window.doc.locked == {2} and not window.doc.dirty
+    assert [b.id for b in window.view.boxes] == [2]
+    assert _checked(window, 1, "hidden") and _checked(window, 2, "locked")
+    window.doc.select(2)
+    box = window.doc.box(2)
+    qtbot.keyClick(window.view, Qt.Key.Key_W)
+    assert window.doc.box(2) == box
+
+    # an unsaved unlock and show reaches the recovery file, and recovering restores it
+    qtbot.keyClick(
+        window.view, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    qtbot.keyClick(window.view, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)
+    assert window.doc.hidden == frozenset() and window.doc.locked == frozenset()
+    assert window.files.autosave()
+    other = MainWindow()
+    qtbot.addWidget(other)
+    asked = []
+    monkeypatch.setattr(other, "ask", lambda title, text, buttons, default: asked.append(text) or default)
+    assert other.files.open_scene(scene_path)
+    assert asked  # the recovery is offered (the boxes are the same; only the flags differ)
+    assert other.doc.hidden == frozenset() and other.doc.locked == frozenset() and other.doc.dirty
+    other.live.wait_idle()
+    other.doc.dirty = False
+    other.close()
