@@ -186,7 +186,7 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("fit", "view", "Show whole scene", lambda w: w.view.fit_scene(), ("Home",)),
         ActionSpec("frame_selected", "view", "Frame selected box", lambda w: w.frame_selected(), (".",)),
         ActionSpec("height_slice", "view", "Height slice on / off", lambda w: w.side.toggle_height_slice(), ("Y",), separator_before=True),
-        ActionSpec("crop_box", "view", "Crop around selected box", lambda w: w.side.crop_to_selected(), ("Shift+C",)),
+        ActionSpec("crop_box", "view", "Crop box around selected box (its numbers: Clipping tab)", lambda w: w.side.crop_to_selected(), ("Shift+C",)),
         ActionSpec("clear_clipping", "view", "Show all points (no clipping)", lambda w: w.side.clear_clipping(), ("Ctrl+Shift+C",)),
         ActionSpec("bigger_points", "view", "Bigger points", lambda w: w.view.set_point_size(w.view.point_size + 1), ("+", "="), separator_before=True),
         ActionSpec("smaller_points", "view", "Smaller points", lambda w: w.view.set_point_size(w.view.point_size - 1), ("-",)),

@@ -4,8 +4,10 @@ Two kinds, one at a time:
 
 - a **height slice**: only points between two heights are drawn (drop the ceiling to look down into
   a room from the top view; slice at table height to see chairs tucked under tables);
-- a **crop box**: only points in an axis-aligned box around the selected box, with a margin, are drawn
-  (the walls and furniture around an object are gone).
+- a **crop box**: only points in an axis-aligned box are drawn (the walls and furniture around an
+  object are gone). Shift+C puts it around the selected box with a margin; its six numbers (from / to
+  along x, y and z) in the panel can then be typed or stepped, and ticking "Crop box" without one
+  starts from the whole scan.
 
 :class:`Clipping` is the state (no Qt) and its region; :class:`ClippingPanel` edits it. Clipped points
 are neither drawn nor picked; boxes, their handles and the masks are not changed by clipping.
@@ -16,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -81,8 +85,14 @@ class Clipping:
     def crop_to(self, box: Box, margin: float = CROP_MARGIN) -> None:
         """Draw only points in the box's axis-aligned bounds grown by ``margin`` on every side."""
         lo, hi = BoxSet([box]).aabbs()
+        self.crop(lo[0] - margin, hi[0] + margin)
+
+    def crop(self, lo: ArrayLike, hi: ArrayLike) -> None:
+        """Draw only points inside the axis-aligned box with corners ``lo`` and ``hi`` (3,), metres
+        (per axis the two are swapped when given the wrong way)."""
+        lo, hi = np.asarray(lo, dtype=float).reshape(3), np.asarray(hi, dtype=float).reshape(3)
         self.mode = "crop"
-        self.crop_lo, self.crop_hi = lo[0] - margin, hi[0] + margin
+        self.crop_lo, self.crop_hi = np.minimum(lo, hi), np.maximum(lo, hi)
 
     def clear(self) -> None:
         """Draw every point."""
@@ -90,7 +100,8 @@ class Clipping:
 
 
 class ClippingPanel(QWidget):
-    """Height slice (from / to, metres) and the crop-box buttons. Emits ``changed`` after every edit."""
+    """Height slice (from / to, metres), the crop box (from / to along x, y, z, metres) and the crop
+    buttons. Emits ``changed`` after every edit."""
 
     changed = Signal()
     cropRequested = Signal()
@@ -109,6 +120,19 @@ class ClippingPanel(QWidget):
         form.addRow("From z (m)", self.z_lo)
         form.addRow("To z (m)", self.z_hi)
         outer.addLayout(form)
+        self.crop_check = QCheckBox("Crop box (show only what is inside)")
+        self.crop_check.setToolTip("Shift+C puts it around the selected box; type or step its numbers")
+        outer.addWidget(self.crop_check)
+        grid = QGridLayout()
+        grid.addWidget(QLabel("from (m)"), 0, 1)
+        grid.addWidget(QLabel("to (m)"), 0, 2)
+        self.crop_lo = [self._spin() for _ in range(3)]
+        self.crop_hi = [self._spin() for _ in range(3)]
+        for axis, name in enumerate("xyz"):
+            grid.addWidget(QLabel(name), axis + 1, 0)
+            grid.addWidget(self.crop_lo[axis], axis + 1, 1)
+            grid.addWidget(self.crop_hi[axis], axis + 1, 2)
+        outer.addLayout(grid)
         buttons = QHBoxLayout()
         self.crop_button = QPushButton("Crop around box")
         self.crop_button.setToolTip(f"Show only the selected box and {CROP_MARGIN:.1f} m around it (Shift+C)")
@@ -124,6 +148,9 @@ class ClippingPanel(QWidget):
         self.slice_check.toggled.connect(self._edited)
         self.z_lo.valueChanged.connect(self._edited)
         self.z_hi.valueChanged.connect(self._edited)
+        self.crop_check.toggled.connect(self._crop_edited)
+        for spin in (*self.crop_lo, *self.crop_hi):
+            spin.valueChanged.connect(self._crop_edited)
         self.crop_button.clicked.connect(self.cropRequested.emit)
         self.clear_button.clicked.connect(self.clear)
         self.show_state()
@@ -142,6 +169,29 @@ class ClippingPanel(QWidget):
         self.z_lo.setValue(floor - 0.05)
         self.z_hi.setValue(min(top, floor + DEFAULT_SLICE_HEIGHT))
         self._updating = False
+
+    def set_scene_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        """A new scan: a crop box ticked on before Shift+C starts as the scan's bounds (``lo``, ``hi``)."""
+        self._set_crop_fields(lo, hi)
+
+    def _set_crop_fields(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        self._updating = True
+        for axis in range(3):
+            self.crop_lo[axis].setValue(float(lo[axis]))
+            self.crop_hi[axis].setValue(float(hi[axis]))
+        self._updating = False
+
+    def _crop_edited(self) -> None:
+        if self._updating:
+            return
+        if self.crop_check.isChecked():
+            lo = [spin.value() for spin in self.crop_lo]
+            hi = [spin.value() for spin in self.crop_hi]
+            self.clipping.crop(lo, hi)
+        elif self.clipping.mode == "crop":
+            self.clipping.clear()
+        self.show_state()
+        self.changed.emit()
 
     def _edited(self) -> None:
         if self._updating:
@@ -163,12 +213,15 @@ class ClippingPanel(QWidget):
         """Make the controls say what is clipped."""
         self._updating = True
         self.slice_check.setChecked(self.clipping.mode == "slice")
+        self.crop_check.setChecked(self.clipping.mode == "crop")
         self._updating = False
         mode = self.clipping.mode
+        if mode == "crop" and self.clipping.crop_lo is not None and self.clipping.crop_hi is not None:
+            self._set_crop_fields(self.clipping.crop_lo, self.clipping.crop_hi)
         if mode == "slice":
             text = f"Showing points from z = {self.clipping.z_lo:.2f} to {self.clipping.z_hi:.2f} m."
         elif mode == "crop":
-            text = "Showing only the crop box around the selected box."
+            text = "Showing only the points inside the crop box."
         else:
             text = "Showing every point."
         self.state.setText(text)

@@ -58,6 +58,7 @@ class SideViews:
         floor = window.doc.floor_height()
         z = scene.xyz[:, 2]
         self.clipping_panel.set_scene_heights(floor if floor is not None else float(z.min()), float(z.max()))
+        self.clipping_panel.set_scene_bounds(scene.xyz.min(axis=0), scene.xyz.max(axis=0))
         self.clipping_panel.show_state()
         window.view.set_clip(None)
 
@@ -92,12 +93,15 @@ class SideViews:
             window.doc.preview_box(start)
 
     def crop_to_selected(self) -> None:
-        """Shift+C: show only the selected box and a margin around it (Ctrl+Shift+C shows all again)."""
+        """Shift+C: show only the selected box and a margin around it (Ctrl+Shift+C shows all again);
+        the Clipping tab comes forward with the crop box's numbers, to adjust it."""
         box = self.window.need_selection()
         if box is not None:
             self.clipping.crop_to(box)
             self.clipping_panel.show_state()
             self.window.view.set_clip(self.clipping.region())
+            self.window.clipping_dock.show()
+            self.window.clipping_dock.raise_()
 
     def toggle_height_slice(self) -> None:
         """Y: the height slice of the Clipping tab on / off (by default: the floor to 2 m above it)."""

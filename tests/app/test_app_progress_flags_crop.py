@@ -106,7 +106,6 @@ def test_hidden_and_locked_boxes_are_saved_and_restored_on_opening_and_recovery(
     import json
 
     from beep3d.app.main_window import MainWindow
-
     from beep3d.geometry.boxes import BoxSet
     from beep3d.io.box_files import save_boxes
 
@@ -158,3 +157,55 @@ def test_hidden_and_locked_boxes_are_saved_and_restored_on_opening_and_recovery(
     other.live.wait_idle()
     other.doc.dirty = False
     other.close()
+
+
+# the crop box's numbers ------------------------------------------------------------------------------
+
+
+def test_the_crop_box_is_edited_by_its_numbers_after_shift_c(window, qtbot, scene_path, tmp_path):
+    import numpy as np
+
+    from tests.app.test_app_window import _pixel, _top_view
+
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    _top_view(window)
+    panel, clipping, view = window.clipping_panel, window.clipping, window.view
+    window.doc.select(1)
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ShiftModifier)
+    assert clipping.mode == "crop" and panel.crop_check.isChecked() and window.clipping_dock.isVisible()
+    # the fields show the crop box around the chair (0.6 m cube at x = -1) with its 0.3 m margin
+    assert panel.crop_lo[0].value() == pytest.approx(-1.6) and panel.crop_hi[0].value() == pytest.approx(-0.4)
+    xyz = window.doc.scene.xyz
+    # the table's points within the crop box's y and z range (x = 1 is outside it)
+    table_points = (np.abs(xyz[:, 0] - 1.0) < 0.3) & (np.abs(xyz[:, 1] - 0.45) < 0.1) & (xyz[:, 2] < 0.8)
+    assert table_points.sum() > 100
+    assert not clipping.inside(xyz)[table_points].any()
+    # widen it along x by typing its upper bound: the table's points come into view
+    spin = panel.crop_hi[0]
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "2")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert clipping.mode == "crop" and clipping.crop_hi[0] == pytest.approx(2.0)
+    assert view.clip[1][0] == pytest.approx(2.0)  # what the view draws and picks
+    assert clipping.inside(xyz)[table_points].all()
+    window.activateWindow()
+    table = _pixel(window, (1.0, 0.5, 1.0))
+    assert view.pick_point(table.x(), table.y()) is not None
+    # lower its top below the table's top: the table's top is cut away, as with the slice
+    panel.crop_hi[2].setValue(0.4)
+    assert np.all(xyz[clipping.inside(xyz), 2] <= 0.4)
+    assert view.pick_point(table.x(), table.y())[2] <= 0.4
+    # unticking shows every point; ticking again brings the same crop box back
+    panel.crop_check.setChecked(False)
+    assert clipping.mode == "none" and view.clip is None
+    panel.crop_check.setChecked(True)
+    assert clipping.mode == "crop" and clipping.crop_hi[2] == pytest.approx(0.4)
+    # the slice and the crop box are one at a time
+    panel.slice_check.setChecked(True)
+    assert clipping.mode == "slice" and not panel.crop_check.isChecked()
+    # the F1 list says where the crop box's numbers are
+    from beep3d.app.shortcuts_dialog import shortcut_rows
+
+    rows = dict(shortcut_rows(window.actions()))
+    assert "Clipping tab" in rows["Shift+C"]
