@@ -10,11 +10,43 @@ from __future__ import annotations
 
 import logging
 
-import spconv.pytorch as spconv
 import torch
-from spconv.core import ConvAlgo
-from spconv.pytorch.conv import SparseConvolution
-from torch import nn
+
+
+def _import_spconv_for_cpu() -> None:
+    """Import spconv without its CUDA kernel tables when no CUDA device can ever be used.
+
+    spconv (a CUDA build) describes every implicit-GEMM kernel it ships when ``spconv.algo`` is
+    imported: 4-8 s of Python on this project's 2-core machine, for kernels that run only on CUDA.
+    On CPU spconv runs ``ConvAlgo.Native`` (gather, torch matmul, scatter), which uses none of them,
+    so without CUDA the tables are built empty: the same numbers, seconds sooner (the first teacher
+    resolution). Any surprise in spconv's layout falls back to its normal import.
+    """
+    if torch.cuda.is_available():
+        return
+    try:
+        import spconv.core as core
+
+        saved = core.ALL_IMPGEMM_PARAMS, core.ALL_NATIVE_PARAMS
+    except (ImportError, AttributeError):
+        return
+    core.ALL_IMPGEMM_PARAMS, core.ALL_NATIVE_PARAMS = [], []
+    try:
+        import spconv.algo  # noqa: F401 (its kernel tables are built now, empty)
+    except Exception:  # noqa: BLE001 (spconv changed: its own import below reports real errors)
+        import sys
+
+        sys.modules.pop("spconv.algo", None)
+    finally:
+        core.ALL_IMPGEMM_PARAMS, core.ALL_NATIVE_PARAMS = saved
+
+
+_import_spconv_for_cpu()
+
+import spconv.pytorch as spconv  # noqa: E402 (after the CPU set-up above)
+from spconv.core import ConvAlgo  # noqa: E402
+from spconv.pytorch.conv import SparseConvolution  # noqa: E402
+from torch import nn  # noqa: E402
 
 # spconv asks torch.fx whether it is tracing on every forward pass, and torch 2.13 answers with a
 # one-off warning about that API on stderr; it says nothing about this code, so users do not see it.

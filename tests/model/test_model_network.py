@@ -322,3 +322,28 @@ def test_eq12_is_what_training_minimises_when_the_extras_are_off(samples):
     )
     assert losses["feature_consistency"].item() > 0 or losses["query_consistency"].item() > 0
     assert losses["total"].item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_submanifold_conv_on_cpu_equals_a_dense_reference():
+    """spconv imported without its CUDA kernel tables (no CUDA here) still convolves exactly on CPU."""
+    import spconv.pytorch as spconv_torch
+
+    from beep3d.model.backbone import select_conv_algorithm
+
+    rng = np.random.default_rng(0)
+    coords = np.unique(rng.integers(0, 6, (60, 3)), axis=0)
+    features = torch.tensor(rng.normal(size=(len(coords), 4)), dtype=torch.float32)
+    conv = spconv_torch.SubMConv3d(4, 5, 3, padding=1, bias=False, indice_key="t")
+    select_conv_algorithm(conv, torch.device("cpu"))
+    indices = torch.tensor(np.column_stack([np.zeros(len(coords)), coords]), dtype=torch.int32)
+    with torch.no_grad():
+        out = conv(spconv_torch.SparseConvTensor(features, indices, [6, 6, 6], 1)).features.numpy()
+    weight = conv.weight.detach().numpy()  # (out, kx, ky, kz, in)
+    where = {tuple(c): i for i, c in enumerate(coords.tolist())}
+    expected = np.zeros((len(coords), 5))
+    for i, c in enumerate(coords):
+        for offset in np.ndindex(3, 3, 3):
+            j = where.get(tuple(c + np.asarray(offset) - 1))
+            if j is not None:
+                expected[i] += weight[:, offset[0], offset[1], offset[2], :] @ features[j].numpy()
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
