@@ -286,23 +286,101 @@ class BoxSet:
         index
             The scene's point index.
         """
-        if len(before) != len(self) or not np.array_equal(before.ids, self.ids):
+        edit = self.membership_edit(previous, before, index)
+        return None if edit is None else edit.membership
+
+    def changed_positions(self, before: BoxSet, limit: int | None = None) -> np.ndarray | None:
+        """(C,) int64 positions of the boxes that differ from ``before``'s, for an in-place edit.
+
+        None when the edit is not in place (boxes added, deleted or reordered) or changes more than
+        ``limit`` boxes (default: a tenth of them, at least 8).
+        """
+        if len(before) != len(self):
             return None
-        changed = [i for i, (a, b) in enumerate(zip(before._boxes, self._boxes, strict=True)) if a != b]
-        if not changed:
-            return previous
-        if len(changed) > max(8, len(self) // 10):
+        pairs = zip(before._boxes, self._boxes, strict=True)
+        if any(a.id != b.id for a, b in pairs):
             return None
-        k = max(len(self), 1)
-        keep = ~np.isin(previous.box_index, changed)
-        kept_keys = previous.point_index[keep] * k + previous.box_index[keep]
-        lo, hi = self.aabbs()
-        new_points = [_points_inside(self._boxes[p], lo[p], hi[p], index) for p in changed]
-        new_keys = np.sort(
-            np.concatenate([points * k + p for points, p in zip(new_points, changed, strict=True)])
+        changed = [
+            i
+            for i, (a, b) in enumerate(zip(before._boxes, self._boxes, strict=True))
+            if a is not b and a != b
+        ]
+        if len(changed) > (max(8, len(self) // 10) if limit is None else limit):
+            return None
+        return np.asarray(changed, dtype=np.int64)
+
+    def points_in(self, position: int, index: PointIndex) -> np.ndarray:
+        """(M,) int64 sorted indices of the points inside the box at ``position`` (``index``: the scene's)."""
+        box = self._boxes[position]
+        lo, hi = BoxSet([box]).aabbs()
+        return np.sort(_points_inside(box, lo[0], hi[0], index))
+
+    def membership_edit(
+        self, previous: Membership, before: BoxSet, index: PointIndex
+    ) -> MembershipEdit | None:
+        """:meth:`updated_membership` with what changed: see :class:`MembershipEdit` (None: not in place)."""
+        changed = self.changed_positions(before)
+        if changed is None:
+            return None
+        k = len(self)
+        old_extents = [before.points_in(int(c), index) for c in changed]
+        new_extents = [self.points_in(int(c), index) for c in changed]
+        points = np.unique(np.concatenate([np.zeros(0, np.int64), *old_extents, *new_extents]))
+        pi, bi = previous.point_index, previous.box_index
+        starts = np.searchsorted(pi, points, side="left")
+        stops = np.searchsorted(pi, points, side="right")
+        rows = concatenated_ranges(starts, stops - starts)
+        old_point, old_box = pi[rows], bi[rows]
+        is_changed = np.zeros(k, dtype=bool)
+        is_changed[changed] = True
+        kept = ~is_changed[old_box]
+        if int(np.count_nonzero(~kept)) != sum(len(e) for e in old_extents):
+            return None  # ``previous`` is not ``before``'s membership
+        added_point = np.concatenate([np.zeros(0, np.int64), *new_extents])
+        added_box = np.repeat(changed, [len(e) for e in new_extents])
+        new_point = np.concatenate([old_point[kept], added_point])
+        new_box = np.concatenate([old_box[kept], added_box])
+        order = np.lexsort((new_box, new_point))
+        new_point, new_box = new_point[order], new_box[order]
+        keep = np.ones(len(pi), dtype=bool)
+        keep[rows] = False
+        kept_points = pi[keep]
+        at = np.searchsorted(kept_points, new_point)
+        membership = Membership(
+            np.insert(kept_points, at, new_point),
+            np.insert(bi[keep], at, new_box),
+            index.num_points,
+            k,
         )
-        keys = np.insert(kept_keys, np.searchsorted(kept_keys, new_keys), new_keys)
-        return Membership(keys // k, keys % k, index.num_points, len(self))
+        return MembershipEdit(membership, changed, points, old_point, old_box, new_point, new_box)
+
+
+@dataclass(frozen=True)
+class MembershipEdit:
+    """How an in-place edit of a few boxes changed the membership (:meth:`BoxSet.membership_edit`).
+
+    Attributes
+    ----------
+    membership
+        The new membership (equal to a full :meth:`BoxSet.membership`).
+    changed
+        (C,) int64 positions of the boxes that changed.
+    points
+        (A,) int64 sorted points inside a changed box before or after the edit: only their pairs
+        differ; every other point keeps its boxes.
+    old_point, old_box
+        (P_old,) int64 the pairs of ``points`` before the edit, sorted by point then box.
+    new_point, new_box
+        (P_new,) int64 the pairs of ``points`` after the edit, sorted by point then box.
+    """
+
+    membership: Membership
+    changed: np.ndarray
+    points: np.ndarray
+    old_point: np.ndarray
+    old_box: np.ndarray
+    new_point: np.ndarray
+    new_box: np.ndarray
 
 
 def _points_inside(box: Box, lo: np.ndarray, hi: np.ndarray, index: PointIndex) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from beep3d.errors import Beep3dError
-from beep3d.geometry.boxes import BoxSet, Membership, concatenated_ranges
+from beep3d.geometry.boxes import BoxSet, Membership, MembershipEdit, concatenated_ranges
 from beep3d.scene import Scene
 
 MembershipLevel = Literal["point", "superpoint"]
@@ -95,6 +95,21 @@ def point_membership(scene: Scene, boxes: BoxSet) -> Membership:
     return membership
 
 
+def remember_membership(scene: Scene, boxes: BoxSet, membership: Membership) -> None:
+    """Remember ``membership`` as that of ``boxes`` in ``scene`` (the next :func:`point_membership` returns it)."""
+    with _LAST_LOCK:
+        _LAST[id(scene)] = (weakref.ref(scene), boxes, membership)
+
+
+def remembered_membership(scene: Scene) -> tuple[BoxSet, Membership] | None:
+    """The boxes and membership last remembered for ``scene`` (None: nothing)."""
+    with _LAST_LOCK:
+        last = _LAST.get(id(scene))
+    if last is None or last[0]() is not scene:
+        return None
+    return last[1], last[2]
+
+
 def forget_membership(scene: Scene) -> None:
     """Drop the membership remembered for ``scene`` (the next query computes it from scratch)."""
     with _LAST_LOCK:
@@ -161,6 +176,29 @@ class OverlapAnalysis:
         single = counts[membership.point_index] == 1
         exclusive = np.bincount(membership.box_index[single], minlength=k).astype(np.int64)
         return OverlapAnalysis(counts, category, exclusive, total - exclusive, total, membership)
+
+    def updated(self, edit: MembershipEdit) -> OverlapAnalysis:
+        """The figures after an in-place edit of a few boxes, from these (equal to :meth:`from_membership`).
+
+        Only the edit's points (``edit.points``) change their counts; the per-box figures change by
+        those points' pairs.
+        """
+        points = edit.points
+        k = len(self.total)
+        counts = self.counts.copy()
+        new_counts = np.bincount(np.searchsorted(points, edit.new_point), minlength=len(points))
+        counts[points] = new_counts
+        category = self.category.copy()
+        category[points] = np.minimum(new_counts, 2)
+        old_single = self.counts[edit.old_point] == 1
+        new_single = counts[edit.new_point] == 1
+        total = self.total + np.bincount(edit.new_box, minlength=k) - np.bincount(edit.old_box, minlength=k)
+        exclusive = (
+            self.exclusive
+            + np.bincount(edit.new_box[new_single], minlength=k)
+            - np.bincount(edit.old_box[old_single], minlength=k)
+        )
+        return OverlapAnalysis(counts, category, exclusive, total - exclusive, total, edit.membership)
 
     @property
     def num_single(self) -> int:

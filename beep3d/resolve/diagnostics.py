@@ -8,6 +8,7 @@ be lost entirely, so it is reported first.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -149,11 +150,77 @@ def touching_pairs(boxes: BoxSet) -> list[tuple[int, int]]:
     """Positions (i < j) of the boxes whose axis-aligned bounds touch or overlap (vectorised)."""
     if len(boxes) < 2:
         return []
+    first, second = np.nonzero(np.triu(_touching_matrix(boxes), k=1))
+    return list(zip(first.tolist(), second.tolist(), strict=True))
+
+
+def _touching_matrix(boxes: BoxSet) -> np.ndarray:
+    """(K, K) bool: the axis-aligned bounds of boxes i and j touch or overlap."""
     lo, hi = boxes.aabbs()
     touching = np.all(lo[:, None, :] <= hi[None, :, :], axis=2)
-    touching &= touching.T
-    first, second = np.nonzero(np.triu(touching, k=1))
-    return list(zip(first.tolist(), second.tolist(), strict=True))
+    return touching & touching.T
+
+
+def _pair_problems(
+    box_list: list[Box], i: int, j: int, points_of: Callable[[int], np.ndarray]
+) -> tuple[Problem | None, Problem | None]:
+    """The nested and the near-duplicate problem of the touching boxes at positions i < j (None: none)."""
+    nested = None
+    for inner, outer in ((i, j), (j, i)):
+        if box_inside(box_list[inner], box_list[outer]):
+            nested = _nested_problem(box_list[inner], box_list[outer], points_of(inner))
+            break
+    iou = box_iou_3d(box_list[i], box_list[j])
+    duplicate = (
+        _near_duplicate_problem(box_list[i], box_list[j], iou, points_of(i))
+        if iou >= NEAR_DUPLICATE_IOU
+        else None
+    )
+    return nested, duplicate
+
+
+def _nested_problem(a: Box, b: Box, points: np.ndarray) -> Problem:
+    return Problem(
+        "nested",
+        (a.id, b.id),
+        f"Box {a.id} ({a.label}) lies entirely inside box {b.id} ({b.label}): every point of the "
+        f"inner object is shared. Smallest-box and the shipped teacher (its nested-box prior) give "
+        "them to the inner box; nearest-centre and teachers without that prior can give them to "
+        "the outer one. Check both boxes; tighten the outer box if it can be drawn without "
+        "enclosing the inner one.",
+        points,
+    )
+
+
+def _near_duplicate_problem(a: Box, b: Box, iou: float, points: np.ndarray) -> Problem:
+    return Problem(
+        "near_duplicate",
+        (a.id, b.id),
+        f"Boxes {a.id} and {b.id} are near-duplicates (3D IoU {iou:.2f}): one object boxed twice? "
+        "Delete one of them.",
+        points,
+    )
+
+
+def _count_problem(
+    box: Box, position: int, total: int, exclusive: int, points_of: Callable[[int], np.ndarray]
+) -> Problem | None:
+    """The empty or no-exclusive-points problem of one box (None: neither)."""
+    if total == 0:
+        return Problem(
+            "empty",
+            (box.id,),
+            f"Box {box.id} ({box.label}) contains no points: move it onto its object or delete it.",
+        )
+    if exclusive == 0:
+        return Problem(
+            "no_exclusive_points",
+            (box.id,),
+            f"Box {box.id} ({box.label}) has no point of its own: all {total} of its "
+            "points are shared with other boxes, so its mask depends entirely on how overlaps are resolved.",
+            points_of(position),
+        )
+    return None
 
 
 def _nested_problems(
@@ -164,18 +231,8 @@ def _nested_problems(
     for i, j in pairs:
         for inner, outer in ((i, j), (j, i)):
             if box_inside(box_list[inner], box_list[outer]):
-                a, b = box_list[inner], box_list[outer]
                 problems.append(
-                    Problem(
-                        "nested",
-                        (a.id, b.id),
-                        f"Box {a.id} ({a.label}) lies entirely inside box {b.id} ({b.label}): every point of the "
-                        f"inner object is shared. Smallest-box and the shipped teacher (its nested-box prior) give "
-                        "them to the inner box; nearest-centre and teachers without that prior can give them to "
-                        "the outer one. Check both boxes; tighten the outer box if it can be drawn without "
-                        "enclosing the inner one.",
-                        analysis.membership.points_of(inner),
-                    )
+                    _nested_problem(box_list[inner], box_list[outer], analysis.membership.points_of(inner))
                 )
                 break
     return problems
@@ -183,27 +240,17 @@ def _nested_problems(
 
 def _point_count_problems(box_list: list[Box], analysis: OverlapAnalysis) -> list[Problem]:
     """Boxes holding no point, and boxes holding no point of their own."""
-    problems = []
-    for position, box in enumerate(box_list):
-        if analysis.total[position] == 0:
-            problems.append(
-                Problem(
-                    "empty",
-                    (box.id,),
-                    f"Box {box.id} ({box.label}) contains no points: move it onto its object or delete it.",
-                )
-            )
-        elif analysis.exclusive[position] == 0:
-            problems.append(
-                Problem(
-                    "no_exclusive_points",
-                    (box.id,),
-                    f"Box {box.id} ({box.label}) has no point of its own: all {analysis.total[position]} of its "
-                    "points are shared with other boxes, so its mask depends entirely on how overlaps are resolved.",
-                    analysis.membership.points_of(position),
-                )
-            )
-    return problems
+    problems = (
+        _count_problem(
+            box,
+            position,
+            int(analysis.total[position]),
+            int(analysis.exclusive[position]),
+            analysis.membership.points_of,
+        )
+        for position, box in enumerate(box_list)
+    )
+    return [problem for problem in problems if problem is not None]
 
 
 def _near_duplicate_problems(
@@ -214,15 +261,8 @@ def _near_duplicate_problems(
     for i, j in pairs:
         iou = box_iou_3d(box_list[i], box_list[j])
         if iou >= NEAR_DUPLICATE_IOU:
-            a, b = box_list[i], box_list[j]
             problems.append(
-                Problem(
-                    "near_duplicate",
-                    (a.id, b.id),
-                    f"Boxes {a.id} and {b.id} are near-duplicates (3D IoU {iou:.2f}): one object boxed twice? "
-                    "Delete one of them.",
-                    analysis.membership.points_of(i),
-                )
+                _near_duplicate_problem(box_list[i], box_list[j], iou, analysis.membership.points_of(i))
             )
     return problems
 
@@ -245,45 +285,186 @@ def _low_confidence_problems(
     boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution
 ) -> list[Problem]:
     """Overlap regions where the resolver is unsure, grouped by the pair of boxes involved."""
+    points, keys = _uncertain_points(boxes, analysis, resolution)
+    problems = (
+        _low_confidence_problem(boxes, resolution, int(key), points[keys == key]) for key in np.unique(keys)
+    )
+    return [problem for problem in problems if problem is not None]
+
+
+def _uncertain_points(
+    boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution, subset: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The points in several boxes resolved with low confidence, sorted, and each one's pair key.
+
+    The key of a point is ``first * K + last`` for the first and last box positions containing it.
+    ``subset``: sorted points to look at (None: all).
+    """
     membership = analysis.membership
-    uncertain = (analysis.category == MULTI_BOX) & (resolution.confidence < LOW_CONFIDENCE)
-    if not uncertain.any():
-        return []
-    pair_mask = uncertain[membership.point_index]
-    points, box_pos = membership.point_index[pair_mask], membership.box_index[pair_mask]
-    starts = np.flatnonzero(np.r_[True, points[1:] != points[:-1]])
-    first = np.minimum.reduceat(box_pos, starts)
-    last = np.maximum.reduceat(box_pos, starts)
-    point_of_group = points[starts]
+    if subset is None:
+        uncertain = (analysis.category == MULTI_BOX) & (resolution.confidence < LOW_CONFIDENCE)
+        if not uncertain.any():
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        pair_mask = uncertain[membership.point_index]
+        points, box_pos = membership.point_index[pair_mask], membership.box_index[pair_mask]
+        starts = np.flatnonzero(np.r_[True, points[1:] != points[:-1]])
+        first = np.minimum.reduceat(box_pos, starts) if len(starts) else np.zeros(0, np.int64)
+        last = np.maximum.reduceat(box_pos, starts) if len(starts) else np.zeros(0, np.int64)
+        return points[starts], first * len(boxes) + last
+    subset = np.asarray(subset, dtype=np.int64)
+    uncertain = (analysis.category[subset] == MULTI_BOX) & (resolution.confidence[subset] < LOW_CONFIDENCE)
+    points = subset[uncertain]
+    starts = np.searchsorted(membership.point_index, points, side="left")
+    stops = np.searchsorted(membership.point_index, points, side="right")
+    # a point's pairs are sorted by box position: its first and last pair are its extremes
+    first, last = membership.box_index[starts], membership.box_index[stops - 1]
+    return points, first * len(boxes) + last
+
+
+def _low_confidence_problem(
+    boxes: BoxSet, resolution: Resolution, key: int, selected: np.ndarray
+) -> Problem | None:
+    """The problem of the uncertain points ``selected`` of one pair of boxes (``key``), None if too few."""
+    if len(selected) < LOW_CONFIDENCE_MIN_POINTS:
+        return None
     ids = boxes.ids
-    problems = []
-    keys = first * len(boxes) + last
-    for key in np.unique(keys):
-        selected = point_of_group[keys == key]
-        if len(selected) < LOW_CONFIDENCE_MIN_POINTS:
-            continue
-        a, b = boxes[int(key // len(boxes))], boxes[int(key % len(boxes))]
-        problems.append(
-            Problem(
-                "low_confidence",
-                (int(ids[key // len(boxes)]), int(ids[key % len(boxes)])),
-                f"{len(selected)} points shared by box {a.id} ({a.label}) and box {b.id} ({b.label}) are resolved "
-                f"with low confidence (< {LOW_CONFIDENCE})"
-                + (f", decided by {who}" if (who := _deciders_of(resolution, selected)) else "")
-                + ": check the split there.",
-                selected,
-            )
-        )
-    return problems
+    a, b = boxes[int(key // len(boxes))], boxes[int(key % len(boxes))]
+    return Problem(
+        "low_confidence",
+        (int(ids[key // len(boxes)]), int(ids[key % len(boxes)])),
+        f"{len(selected)} points shared by box {a.id} ({a.label}) and box {b.id} ({b.label}) are resolved "
+        f"with low confidence (< {LOW_CONFIDENCE})"
+        + (f", decided by {who}" if (who := _deciders_of(resolution, selected)) else "")
+        + ": check the split there.",
+        selected,
+    )
 
 
 def _deciders_of(resolution: Resolution, points: np.ndarray) -> str:
     """Who decided these points ("the network 12, volume rule 3"), "" when the resolver does not say."""
     if resolution.decided_by is None:
         return ""
-    subset = np.zeros(len(resolution.decided_by), dtype=bool)
-    subset[points] = True
-    return describe_deciders(decider_counts(resolution.decided_by, subset))
+    return describe_deciders(decider_counts(np.asarray(resolution.decided_by)[points]))
+
+
+@dataclass
+class DiagnosisMemory:
+    """What :func:`diagnose_edit` remembers of one diagnosis, to redo only what an edit touched.
+
+    Attributes
+    ----------
+    boxes
+        The boxes diagnosed (K).
+    touching
+        (K, K) bool: the boxes' axis-aligned bounds touch (:func:`touching_pairs`).
+    pair_problems
+        (i, j) -> (nested problem, near-duplicate problem), None for none, for touching pairs.
+    count_problems
+        Per box position: (total, exclusive, problem or None) of :func:`_point_count_problems`.
+    uncertain_points, uncertain_keys
+        Sorted points in several boxes resolved with low confidence, and each one's pair key.
+    low_confidence
+        Pair key -> its low-confidence problem (None: too few points).
+    """
+
+    boxes: BoxSet
+    touching: np.ndarray
+    pair_problems: dict
+    count_problems: list
+    uncertain_points: np.ndarray
+    uncertain_keys: np.ndarray
+    low_confidence: dict
+
+
+def diagnose_edit(
+    boxes: BoxSet,
+    analysis: OverlapAnalysis,
+    resolution: Resolution,
+    previous: DiagnosisMemory | None = None,
+    changed_boxes: np.ndarray | None = None,
+    changed_points: np.ndarray | None = None,
+    points_of: Callable[[int], np.ndarray] | None = None,
+) -> tuple[list[Problem], DiagnosisMemory]:
+    """:func:`diagnose` (with a resolution), redoing after an in-place edit only what the edit touched.
+
+    Parameters
+    ----------
+    boxes, analysis, resolution
+        As for :func:`diagnose`.
+    previous
+        The memory of the diagnosis before the edit (None: diagnose everything).
+    changed_boxes
+        (C,) int64 positions of the boxes the edit changed (same ids in the same order).
+    changed_points
+        (E,) int64 sorted points whose boxes, category, confidence or decider may have changed.
+    points_of
+        Sorted points inside the box at a position (default: from ``analysis.membership``).
+
+    Returns
+    -------
+    (list[Problem], DiagnosisMemory)
+        The problems, equal to :func:`diagnose`'s, and the memory for the next edit.
+    """
+    points_of = points_of or analysis.membership.points_of
+    box_list = boxes.boxes
+    k = len(boxes)
+    fresh = previous is None or changed_boxes is None or changed_points is None or len(previous.boxes) != k
+    changed = np.zeros(k, dtype=bool)
+    if not fresh:
+        changed[np.asarray(changed_boxes, dtype=np.int64)] = True
+    # touching pairs
+    if fresh:
+        touching = _touching_matrix(boxes)
+    else:
+        touching = previous.touching.copy()
+        if changed.any():
+            lo, hi = boxes.aabbs()
+            for c in np.flatnonzero(changed):
+                row = np.all(lo[c] <= hi, axis=1) & np.all(lo <= hi[c], axis=1)
+                touching[c, :] = row
+                touching[:, c] = row
+    first, second = np.nonzero(np.triu(touching, k=1)) if k else (np.zeros(0, int), np.zeros(0, int))
+    pair_problems = {}
+    for i, j in zip(first.tolist(), second.tolist(), strict=True):
+        known = None if fresh or changed[i] or changed[j] else previous.pair_problems.get((i, j))
+        pair_problems[(i, j)] = known if known is not None else _pair_problems(box_list, i, j, points_of)
+    # point counts per box
+    count_problems = []
+    for position, box in enumerate(box_list):
+        figures = (int(analysis.total[position]), int(analysis.exclusive[position]))
+        known = None if fresh or changed[position] else previous.count_problems[position]
+        if known is not None and known[:2] == figures:
+            count_problems.append(known)
+        else:
+            count_problems.append((*figures, _count_problem(box, position, *figures, points_of)))
+    # low confidence, by pair of boxes
+    if fresh:
+        u_points, u_keys = _uncertain_points(boxes, analysis, resolution)
+        low = {int(key): None for key in np.unique(u_keys)}
+        affected = list(low)
+    else:
+        subset = np.asarray(changed_points, dtype=np.int64)
+        slot = np.clip(np.searchsorted(subset, previous.uncertain_points), 0, max(len(subset) - 1, 0))
+        hit = (subset[slot] == previous.uncertain_points) if len(subset) else np.zeros(0, bool)
+        new_points, new_keys = _uncertain_points(boxes, analysis, resolution, subset)
+        kept_points, kept_keys = previous.uncertain_points[~hit], previous.uncertain_keys[~hit]
+        at = np.searchsorted(kept_points, new_points)
+        u_points, u_keys = np.insert(kept_points, at, new_points), np.insert(kept_keys, at, new_keys)
+        low = dict(previous.low_confidence)
+        affected = np.unique(np.concatenate([previous.uncertain_keys[hit], new_keys])).tolist()
+    for key in affected:
+        selected = u_points[u_keys == key]
+        if len(selected):
+            low[key] = _low_confidence_problem(boxes, resolution, key, selected)
+        else:
+            low.pop(key, None)
+    problems = [p for p, _ in pair_problems.values() if p is not None]
+    problems += [p for _, _, p in count_problems if p is not None]
+    problems += [p for _, p in pair_problems.values() if p is not None]
+    problems += _degenerate_problems(box_list)
+    problems += [low[key] for key in sorted(low) if low[key] is not None]
+    memory = DiagnosisMemory(boxes, touching, pair_problems, count_problems, u_points, u_keys, low)
+    return problems, memory
 
 
 def background_problems(boxes: BoxSet, foreground: Foreground) -> list[Problem]:

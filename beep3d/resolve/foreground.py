@@ -296,6 +296,122 @@ class GeometricForeground:
         self._last = (weakref.ref(scene), boxes, positions, result)
         return result
 
+    def separate_edit(
+        self,
+        scene: Scene,
+        boxes: BoxSet,
+        resolution: Resolution,
+        previous: Foreground,
+        changed_boxes: np.ndarray,
+        changed_points: np.ndarray,
+    ) -> tuple[Foreground, np.ndarray] | None:
+        """:meth:`separate` after an in-place edit, touching only the points of the boxes it redoes.
+
+        Parameters
+        ----------
+        scene, boxes, resolution
+            As for :meth:`separate` (point-level membership).
+        previous
+            This stage's last result (of the boxes before the edit, with the same ids).
+        changed_boxes
+            (C,) int64 positions of the boxes the edit changed.
+        changed_points
+            (D,) int64 sorted points whose resolved box may differ from the last call's.
+
+        Returns
+        -------
+        (Foreground, np.ndarray) or None
+            The result (equal to :meth:`separate`'s) and the sorted points whose reason or confidence
+            may differ from ``previous``'s; None when the stage cannot tell (its last call was not
+            ``previous``, or the edit reaches too many boxes): call :meth:`separate`.
+        """
+        last = self._last
+        if last is None or last[0]() is not scene or last[3] is not previous or len(last[1]) != len(boxes):
+            return None
+        k = len(boxes)
+        positions = last[2].copy()
+        positions[changed_points] = box_positions(resolution.instance_ids[changed_points], boxes)
+        before = last[2][changed_points]
+        after = positions[changed_points]
+        moved = before != after
+        redo = np.zeros(k + 1, dtype=bool)  # slot 0: points in no box
+        redo[np.asarray(changed_boxes, dtype=np.int64) + 1] = True
+        redo[before[moved] + 1] = True
+        redo[after[moved] + 1] = True
+        redo = redo[1:]
+        asked = np.flatnonzero(redo)
+        if len(asked) > max(8, k // 4):
+            return None
+        index = scene.point_index
+        extents = [boxes.points_in(int(p), index) for p in asked]
+        # every point given to a redone box, before or after, is inside it now or was inside a
+        # changed box before (those are among ``changed_points``)
+        touched = np.unique(np.concatenate([np.zeros(0, np.int64), changed_points, *extents]))
+        surfaces = self.surfaces_of(scene)
+        lookup = np.concatenate([[False], redo])
+        here = positions[touched]
+        mine = lookup[here + 1]
+        on_surface = surfaces.on_surface[touched] & mine
+        if on_surface.any():
+            on_surface[on_surface] = (
+                self._patch_shares(scene, touched[on_surface], here[on_surface], asked, extents) < WHOLE_PATCH
+            )
+        ours = np.where(mine, here + 1, 0)
+        totals = np.bincount(ours, minlength=k + 1)[1:]
+        on_counts = np.bincount(np.where(on_surface, here + 1, 0), minlength=k + 1)[1:]
+        kept_surface = previous.kept_surface.copy()
+        kept_surface[asked] = (on_counts / np.maximum(totals, 1))[asked] > self.max_surface_share
+        leaving = on_surface & ~kept_surface[np.maximum(here, 0)]
+        left_counts = np.bincount(np.where(leaving, here + 1, 0), minlength=k + 1)[1:]
+        box_share = previous.box_share.copy()
+        box_share[asked] = (left_counts / np.maximum(totals, 1))[asked]
+        reason, confidence = previous.reason.copy(), previous.confidence.copy()
+        was_mine = touched[lookup[last[2][touched] + 1]]
+        reason[was_mine], confidence[was_mine] = REASON_OBJECT, 0.0
+        gone = touched[leaving]
+        reason[gone] = surfaces.kind[gone].astype(np.int16) + 1
+        confidence[gone] = surfaces.confidence[gone]
+        result = Foreground(reason, confidence, box_share, kept_surface)
+        self._last = (last[0], boxes, positions, result)
+        return result, touched
+
+    def _patch_shares(
+        self,
+        scene: Scene,
+        points: np.ndarray,
+        given: np.ndarray,
+        asked: np.ndarray,
+        extents: list[np.ndarray],
+    ) -> np.ndarray:
+        """Share of each of ``points``' superpoint inside the box it was given to (``given``: positions).
+
+        Equal to :func:`superpoint_share_in_box` for boxes among ``asked`` whose points are ``extents``.
+        """
+        if scene.superpoints is None:
+            from beep3d.geometry.superpoints import compute_superpoints
+
+            scene.superpoints = compute_superpoints(scene)
+        superpoints = np.asarray(scene.superpoints, dtype=np.int64)
+        sizes = self._superpoint_sizes(scene, superpoints)
+        slot = np.searchsorted(asked, given)
+        pair_keys = np.concatenate(
+            [np.zeros(0, np.int64), *(superpoints[e] * len(asked) + i for i, e in enumerate(extents))]
+        )
+        keys, key_counts = np.unique(pair_keys, return_counts=True)
+        wanted = superpoints[points] * len(asked) + slot
+        found = np.clip(np.searchsorted(keys, wanted), 0, max(len(keys) - 1, 0))
+        counts = np.where(keys[found] == wanted, key_counts[found], 0) if len(keys) else np.zeros(len(points))
+        return counts / np.maximum(sizes[superpoints[points]], 1)
+
+    def _superpoint_sizes(self, scene: Scene, superpoints: np.ndarray) -> np.ndarray:
+        """(S,) points per superpoint of ``scene`` (counted once per scene and superpoint array)."""
+        cached = getattr(self, "_sizes", None)
+        if cached is not None and cached[0]() is scene and cached[1] is scene.superpoints:
+            return cached[2]
+        sizes = np.bincount(superpoints)
+        self._sizes = (weakref.ref(scene), scene.superpoints, sizes)
+        return sizes
+
     def _boxes_to_redo(self, scene: Scene, boxes: BoxSet, positions: np.ndarray) -> np.ndarray | None:
         """(K,) bool boxes whose points need the stage again after an in-place edit; None: all of them.
 

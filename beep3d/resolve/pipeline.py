@@ -26,8 +26,9 @@ from beep3d.defaults import DEFAULT_MEMBERSHIP, DEFAULT_SHARE
 from beep3d.geometry.boxes import BoxSet, Membership
 from beep3d.geometry.overlap import OverlapAnalysis, membership_for
 from beep3d.resolve.corrections import DEFAULT_CLICK_SPREAD, apply_corrections
-from beep3d.resolve.diagnostics import Problem, background_problems, diagnose
+from beep3d.resolve.diagnostics import DiagnosisMemory, Problem, background_problems, diagnose_edit
 from beep3d.resolve.foreground import Foreground, ForegroundStage, NoForeground, apply_foreground
+from beep3d.resolve.incremental import box_points, edit_stages, first_box_after
 from beep3d.resolve.progress import Progress
 from beep3d.resolve.resolution import Resolution, Resolver, empty_resolution
 from beep3d.scene import Scene
@@ -92,6 +93,10 @@ class AnnotationResult:
     inputs
         What everything before the corrections stage depends on besides the boxes (scene, resolver,
         membership rule, foreground stage): :func:`annotate` with ``reuse`` compares it.
+    resolved
+        The resolver's own result, before the foreground stage (an edit's rule resolution starts from it).
+    memory
+        What the diagnosis remembers for the next edit (:class:`beep3d.resolve.diagnostics.DiagnosisMemory`).
     """
 
     boxes: BoxSet
@@ -104,6 +109,8 @@ class AnnotationResult:
     seconds: float
     uncorrected: Resolution | None = None
     inputs: tuple = ()
+    resolved: Resolution | None = None
+    memory: DiagnosisMemory | None = None
 
 
 #: The pipeline's stages and the rough share of a first run's time each takes (for progress).
@@ -123,11 +130,13 @@ def point_labels(
     resolution: Resolution,
     foreground: Foreground | None = None,
     corrected: np.ndarray | None = None,
+    first_box: np.ndarray | None = None,
 ) -> PointLabels:
-    """The per-point display arrays of a resolution (see :class:`PointLabels`)."""
-    first_box = np.full(membership.num_points, -1, dtype=np.int32)
-    # membership is sorted by point: writing in reverse leaves each point's first box
-    first_box[membership.point_index[::-1]] = membership.box_index[::-1]
+    """The per-point display arrays of a resolution (see :class:`PointLabels`; ``first_box``: if known)."""
+    if first_box is None:
+        first_box = np.full(membership.num_points, -1, dtype=np.int32)
+        # membership is sorted by point: writing in reverse leaves each point's first box
+        first_box[membership.point_index[::-1]] = membership.box_index[::-1]
     return PointLabels(
         first_box=first_box,
         overlap_counts=np.asarray(analysis.counts, dtype=np.int32),
@@ -191,6 +200,7 @@ def annotate(
     started = time.perf_counter()
     plan = (progress or Progress()).stages(PIPELINE_STAGES)
     inputs = (id(scene), scene.num_points, id(resolver), level, share, id(foreground))
+    edited = None
     if (
         reuse is not None
         and reuse.uncorrected is not None
@@ -199,6 +209,10 @@ def annotate(
     ):
         membership, analysis = reuse.membership, reuse.analysis
         separated, resolution = reuse.foreground, reuse.uncorrected
+        resolved = reuse.resolved
+    elif (edited := edit_stages(scene, boxes, resolver, level, foreground, reuse, inputs)) is not None:
+        membership, analysis = edited.edit.membership, edited.analysis  # an in-place edit of a few boxes
+        separated, resolution, resolved = edited.foreground, edited.resolution, edited.resolved
     else:
         plan.begin("box membership")
         membership = membership_for(scene, boxes, level, share)
@@ -216,7 +230,7 @@ def annotate(
             stage.surfaces_of(scene)
         plan.begin("foreground")
         separated = stage.separate(scene, boxes, resolution, membership if level == "point" else None)
-        resolution = apply_foreground(resolution, separated)
+        resolved, resolution = resolution, apply_foreground(resolution, separated)
     uncorrected = resolution
     point_membership = membership if level == "point" else None
     class_set = getattr(resolver, "class_set", None) or SCANNET18
@@ -225,8 +239,23 @@ def annotate(
         scene, boxes, resolution, corrections, point_membership, click_spread, class_set
     )
     plan.begin("diagnostics")
-    problems = diagnose(boxes, analysis, resolution) + background_problems(boxes, separated)
-    labels = point_labels(membership, analysis, resolution, separated, corrected)
+    first_box, memory = None, None
+    if (
+        edited is not None
+        and not corrected.any()
+        and reuse.memory is not None
+        and (reuse.labels.corrected is None or not reuse.labels.corrected.any())
+    ):
+        changed = edited.edit.changed  # nothing corrected, before or now: only the edit's points changed
+        points_of = box_points(scene, boxes, membership, changed)
+        problems, memory = diagnose_edit(
+            boxes, analysis, resolution, reuse.memory, changed, edited.touched, points_of
+        )
+        first_box = first_box_after(reuse.labels.first_box, edited.edit)
+    else:
+        problems, memory = diagnose_edit(boxes, analysis, resolution)
+    problems += background_problems(boxes, separated)
+    labels = point_labels(membership, analysis, resolution, separated, corrected, first_box)
     return AnnotationResult(
         boxes,
         membership,
@@ -238,4 +267,6 @@ def annotate(
         time.perf_counter() - started,
         uncorrected,
         inputs,
+        resolved,
+        memory,
     )

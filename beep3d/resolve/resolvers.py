@@ -13,7 +13,7 @@ import numpy as np
 
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
-from beep3d.geometry.boxes import BoxSet, Membership
+from beep3d.geometry.boxes import BoxSet, Membership, MembershipEdit
 from beep3d.geometry.overlap import MembershipLevel, membership_for
 from beep3d.resolve.resolution import (
     DECIDED_BY_CENTRE_RULE,
@@ -57,7 +57,45 @@ class _RuleResolver:
             membership, boxes, self.pair_scores(scene, boxes, membership), self.class_set, self.rule
         )
 
-    def pair_scores(self, scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray:
+    def resolve_edit(
+        self, scene: Scene, boxes: BoxSet, previous: Resolution, edit: MembershipEdit
+    ) -> Resolution:
+        """The resolution after an in-place edit of a few boxes, from the one before it (``previous``).
+
+        A point's box, confidence and decider depend only on the boxes containing it, so only the
+        edit's points (``edit.points``: inside a changed box before or after) are resolved again; the
+        result equals :meth:`resolve`. Point-level membership only.
+
+        Parameters
+        ----------
+        scene
+            The scan (N points).
+        boxes
+            The boxes after the edit (K).
+        previous
+            :meth:`resolve` of the boxes before the edit.
+        edit
+            The membership edit (:meth:`beep3d.geometry.boxes.BoxSet.membership_edit`).
+        """
+        points = edit.points
+        local = Membership(np.searchsorted(points, edit.new_point), edit.new_box, len(points), len(boxes))
+        part = resolution_from_scores(
+            local, boxes, self.pair_scores(scene, boxes, local, points), self.class_set, self.rule
+        )
+        arrays = []
+        for name in ("instance_ids", "semantic_ids", "confidence", "overlap_counts", "decided_by"):
+            array = getattr(previous, name).copy()
+            array[points] = getattr(part, name)
+            arrays.append(array)
+        return Resolution(*arrays)
+
+    def pair_scores(
+        self, scene: Scene, boxes: BoxSet, membership: Membership, points: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(P,) score of each (point, box) pair of ``membership`` (higher wins).
+
+        ``points`` maps ``membership``'s point numbers to the scene's (None: they are the scene's).
+        """
         raise NotImplementedError
 
 
@@ -71,7 +109,9 @@ class SmallestBoxResolver(_RuleResolver):
     name = "smallest-box"
     rule = DECIDED_BY_VOLUME_RULE
 
-    def pair_scores(self, scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray:
+    def pair_scores(
+        self, scene: Scene, boxes: BoxSet, membership: Membership, points: np.ndarray | None = None
+    ) -> np.ndarray:
         volumes = np.maximum(boxes.volumes, 1e-12)
         # score = smallest volume / own volume: the best box scores 1, margin = 1 - V1/V2
         pair_volume = volumes[membership.box_index]
@@ -89,8 +129,11 @@ class NearestCentreResolver(_RuleResolver):
     name = "nearest-centre"
     rule = DECIDED_BY_CENTRE_RULE
 
-    def pair_scores(self, scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray:
-        offsets = scene.xyz[membership.point_index].astype(np.float64) - boxes.centers[membership.box_index]
+    def pair_scores(
+        self, scene: Scene, boxes: BoxSet, membership: Membership, points: np.ndarray | None = None
+    ) -> np.ndarray:
+        pair_points = membership.point_index if points is None else points[membership.point_index]
+        offsets = scene.xyz[pair_points].astype(np.float64) - boxes.centers[membership.box_index]
         distance = np.maximum(np.linalg.norm(offsets, axis=1), 1e-9)
         nearest = np.full(membership.num_points, np.inf)
         np.minimum.at(nearest, membership.point_index, distance)

@@ -1,0 +1,157 @@
+"""The pipeline after an in-place edit of a few boxes: only the points the edit can change are redone.
+
+An edit that moves, resizes, turns or relabels a few boxes (same ids, same order) changes the boxes
+of the points inside those boxes before or after it (the edit's points), and nothing else. A rule
+resolver decides a point from the boxes containing it, so only the edit's points are resolved
+again; the foreground stage redoes the boxes whose points changed; the display arrays and the
+diagnostics are updated at the points that changed. Each stage's result equals a full recompute
+(property tests in ``tests/resolve/test_incremental_pipeline.py``); a stage that cannot tell falls
+back to :func:`beep3d.resolve.pipeline.annotate`'s full path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from beep3d.geometry.boxes import BoxSet, Membership, MembershipEdit
+from beep3d.geometry.overlap import OverlapAnalysis, remember_membership
+from beep3d.resolve.foreground import Foreground, NoForeground, apply_foreground
+from beep3d.resolve.resolution import DECIDED_BY_FOREGROUND, Resolution
+from beep3d.scene import Scene
+
+
+@dataclass(frozen=True)
+class EditedStages:
+    """The stages before the corrections, after an in-place edit.
+
+    Attributes
+    ----------
+    edit
+        How the membership changed (the changed boxes and the edit's points).
+    analysis
+        The overlap analysis after the edit.
+    resolved
+        The resolver's own result (before the foreground stage).
+    foreground
+        The foreground stage's result.
+    resolution
+        ``resolved`` with the foreground stage applied.
+    touched
+        (E,) int64 sorted points whose membership, resolution or foreground may differ from the
+        previous result's; every other point's values are the previous ones.
+    """
+
+    edit: MembershipEdit
+    analysis: OverlapAnalysis
+    resolved: Resolution
+    foreground: Foreground
+    resolution: Resolution
+    touched: np.ndarray
+
+
+def edit_stages(
+    scene: Scene,
+    boxes: BoxSet,
+    resolver: object,
+    level: str,
+    stage: object | None,
+    previous: object | None,
+    inputs: tuple,
+) -> EditedStages | None:
+    """Membership, analysis, resolution and foreground after an in-place edit of ``previous``'s boxes.
+
+    Parameters
+    ----------
+    scene, boxes, resolver, level, stage
+        As for :func:`beep3d.resolve.pipeline.annotate` (``stage``: its ``foreground``).
+    previous
+        The previous :class:`beep3d.resolve.pipeline.AnnotationResult`.
+    inputs
+        The new call's inputs (scene, resolver, membership rule, stage), compared with ``previous``'s.
+
+    Returns
+    -------
+    EditedStages or None
+        None when this edit cannot be done incrementally: no previous result or other inputs,
+        superpoint membership, a resolver without ``resolve_edit`` (the teacher), or an edit that
+        adds, deletes or reorders boxes or changes many.
+    """
+    if (
+        previous is None
+        or level != "point"
+        or previous.inputs != inputs
+        or previous.resolved is None
+        or not hasattr(resolver, "resolve_edit")
+        or getattr(resolver, "level", None) != "point"
+    ):
+        return None
+    edit = boxes.membership_edit(previous.membership, previous.boxes, scene.point_index)
+    if edit is None:
+        return None
+    remember_membership(scene, boxes, edit.membership)
+    analysis = previous.analysis.updated(edit)
+    resolved = resolver.resolve_edit(scene, boxes, previous.resolved, edit)
+    stage = stage or NoForeground()
+    if isinstance(stage, NoForeground):
+        return EditedStages(
+            edit, analysis, resolved, Foreground.nothing(scene.num_points, len(boxes)), resolved, edit.points
+        )
+    done = None
+    if hasattr(stage, "separate_edit"):
+        done = stage.separate_edit(scene, boxes, resolved, previous.foreground, edit.changed, edit.points)
+    if done is None:
+        separated = stage.separate(scene, boxes, resolved, edit.membership)
+        before = previous.foreground
+        differs = np.flatnonzero(
+            (separated.reason != before.reason) | (separated.confidence != before.confidence)
+        )
+        touched = np.union1d(edit.points, differs)
+    else:
+        separated, touched = done
+    if resolved.decided_by is None or previous.uncorrected is None:
+        resolution = apply_foreground(resolved, separated)
+    else:
+        resolution = _foreground_applied(previous.uncorrected, resolved, separated, touched)
+    return EditedStages(edit, analysis, resolved, separated, resolution, touched)
+
+
+def _foreground_applied(
+    before: Resolution, resolved: Resolution, separated: Foreground, touched: np.ndarray
+) -> Resolution:
+    """:func:`apply_foreground` of ``resolved``, computed at ``touched`` only (elsewhere ``before``'s)."""
+    leaving = separated.reason[touched] != 0
+    instance_ids = before.instance_ids.copy()
+    instance_ids[touched] = np.where(leaving, -1, resolved.instance_ids[touched])
+    semantic_ids = before.semantic_ids.copy()
+    semantic_ids[touched] = np.where(leaving, -1, resolved.semantic_ids[touched])
+    confidence = before.confidence.copy()
+    confidence[touched] = np.where(leaving, separated.confidence[touched], resolved.confidence[touched])
+    decided_by = before.decided_by.copy()
+    decided_by[touched] = np.where(leaving, DECIDED_BY_FOREGROUND, resolved.decided_by[touched])
+    return Resolution(instance_ids, semantic_ids, confidence, resolved.overlap_counts, decided_by)
+
+
+def first_box_after(before: np.ndarray, edit: MembershipEdit) -> np.ndarray:
+    """(N,) int32 position of each point's first box after ``edit``, from the one before (``before``)."""
+    first_box = before.copy()
+    points = edit.points
+    starts = np.searchsorted(edit.new_point, points, side="left")
+    stops = np.searchsorted(edit.new_point, points, side="right")
+    first = np.full(len(points), -1, dtype=np.int64)
+    inside = stops > starts
+    first[inside] = edit.new_box[starts[inside]]
+    first_box[points] = first
+    return first_box
+
+
+def box_points(scene: Scene, boxes: BoxSet, membership: Membership, changed: np.ndarray):
+    """Sorted points inside the box at a position (the grid for the changed boxes, else ``membership``)."""
+
+    def points_of(position: int) -> np.ndarray:
+        if position in changed:
+            return boxes.points_in(position, scene.point_index)
+        return membership.points_of(position)
+
+    return points_of
