@@ -38,7 +38,14 @@ from beep3d.defaults import DEFAULT_CHECKPOINT, DEFAULT_FOREGROUND
 from beep3d.geometry.boxes import BoxSet
 from beep3d.io import load_scene
 from beep3d.io.box_files import load_boxes
-from beep3d.resolve.corrections import CLICK_RADIUS, CLICK_SPREADS, DEFAULT_CLICK_SPREAD, apply_corrections
+from beep3d.resolve.corrections import (
+    CLICK_RADIUS,
+    CLICK_SPREADS,
+    DEFAULT_CLICK_SPREAD,
+    SURFACE_ANGLE,
+    SURFACE_COLOUR,
+    apply_corrections,
+)
 from beep3d.resolve.foreground import FOREGROUND_MODES, get_foreground
 from beep3d.resolve.pipeline import annotate
 from beep3d.resolve.resolvers import get_resolver
@@ -55,6 +62,24 @@ QUALITY = (0.85, 0.90)
 
 def next_click(xyz: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> tuple[int, bool] | None:
     """(point, positive) of the next click for one object, or None when its mask is right."""
+    found = largest_error_region(xyz, truth, mask)
+    if found is None:
+        return None
+    region, positive = found
+    # farthest inside: the region point farthest from every nearby point outside the region
+    lo, hi = xyz[region].min(axis=0) - 0.5, xyz[region].max(axis=0) + 0.5
+    near = np.flatnonzero(np.all((xyz >= lo) & (xyz <= hi), axis=1))
+    outside = np.setdiff1d(near, region, assume_unique=True)
+    if len(outside) == 0:
+        return int(region[0]), positive
+    distance, _ = cKDTree(xyz[outside]).query(xyz[region])
+    return int(region[np.argmax(distance)]), positive
+
+
+def largest_error_region(
+    xyz: np.ndarray, truth: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, bool] | None:
+    """(points, positive) of an object's largest error region (missed: positive), or None."""
     best: tuple[np.ndarray, bool] | None = None
     for positive, error in ((True, truth & ~mask), (False, mask & ~truth)):
         points = np.flatnonzero(error)
@@ -68,17 +93,7 @@ def next_click(xyz: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> tuple[in
         region = points[label == largest]
         if best is None or len(region) > len(best[0]):
             best = (region, positive)
-    if best is None:
-        return None
-    region, positive = best
-    # farthest inside: the region point farthest from every nearby point outside the region
-    lo, hi = xyz[region].min(axis=0) - 0.5, xyz[region].max(axis=0) + 0.5
-    near = np.flatnonzero(np.all((xyz >= lo) & (xyz <= hi), axis=1))
-    outside = np.setdiff1d(near, region, assume_unique=True)
-    if len(outside) == 0:
-        return int(region[0]), positive
-    distance, _ = cKDTree(xyz[outside]).query(xyz[region])
-    return int(region[np.argmax(distance)]), positive
+    return best
 
 
 def simulate(
@@ -89,8 +104,15 @@ def simulate(
     spread: str,
     max_clicks: int,
     radius: float = CLICK_RADIUS,
+    max_angle: float = SURFACE_ANGLE,
+    max_colour: float = SURFACE_COLOUR,
+    oracle: bool = False,
 ) -> dict:
-    """Run the simulated annotator on one scene: IoU after k clicks per object and NoC per object."""
+    """Run the simulated annotator on one scene: IoU after k clicks per object and NoC per object.
+
+    With ``oracle`` a click fixes its whole error region, each point going to its true object (a
+    ceiling for any click that fixes one error region, from these starting masks).
+    """
     result = annotate(scene, boxes, resolver, foreground=foreground)
     resolution = result.resolution
     objects = [int(i) for i in boxes.ids if np.any(scene.instance == i)]
@@ -101,6 +123,7 @@ def simulate(
     snapshots: dict[int, float] = {}
     corrections = Corrections(num_points=scene.num_points)
     seconds = []
+    applied = Corrections(num_points=scene.num_points)  # what ``resolution`` already holds
     total = max_clicks * len(objects)
     for step in range(total + 1):
         labels = resolution.instance_ids
@@ -116,6 +139,10 @@ def simulate(
         if step == total or not open_objects:
             break
         target = min(open_objects, key=lambda o: ious[o])
+        if oracle:
+            clicks[target] += 1
+            resolution = fixed_region(scene, resolution, truths[target], target, objects)
+            continue
         click = next_click(scene.xyz, truths[target], labels == target)
         clicks[target] += 1
         if click is None:
@@ -132,7 +159,11 @@ def simulate(
             membership,
             spread,
             radius=radius,
+            max_angle=max_angle,
+            max_colour=max_colour,
+            earlier=applied,
         )
+        applied = corrections
         seconds.append(time.perf_counter() - started)
     final = float(np.mean([iou(resolution.instance_ids == o, truths[o]) for o in objects]))
     for k in REPORTED:
@@ -140,6 +171,19 @@ def simulate(
     noc = {q: [MAX_CLICKS if reached[q][o] is None else reached[q][o] for o in objects] for q in QUALITY}
     per_object = {k: snapshots[k] for k in REPORTED}
     return {"objects": len(objects), "iou": per_object, "noc": noc, "seconds": seconds}
+
+
+def fixed_region(scene: Scene, resolution, truth: np.ndarray, target: int, objects: list[int]):
+    """The resolution with the target's largest error region given to its true owners (the oracle)."""
+    from dataclasses import replace
+
+    labels = resolution.instance_ids.copy()
+    found = largest_error_region(scene.xyz, truth, labels == target)
+    if found is not None:
+        region, _ = found
+        owner = scene.instance[region]
+        labels[region] = np.where(np.isin(owner, objects), owner, -1)
+    return replace(resolution, instance_ids=labels)
 
 
 def iou(mask: np.ndarray, truth: np.ndarray) -> float:
@@ -163,6 +207,17 @@ def main() -> None:
     parser.add_argument("--foreground", default=DEFAULT_FOREGROUND, choices=FOREGROUND_MODES)
     parser.add_argument("--spread", default=DEFAULT_CLICK_SPREAD, choices=CLICK_SPREADS)
     parser.add_argument("--radius", type=float, default=CLICK_RADIUS, help="click ball radius, metres")
+    parser.add_argument(
+        "--angle", type=float, default=SURFACE_ANGLE, help="surface spread: normal angle, degrees"
+    )
+    parser.add_argument(
+        "--colour", type=float, default=SURFACE_COLOUR, help="surface spread: colour step (RGB 0..1)"
+    )
+    parser.add_argument(
+        "--oracle",
+        action="store_true",
+        help="each click fixes its whole error region from the GT: the ceiling of one-region clicks",
+    )
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
     if args.boxes is not None and len(args.scenes) != 1:
@@ -174,8 +229,9 @@ def main() -> None:
     pooled_iou: dict[int, list[float]] = {k: [] for k in REPORTED}
     pooled_noc: dict[float, list[int]] = {q: [] for q in QUALITY}
     seconds: list[float] = []
+    spread = "oracle (whole error region, GT owners)" if args.oracle else args.spread
     print(
-        f"resolver {args.resolver}, foreground {args.foreground}, click spread {args.spread}, <= {args.clicks} clicks per object"
+        f"resolver {args.resolver}, foreground {args.foreground}, click spread {spread}, <= {args.clicks} clicks per object"
     )
     print("| scan | objects | " + " | ".join(f"IoU@{k}" for k in REPORTED) + " | NoC@85 | NoC@90 |")
     print("|---|---|" + "---|" * (len(REPORTED) + 2))
@@ -184,7 +240,18 @@ def main() -> None:
         if scene.instance is None:
             raise SystemExit(f"{path}: no per-point instance labels to place clicks with")
         boxes = load_boxes(args.boxes) if args.boxes else gt_boxes(scene, SCANNET18, str(path))
-        found = simulate(scene, boxes, resolver, stage, args.spread, args.clicks, args.radius)
+        found = simulate(
+            scene,
+            boxes,
+            resolver,
+            stage,
+            args.spread,
+            args.clicks,
+            args.radius,
+            args.angle,
+            args.colour,
+            args.oracle,
+        )
         for k in REPORTED:
             pooled_iou[k] += [found["iou"][k]] * found["objects"]  # weight by objects: a mean over objects
         for q in QUALITY:

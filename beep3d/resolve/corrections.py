@@ -37,14 +37,18 @@ from beep3d.corrections import BACKGROUND, Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet, Membership
 from beep3d.geometry.overlap import point_membership
+from beep3d.geometry.region_growing import grow_region, scene_graph
 from beep3d.resolve.resolution import DECIDED_BY_CORRECTION, Resolution
 from beep3d.scene import Scene
 
 #: How far a click spreads (see the module notes).
-CLICK_SPREADS = ("point", "superpoint", "ball")
+CLICK_SPREADS = ("point", "superpoint", "ball", "surface")
 DEFAULT_CLICK_SPREAD = "ball"
-#: Radius of a click's ball, metres.
+#: Radius of a click's ball, and how far a surface region reaches from the click, metres.
 CLICK_RADIUS = 0.3
+#: A surface region's largest normal angle between neighbours (degrees) and colour step (RGB in 0..1).
+SURFACE_ANGLE = 30.0
+SURFACE_COLOUR = 0.2
 
 _TREES: dict[int, tuple[weakref.ref, object]] = {}
 _TREES_LOCK = threading.Lock()
@@ -82,8 +86,15 @@ def click_region(
     labels: np.ndarray,
     signatures: np.ndarray,
     radius: float = CLICK_RADIUS,
+    fixed: np.ndarray | None = None,
+    max_angle: float = SURFACE_ANGLE,
+    max_colour: float = SURFACE_COLOUR,
 ) -> np.ndarray:
-    """Indices of the points a click at ``point`` speaks for (see the module notes)."""
+    """Indices of the points a click at ``point`` speaks for (see the module notes).
+
+    ``fixed`` (N,) bool marks points a region never takes (the clicked point itself excepted): the
+    points of strokes and of earlier clicks (see :func:`apply_corrections`).
+    """
     if spread not in CLICK_SPREADS:
         raise Beep3dError(f"unknown click spread {spread!r}; use one of {', '.join(CLICK_SPREADS)}")
     if spread == "point":
@@ -94,9 +105,21 @@ def click_region(
 
             scene.superpoints = compute_superpoints(scene)
         superpoints = np.asarray(scene.superpoints)
-        return np.flatnonzero(superpoints == superpoints[point])
+        same = superpoints == superpoints[point]
+        if fixed is not None:
+            same &= ~fixed
+        return np.union1d(np.flatnonzero(same), [point])
+    if spread == "surface":
+        allowed = (labels == labels[point]) & (signatures == signatures[point])
+        if fixed is not None:
+            allowed &= ~fixed
+        return grow_region(
+            scene_graph(scene), scene.xyz, point, allowed, max_angle, max_colour, max_distance=radius
+        )
     near = np.asarray(point_tree(scene).query_ball_point(scene.xyz[point], radius), dtype=np.int64)
     alike = (labels[near] == labels[point]) & (signatures[near] == signatures[point])
+    if fixed is not None:
+        alike &= ~fixed[near]
     return np.union1d(near[alike], [point])
 
 
@@ -109,6 +132,9 @@ def apply_corrections(
     spread: str = DEFAULT_CLICK_SPREAD,
     class_set: ClassSet = SCANNET18,
     radius: float = CLICK_RADIUS,
+    max_angle: float = SURFACE_ANGLE,
+    max_colour: float = SURFACE_COLOUR,
+    earlier: Corrections | None = None,
 ) -> tuple[Resolution, np.ndarray]:
     """The resolution with the corrections applied, and which points they changed.
 
@@ -129,17 +155,31 @@ def apply_corrections(
     class_set
         Gives the semantic id of a box's label.
     radius
-        Radius of a click's ball (``spread="ball"``), metres.
+        Radius of a click's ball (``spread="ball"``), or how far a surface region reaches, metres.
+    max_angle, max_colour
+        A surface region's largest normal angle between neighbours (degrees) and colour step (RGB in
+        0..1) (``spread="surface"``).
+    earlier
+        Corrections ``resolution`` already holds (when new ones are applied one at a time, as the
+        window does for a new click): the new ones treat them as if all were applied together.
 
     Returns
     -------
     resolution
         Corrected points: instance and semantic ids set, confidence 1, decider "correction".
     corrected
-        (N,) bool: the points some correction decided.
+        (N,) bool: the points some correction decided (``earlier`` ones included).
     """
     n = scene.num_points
     corrected = np.zeros(n, dtype=bool)
+    pinned = np.zeros(n, dtype=bool)
+    seeds: list[int] = []
+    if earlier:
+        corrected = np.asarray(resolution.decided_by) == DECIDED_BY_CORRECTION
+        for correction in earlier.for_scan(n):
+            pinned[correction.points] = True
+            if correction.kind == "click":
+                seeds.append(int(correction.points[0]))
     if not corrections:
         return resolution, corrected
     corrections = corrections.for_scan(n)
@@ -157,7 +197,12 @@ def apply_corrections(
             region = correction.points
             labels[region] = correction.box_id
         else:
-            region = click_region(scene, int(correction.points[0]), spread, labels, signatures, radius)
+            seed = int(correction.points[0])
+            region = click_region(
+                scene, seed, spread, labels, signatures, radius, pinned, max_angle, max_colour
+            )
+            region = _nearer_than_earlier_clicks(scene.xyz, region, seed, seeds)
+            seeds.append(seed)
             inside = _inside(membership, position, n)
             if correction.positive:
                 region = region[inside[region]] if inside[region].any() else correction.points
@@ -166,6 +211,7 @@ def apply_corrections(
                 region = region[labels[region] == correction.box_id]
                 labels[region] = _next_box(region, position, membership, volumes, boxes.ids)
         corrected[region] = True
+        pinned[correction.points] = True
     semantic = np.asarray(resolution.semantic_ids).copy()
     for box_id in np.unique(labels[corrected]):
         if box_id < 0:
@@ -184,6 +230,23 @@ def apply_corrections(
         decided_by=decided_by,
     )
     return corrected_resolution, corrected
+
+
+def _nearer_than_earlier_clicks(
+    xyz: np.ndarray, region: np.ndarray, seed: int, seeds: list[int]
+) -> np.ndarray:
+    """The region's points nearer to the click at ``seed`` than to every earlier click (and ``seed``)."""
+    if not seeds or len(region) <= 1:
+        return np.union1d(region, [seed])
+    points = np.asarray(xyz[region], dtype=np.float64)
+    own = np.linalg.norm(points - np.asarray(xyz[seed], dtype=np.float64), axis=1)
+    others = np.asarray(xyz[np.asarray(seeds)], dtype=np.float64)
+    lo, hi = points.min(axis=0) - own.max(), points.max(axis=0) + own.max()
+    others = others[np.all((others >= lo) & (others <= hi), axis=1)]  # only clicks that can be nearer
+    if len(others):
+        nearest_other = np.min(np.linalg.norm(points[:, None, :] - others[None, :, :], axis=2), axis=1)
+        region = region[own <= nearest_other]
+    return np.union1d(region, [seed])
 
 
 def _inside(membership: Membership, position: int, n: int) -> np.ndarray:

@@ -204,3 +204,51 @@ def test_a_click_re_resolves_without_the_resolver_and_gives_what_a_full_run_give
     moved = BoxSet([boxes[0], Box(2, "table", (0.56, 0.2, 0.2), (0.62, 0.42, 0.42))])
     annotate(scene, moved, resolver, corrections=click, reuse=reused)
     assert len(calls) == 3  # other boxes: everything runs
+
+
+def test_a_later_click_leaves_what_is_nearer_an_earlier_click():
+    """A negative click beside a positive one undoes neither the earlier click nor the points nearer to it."""
+    scene, boxes = two_blocks()
+    resolver = get_resolver("smallest-box")
+    contested = (scene.xyz[:, 0] > 0.26) & (scene.xyz[:, 0] < 0.48)
+    xyz = scene.xyz.astype(np.float64)
+    first = int(np.argmin(np.linalg.norm(xyz - [0.3, 0.2, 0.2], axis=1)))
+    second = int(np.argmin(np.linalg.norm(xyz - [0.42, 0.2, 0.2], axis=1)))
+    clicks = Corrections(
+        (Correction("click", 2, True, [first]), Correction("click", 2, False, [second])), scene.num_points
+    )
+    after = annotate(scene, boxes, resolver, corrections=clicks).resolution.instance_ids
+    nearer_first = contested & (
+        np.linalg.norm(xyz - xyz[first], axis=1) < np.linalg.norm(xyz - xyz[second], axis=1)
+    )
+    near_first = nearer_first & (np.linalg.norm(xyz - xyz[first], axis=1) < 0.3)
+    assert after[first] == 2 and after[second] == 1
+    assert np.all(after[near_first] == 2)  # the negative click did not take back what the first one gave
+
+
+def test_clicks_applied_one_at_a_time_equal_clicks_applied_together():
+    scene, boxes = two_blocks()
+    resolver = get_resolver("smallest-box")
+    base = annotate(scene, boxes, resolver)
+    rng = np.random.default_rng(3)
+    contested = np.flatnonzero((scene.xyz[:, 0] > 0.24) & (scene.xyz[:, 0] < 0.5))
+    clicks = [
+        Correction("click", int(rng.integers(1, 3)), bool(rng.integers(0, 2)), [int(p)])
+        for p in rng.choice(contested, 12, replace=False)
+    ]
+    together, corrected_together = apply_corrections(
+        scene, boxes, base.resolution, Corrections(tuple(clicks), scene.num_points), base.membership
+    )
+    resolution, applied = base.resolution, Corrections(num_points=scene.num_points)
+    for click in clicks:
+        resolution, corrected = apply_corrections(
+            scene,
+            boxes,
+            resolution,
+            Corrections((click,), scene.num_points),
+            base.membership,
+            earlier=applied,
+        )
+        applied = applied.added(click)
+    np.testing.assert_array_equal(resolution.instance_ids, together.instance_ids)
+    np.testing.assert_array_equal(corrected, corrected_together)
