@@ -342,16 +342,10 @@ class BoxSet:
         new_box = np.concatenate([old_box[kept], added_box])
         order = np.lexsort((new_box, new_point))
         new_point, new_box = new_point[order], new_box[order]
-        keep = np.ones(len(pi), dtype=bool)
-        keep[rows] = False
-        kept_points = pi[keep]
-        at = np.searchsorted(kept_points, new_point)
-        membership = Membership(
-            np.insert(kept_points, at, new_point),
-            np.insert(bi[keep], at, new_box),
-            index.num_points,
-            k,
-        )
+        from beep3d.geometry.splice import splice_rows  # numba: imported when an edit needs it
+
+        point_index, box_index = splice_rows(pi, bi, points, new_point, new_box)
+        membership = Membership(point_index, box_index, index.num_points, k)
         return MembershipEdit(membership, changed, points, old_point, old_box, new_point, new_box)
 
 
