@@ -7,12 +7,14 @@ are dimmed.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 from beep3d.resolve.pipeline import PointLabels
 from beep3d.resolve.resolution import DECIDED_BY_CENTRE_RULE, DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE
 
-__all__ = ["COLOUR_MODES", "PointLabels", "instance_palette", "point_colours"]
+__all__ = ["COLOUR_MODES", "PointLabels", "colour_all", "instance_palette", "point_colours"]
 
 #: Colour modes in menu order: (key, menu text).
 COLOUR_MODES: tuple[tuple[str, str], ...] = (
@@ -87,6 +89,19 @@ def _mark_corrected(out: np.ndarray, labels: PointLabels) -> None:
     out[fixed] = out[fixed] * (1 - CORRECTED_AMOUNT) + CORRECTED_TINT * CORRECTED_AMOUNT
 
 
+#: The arrays of :class:`PointLabels` each colour mode reads.
+MODE_FIELDS = {
+    "membership": ("first_box",),
+    "overlap": ("overlap_counts", "background_reason", "corrected"),
+    "instances": ("instance_ids", "background_reason", "corrected"),
+    "confidence": ("overlap_counts", "confidence", "decided_by"),
+}
+#: Above this share of changed points, colours are computed for every point again.
+RECOLOUR_ALL_SHARE = 0.25
+
+_last: dict = {}  # mode, rgb, box colours, the labels' arrays and the colours of the last call
+
+
 def point_colours(
     mode: str,
     rgb: np.ndarray,
@@ -94,6 +109,10 @@ def point_colours(
     box_colours: np.ndarray | None = None,
 ) -> np.ndarray:
     """(N, 3) uint8 colours to draw for ``mode``.
+
+    Colours depend on each point's own labels only, so after an edit only the points whose labels
+    changed since the last call (same mode, scan colours and box colours) are coloured again; the
+    result equals colouring every point (:func:`colour_all`).
 
     Parameters
     ----------
@@ -106,6 +125,56 @@ def point_colours(
     box_colours
         (K, 3) colours (0..255) of the boxes by position, for the membership mode.
     """
+    if mode == "original" or labels is None or mode not in MODE_FIELDS:
+        return colour_all(mode, rgb, labels, box_colours)
+    arrays = tuple(getattr(labels, name) for name in MODE_FIELDS[mode])
+    colours = None if box_colours is None else np.array(box_colours, dtype=np.float64)
+    last = _last.get("call")
+    changed = None
+    if last is not None and last[0] == mode and last[1] is rgb and _same(last[2], colours):
+        changed = _changed_points(last[3], arrays)
+    if changed is None or len(changed) > RECOLOUR_ALL_SHARE * len(rgb):
+        out = colour_all(mode, rgb, labels, box_colours)
+    else:
+        out = last[4].copy()
+        if len(changed):
+            part = PointLabels(
+                *(
+                    None if a is None else a[changed]
+                    for a in (getattr(labels, f.name) for f in fields(PointLabels))
+                )
+            )
+            out[changed] = colour_all(mode, rgb[changed], part, box_colours)
+    _last["call"] = (mode, rgb, colours, arrays, out)
+    return out
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+
+
+def _changed_points(before: tuple, after: tuple) -> np.ndarray | None:
+    """Sorted points where any of the arrays ``after`` differs from ``before`` (None: not comparable)."""
+    changed = None
+    for a, b in zip(before, after, strict=True):
+        if a is None and b is None:
+            continue
+        if a is None or b is None or a.shape != b.shape:
+            return None
+        if a is b:
+            continue
+        differs = a != b
+        changed = differs if changed is None else changed | differs
+    return np.zeros(0, np.int64) if changed is None else np.flatnonzero(changed)
+
+
+def colour_all(
+    mode: str,
+    rgb: np.ndarray,
+    labels: PointLabels | None,
+    box_colours: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`point_colours` computed for every point (nothing remembered)."""
     if mode == "original" or labels is None:
         return np.ascontiguousarray(rgb, dtype=np.uint8)
     if mode == "membership":

@@ -13,6 +13,10 @@ boxes whose points changed; box-pair diagnostics are remembered per pair). Besid
 with a full recompute (nothing remembered but the scene-level work). Scene-level work done once per scan (the point index, the room surfaces, the
 teacher's encoding) happens before the timed edits, as in the window after its first resolution.
 
+With ``--colour-mode MODE`` each timed edit also computes the view's colours for that mode
+(:func:`beep3d.app.colouring.point_colours`, as the window does with a result: it remembers the last
+colours and recolours only the points whose labels changed); a full recompute colours every point.
+
 The last line is ``p95 <x> ms`` (incremental).
 """
 
@@ -66,12 +70,30 @@ def moved(boxes: BoxSet, position: int, step: float) -> BoxSet:
 
 
 def timed_edits(
-    scene: Scene, boxes: BoxSet, resolver, foreground: str, edits: int, incremental: bool, seed: int
+    scene: Scene,
+    boxes: BoxSet,
+    resolver,
+    foreground: str,
+    edits: int,
+    incremental: bool,
+    seed: int,
+    colour_mode: str | None = None,
 ) -> list[float]:
-    """Seconds of each edit's resolution (a full recompute: a new foreground stage, nothing remembered)."""
+    """Seconds of each edit's resolution (a full recompute: a new foreground stage, nothing remembered).
+
+    With ``colour_mode``, each edit also computes the view's colours for that mode.
+    """
+    colour = None
+    if colour_mode is not None:
+        from beep3d.app.colouring import colour_all, point_colours
+
+        colour = point_colours if incremental else colour_all
+        box_colours = np.random.default_rng(seed).uniform(0, 255, (len(boxes), 3))
     rng = np.random.default_rng(seed)
     stage = get_foreground(foreground)
     previous = annotate(scene, boxes, resolver, foreground=stage)
+    if colour is not None:
+        colour(colour_mode, scene.rgb, previous.labels, box_colours)
     seconds = []
     for i in range(edits):
         boxes = moved(boxes, int(rng.integers(len(boxes))), 0.02 if i % 2 == 0 else -0.02)
@@ -82,6 +104,8 @@ def timed_edits(
             stage = get_foreground(foreground)
         started = time.perf_counter()
         previous = annotate(scene, boxes, resolver, foreground=stage, reuse=previous if incremental else None)
+        if colour is not None:
+            colour(colour_mode, scene.rgb, previous.labels, box_colours)
         seconds.append(time.perf_counter() - started)
     return seconds
 
@@ -98,6 +122,12 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--foreground", default="geometric", choices=("off", "geometric"))
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--colour-mode",
+        default=None,
+        choices=("membership", "overlap", "instances", "confidence"),
+        help="also time the view's colours for this mode after each edit (default: not)",
+    )
     args = parser.parse_args()
     scene, boxes = grid_room(args.points, args.boxes)
     options = (
@@ -109,13 +139,33 @@ def main() -> None:
     annotate(scene, boxes, resolver, foreground=stage)  # scene-level work, once per scan
     print(
         f"{scene.name}: {scene.num_points:,} points, {len(boxes)} boxes, resolver {args.resolver}, "
-        f"foreground {args.foreground}; first resolution {time.perf_counter() - started:.2f} s"
+        f"foreground {args.foreground}"
+        + (f", colours {args.colour_mode}" if args.colour_mode else "")
+        + f"; first resolution {time.perf_counter() - started:.2f} s"
     )
-    full = timed_edits(scene, boxes, resolver, args.foreground, args.edits, incremental=False, seed=1)
+    full = timed_edits(
+        scene,
+        boxes,
+        resolver,
+        args.foreground,
+        args.edits,
+        incremental=False,
+        seed=1,
+        colour_mode=args.colour_mode,
+    )
     print(
         f"full recompute: median {1000 * np.median(full):.0f} ms, p95 {1000 * np.percentile(full, 95):.0f} ms"
     )
-    incremental = timed_edits(scene, boxes, resolver, args.foreground, args.edits, incremental=True, seed=1)
+    incremental = timed_edits(
+        scene,
+        boxes,
+        resolver,
+        args.foreground,
+        args.edits,
+        incremental=True,
+        seed=1,
+        colour_mode=args.colour_mode,
+    )
     print(f"incremental: median {1000 * np.median(incremental):.0f} ms")
     print(f"p95 {1000 * np.percentile(incremental, 95):.0f} ms")
 
