@@ -1,0 +1,103 @@
+"""Where the first teacher resolution of a scan spends its time, stage by stage.
+
+    .venv/bin/python bench/bench_first_resolution.py --points 100000 --boxes 50 --threads 1
+
+Run in a fresh process (imports are part of the first resolution). The scene is the edit-latency
+bench's grid room (:func:`bench_edit_latency.grid_room`: a floor and cube-shaped objects whose
+boxes overlap their neighbours). The stages run in the order the window's first resolution runs
+them (:func:`beep3d.resolve.pipeline.annotate` with the shipped teacher and the geometric
+foreground stage), each timed on its own:
+
+- torch import; spconv import (without CUDA, its CUDA kernel tables are skipped: see
+  :mod:`beep3d.model.backbone`); reading the checkpoint into the network;
+- superpoints; the room's surfaces (floor, walls, ceiling) and the points on them;
+- the network's input: the sample and its voxelisation (``collate``); the backbone (``encode_scene``);
+- the decoder and the pseudo-mask step (the teacher's ``resolve``, the scene encoding cached);
+- the rest of the pipeline (membership, overlap analysis, foreground, diagnostics, display arrays;
+  the scene-level work and the teacher's resolution done).
+
+The last line is ``first resolution <x> s``: the sum of the stages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_edit_latency import grid_room  # noqa: E402
+
+
+class Resolved:
+    """A resolver that answers with a resolution already computed (the rest of the pipeline, timed alone)."""
+
+    name = "teacher"
+
+    def __init__(self, resolver, resolution) -> None:  # noqa: ANN001
+        self.resolver, self.resolution = resolver, resolution
+        self.class_set, self.level = resolver.class_set, resolver.level
+
+    def resolve(self, scene, boxes):  # noqa: ANN001, ANN201
+        return self.resolution
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--points", type=int, default=100_000)
+    parser.add_argument("--boxes", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    scene, boxes = grid_room(args.points, args.boxes)
+    stages: list[tuple[str, float]] = []
+
+    def timed(name: str, work):  # noqa: ANN001, ANN202
+        started = time.perf_counter()
+        value = work()
+        stages.append((name, time.perf_counter() - started))
+        return value
+
+    torch = timed("import torch", lambda: __import__("torch"))
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    timed("import spconv (and the network's modules)", lambda: __import__("beep3d.model.beep3d_model"))
+    from beep3d.defaults import DEFAULT_CHECKPOINT
+    from beep3d.geometry.superpoints import compute_superpoints
+    from beep3d.model.batch import collate
+    from beep3d.model.sample import sample_from_scene
+    from beep3d.resolve.foreground import get_foreground
+    from beep3d.resolve.pipeline import annotate
+    from beep3d.resolve.resolvers import get_resolver
+
+    resolver = get_resolver("teacher", checkpoint=DEFAULT_CHECKPOINT, threads=args.threads)
+    timed("load the checkpoint", resolver.load)
+    scene.superpoints = timed("superpoints", lambda: compute_superpoints(scene))
+    stage = get_foreground("geometric")
+    timed("room surfaces and the points on them", lambda: stage.surfaces_of(scene))
+    batch = timed(
+        "network input: sample and voxelisation",
+        lambda: collate(
+            [sample_from_scene(scene, scene.superpoints)], resolver.device, resolver.config.voxel_size
+        ),
+    )
+    with torch.no_grad():
+        encoding = timed("backbone (encode_scene)", lambda: resolver.model.encode_scene(batch))
+    resolver._scene_ref, resolver._encoding = (
+        __import__("weakref").ref(scene),
+        encoding,
+    )  # as encoding_for keeps it
+    resolution = timed("decoder and pseudo-masks (resolve)", lambda: resolver.resolve(scene, boxes))
+    done = Resolved(resolver, resolution)
+    timed("rest of the pipeline", lambda: annotate(scene, boxes, done, foreground=stage))
+    print(f"{scene.name}: {scene.num_points:,} points, {len(boxes)} boxes, threads {args.threads}")
+    for name, seconds in stages:
+        print(f"  {name:45s} {seconds:6.2f} s")
+    print(f"first resolution {sum(seconds for _, seconds in stages):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
