@@ -19,6 +19,7 @@ from typing import Any
 
 from beep3d.errors import Beep3dError
 from beep3d.model.config import ModelConfig
+from beep3d.training.evaluation import SELECTION_FIGURES
 
 #: Folder of the configuration files shipped with the package.
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -89,6 +90,11 @@ class TrainConfig:
         foreground stage takes out of their box (the room's floor, walls and ceiling) are background
         targets, so the masks learn to leave them out (what ``--foreground model`` then uses);
         "off" (default): a box's points are its targets. Not in the paper.
+    select_by
+        The evaluation figure that picks ``checkpoints/best.safetensors``: "auto" (default: the student's
+        AP, else the teacher's mACC, else mean instance IoU), "ap", "macc" (the teacher's overlap
+        accuracy, averaged over scenes), "macc_pooled" (pooled over points) or "miou". The annotation
+        tool uses the teacher, so a refit for it picks by "macc"; the paper reports the student's AP.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -116,6 +122,7 @@ class TrainConfig:
     num_workers: int = 4
     cache_scenes: bool = True
     foreground_targets: str = "off"
+    select_by: str = "auto"
 
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):
@@ -123,6 +130,10 @@ class TrainConfig:
         if self.foreground_targets not in ("off", "geometric"):
             raise Beep3dError(
                 f"training config: foreground_targets is {self.foreground_targets!r}; use 'off' or 'geometric'"
+            )
+        if self.select_by not in SELECTION_FIGURES:
+            raise Beep3dError(
+                f"training config: select_by is {self.select_by!r}; use one of {', '.join(SELECTION_FIGURES)}"
             )
         if self.dataset not in DATASET_KINDS:
             raise Beep3dError(f"training config: dataset is {self.dataset!r}; use one of {DATASET_KINDS}")

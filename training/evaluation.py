@@ -100,9 +100,19 @@ def evaluate(
     }
 
 
-def selection_score(figures: dict[str, float]) -> float:
-    """The figure that picks the best checkpoint: AP, else mACC, else mean instance IoU (-inf if none)."""
-    for key in ("ap", "macc", "miou"):
+#: Figures a run can pick its best checkpoint by ("auto": AP, else mACC, else mean instance IoU).
+SELECTION_FIGURES = ("auto", "ap", "macc", "macc_pooled", "miou")
+
+
+def selection_score(figures: dict[str, float], select_by: str = "auto") -> float:
+    """The figure that picks the best checkpoint (-inf when it is missing or not finite).
+
+    ``select_by`` "auto" takes the student's AP, else the teacher's mACC, else mean instance IoU; a
+    figure's name takes that figure alone ("macc" for a run whose teacher resolves overlaps).
+    """
+    if select_by not in SELECTION_FIGURES:
+        raise ValueError(f"select_by must be one of {SELECTION_FIGURES}, got {select_by!r}")
+    for key in ("ap", "macc", "miou") if select_by == "auto" else (select_by,):
         value = figures.get(key)
         if value is not None and math.isfinite(value):
             return float(value)

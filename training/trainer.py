@@ -485,7 +485,7 @@ class Trainer:
             figures["seconds"] = time.perf_counter() - started
             self.last_eval = figures
             self._record({"kind": "eval", "step": self.step, "epoch": self.epoch, **figures})
-            score = selection_score(figures)
+            score = selection_score(figures, self.config.select_by)
             if score > self.best_score:
                 self.best_score = score
                 self._save("best")

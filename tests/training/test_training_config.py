@@ -63,6 +63,7 @@ def test_a_yaml_path_loads_and_round_trips(tmp_path: Path) -> None:
         ("model:\n  d_modle: 64\n", "d_modle"),
         ("epochs: many\n", "epochs"),
         ("dataset: kitti\n", "dataset"),
+        ("select_by: loss\n", "select_by"),
         ("epochs: [3\n", "YAML"),
     ],
 )

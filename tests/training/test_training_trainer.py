@@ -92,6 +92,21 @@ def test_run_folder_holds_logs_curves_and_checkpoints(tmp_path: Path) -> None:
     assert max(lrs) == pytest.approx(1e-2, rel=0.05) and lrs[-1] < lrs[0], "one-cycle schedule"
 
 
+def test_best_checkpoint_is_picked_by_the_configured_figure(tmp_path: Path) -> None:
+    import numpy as np
+
+    from beep3d.training.checkpoint import read_checkpoint
+
+    write_rooms(tmp_path / "data", 3)
+    out = tmp_path / "run"
+    run(fake_config(eval_every=1, select_by="macc"), tmp_path / "data", out)
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    maccs = [r["macc"] for r in records if r["kind"] == "eval"]
+    best = read_checkpoint(out / "checkpoints" / "best.safetensors")
+    assert best.extra["best_score"] == pytest.approx(max(maccs))
+    assert best.step == [r["step"] for r in records if r["kind"] == "eval"][int(np.argmax(maccs))]
+
+
 def test_resume_after_kill_gives_the_same_losses(tmp_path: Path) -> None:
     write_rooms(tmp_path / "data", 3)
     check_resume_is_exact(tmp_path / "data", tmp_path, fake_config(num_workers=1), real=False)
