@@ -27,7 +27,9 @@ def test_colours_after_edits_equal_colouring_every_point(mode):
     for i in range(6):
         position = int(rng.integers(len(boxes)))
         box = boxes[position]
-        boxes[position] = box.moved(center=(box.center[0] + 0.05, box.center[1], box.center[2]), label="chair")
+        boxes[position] = box.moved(
+            center=(box.center[0] + 0.05, box.center[1], box.center[2]), label="chair"
+        )
         box_colours[position] = rng.uniform(0, 255, 3) if i == 3 else box_colours[position]
         result = annotate(scene, boxes_set(boxes), resolver, foreground=stage, reuse=result)
         np.testing.assert_array_equal(

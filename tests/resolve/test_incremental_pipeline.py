@@ -130,7 +130,8 @@ def test_a_run_of_edits_on_many_overlapping_boxes_equals_full_recomputes(resolve
         step = rng.normal(0, 0.08, 3) if i % 3 else np.array([0.5, 0.0, 0.0])  # some edits jump a cell
         boxes[position] = box.moved(center=tuple(np.asarray(box.center) + step))
         if i == 5:
-            boxes[position] = boxes[position].moved(size=(0.3, 0.3, 0.3), label="chair")  # nested in a neighbour?
+            # smaller and relabelled: it may lie inside a neighbour
+            boxes[position] = boxes[position].moved(size=(0.3, 0.3, 0.3), label="chair")
         box_set = BoxSet(boxes)
         previous = annotate(scene, box_set, resolver, foreground=stage, reuse=previous)
         assert_same(previous, full_recompute(scene, box_set, resolver_name, "geometric"))
