@@ -1,14 +1,15 @@
-"""Triangle meshes: OBJ, GLB and glTF (through trimesh), OFF (:mod:`beep3d.io.off`).
+"""Triangle meshes: GLB and glTF (through trimesh), OBJ (:mod:`beep3d.io.obj`), OFF (:mod:`beep3d.io.off`).
 
 The mesh's vertices become the Scene's points, in the file's vertex order, and its triangles the
-Scene's faces (polygons are split into triangles by the libraries); vertex colours are kept when the
-file has them. A GLB / glTF scene of several meshes is flattened with each node's transform applied.
+Scene's faces (polygons are split into triangles as fans); vertex colours are kept when the file has
+them. A GLB / glTF scene of several meshes is flattened with each node's transform applied.
 
 Which library reads which format was measured on a 979k-vertex, 1.96M-triangle mesh with vertex
-colours, on small files with quads, and on damaged files: OBJ Open3D 4.2 s / trimesh 4.5 s, but
-Open3D (through ASSIMP) drops every polygon that is not a triangle and renumbers the vertices, so OBJ
-goes to trimesh; GLB Open3D could not read the file it had written itself, trimesh 1.0 s; OFF
-Open3D 2.2 s, but it crashed the process on damaged files, so the project reads OFF itself.
+colours, on small files with quads, and on damaged files: OBJ Open3D 4.2 s / trimesh 4.5 s (7.7 s
+and more on the 2-core machine later), but Open3D (through ASSIMP) drops every polygon that is not a
+triangle and renumbers the vertices, and trimesh is slow, so the project reads OBJ itself (compiled,
+see :mod:`beep3d.io.obj`); GLB Open3D could not read the file it had written itself, trimesh 1.0 s;
+OFF Open3D 2.2 s, but it crashed the process on damaged files, so the project reads OFF itself.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from beep3d.errors import Beep3dError
+from beep3d.io.obj import read_obj
 from beep3d.io.off import read_off
 from beep3d.io.report import LoadReport, NanPolicy, assemble_scene
 from beep3d.scene import Scene
@@ -31,8 +33,7 @@ def _trimesh_mesh(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None
     import trimesh
 
     try:
-        # maintain_order: an OBJ's vertices stay the file's, even where faces give them different
-        # texture coordinates (otherwise trimesh copies such vertices, and per-vertex exports shift)
+        # maintain_order: the vertices stay the file's, in its order (per-vertex exports line up)
         loaded = trimesh.load(str(path), force="mesh", process=False, maintain_order=True)
     except Exception as exc:  # noqa: BLE001 - trimesh raises many types for damaged files
         raise Beep3dError(
@@ -67,8 +68,11 @@ def read_mesh_scene(path: Path, report: LoadReport, nan_policy: NanPolicy = "dro
                 raise Beep3dError(
                     f"{path}: not a GLB file (it does not start with 'glTF'); choose a .glb mesh"
                 )
-    reader = read_off if suffix == ".off" else _trimesh_mesh
-    vertices, faces, colours = reader(path)
+    if suffix == ".obj":
+        vertices, faces, colours, notes = read_obj(path)
+        report.notes.extend(notes)
+    else:
+        vertices, faces, colours = (read_off if suffix == ".off" else _trimesh_mesh)(path)
     if len(vertices) == 0:
         raise Beep3dError(
             f"{path}: no vertices could be read; the {suffix} file is damaged, empty or not a mesh - "
