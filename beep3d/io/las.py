@@ -36,6 +36,9 @@ _FLOAT32_CM_LIMIT_M = 100_000.0
 
 #: Bytes of a VLR header and of an extended VLR header: each record takes at least that much.
 _VLR_BYTES, _EVLR_BYTES = 54, 60
+#: More points than this per byte of LAZ point data is a damaged count: 1M identical points (point
+#: formats 0 and 7, with and without extra bytes) compress to 90-140 points a byte.
+_LAZ_POINTS_PER_BYTE = 1000
 
 
 def _check_header(path: Path) -> None:
@@ -69,23 +72,37 @@ def _check_header(path: Path) -> None:
     minor = head[25]
     record_bytes = int(np.frombuffer(head, dtype="<u2", count=1, offset=105)[0])
     points = int(np.frombuffer(head, dtype="<u4", count=1, offset=107)[0])
-    if minor >= 4 and len(head) >= 255 and points == 0:
+    if minor >= 4 and len(head) >= 255:
+        # LAS 1.4 has a 64-bit count beside the legacy one, and laspy reads (and allocates for) that one
         points = int(np.frombuffer(head, dtype="<u8", count=1, offset=247)[0])
     needed = points * record_bytes
     compressed = bool(head[104] & 0x80)
-    if not compressed and needed > size - int(point_offset):
+    point_bytes = size - int(point_offset)
+    if not compressed and needed > point_bytes:
         raise Beep3dError(
             f"{path}: the LAS header declares {points:,} points of {record_bytes} bytes, more than the file's "
-            f"{size - int(point_offset):,} bytes of points hold; the file is truncated or its header is wrong - "
+            f"{point_bytes:,} bytes of points hold; the file is truncated or its header is wrong - "
             "export it again"
         )
+    if compressed and points > _LAZ_POINTS_PER_BYTE * point_bytes:
+        raise Beep3dError(
+            f"{path}: the LAZ header declares {points:,} points, but the file has only {point_bytes:,} bytes of "
+            f"compressed points (LAZ packs at most about 150 points in a byte, even of identical points; "
+            f"{_LAZ_POINTS_PER_BYTE} is refused); the header is damaged or the file truncated - export it again"
+        )
     if compressed:
-        _check_chunk_table(path, int(point_offset), size)
+        chunks = _check_chunk_table(path, int(point_offset), size)
         chunk = _laszip_chunk_points(path, int(header_size), int(vlr_count))
         if chunk is not None and chunk * record_bytes > _memory_bytes() // 2:
             raise Beep3dError(
                 f"{path}: the LAZ compression record declares chunks of {chunk:,} points, more than this "
                 "machine's memory holds; the file is damaged - export it again"
+            )
+        if chunk is not None and points > chunks * chunk:
+            raise Beep3dError(
+                f"{path}: the LAZ header declares {points:,} points, but the file's {chunks:,} compressed chunks "
+                f"of {chunk:,} points hold at most {chunks * chunk:,}; the header is damaged or the file "
+                "truncated - export it again"
             )
     if compressed and needed > _memory_bytes() // 2:
         # lazrs aborts the whole process when it cannot allocate the decompressed points
@@ -127,10 +144,10 @@ def _laszip_chunk_points(path: Path, header_size: int, vlr_count: int) -> int | 
     return None
 
 
-def _check_chunk_table(path: Path, point_offset: int, size: int) -> None:
+def _check_chunk_table(path: Path, point_offset: int, size: int) -> int:
     """The LAZ chunk table (where each compressed chunk starts) must lie in the file and count no
     more chunks than the file has bytes: lazrs allocates 16 bytes per declared chunk up front, and
-    a damaged count aborts the process."""
+    a damaged count aborts the process. Returns the number of chunks."""
     with open(path, "rb") as handle:
         handle.seek(point_offset)
         start = handle.read(8)
@@ -154,6 +171,7 @@ def _check_chunk_table(path: Path, point_offset: int, size: int) -> None:
             f"{path}: the LAZ chunk table is damaged (version {int(version)}, {int(chunks):,} chunks in a "
             f"{size:,}-byte file); export the file again"
         )
+    return int(chunks)
 
 
 def _memory_bytes() -> int:

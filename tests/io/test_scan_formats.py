@@ -369,6 +369,59 @@ def test_broken_las_files_get_one_clean_error(tmp_path: Path, suffix: str) -> No
     expect_error(other, "not a LAS/LAZ file")
 
 
+def with_point_count(good: Path, path: Path, count: int) -> Path:
+    """A copy of the LAS/LAZ ``good`` whose header declares ``count`` points: LAS 1.4's 64-bit count,
+    and the legacy 32-bit one where the file uses it."""
+    data = bytearray(good.read_bytes())
+    if int.from_bytes(data[107:111], "little"):
+        data[107:111] = min(count, 2**32 - 1).to_bytes(4, "little")
+    if data[25] >= 4:
+        data[247:255] = count.to_bytes(8, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("suffix", "version", "point_format"),
+    [(".las", "1.2", 3), (".las", "1.4", 3), (".las", "1.4", 7), (".laz", "1.4", 7), (".laz", "1.2", 3)],
+)
+def test_a_point_count_the_file_cannot_hold_is_refused_before_reading(
+    tmp_path: Path, suffix: str, version: str, point_format: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A damaged count must not make the reader allocate the memory it declares: it is refused from the
+    header and the file's size, and laspy is never asked to read."""
+    laspy = pytest.importorskip("laspy")
+    xyz, _ = cloud(2000)
+    good = tmp_path / f"good{suffix}"
+    las = laspy.LasData(laspy.LasHeader(point_format=point_format, version=version))
+    las.x, las.y, las.z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    las.write(str(good))
+    assert load_scene(good).num_points == 2000
+
+    def no_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("laspy.read was called for a header that must be refused")
+
+    monkeypatch.setattr(laspy, "read", no_read)
+    # 200M points: 7 GB, less than this machine's memory, so only the file's size tells it is wrong
+    huge = with_point_count(good, tmp_path / f"huge{suffix}", 200_000_000)
+    expect_error(huge, "declares 200,000,000 points", "damaged" if suffix == ".laz" else "truncated")
+    if version == "1.4" and point_format < 6:
+        # the legacy count right (as LAStools writes it for these formats), the 64-bit one damaged:
+        # laspy reads the 64-bit one
+        data = bytearray(with_point_count(good, tmp_path / "only_64.las", 200_000_000).read_bytes())
+        data[107:111] = (2000).to_bytes(4, "little")
+        (tmp_path / "only_64.las").write_bytes(bytes(data))
+        expect_error(tmp_path / "only_64.las", "declares 200,000,000 points")
+    if suffix == ".laz":
+        # within 1000 points a byte, but more than the file's one chunk of 50,000 points holds
+        more = with_point_count(good, tmp_path / f"more{suffix}", 60_000)
+        assert 60_000 < 1000 * more.stat().st_size
+        expect_error(more, "declares 60,000 points", "1 compressed chunks of 50,000 points")
+    else:
+        one_more = with_point_count(good, tmp_path / f"one_more{suffix}", 2001)
+        expect_error(one_more, "declares 2,001 points", "truncated")
+
+
 # --- E57 ---------------------------------------------------------------------------------------------
 
 
