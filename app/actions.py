@@ -86,12 +86,12 @@ MENUS: dict[str, tuple[str, str | None]] = {
 #: The toolbar's actions in order (None: a separator); the class and colour boxes follow them.
 TOOLBAR: tuple[str | None, ...] = (
     "open", "save", None, "undo", "redo", None, "tool_select", "tool_point", "tool_corners",
-    "tool_rectangle", "shrink", None, "tool_correct", "tool_brush", None, "view_top", "view_front",
+    "tool_rectangle", "shrink", None, "tool_correct", "tool_brush", "tool_lasso", None, "view_top", "view_front",
     "view_side", "view_perspective",
 )  # fmt: skip
 
 #: Keys of the mask correction tools (K and J are the size nudges' Shorter / Narrower).
-CORRECTION_KEYS: tuple[tuple[str, str], ...] = (("correct", "F2"), ("brush", "F3"))
+CORRECTION_KEYS: tuple[tuple[str, str], ...] = (("correct", "F2"), ("brush", "F3"), ("lasso", "F4"))
 
 #: Keyboard nudges of the selected box: (text, key, (kind, p, q)) for ``MainWindow.nudge``.
 NUDGES: tuple[tuple[str, str, tuple[str, int, int]], ...] = (

@@ -1,4 +1,4 @@
-"""Hand corrections of the masks in the view: the Correct (click) and Brush tools.
+"""Hand corrections of the masks in the view: the Correct (click), Brush and Lasso tools.
 
 Both change the document only through :class:`beep3d.document.AddCorrection`, pushed with
 ``editor.push``, so each click and each whole stroke is one undo step; the window re-resolves on
@@ -9,6 +9,8 @@ the document's "corrections" event.
 - **Brush** (:class:`BrushTool`): a drag paints the points under a circle of ``radius`` pixels;
   on release they become one stroke for the selected box, or (Shift held when the drag starts) for
   background.
+- **Lasso** (:class:`LassoTool`): a drag draws a closed outline; on release the points inside it
+  become one stroke, as the brush's do (Shift: to background).
 
 Points are found by projecting the scan with the view's camera (:meth:`SceneView.project`), the
 way the rectangle tool does: only points in front of the camera, inside the view's clipping region
@@ -20,8 +22,9 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QCursor, QPainter, QPen, QPixmap
+from matplotlib.path import Path as Outline
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QCursor, QPainter, QPen, QPixmap, QPolygon
 
 from beep3d.app.tools import LEFT, TOOLS, Tool, ToolEditor
 from beep3d.corrections import BACKGROUND, Correction
@@ -321,27 +324,11 @@ class BrushTool(_CorrectionTool):
         if not self._painting:
             return
         assert self._painted is not None and self._pixels is not None and self._depth is not None
-        painted = np.flatnonzero(self._painted)
-        seen = painted[
-            front_points(
-                self._pixels[painted],
-                self._depth[painted],
-                cell=OCCLUSION_CELL_POINTS * max(2.0, float(view.point_size)),
-                tolerance=OCCLUSION_TOLERANCE,
-            )
-        ]
+        seen = visible_stroke_points(view, self._pixels, self._depth, np.flatnonzero(self._painted))
         box_id = self._box_id
         self._restore_colours(view)
         self._reset()
-        if len(seen) == 0 or box_id is None:
-            self.editor.status("The stroke touched no point of the scan.")
-            return
-        if box_id == BACKGROUND:
-            text = f"Brush {len(seen):,} points to background"
-        else:
-            box = self.editor.doc.box(box_id)
-            text = f"Brush {len(seen):,} points to {box.label if box else 'box'} {box_id}"
-        self.editor.push(AddCorrection(Correction("stroke", box_id, True, seen), text=text))
+        push_stroke(self.editor, box_id, seen, "Brush")
 
     def _restore_colours(self, view) -> None:
         if self._colours is not None and self.editor.shown_colours is not None:
@@ -353,6 +340,107 @@ class BrushTool(_CorrectionTool):
         self._reset()
 
 
+def visible_stroke_points(view, pixels: np.ndarray, depth: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """The ``chosen`` point indices the annotator sees (not hidden behind nearer points)."""
+    return chosen[
+        front_points(
+            pixels[chosen],
+            depth[chosen],
+            cell=OCCLUSION_CELL_POINTS * max(2.0, float(view.point_size)),
+            tolerance=OCCLUSION_TOLERANCE,
+        )
+    ]
+
+
+def push_stroke(editor: CorrectionEditor, box_id: int | None, points: np.ndarray, tool: str) -> None:
+    """One stroke correction (one undo step) giving ``points`` to ``box_id`` or to background."""
+    if len(points) == 0 or box_id is None:
+        editor.status(f"The {tool.lower()} touched no point of the scan.")
+        return
+    if box_id == BACKGROUND:
+        text = f"{tool} {len(points):,} points to background"
+    else:
+        box = editor.doc.box(box_id)
+        text = f"{tool} {len(points):,} points to {box.label if box else 'box'} {box_id}"
+    editor.push(AddCorrection(Correction("stroke", box_id, True, points), text=text))
+
+
+class LassoTool(_CorrectionTool):
+    """Drag an outline around points: those inside become one stroke (Shift: to background)."""
+
+    name = "lasso"
+    title = "Lasso mask"
+    hint = "Lasso: drag around points of the selected box's object; Shift+drag: to background (Esc: done)"
+    status_text = (
+        "Lasso: drag an outline to give the points inside to the selected box, Shift+drag to background"
+    )
+
+    def __init__(self, editor: CorrectionEditor) -> None:
+        super().__init__(editor)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._box_id: int | None = None
+        self._outline: list[tuple[float, float]] = []
+
+    def deactivate(self, view) -> None:
+        self.cancel(view)
+        super().deactivate(view)
+
+    def press(self, view, x, y, button, modifiers) -> bool:
+        if button != LEFT:
+            return False
+        if self.editor.doc.scene is None:
+            return True
+        if modifiers & Qt.KeyboardModifier.ShiftModifier:
+            self._box_id = BACKGROUND
+        else:
+            box = self.target_box()
+            if box is None:
+                return True
+            self._box_id = box.id
+        self._outline = [(float(x), float(y))]
+        self._show(view)
+        return True
+
+    def move(self, view, x, y, buttons, modifiers) -> bool:
+        if not self._outline:
+            return False
+        if np.hypot(x - self._outline[-1][0], y - self._outline[-1][1]) >= 2.0:
+            self._outline.append((float(x), float(y)))
+            self._show(view)
+        return True
+
+    def _show(self, view) -> None:
+        view.lasso = QPolygon([QPoint(int(round(px)), int(round(py))) for px, py in self._outline])
+        view.update()
+
+    def release(self, view, x, y, button, modifiers) -> None:
+        if not self._outline:
+            return
+        self._outline.append((float(x), float(y)))
+        outline, box_id = np.asarray(self._outline, dtype=np.float64), self._box_id
+        self._hide(view)
+        self._reset()
+        if len(outline) < 3 or np.ptp(outline[:, 0]) < 2 or np.ptp(outline[:, 1]) < 2:
+            self.editor.status("Lasso: drag around the points (the outline was too small).")
+            return
+        pixels, depth, reachable = _pickable(view, self.editor.doc.scene.xyz)
+        lo, hi = outline.min(axis=0), outline.max(axis=0)
+        near = np.flatnonzero(reachable & np.all((pixels >= lo) & (pixels <= hi), axis=1))
+        inside = near[Outline(outline).contains_points(pixels[near])] if len(near) else near
+        push_stroke(self.editor, box_id, visible_stroke_points(view, pixels, depth, inside), "Lasso")
+
+    def _hide(self, view) -> None:
+        view.lasso = None
+        view.update()
+
+    def cancel(self, view) -> None:
+        if self._outline:
+            self._hide(view)
+        self._reset()
+
+
 #: The correction tools by name (registered in :data:`beep3d.app.tools.TOOLS`).
-CORRECTION_TOOLS: dict[str, type[Tool]] = {cls.name: cls for cls in (CorrectTool, BrushTool)}
+CORRECTION_TOOLS: dict[str, type[Tool]] = {cls.name: cls for cls in (CorrectTool, BrushTool, LassoTool)}
 TOOLS.update(CORRECTION_TOOLS)

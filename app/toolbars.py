@@ -32,6 +32,7 @@ SHORT_LABELS: dict[str, str] = {
     "shrink": "Shrink",
     "tool_correct": "Correct",
     "tool_brush": "Brush",
+    "tool_lasso": "Lasso",
     "view_top": "Top",
     "view_front": "Front",
     "view_side": "Side",

@@ -23,7 +23,7 @@ import time
 import numpy as np
 from OpenGL import GL
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygon
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
 from beep3d.app.camera import OrbitCamera
@@ -97,6 +97,8 @@ class SceneView(QOpenGLWidget):
         self._segments: dict[Box, np.ndarray] = {}  # wireframe segments by box, relative to _origin
         self._markers = np.zeros((0, 6))  # world xyz (float64: scans in map coordinates), colour 0..1
         self.rubber_band: QRect | None = None
+        #: The lasso tool's outline while it is drawn (screen pixels), or None.
+        self.lasso: QPolygon | None = None
         self.hint = ""
         self._interacting = False
         self._settle_timer = QTimer(self)
@@ -507,7 +509,7 @@ class SceneView(QOpenGLWidget):
         GL.glBindVertexArray(0)
         GL.glUseProgram(0)
         self._copy_depth(ratio)
-        if self.rubber_band is not None or self.hint:
+        if self.rubber_band is not None or self.lasso is not None or self.hint:
             self._paint_overlay()
         if count > self.min_interactive_points:
             GL.glFinish()  # the frame is composed right after anyway; this makes its time measurable
@@ -530,6 +532,10 @@ class SceneView(QOpenGLWidget):
                 painter.setPen(QPen(QColor(0, 230, 255), 1, Qt.PenStyle.DashLine))
                 painter.setBrush(QColor(0, 230, 255, 40))
                 painter.drawRect(self.rubber_band)
+            if self.lasso is not None:
+                painter.setPen(QPen(QColor(255, 230, 0), 1, Qt.PenStyle.DashLine))
+                painter.setBrush(QColor(255, 230, 0, 40))
+                painter.drawPolygon(self.lasso)
             if self.hint:
                 painter.setPen(QColor(235, 235, 235))
                 font = QFont(painter.font())

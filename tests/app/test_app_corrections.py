@@ -264,7 +264,7 @@ def test_f1_lists_the_correction_keys(window):
 
     rows = dict((text, keys) for keys, text in shortcut_rows(window.actions()))
     assert rows["Correct mask (click)"] == "F2"
-    assert rows["Brush mask"] == "F3"
+    assert rows["Brush mask"] == "F3" and rows["Lasso mask"] == "F4"
     assert rows["Smaller brush"] == "[" and rows["Bigger brush"] == "]"
     assert rows["Shorter (box x) (Shift: big step)"] == "K, Shift+K"  # the size nudges keep their keys
 
@@ -292,3 +292,46 @@ def test_a_correction_alone_is_asked_about_on_close_and_outlives_its_box(
     assert not window.errors_shown and not (window.result.labels.instance_ids >= 0).any()
     window.undo_stack.undo()
     assert not _mask(window)[window.doc.corrections.items[0].points].any()
+
+
+def _outline(window, qtbot, corners, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """A lasso drag through the world points ``corners`` and back to the first."""
+    pixels = [_pixel(window, c) for c in corners]
+    qtbot.mousePress(window.view, LEFT, modifiers, pos=pixels[0])
+    for pixel in [*pixels[1:], pixels[0]]:
+        qtbot.mouseMove(window.view, pixel)
+    qtbot.mouseRelease(window.view, LEFT, modifiers, pos=pixels[0])
+    window.live.wait_idle()
+
+
+def test_lasso_gives_the_points_inside_its_outline_one_undo_step(window, qtbot, scene_path, tmp_path):
+    _boxed(window, qtbot, scene_path, tmp_path)
+    before = _mask(window)
+    _key(window, qtbot, Qt.Key.Key_F4)
+    assert window.tool.name == "lasso"
+    steps = window.undo_stack.count()
+    # a triangle over the floor beside the cube, outside its box: those floor points go to the chair
+    _outline(window, qtbot, [(-1.9, -0.3, 0.0), (-1.5, -0.3, 0.0), (-1.7, 0.3, 0.0)])
+    assert window.undo_stack.count() == steps + 1
+    assert window.view.lasso is None  # the outline is gone once drawn
+    (stroke,) = window.doc.corrections.items
+    assert (stroke.kind, stroke.box_id) == ("stroke", 0)
+    xyz = window.doc.scene.xyz[stroke.points]
+    assert len(stroke.points) > 20
+    assert np.all((xyz[:, 0] > -1.95) & (xyz[:, 0] < -1.45) & (np.abs(xyz[:, 1]) < 0.35))
+    # inside the triangle only: none from the corners the triangle leaves out
+    assert not np.any((xyz[:, 0] < -1.85) & (xyz[:, 1] > 0.2))
+    after = _mask(window)
+    assert after[stroke.points].all() and not before[stroke.points].any()
+
+    # Shift: the cube's top inside the outline goes to background
+    _outline(window, qtbot, [(-1.2, -0.2, 0.6), (-0.8, -0.2, 0.6), (-0.8, 0.2, 0.6), (-1.2, 0.2, 0.6)], SHIFT)
+    stroke = window.doc.corrections.items[-1]
+    assert stroke.box_id == -1 and len(stroke.points) > 50
+    assert (
+        np.mean(window.doc.scene.xyz[stroke.points, 2] > 0.45) > 0.95
+    )  # the top you see, not the floor below
+    assert not _mask(window)[stroke.points].any()
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    assert np.array_equal(_mask(window), before)
