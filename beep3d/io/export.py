@@ -30,13 +30,17 @@ one, never a mix; see :mod:`beep3d.io.staged_folder`)::
     training/<scene>/       a training-ready scene folder (scene.npz + boxes.json, no GT) for beep3d-train,
                             with point_labels.npy: the labels corrections and the foreground stage fixed
                             (the loaded points only)
-    export.json             what was exported: resolver, membership, counts, file list
+    export.json             what was exported: resolver, membership, counts, the list of every file
+                            written (nested ones included) and ``file_notes``: what each file holds;
+                            for the box files their format and what it could not hold (a yaw in the
+                            axis-aligned arrays, a class missing from the class set), for the box arrays
+                            also the column order, units and class id mapping
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -137,13 +141,19 @@ class PointRows:
 
 @dataclass(frozen=True)
 class ExportJob:
-    """What every exporter gets: the scene, its boxes, the resolution, and the rows per file point."""
+    """What every exporter gets: the scene, its boxes, the resolution, and the rows per file point.
+
+    An exporter may describe a file it writes in ``described`` (its format, what it could not hold);
+    :func:`export_all` records that in export.json's ``file_notes``.
+    """
 
     scene: Scene
     boxes: BoxSet
     resolution: Resolution
     rows: PointRows
     class_set: ClassSet
+    #: file written -> what export.json says of it beyond the general description (its format, notes)
+    described: dict[Path, dict[str, Any]] = field(default_factory=dict)
 
 
 class Exporter(Protocol):
@@ -173,7 +183,8 @@ EXPORTERS: tuple[Exporter, ...] = (
     _FunctionExporter("labelled PCD", lambda out, job: [write_labelled_pcd(out, job.scene, job.resolution)]),
     _FunctionExporter("labelled LAS", lambda out, job: [write_labelled_las(out, job.scene, job.resolution)]),
     _FunctionExporter(
-        "box formats", lambda out, job: write_box_formats(out, job.scene.name, job.boxes, job.class_set)
+        "box formats",
+        lambda out, job: write_box_formats(out, job.scene.name, job.boxes, job.class_set, job.described),
     ),
     _FunctionExporter(
         "ScanNet benchmark",
@@ -245,11 +256,84 @@ def export_all(
     job = ExportJob(scene, boxes, resolution, rows, class_set)
     with staged_folder(out_dir) as staging:
         written = [path for exporter in EXPORTERS for path in exporter.write(staging, job)]
+        # every file in the staging folder is this export's: the list holds the nested ones too
+        listed = set(written)
+        written += sorted(p for p in staging.rglob("*") if p.is_file() and p not in listed)
         summary = export_summary(scene, boxes, resolution, rows, class_set, info)
-        summary["files"] = [str(p.relative_to(staging)) for p in written] + [MARKER_FILE]
+        relative = [p.relative_to(staging).as_posix() for p in written]
+        summary["files"] = [*relative, MARKER_FILE]
+        summary["file_notes"] = file_notes(
+            scene.name,
+            relative,
+            {p.relative_to(staging).as_posix(): notes for p, notes in job.described.items()},
+        )
         written.append(write_json_atomic_path(staging / MARKER_FILE, summary))
     final = Path(out_dir)
     return [final / p.relative_to(staging) for p in written]
+
+
+#: What export.json says each file holds; ``{scene}`` is the scene's name. Files under a folder key
+#: (ending in ``/``) share its entry.
+FILE_CONTENT: dict[str, str] = {
+    "instance_ids.npy": "(N,) int32, one row per point of the scan file in file order: the box id, -1 background "
+    "(also for points dropped on loading)",
+    "semantic_ids.npy": "(N,) int32: the class id of that box in the class set (NYU40 for the ScanNet classes), "
+    "-1 none",
+    "confidence.npy": "(N,) float32 in [0, 1]: how sure the resolver is of each point's box",
+    "decided_by.npy": "(N,) int8: what decided each point, an index into decided_by_codes",
+    "boxes.json": "the boxes that were resolved (BEEP3D box file)",
+    "{scene}_labelled.ply": "binary PLY of the loaded points coloured by instance; properties instance, semantic, "
+    "confidence, decided_by, orig_red / orig_green / orig_blue",
+    "{scene}_labelled.pcd": "binary PCD of the loaded points: packed rgb by instance, fields instance, semantic, "
+    "confidence, decided_by, orig_red / orig_green / orig_blue",
+    "{scene}_labelled.las": "LAS 1.4 (point format 7) of the loaded points: rgb by instance, classification = "
+    "semantic id (0 none), extra-bytes dimensions instance, semantic, confidence, decided_by",
+    "boxes/": "the boxes in another tool's box format (see format)",
+    "scannet/{scene}.txt": "ScanNet benchmark predictions: one line 'pred_mask/<scene>_<k>.txt <class id> "
+    "<confidence>' per instance",
+    "scannet/pred_mask/": "ScanNet benchmark mask of one instance: one 0/1 line per point of the scan file",
+    "scannet/{scene}_instance_gt.txt": "ScanNet GT-style ids, one line per point of the scan file: class id * 1000 "
+    "+ k (k = 1.. per box, in box order), 0 background",
+    "training/{scene}/scene.npz": "training scene for beep3d-train: the loaded points, colours, normals, faces, "
+    "superpoints, no ground truth",
+    "training/{scene}/boxes.json": "the boxes of the training scene (BEEP3D box file)",
+    "training/{scene}/point_labels.npy": "(N_loaded,) int64 training labels fixed by corrections and the "
+    "foreground stage: box id, -1 background, -2 left to the boxes and the teacher",
+    MARKER_FILE: "this summary",
+}
+
+
+def file_notes(
+    scene_name: str, files: list[str], described: dict[str, dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """export.json's ``file_notes``: for each file (relative, ``/``-separated) what it holds.
+
+    Parameters
+    ----------
+    scene_name
+        The scene's name (file names start with it).
+    files
+        The files written, relative to the export folder.
+    described
+        What the exporters said of some files (format, notes), merged into their entries.
+
+    Returns
+    -------
+    dict
+        relative path -> ``{"content": ..., **described}``; ScanNet mask files share one entry, under
+        ``scannet/pred_mask/``. A file no entry knows gets ``content`` None.
+    """
+    described = described or {}
+    patterns = {key.replace("{scene}", scene_name): text for key, text in FILE_CONTENT.items()}
+    notes: dict[str, dict[str, Any]] = {}
+    for name in [*files, MARKER_FILE]:
+        folder = next((key for key in patterns if key.endswith("/") and name.startswith(key)), None)
+        if folder == "scannet/pred_mask/":
+            notes[folder] = {"content": patterns[folder]}
+            continue
+        content = patterns.get(name, patterns.get(folder) if folder else None)
+        notes[name] = {"content": content, **described.get(name, {})}
+    return notes
 
 
 def write_json_atomic_path(path: Path, data: dict[str, Any]) -> Path:
@@ -333,9 +417,23 @@ def write_labelled_las(out: Path, scene: Scene, resolution: Resolution) -> Path:
     return path
 
 
-def write_box_formats(out: Path, scene_name: str, boxes: BoxSet, class_set: ClassSet) -> list[Path]:
-    """``boxes/<format>/``: the boxes in every other tool's format of :mod:`beep3d.io.box_formats`."""
-    from beep3d.io.box_formats import BOX_FORMATS, save_boxes_as
+def write_box_formats(
+    out: Path,
+    scene_name: str,
+    boxes: BoxSet,
+    class_set: ClassSet,
+    described: dict[Path, dict[str, Any]] | None = None,
+) -> list[Path]:
+    """``boxes/<format>/``: the boxes in every other tool's format of :mod:`beep3d.io.box_formats`.
+
+    Parameters
+    ----------
+    described
+        When given, each file's format, the notes on what it could not hold (see
+        :func:`beep3d.io.box_formats.save_boxes_as`) and, for the box arrays, their layout
+        (:func:`box_arrays_layout`) are added to it, keyed by the file.
+    """
+    from beep3d.io.box_formats import BOX_ARRAYS, BOX_FORMATS, save_boxes_as
 
     written = []
     for fmt in BOX_FORMATS:
@@ -343,9 +441,41 @@ def write_box_formats(out: Path, scene_name: str, boxes: BoxSet, class_set: Clas
             continue  # boxes.json
         name = f"{scene_name}_bbox.npy" if fmt.suffix == ".npy" else f"{scene_name}{fmt.suffix}"
         path = out / "boxes" / fmt.name / name
-        save_boxes_as(path, boxes, fmt, scene_name=scene_name, class_set=class_set)
+        notes = save_boxes_as(path, boxes, fmt, scene_name=scene_name, class_set=class_set)
         written.append(path)
+        if described is not None:
+            entry: dict[str, Any] = {"format": fmt.name, "tool": fmt.title}
+            if fmt is BOX_ARRAYS:
+                entry |= box_arrays_layout(boxes, class_set)
+            described[path] = entry | {"notes": notes}
     return written
+
+
+def box_arrays_layout(boxes: BoxSet, class_set: ClassSet) -> dict[str, Any]:
+    """How the exported box array is laid out, for export.json: shape, column order, units, class ids.
+
+    Returns
+    -------
+    dict
+        ``dtype``, ``shape`` [K, 7], ``columns``, ``units``, ``frame``, ``class_ids`` (the class set's
+        name -> id, and what -1 means) and ``rows`` (box id per row, in the file's order).
+    """
+    return {
+        "dtype": "float64",
+        "shape": [len(boxes), 7],
+        "columns": ["cx", "cy", "cz", "dx", "dy", "dz", "class_id"],
+        "units": "cx cy cz: box centre, metres; dx dy dz: full extents along the scene's x y z, metres; "
+        "class_id: the class set's id of the box's label (class_ids), stored as a float",
+        "frame": "the scan's coordinates, axis-aligned (no yaw column: a turned box is written as the "
+        "axis-aligned box around it, see notes); the layout of votenet's *_bbox.npy and "
+        "mmdetection3d's *_aligned_bbox.npy",
+        "class_set": class_set.label_space,
+        "class_ids": {
+            name: int(class_id) for name, class_id in zip(class_set.names, class_set.ids, strict=True)
+        },
+        "class_id_minus_1": "a label not in the class set",
+        "rows": [int(box_id) for box_id in boxes.ids],
+    }
 
 
 def write_scannet_files(
@@ -373,7 +503,11 @@ def write_scannet_files(
     gt_ids = scannet_gt_ids(rows.instance_ids, rows.semantic_ids, boxes)
     gt_path = scannet_dir / f"{scene_name}_instance_gt.txt"
     write_text_atomic(gt_path, "\n".join(map(str, gt_ids.tolist())) + "\n")
-    return [predictions, gt_path]
+    # the mask files the prediction list names, in its order
+    mask_files = [
+        scannet_dir / line.split()[0] for line in predictions.read_text().splitlines() if line.strip()
+    ]
+    return [predictions, *mask_files, gt_path]
 
 
 def write_training_folder(

@@ -200,3 +200,16 @@ def test_teacher_without_any_checkpoint_says_how_to_get_one(
     # auto falls back to the smallest-box rule when no checkpoint is installed
     assert main([str(scene_path), "--export", str(tmp_path / "o2")]) == 0
     assert json.loads((tmp_path / "o2" / "export.json").read_text())["resolver"] == "smallest-box"
+
+
+def test_the_export_says_what_a_box_format_could_not_hold(tmp_path, table_and_chair_ply, capsys):
+    scene_path, _ = table_and_chair_ply
+    turned = BoxSet([Box(7, "chair", (1.9, 0.5, 0.45), (0.62, 0.42, 0.92), 0.4)])
+    save_boxes(tmp_path / "turned.json", turned)
+    out = tmp_path / "out"
+    args = [str(scene_path), "--boxes", str(tmp_path / "turned.json"), "--export", str(out)]
+    assert main([*args, "--resolver", "smallest-box", "--foreground", "off"]) == 0
+    err = capsys.readouterr().err
+    assert "note: boxes/box-arrays/room_bbox.npy: 1 turned boxes (ids 7)" in err
+    notes = json.loads((out / "export.json").read_text())["file_notes"]
+    assert notes["boxes/box-arrays/room_bbox.npy"]["notes"][0].startswith("1 turned boxes")
