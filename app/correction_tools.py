@@ -159,6 +159,13 @@ class _CorrectionTool(Tool):
             return None
         return box
 
+    def stroke_target(self, modifiers) -> int | None:
+        """Box id a stroke started with ``modifiers`` is for: background with Shift, else the target box."""
+        if modifiers & Qt.KeyboardModifier.ShiftModifier:
+            return BACKGROUND
+        box = self.target_box()
+        return None if box is None else box.id
+
 
 class CorrectTool(_CorrectionTool):
     """Click a point: it is the selected box's object; Shift+click: it is not (one undo step each)."""
@@ -263,13 +270,9 @@ class BrushTool(_CorrectionTool):
         doc = self.editor.doc
         if doc.scene is None:
             return True
-        if modifiers & Qt.KeyboardModifier.ShiftModifier:
-            self._box_id = BACKGROUND
-        else:
-            box = self.target_box()
-            if box is None:
-                return True
-            self._box_id = box.id
+        self._box_id = self.stroke_target(modifiers)
+        if self._box_id is None:
+            return True
         xyz = doc.scene.xyz
         self._pixels, self._depth, self._reachable = _pickable(view, xyz)
         self._painted = np.zeros(len(xyz), dtype=bool)
@@ -392,13 +395,9 @@ class LassoTool(_CorrectionTool):
             return False
         if self.editor.doc.scene is None:
             return True
-        if modifiers & Qt.KeyboardModifier.ShiftModifier:
-            self._box_id = BACKGROUND
-        else:
-            box = self.target_box()
-            if box is None:
-                return True
-            self._box_id = box.id
+        self._box_id = self.stroke_target(modifiers)
+        if self._box_id is None:
+            return True
         self._outline = [(float(x), float(y))]
         self._show(view)
         return True

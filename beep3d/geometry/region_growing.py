@@ -13,14 +13,13 @@ The neighbour graph and the normals are built once per scene (:func:`scene_graph
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.scene import Scene
+from beep3d.scene_cache import SceneCache
 
 #: Neighbours per point in the graph, and how far a neighbour may be, metres.
 GRAPH_NEIGHBOURS = 10
@@ -46,8 +45,7 @@ class SceneGraph:
     colours: np.ndarray
 
 
-_GRAPHS: dict[int, tuple[weakref.ref, SceneGraph]] = {}
-_GRAPHS_LOCK = threading.Lock()
+_GRAPHS: SceneCache[SceneGraph] = SceneCache()
 
 
 def scene_graph(scene: Scene) -> SceneGraph:
@@ -55,20 +53,14 @@ def scene_graph(scene: Scene) -> SceneGraph:
     from beep3d.geometry.room_surfaces import scene_normals
     from beep3d.geometry.superpoints import knn_neighbours
 
-    with _GRAPHS_LOCK:
-        for ident in [i for i, (ref, _) in _GRAPHS.items() if ref() is None]:
-            del _GRAPHS[ident]
-        cached = _GRAPHS.get(id(scene))
-        if cached is not None and cached[0]() is scene:
-            return cached[1]
-    graph = SceneGraph(
-        neighbours=knn_neighbours(scene.xyz, GRAPH_NEIGHBOURS, GRAPH_EDGE_LENGTH),
-        normals=np.asarray(scene_normals(scene), dtype=np.float32),
-        colours=np.asarray(scene.rgb, dtype=np.float32) / 255.0,
+    return _GRAPHS.get(
+        scene,
+        lambda: SceneGraph(
+            neighbours=knn_neighbours(scene.xyz, GRAPH_NEIGHBOURS, GRAPH_EDGE_LENGTH),
+            normals=np.asarray(scene_normals(scene), dtype=np.float32),
+            colours=np.asarray(scene.rgb, dtype=np.float32) / 255.0,
+        ),
     )
-    with _GRAPHS_LOCK:
-        _GRAPHS[id(scene)] = (weakref.ref(scene), graph)
-    return graph
 
 
 def grow_region(

@@ -26,8 +26,6 @@ Corrected points get confidence 1 and the decider code "correction".
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import replace
 
 import numpy as np
@@ -40,6 +38,7 @@ from beep3d.geometry.overlap import point_membership
 from beep3d.geometry.region_growing import grow_region, scene_graph
 from beep3d.resolve.resolution import DECIDED_BY_CORRECTION, Resolution
 from beep3d.scene import Scene
+from beep3d.scene_cache import SceneCache
 
 #: How far a click spreads (see the module notes).
 CLICK_SPREADS = ("point", "superpoint", "ball", "surface")
@@ -50,23 +49,14 @@ CLICK_RADIUS = 0.3
 SURFACE_ANGLE = 30.0
 SURFACE_COLOUR = 0.2
 
-_TREES: dict[int, tuple[weakref.ref, object]] = {}
-_TREES_LOCK = threading.Lock()
+_TREES: SceneCache = SceneCache()
 
 
 def point_tree(scene: Scene):  # noqa: ANN201 (scipy's cKDTree)
     """A k-d tree of the scene's points (built once per scene)."""
     from scipy.spatial import cKDTree
 
-    with _TREES_LOCK:
-        for ident in [i for i, (ref, _) in _TREES.items() if ref() is None]:
-            del _TREES[ident]
-        cached = _TREES.get(id(scene))
-        if cached is not None and cached[0]() is scene:
-            return cached[1]
-        tree = cKDTree(np.asarray(scene.xyz, dtype=np.float64))
-        _TREES[id(scene)] = (weakref.ref(scene), tree)
-        return tree
+    return _TREES.get(scene, lambda: cKDTree(np.asarray(scene.xyz, dtype=np.float64)))
 
 
 def box_signatures(membership: Membership) -> np.ndarray:
