@@ -4,7 +4,8 @@ A box drawn around an object also holds the floor under it and the wall behind i
 on the room's bounding surfaces, and those surfaces are found once per scan:
 
 1. Planes are peeled off the scan (voxel down-sampled to 5 cm) with Open3D's RANSAC plane
-   segmentation, the largest first, until the next plane holds less than 1 % of the points.
+   segmentation (its compiled module only: :func:`open3d_core`), the largest first, until the
+   next plane holds less than 1 % of the points.
 2. A plane bounds the room when nearly every point of the scan lies on one side of it (at most 2 %
    of the points more than 10 cm beyond it): the floor has the room above it, a wall has the room in
    front of it. A table top, a cabinet front or a bed has points on both sides and is not kept. The
@@ -26,9 +27,13 @@ scan and is done once per scan; which points lie on the surfaces does not depend
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 import weakref
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Literal
 
 import numpy as np
@@ -98,6 +103,51 @@ class SurfacePoints:
         return self.kind >= 0
 
 
+_OPEN3D_LOCK = threading.Lock()
+
+
+def open3d_core() -> ModuleType:
+    """Open3D's compiled module (``open3d.pybind``: geometry, utility, ...) without the package's
+    Python side.
+
+    ``import open3d`` also imports ``open3d.visualization``, which imports plotly and dash: about
+    0.8 s of the 1.4 s the import takes, and this module needs none of it. The compiled module is
+    loaded from the installed package under its own name, ``open3d.pybind``, so a later
+    ``import open3d`` (anywhere in the process) finds it loaded and uses the same module. Falls back
+    to ``import open3d`` when the package is already imported or its layout is not the expected one.
+    Thread-safe (the window's threads may ask at the same time).
+    """
+    with _OPEN3D_LOCK:
+        loaded = sys.modules.get("open3d.pybind")
+        if loaded is not None:
+            return loaded
+        if "open3d" in sys.modules:
+            import open3d
+
+            return open3d.pybind
+        spec = importlib.util.find_spec("open3d")
+        found = (
+            [] if spec is None or spec.origin is None else sorted(Path(spec.origin).parent.glob("pybind*.so"))
+        )
+        if len(found) != 1:
+            import open3d
+
+            return open3d.pybind
+        core = importlib.util.spec_from_file_location("open3d.pybind", found[0])
+        if core is None or core.loader is None:
+            import open3d
+
+            return open3d.pybind
+        module = importlib.util.module_from_spec(core)
+        sys.modules["open3d.pybind"] = module
+        try:
+            core.loader.exec_module(module)
+        except BaseException:
+            del sys.modules["open3d.pybind"]
+            raise
+        return module
+
+
 def find_room_surfaces(
     xyz: np.ndarray,
     *,
@@ -141,8 +191,7 @@ def find_room_surfaces(
     list[RoomSurface]
         Largest first; empty for scans without such planes (an object scan, a tiny cloud).
     """
-    import open3d as o3d
-
+    o3d = open3d_core()
     xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
     if len(xyz) < 100:
         return []

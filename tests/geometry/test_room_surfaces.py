@@ -91,3 +91,40 @@ def test_bad_settings_are_refused_with_what_to_do():
         surface_points(xyz, normals, [], tolerance=0.0)
     with pytest.raises(Beep3dError, match="one normal per point"):
         surface_points(xyz, normals[:10], [])
+
+
+_SURFACES_SCRIPT = """
+import sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+from test_room_surfaces import room_with_table
+from beep3d.geometry.room_surfaces import find_room_surfaces
+if {full_import}:
+    import open3d
+surfaces = find_room_surfaces(room_with_table(noise=0.01)[0])
+narrow = "open3d.visualization" not in sys.modules
+import open3d
+same = open3d.pybind is sys.modules["open3d.pybind"]
+rows = [[s.kind, *s.normal.tolist(), s.offset, s.inliers] for s in surfaces]
+print(repr((narrow, same, rows)))
+"""
+
+
+def _surfaces_in_fresh_process(full_import: bool) -> tuple:
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = _SURFACES_SCRIPT.format(tests=str(Path(__file__).parent), full_import=full_import)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return ast.literal_eval(done.stdout.strip().splitlines()[-1])
+
+
+def test_planes_found_with_open3d_compiled_module_alone_equal_those_of_the_full_import():
+    narrow, same, rows = _surfaces_in_fresh_process(full_import=False)
+    full_narrow, full_same, full_rows = _surfaces_in_fresh_process(full_import=True)
+    assert narrow  # plotly / dash (open3d.visualization) were not imported
+    assert same  # a later `import open3d` uses the module already loaded
+    assert not full_narrow and full_same
+    assert rows == full_rows and len(rows) >= 5
