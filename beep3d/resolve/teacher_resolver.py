@@ -151,6 +151,8 @@ class TeacherResolver:
         self._load_lock = threading.Lock()  # loading the network (held for seconds)
         self._model: Beep3DModel | None = None
         self._load_error: str | None = None
+        self._warm_lock = threading.Lock()
+        self._warmed = False
         self._scene_ref: weakref.ref[Scene] | None = None
         self._encoding: SceneEncoding | None = None
 
@@ -194,6 +196,51 @@ class TeacherResolver:
             except Beep3dError as exc:
                 self._load_error = str(exc)
                 raise
+
+    def warm_up(self) -> None:
+        """Load the network (:meth:`load`), then run it once on a tiny made-up scene; once per resolver.
+
+        The first run of each torch kernel, and of each numba kernel of the superpoints, costs far more
+        than later runs (code paged in, caches read): for a 100k-point scan about a second of a first
+        resolution. The window calls this in a background thread when the teacher is chosen, so that
+        cost and the imports are paid while the annotator opens a scan, not in the first resolution.
+        The scene cache (:meth:`encoding_for`) is not touched and results do not depend on it.
+
+        Raises
+        ------
+        Beep3dError
+            As :meth:`load`.
+        """
+        self.load()
+        with self._warm_lock:
+            if self._warmed:
+                return
+            self._warmed = True
+        import torch
+
+        from beep3d.geometry.superpoints import compute_superpoints
+        from beep3d.model.batch import collate
+        from beep3d.model.sample import sample_from_scene
+
+        scene, boxes = _tiny_scene()
+        scene.superpoints = compute_superpoints(scene)
+        membership = membership_for(scene, boxes, self.level, self.share)
+        model = self.model
+        with torch.no_grad():
+            batch = collate(
+                [sample_from_scene(scene, scene.superpoints)], self.device, self.config.voxel_size
+            )
+            encoding = model.encode_scene(batch)
+            model.resolve_with_teacher(
+                encoding,
+                boxes.centers,
+                self.model_classes(boxes),
+                membership.point_index,
+                membership.box_index,
+                boxes.sizes,
+                self.overlap_score,
+                self.min_recognition,
+            )
 
     def _load_model(self) -> Beep3DModel:
         try:
@@ -345,6 +392,25 @@ SUPERPOINT_STEPS = {
     "merge": 0.93,
     "relabel": 1.0,
 }
+
+
+def _tiny_scene() -> tuple[Scene, BoxSet]:
+    """A 2,000-point made-up room for :meth:`TeacherResolver.warm_up`: a floor and two cubes whose
+    boxes overlap."""
+    from beep3d.geometry.boxes import Box
+
+    rng = np.random.default_rng(0)
+    floor = np.column_stack([rng.uniform(0, 2, (800, 2)), np.zeros(800)])
+    parts, boxes = [floor], []
+    for k, x in enumerate((0.6, 1.3)):
+        local = rng.uniform(-0.3, 0.3, (600, 3))
+        face = rng.integers(0, 3, 600)
+        local[np.arange(600), face] = np.sign(local[np.arange(600), face]) * 0.3
+        parts.append(local + (x, 1.0, 0.3))
+        boxes.append(Box(k + 1, "cabinet", (x, 1.0, 0.3), (0.9, 0.9, 0.7), 0.0))
+    xyz = np.concatenate(parts).astype(np.float32)
+    rgb = rng.integers(0, 255, (len(xyz), 3), dtype=np.uint8)
+    return Scene(xyz=xyz, rgb=rgb, name="warm-up"), BoxSet(boxes)
 
 
 def _encoding_weights(scene: Scene) -> dict[str, float]:

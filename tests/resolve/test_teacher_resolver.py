@@ -250,3 +250,31 @@ def test_the_shipped_teacher_loads_and_beats_the_smallest_box_rule_on_the_demo_r
     assert np.count_nonzero(teacher.decided_by == DECIDED_BY_NETWORK) > 0.1 * np.count_nonzero(
         teacher.overlap_counts >= 2
     )
+
+
+def test_warm_up_loads_the_network_leaves_the_scene_cache_alone_and_changes_no_result(
+    checkpoint, overlapping_scene
+):
+    scene, boxes = overlapping_scene
+    cold = get_resolver("teacher", checkpoint=checkpoint).resolve(scene, boxes)
+    resolver = get_resolver("teacher", checkpoint=checkpoint)
+    resolver.resolve(scene, boxes)  # the scene's encoding is cached
+    cached = resolver._encoding
+    warm = get_resolver("teacher", checkpoint=checkpoint)
+    warm.warm_up()
+    assert warm.loaded and not warm._has_encoding(scene)
+    resolver.warm_up()
+    assert resolver._encoding is cached, "warming up must not replace the scene's cached encoding"
+    for result in (warm.resolve(scene, boxes), resolver.resolve(scene, boxes)):
+        np.testing.assert_array_equal(result.instance_ids, cold.instance_ids)
+        np.testing.assert_array_equal(result.confidence, cold.confidence)
+        np.testing.assert_array_equal(result.decided_by, cold.decided_by)
+
+
+def test_warm_up_of_a_checkpoint_that_does_not_fit_fails_as_load_does(tmp_path, checkpoint):
+    resolver = get_resolver(
+        "teacher", checkpoint=_misfit_checkpoint(tmp_path / "misfit.safetensors", checkpoint)
+    )
+    with pytest.raises(Beep3dError, match="does not fit this network"):
+        resolver.warm_up()
+    assert "does not fit this network" in resolver.load_error
