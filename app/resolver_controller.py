@@ -1,12 +1,17 @@
 """Which resolver decides the window's overlaps: the choice, the teacher checkpoint, and the fallback.
 
-Choosing is cheap for every resolver (the teacher only checks its checkpoint's header); the network
-itself loads in the live-resolution worker on first use. If that load fails, the controller goes back
-to the resolver used before and says why.
+Choosing is cheap for every resolver (the teacher only checks its checkpoint's header). When the
+teacher is chosen, its network starts loading and warming up in a background thread
+(:meth:`beep3d.resolve.teacher_resolver.TeacherResolver.warm_up`: torch, spconv, the weights and a
+run on a tiny made-up scene, seconds), while the annotator opens a scan and its superpoints and
+room surfaces are found; the live-resolution worker's first resolution waits for that load if it is
+not done. If the load fails, the worker's resolution reports it (the failure is kept by the
+resolver), and the controller goes back to the resolver used before and says why.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +45,8 @@ class ResolverController(QObject):
         The foreground stage's mode: "off", "geometric" or "model".
     foreground
         The foreground stage in use (:mod:`beep3d.resolve.foreground`).
+    warming
+        The thread loading and warming up the teacher chosen last (None before the teacher is chosen).
     """
 
     def __init__(self, window: MainWindow, name: str, checkpoint: str | None) -> None:
@@ -50,6 +57,7 @@ class ResolverController(QObject):
         self.resolver: Resolver | None = None
         self.membership_level = DEFAULT_MEMBERSHIP
         self.previous: tuple[str, str | None] = ("smallest-box", None)
+        self.warming: threading.Thread | None = None
         from beep3d.resolve.foreground import get_foreground
 
         self.foreground_mode = DEFAULT_FOREGROUND if DEFAULT_FOREGROUND != "model" else "geometric"
@@ -125,8 +133,25 @@ class ResolverController(QObject):
         if name == "teacher":
             self.checkpoint = str(checkpoint)
         window.actions_by_name[f"resolver_{name}"].setChecked(True)
+        self._warm_up(resolver)
         window.request_resolution()
         return True
+
+    def _warm_up(self, resolver: Resolver) -> None:
+        """Load and warm up a teacher not loaded yet in a background thread (see the module notes)."""
+        from beep3d.resolve.teacher_resolver import TeacherResolver
+
+        if not isinstance(resolver, TeacherResolver) or resolver.loaded:
+            return
+
+        def warm_up() -> None:
+            try:
+                resolver.warm_up()
+            except Exception:  # noqa: BLE001 - the worker's resolution reports it (a load failure is kept)
+                return
+
+        self.warming = threading.Thread(target=warm_up, name="teacher warm-up", daemon=True)
+        self.warming.start()
 
     def toggle_superpoints(self) -> None:
         """Switch between point and superpoint membership (the Model menu's check box)."""

@@ -200,11 +200,12 @@ class TeacherResolver:
     def warm_up(self) -> None:
         """Load the network (:meth:`load`), then run it once on a tiny made-up scene; once per resolver.
 
-        The first run of each torch kernel, and of each numba kernel of the superpoints, costs far more
-        than later runs (code paged in, caches read): for a 100k-point scan about a second of a first
-        resolution. The window calls this in a background thread when the teacher is chosen, so that
+        The first run of each torch kernel costs far more than later runs (code paged in, buffers
+        allocated): for a 100k-point scan about a second of a first resolution. The window calls this in a background thread when the teacher is chosen, so that
         cost and the imports are paid while the annotator opens a scan, not in the first resolution.
-        The scene cache (:meth:`encoding_for`) is not touched and results do not depend on it.
+        The scene cache (:meth:`encoding_for`) is not touched and results do not depend on it. No
+        numba kernel runs here (the made-up scene's superpoints are grid cells): numba's workqueue
+        threading layer must not be entered from two threads at once.
 
         Raises
         ------
@@ -218,12 +219,10 @@ class TeacherResolver:
             self._warmed = True
         import torch
 
-        from beep3d.geometry.superpoints import compute_superpoints
         from beep3d.model.batch import collate
         from beep3d.model.sample import sample_from_scene
 
         scene, boxes = _tiny_scene()
-        scene.superpoints = compute_superpoints(scene)
         membership = membership_for(scene, boxes, self.level, self.share)
         model = self.model
         with torch.no_grad():
@@ -396,7 +395,7 @@ SUPERPOINT_STEPS = {
 
 def _tiny_scene() -> tuple[Scene, BoxSet]:
     """A 2,000-point made-up room for :meth:`TeacherResolver.warm_up`: a floor and two cubes whose
-    boxes overlap."""
+    boxes overlap; its superpoints are 20 cm grid cells."""
     from beep3d.geometry.boxes import Box
 
     rng = np.random.default_rng(0)
@@ -410,7 +409,9 @@ def _tiny_scene() -> tuple[Scene, BoxSet]:
         boxes.append(Box(k + 1, "cabinet", (x, 1.0, 0.3), (0.9, 0.9, 0.7), 0.0))
     xyz = np.concatenate(parts).astype(np.float32)
     rgb = rng.integers(0, 255, (len(xyz), 3), dtype=np.uint8)
-    return Scene(xyz=xyz, rgb=rgb, name="warm-up"), BoxSet(boxes)
+    _, cells = np.unique(np.floor(xyz / 0.2).astype(np.int64), axis=0, return_inverse=True)
+    scene = Scene(xyz=xyz, rgb=rgb, superpoints=cells.reshape(-1).astype(np.int64), name="warm-up")
+    return scene, BoxSet(boxes)
 
 
 def _encoding_weights(scene: Scene) -> dict[str, float]:

@@ -441,11 +441,15 @@ def test_choosing_the_teacher_loads_it_in_the_worker_and_a_bad_network_falls_bac
     save_boxes(boxes_file, BoxSet([Box(4, "chair", (-1.0, 0.0, 0.3), (0.7, 0.7, 0.7))]))
     _open(window, qtbot, scene_path, boxes_file)
 
-    # choosing the teacher only checks the header; the network loads in the live worker
+    # choosing the teacher only checks the header; the network loads and warms up in a background
+    # thread meanwhile (the live worker waits for it)
     assert window.resolvers.select("teacher", str(good))
     resolver = window.resolvers.resolver
     assert isinstance(resolver, TeacherResolver) and window.resolvers.name == "teacher"
-    assert not resolver.loaded and "Loading the teacher" in window.resolution_label.text()
+    warming = window.resolvers.warming
+    assert warming is not None and warming.name == "teacher warm-up"
+    warming.join(timeout=120)
+    assert resolver.loaded and resolver._warmed
     qtbot.waitUntil(lambda: not window.live.busy, timeout=120_000)
     assert resolver.loaded and window.result.boxes == window.doc.boxes and not window.errors_shown
     assert "teacher" in window.resolution_label.text()
