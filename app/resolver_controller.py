@@ -3,10 +3,11 @@
 Choosing is cheap for every resolver (the teacher only checks its checkpoint's header). When the
 teacher is chosen, its network starts loading and warming up in a background thread
 (:meth:`beep3d.resolve.teacher_resolver.TeacherResolver.warm_up`: torch, spconv, the weights and a
-run on a tiny made-up scene, seconds), while the annotator opens a scan and its superpoints and
-room surfaces are found; the live-resolution worker's first resolution waits for that load if it is
-not done. If the load fails, the worker's resolution reports it (the failure is kept by the
-resolver), and the controller goes back to the resolver used before and says why.
+run on a tiny made-up scene, seconds; then Open3D for the room surfaces), while the annotator opens
+a scan and its superpoints and room surfaces are found; the live-resolution worker's first
+resolution waits for that load if it is not done. If the load fails, the worker's resolution
+reports it (the failure is kept by the resolver), and the controller goes back to the resolver used
+before and says why.
 """
 
 from __future__ import annotations
@@ -147,6 +148,10 @@ class ResolverController(QObject):
         def warm_up() -> None:
             try:
                 resolver.warm_up()
+                if self.foreground_mode == "geometric":  # the room surfaces' plane search needs Open3D
+                    from beep3d.geometry.room_surfaces import open3d_core
+
+                    open3d_core()
             except Exception:  # noqa: BLE001 - the worker's resolution reports it (a load failure is kept)
                 return
 

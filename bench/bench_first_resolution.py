@@ -19,8 +19,8 @@ foreground stage), each timed on its own:
 The last line is ``first resolution <x> s``: the sum of the stages.
 
 ``--background`` runs the first resolution as the window now does: the teacher is loaded and warmed
-up (:meth:`beep3d.resolve.teacher_resolver.TeacherResolver.warm_up`) in a background thread started
-when the teacher is chosen, while the scan's superpoints and room surfaces are computed; the last
+up (:meth:`beep3d.resolve.teacher_resolver.TeacherResolver.warm_up`), then Open3D's compiled module
+imported, in a background thread started when the teacher is chosen, while the scan's superpoints and room surfaces are computed; the last
 line is then the wall time from the start to the resolution (no per-stage split: the stages overlap).
 ``--lead S`` starts the background thread S seconds before the scan's work (the time an annotator
 takes to open a scan after the window starts; default 0).
@@ -122,7 +122,14 @@ def background(scene, boxes, threads: int | None, lead: float) -> None:  # noqa:
     from beep3d.resolve.resolvers import get_resolver
 
     resolver = get_resolver("teacher", checkpoint=DEFAULT_CHECKPOINT, threads=threads)
-    loader = threading.Thread(target=resolver.warm_up, daemon=True)
+
+    def warm_up() -> None:  # as app/resolver_controller.py does
+        resolver.warm_up()
+        from beep3d.geometry.room_surfaces import open3d_core
+
+        open3d_core()
+
+    loader = threading.Thread(target=warm_up, daemon=True)
     loader.start()
     time.sleep(lead)
     scan = time.perf_counter()
