@@ -544,11 +544,13 @@ class MainWindow(QMainWindow):
     def _on_result(self, result: LiveResult) -> None:
         self.result = result
         analysis = result.analysis
-        deciders = describe_deciders(decider_counts(result.resolution.decided_by))
+        deciders = ""
+        if self.resolvers.name == "teacher":  # the rules decide alone: no pass over every point for them
+            deciders = describe_deciders(decider_counts(result.resolution.decided_by))
         self.resolution_label.setText(
             f"{len(result.boxes)} boxes · {analysis.num_single:,} points in one box · "
             f"{analysis.num_multi:,} in several ({self.resolvers.name}, {result.seconds * 1000:.0f} ms)"
-            + (f" · decided by: {deciders}" if deciders and self.resolvers.name == "teacher" else "")
+            + (f" · decided by: {deciders}" if deciders else "")
         )
         self._show_box_list()
         self.problem_list.show_problems(result.problems)
