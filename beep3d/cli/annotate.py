@@ -158,9 +158,9 @@ def run_export(args: argparse.Namespace) -> int:
         kept=report.kept,
     )
     summary = json.loads((Path(args.export) / "export.json").read_text())
-    for name, described in summary.get("file_notes", {}).items():
+    for file_name, described in summary.get("file_notes", {}).items():
         for note in described.get("notes", []):  # what a box format could not hold
-            print(f"beep3d-annotate: note: {name}: {note}", file=sys.stderr)
+            print(f"beep3d-annotate: note: {file_name}: {note}", file=sys.stderr)
     analysis = result.analysis
     print(
         f"{scene.name}: {scene.num_points} points, {len(boxes)} boxes, "

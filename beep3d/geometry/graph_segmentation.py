@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 
 
@@ -35,6 +36,9 @@ def _default_numba_cache_dir() -> None:
 
 
 _default_numba_cache_dir()
+# numba tries its TBB threading layer first; with an older TBB installed it warns on every run and
+# takes the next layer, which works: the warning tells an annotator nothing.
+warnings.filterwarnings("ignore", message="The TBB threading layer requires TBB version")
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402

@@ -81,7 +81,8 @@ def test_export_writes_every_format(tmp_path, table_and_chair_ply, capsys):
     # training-ready folder: loads back as a scene, with the boxes beside it
     training_scene = load_scene(out / "training" / "room")
     assert training_scene.num_points == n and training_scene.instance is None
-    assert "room" in capsys.readouterr().out
+    summary = capsys.readouterr().out
+    assert "room: 8000 points, 2 boxes" in summary and "(resolved by smallest-box)" in summary
     assert not list(out.rglob("*.tmp")), "no temporary files left behind"
 
 
