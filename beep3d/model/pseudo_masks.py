@@ -266,6 +266,14 @@ def decide_contests(
     margins = torch.ones(num_points, dtype=torch.float32, device=device)
     if member_points.numel() == 0:
         return labels, margins
+    # a point in one box takes it; only the pairs of points in several boxes are sorted (a few % of
+    # the pairs in a typical scene); the subset keeps the pairs' order, so ties break as over all pairs
+    shared = torch.bincount(member_points, minlength=num_points)[member_points] >= 2
+    single = ~shared
+    labels[member_points[single]] = member_boxes[single]
+    if not bool(shared.any()):
+        return labels, margins
+    scores, member_points, member_boxes = scores[shared], member_points[shared], member_boxes[shared]
     if priority is not None:
         rank = priority.to(device)[member_boxes].to(torch.float32)
         # ties on the priority are broken by the score: sort by score, then stably by priority
@@ -276,24 +284,21 @@ def decide_contests(
         order = torch.argsort(scores, descending=True, stable=True)
     order = order[torch.argsort(member_points[order], stable=True)]
     sorted_points = member_points[order]
-    counts = torch.bincount(sorted_points, minlength=num_points)
-    starts = torch.cumsum(counts, 0) - counts
-    present = counts > 0
-    best = order[starts[present]]
-    labels[present] = member_boxes[best]
-    several = counts >= 2
-    if several.any():
-        first = order[starts[several]]
-        second = order[starts[several] + 1]
-        gap = torch.tanh((scores[first] - scores[second]) / 2).float()
-        if rank is not None:
-            if rule_bias is None:
-                rule_gap = torch.ones_like(gap)
-            else:
-                rule = rule_bias.to(device=device, dtype=torch.float32)[member_boxes]
-                rule_gap = torch.tanh((rule[first] - rule[second]).abs() / 2).float()
-            gap = torch.where(rank[first] > rank[second], rule_gap, gap)
-        margins[several] = gap
+    starts = torch.ones_like(sorted_points, dtype=torch.bool)
+    starts[1:] = sorted_points[1:] != sorted_points[:-1]
+    first = order[starts]
+    second = order[torch.nonzero(starts).squeeze(1) + 1]  # every point here has a second pair
+    several = sorted_points[starts]
+    labels[several] = member_boxes[first]
+    gap = torch.tanh((scores[first] - scores[second]) / 2).float()
+    if rank is not None:
+        if rule_bias is None:
+            rule_gap = torch.ones_like(gap)
+        else:
+            rule = rule_bias.to(device=device, dtype=torch.float32)[member_boxes]
+            rule_gap = torch.tanh((rule[first] - rule[second]).abs() / 2).float()
+        gap = torch.where(rank[first] > rank[second], rule_gap, gap)
+    margins[several] = gap
     return labels, margins
 
 
