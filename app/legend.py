@@ -44,7 +44,7 @@ def _rgb(tint: np.ndarray) -> RGB:
 #: Legend line of points decided by the annotator's clicks and strokes (a mid-grey lightened as they are).
 CORRECTED_ENTRY: LegendEntry = (
     _rgb(np.array([120.0, 120.0, 120.0]) * (1 - CORRECTED_AMOUNT) + CORRECTED_TINT * CORRECTED_AMOUNT),
-    "lightened: decided by your clicks or brush strokes (Correct / Brush tools)",
+    "lightened: set by your corrections (clicks, brush, lasso)",
 )
 
 
@@ -153,6 +153,7 @@ class LegendPanel(QWidget):
         while self._grid.count():
             item = self._grid.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()  # at once: deleteLater waits for the event loop
                 item.widget().deleteLater()
         for row, (colour, text) in enumerate(entries):
             swatch = QLabel()
