@@ -98,6 +98,8 @@ def main() -> None:
             [sample_from_scene(scene, scene.superpoints)], resolver.device, resolver.config.voxel_size
         ),
     )
+    if args.threads is not None:  # numba's kernels (the superpoints') reset it; the resolver sets it again
+        torch.set_num_threads(args.threads)
     with torch.no_grad():
         encoding = timed("backbone (encode_scene)", lambda: resolver.model.encode_scene(batch))
     resolver._scene_ref, resolver._encoding = (

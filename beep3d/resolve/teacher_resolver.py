@@ -87,7 +87,7 @@ class TeacherResolver:
     class_set
         Class set of the box labels, for the semantic ids written to exports; None = the checkpoint's.
     threads
-        CPU threads for torch, set when the network is loaded (None leaves torch's default).
+        CPU threads for torch, set whenever the network runs (None leaves torch's default).
     overlap_score
         What eq. 2 compares among the boxes containing a point (``ModelConfig.overlap_score``):
         "logit" or "logit_minus_log_volume" (the teacher's logit weighed by each box's point density
@@ -225,6 +225,7 @@ class TeacherResolver:
         scene, boxes = _tiny_scene()
         membership = membership_for(scene, boxes, self.level, self.share)
         model = self.model
+        self._use_threads()
         with torch.no_grad():
             batch = collate(
                 [sample_from_scene(scene, scene.superpoints)], self.device, self.config.voxel_size
@@ -240,6 +241,20 @@ class TeacherResolver:
                 self.overlap_score,
                 self.min_recognition,
             )
+
+    def _use_threads(self) -> None:
+        """Give torch this resolver's ``threads`` in the calling thread, before the network runs.
+
+        Setting them once at load time is not enough: OpenMP keeps the thread count per calling
+        thread (the window loads the network in another thread than the one resolving), and numba's
+        OpenMP kernels (the superpoints') set it back to every core in the thread that runs them.
+        """
+        if self.threads is None:
+            return
+        import torch
+
+        if torch.get_num_threads() != int(self.threads):
+            torch.set_num_threads(int(self.threads))
 
     def _load_model(self) -> Beep3DModel:
         try:
@@ -281,6 +296,7 @@ class TeacherResolver:
             timings = plan.within("superpoints").step_timings(SUPERPOINT_STEPS, "superpoints")
             scene.superpoints = compute_superpoints(scene, timings=timings)
         plan.begin("teacher backbone")
+        self._use_threads()
         sample = sample_from_scene(scene, scene.superpoints)
         batch = collate([sample], self.device, self.config.voxel_size)
         backbone = self.model.teacher.backbone
@@ -323,6 +339,7 @@ class TeacherResolver:
             return uniform_resolution(membership, boxes, self.class_set)
         encoding = self.encoding_for(scene, plan.within("encoding"))
         plan.begin("teacher decoder")
+        self._use_threads()
         with plan.within("teacher decoder").watching(self.model.teacher.decoder.layers, "teacher decoder"):
             positions, margins, decided_by = self.model.resolve_with_teacher(
                 encoding,
@@ -359,8 +376,10 @@ class TeacherResolver:
         """
         self.load()
         membership = membership_for(scene, boxes, self.level, self.share)
+        encoding = self.encoding_for(scene)
+        self._use_threads()
         return self.model.object_probability(
-            self.encoding_for(scene),
+            encoding,
             boxes.centers,
             self.model_classes(boxes),
             membership.point_index,

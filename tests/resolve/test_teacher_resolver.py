@@ -278,3 +278,21 @@ def test_warm_up_of_a_checkpoint_that_does_not_fit_fails_as_load_does(tmp_path, 
     with pytest.raises(Beep3dError, match="does not fit this network"):
         resolver.warm_up()
     assert "does not fit this network" in resolver.load_error
+
+
+def test_the_thread_count_is_set_again_whenever_the_network_runs(checkpoint, overlapping_scene):
+    scene, boxes = overlapping_scene
+    before = torch.get_num_threads()
+    try:
+        resolver = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+        resolver.load()
+        torch.set_num_threads(2)  # as numba's OpenMP kernels (the superpoints') leave it
+        first = resolver.resolve(scene, boxes)
+        assert torch.get_num_threads() == 1
+        torch.set_num_threads(2)
+        moved = boxes.with_box(boxes[1].moved(center=(1.25, 0.4, 0.45)))
+        resolver.resolve(scene, moved)  # backbone cached: the decoder alone runs
+        assert torch.get_num_threads() == 1
+        np.testing.assert_array_equal(resolver.resolve(scene, boxes).instance_ids, first.instance_ids)
+    finally:
+        torch.set_num_threads(before)
