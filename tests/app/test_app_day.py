@@ -455,6 +455,11 @@ def test_the_legend_explains_each_colour_mode(window, qtbot, scene_path, tmp_pat
     assert any(t.startswith("box 2 (table)") for t in window.legend.texts())
     window.set_colour_mode("confidence")
     assert any("unsure" in t for t in window.legend.texts())
+    # the old mode's rows are no longer drawn, at once (not only once the event loop deletes them)
+    current = {window.legend.title.text(), *window.legend.texts()}
+    labels = window.legend.findChildren(QtWidgets.QLabel)
+    assert any(w.text().startswith("box 2 (table)") for w in labels)  # still there, waiting for deletion
+    assert not [w.text() for w in labels if w.text() and w.text() not in current and not w.isHidden()]
     qtbot.keyClick(window.view, Qt.Key.Key_M)  # cycling changes the legend too
     assert window.legend.title.text() == "Original colours"
 
