@@ -42,11 +42,15 @@ class RefitController(QObject):
     def dialog(self) -> None:
         """Ask for the folder of exported training scenes and for the run folder, then start."""
         folder = QFileDialog.getExistingDirectory(
-            self.window, "Folder of exported training scenes (training/<scene>/…)"
+            self.window,
+            "Folder of exported training scenes (training/<scene>/…)",
+            self.window.files.start_folder(),
         )
         if not folder:
             return
-        out = QFileDialog.getExistingDirectory(self.window, "Folder for the new checkpoint")
+        out = QFileDialog.getExistingDirectory(
+            self.window, "Folder for the new checkpoint", str(Path(folder).parent)
+        )
         if out:
             self.start([folder], out)
 

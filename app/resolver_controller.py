@@ -166,8 +166,10 @@ class ResolverController(QObject):
 
     def choose_checkpoint_dialog(self) -> None:
         """Ask for a teacher checkpoint and use it."""
+        checkpoint = self.checkpoint
+        start = str(Path(checkpoint).parent) if checkpoint else self.window.files.start_folder()
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Teacher checkpoint", "", "Checkpoints (*.safetensors *.pt *.pth)"
+            self.window, "Teacher checkpoint", start, "Checkpoints (*.safetensors *.pt *.pth)"
         )
         if path:
             self.select("teacher", path)

@@ -184,7 +184,12 @@ def test_export_lists_every_file_stores_an_absolute_scene_path_and_dialogs_start
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: starts.append(a[2]) or ("", ""))
     window.files.open_scene_dialog()
     window.files.load_boxes_dialog()
-    assert starts == [str(tmp_path), str(tmp_path)]
+    window.resolvers.choose_checkpoint_dialog()  # the teacher's checkpoint: no own file chosen yet
+    assert starts == [str(tmp_path), str(tmp_path), str(tmp_path)]
+    folders = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: folders.append(a[2]) or "")
+    window.refit.dialog()
+    assert folders == [str(tmp_path)]
 
 
 def test_f1_lists_every_shortcut_aligned_with_its_shift_variant(window, qtbot):
