@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from scipy.optimize import linear_sum_assignment
 
 
 def pairwise_bce_cost(mask_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -75,8 +76,6 @@ def hungarian_match(cost: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     -------
     (query_index, target_index), each (min(Q, K),) int64 on the cost's device, sorted by target.
     """
-    from scipy.optimize import linear_sum_assignment  # 0.2 s to import; the teacher seldom needs it
-
     query_index, target_index = linear_sum_assignment(cost.detach().float().cpu().numpy())
     order = target_index.argsort()
     device = cost.device
