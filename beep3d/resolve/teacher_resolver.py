@@ -200,9 +200,10 @@ class TeacherResolver:
     def warm_up(self) -> None:
         """Load the network (:meth:`load`), then run it once on a tiny made-up scene; once per resolver.
 
-        The first run of each torch kernel costs far more than later runs (code paged in, buffers
-        allocated): for a 100k-point scan about a second of a first resolution. The window calls this in a background thread when the teacher is chosen, so that
-        cost and the imports are paid while the annotator opens a scan, not in the first resolution.
+        The network's first run costs more than later ones (for a 100k-point scan the decoder's first
+        run took 0.19 s against 0.03-0.1 s later, more on a busy machine). The window calls this in a
+        background thread when the teacher is chosen, so that cost and the imports are paid while the
+        annotator opens a scan, not in the first resolution.
         The scene cache (:meth:`encoding_for`) is not touched and results do not depend on it. No
         numba kernel runs here (the made-up scene's superpoints are grid cells): numba's workqueue
         threading layer must not be entered from two threads at once.
