@@ -142,9 +142,11 @@ def open3d_core() -> ModuleType:
         sys.modules["open3d.pybind"] = module
         try:
             core.loader.exec_module(module)
-        except BaseException:
+        except Exception:  # a build that needs its package's set-up first: take the whole package
             del sys.modules["open3d.pybind"]
-            raise
+            import open3d
+
+            return open3d.pybind
         return module
 
 
