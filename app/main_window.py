@@ -411,6 +411,7 @@ class MainWindow(QMainWindow):
             after, text = box_nudges.turned(box, p, big), "Turn box"
         else:
             after, text = box_nudges.resized(box, p, q, big), "Resize box"
+        self.view.draw_fewer_points_for_a_moment()  # a held key: the frames until it is let go
         self.push(ChangeBox(box, after, text=text, merge_key=f"key-{kind}-{p}-{q}"))
 
     def _panel_edit(self, before: Box, after: Box, field: str) -> None:

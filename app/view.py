@@ -80,6 +80,7 @@ class SceneView(QOpenGLWidget):
         self._position_vbo = 0
         self._colour_vbo = 0
         self._uploaded_points = 0
+        self.points_drawn = 0
         self._lines: LineBatch | None = None
         self._overlay_lines: LineBatch | None = None
         self._handles: LineBatch | None = None
@@ -111,6 +112,9 @@ class SceneView(QOpenGLWidget):
         self.last_frame_seconds = 0.0
         self._frame_mvp = np.zeros((4, 4))
         self._depth_image: np.ndarray | None = None
+        self._frames = 0  # frames painted so far
+        self._depth_frame = -1  # the frame the depth image was copied from
+        self._depth_wanted = False  # the next frame copies its depth image
         #: Only points inside this world-space region are drawn and picked (None: all points).
         self.clip: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -265,10 +269,20 @@ class SceneView(QOpenGLWidget):
             budget = min(budget, int(self.interactive_frame_seconds / self._seconds_per_point))
         return min(n, max(budget, self.min_interactive_points))
 
-    def _camera_moved(self, settle: bool = True) -> None:
-        if settle and self.interactive_points() < self.num_points:
+    def draw_fewer_points_for_a_moment(self) -> None:
+        """Draw the interactive subset of a big scan until nothing has happened for a moment.
+
+        For camera moves, and for bursts of edits (a held nudge key): each frame of a 2M-point scan
+        takes 0.4 s on a software renderer, so the frames in between draw fewer points and the
+        last one, 200 ms after, all of them.
+        """
+        if self.interactive_points() < self.num_points:
             self._interacting = True
             self._settle_timer.start()
+
+    def _camera_moved(self, settle: bool = True) -> None:
+        if settle:
+            self.draw_fewer_points_for_a_moment()
         self.cameraChanged.emit()
         self.update()
 
@@ -288,13 +302,20 @@ class SceneView(QOpenGLWidget):
     def read_depth(self, x: int, y: int, radius: int = 4) -> float | None:
         """Window depth in [0, 1) of the nearest drawn surface around pixel (x, y), or None.
 
-        Reads the depth image copied at the end of the last frame (Qt discards the depth buffer
-        of a QOpenGLWidget after each frame, so it cannot be read later).
+        Reads the depth image copied at the end of a frame (Qt discards the depth buffer of a
+        QOpenGLWidget after each frame, so it cannot be read later). Copying it waits for the frame
+        and costs 0.1-0.25 s on a software renderer, so a frame copies it only when asked: the
+        first read after a new frame paints once more.
         """
         if not self._gl_ready or not self.isVisible():
             return None
-        if self._depth_image is None or not np.array_equal(self._frame_mvp, self._current_mvp()):
-            self.repaint()  # the depth must show what the camera sees now
+        if (
+            self._depth_image is None
+            or self._depth_frame != self._frames
+            or not np.array_equal(self._frame_mvp, self._current_mvp())
+        ):
+            self._depth_wanted = True
+            self.repaint()  # the depth must show what the camera sees now, and is copied on request
         depth_image = self._depth_image
         if depth_image is None:
             return None
@@ -498,6 +519,8 @@ class SceneView(QOpenGLWidget):
                 count = min(count, self.interactive_points())
             GL.glBindVertexArray(self._points_vao)
             GL.glDrawArrays(GL.GL_POINTS, 0, count)
+        #: Points the last frame drew.
+        self.points_drawn = count
         self._clip_uniforms(clip_points=False)
         if self._lines is not None and self._overlay_lines is not None and self._handles is not None:
             self._lines.draw(GL.GL_LINES)
@@ -508,7 +531,10 @@ class SceneView(QOpenGLWidget):
             self._handles.draw(GL.GL_POINTS)
         GL.glBindVertexArray(0)
         GL.glUseProgram(0)
-        self._copy_depth(ratio)
+        self._frames += 1
+        if self._depth_wanted:
+            self._copy_depth(ratio)
+            self._depth_wanted, self._depth_frame = False, self._frames
         if self.rubber_band is not None or self.lasso is not None or self.hint:
             self._paint_overlay()
         if count > self.min_interactive_points:

@@ -640,3 +640,21 @@ def test_refilling_the_box_list_touches_only_the_cells_that_changed(qtbot):
     panel.table.show_rows(rows, SCANNET18)
     assert 0 < len(changes) <= len(panel.table.columns) + 2
     assert panel.table.cell(7, "total") == "5" and panel.table.cell(8, "total") == "…"
+
+
+def test_a_burst_of_nudges_draws_fewer_points_until_it_ends_and_picking_sees_the_last_frame(
+    window, qtbot, scene_path, tmp_path
+):
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    view = window.view
+    view.min_interactive_points = 1000  # the test scan counts as a big one
+    view.interactive_budget = 1000
+    window.doc.select(1)
+    window.nudge("up", 1, 0)
+    view.repaint()
+    assert view.points_drawn == 1000 < view.num_points
+    qtbot.waitUntil(lambda: view.points_drawn == view.num_points, timeout=3000)  # once the burst ends
+    # picking reads the depth of the frame on screen: a point under the box's centre is found
+    centre = window.doc.box(1).center
+    pixels, _ = view.project(np.asarray([centre], float))
+    assert view.pick_point(float(pixels[0, 0]), float(pixels[0, 1]), radius=30) is not None
