@@ -417,7 +417,9 @@ class BoxStats:
             box.id: (int(a.exclusive[i]), int(a.shared[i]), int(a.total[i])) for i, box in enumerate(boxes)
         }
         labels = result.labels
-        self.confidence = box_confidences(labels.instance_ids, labels.confidence, boxes.ids)
+        self.confidence = getattr(result, "box_confidence", None) or box_confidences(
+            labels.instance_ids, labels.confidence, boxes.ids
+        )
         shares = result.foreground.box_share
         self.extra = {
             box.id: {"background": float(shares[i]) if i < len(shares) else None}

@@ -12,7 +12,7 @@ computation at its next chunk point (within about a second, except while the tea
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal
 
@@ -35,6 +35,9 @@ class LiveResult(AnnotationResult):
 
     generation: int = 0
     held: tuple = ()
+    #: Mean confidence of each box's points (box id -> value; NaN for none), worked out in the worker
+    #: so the window's thread does not pass over every point for the box list.
+    box_confidence: dict = field(default_factory=dict)
 
 
 def resolve_for_view(
@@ -65,8 +68,13 @@ def resolve_for_view(
         reuse=reuse,
         progress=progress,
     )
-    fields = {k: v for k, v in vars(result).items() if k not in ("generation", "held")}
-    return LiveResult(**fields, generation=generation, held=(scene, resolver, foreground))
+    from beep3d.app.box_list import box_confidences
+
+    fields = {k: v for k, v in vars(result).items() if k not in ("generation", "held", "box_confidence")}
+    confidence = box_confidences(result.labels.instance_ids, result.labels.confidence, result.boxes.ids)
+    return LiveResult(
+        **fields, generation=generation, held=(scene, resolver, foreground), box_confidence=confidence
+    )
 
 
 class _JobSignals(QObject):
