@@ -23,7 +23,7 @@ import numpy as np
 
 from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
-from beep3d.geometry.boxes import BoxSet
+from beep3d.geometry.boxes import BoxSet, Membership
 from beep3d.geometry.overlap import MembershipLevel, membership_for
 from beep3d.model.config import OVERLAP_SCORES, ModelConfig
 from beep3d.model.weights import CheckpointInfo, load_inference_model, read_checkpoint_info
@@ -231,17 +231,23 @@ class TeacherResolver:
             batch = collate(
                 [sample_from_scene(scene, scene.superpoints)], self.device, self.config.voxel_size
             )
-            encoding = model.encode_scene(batch)
-            model.resolve_with_teacher(
-                encoding,
-                boxes.centers,
-                self.model_classes(boxes),
-                membership.point_index,
-                membership.box_index,
-                boxes.sizes,
-                self.overlap_score,
-                self.min_recognition,
-            )
+            self._decide(model.encode_scene(batch), boxes, membership)
+
+    def _decide(
+        self, encoding: SceneEncoding, boxes: BoxSet, membership: Membership
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(box position, margin, decider) of each point, by the network
+        (:meth:`Beep3DModel.resolve_with_teacher`)."""
+        return self.model.resolve_with_teacher(
+            encoding,
+            boxes.centers,
+            self.model_classes(boxes),
+            membership.point_index,
+            membership.box_index,
+            boxes.sizes,
+            self.overlap_score,
+            self.min_recognition,
+        )
 
     def _use_threads(self) -> None:
         """Give torch this resolver's ``threads`` in the calling thread, before the network runs.
@@ -342,16 +348,7 @@ class TeacherResolver:
         plan.begin("teacher decoder")
         self._use_threads()
         with plan.within("teacher decoder").watching(self.model.teacher.decoder.layers, "teacher decoder"):
-            positions, margins, decided_by = self.model.resolve_with_teacher(
-                encoding,
-                boxes.centers,
-                self.model_classes(boxes),
-                membership.point_index,
-                membership.box_index,
-                boxes.sizes,
-                self.overlap_score,
-                self.min_recognition,
-            )
+            positions, margins, decided_by = self._decide(encoding, boxes, membership)
         positions = np.asarray(positions, dtype=np.int64)
         instance_ids = np.where(positions >= 0, boxes.ids[np.maximum(positions, 0)], -1).astype(np.int32)
         confidence = np.where(counts >= 2, np.clip(margins, 0.0, 1.0), 1.0).astype(np.float32)
