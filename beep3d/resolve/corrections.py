@@ -14,7 +14,14 @@ A click region is what the clicked point speaks for (``spread``):
 - ``"superpoint"``: its superpoint (:func:`beep3d.geometry.superpoints.compute_superpoints`);
 - ``"ball"`` (the default): the points within :data:`CLICK_RADIUS` of it that have the same mask
   (the same box, or background) and lie in the same set of boxes: the click settles that
-  neighbourhood of the contest or of the box's background, not only a patch.
+  neighbourhood of the contest or of the box's background, not only a patch;
+- ``"surface"``: the smooth, similarly coloured surface around it within :data:`CLICK_RADIUS`, with
+  the same mask and boxes (:mod:`beep3d.geometry.region_growing`); measured, not the default.
+
+Clicks share the scan: a click's region never takes a point an earlier click was made on nor a
+stroke's points, and keeps to the points nearer to it than to every earlier click. So each click
+speaks for its own neighbourhood, and a negative click beside a positive one does not undo it
+(before this rule a simulated annotator's clicks took the same points back and forth).
 
 Coarser segmentations were measured first and rejected: on the 50k-point real scans, Felzenszwalb
 k = 0.05 gives about as many segments as superpoints (0.01), and coarser ones mix objects (purity
@@ -165,7 +172,8 @@ def apply_corrections(
     pinned = np.zeros(n, dtype=bool)
     seeds: list[int] = []
     if earlier:
-        corrected = np.asarray(resolution.decided_by) == DECIDED_BY_CORRECTION
+        if resolution.decided_by is not None:
+            corrected = np.asarray(resolution.decided_by) == DECIDED_BY_CORRECTION
         for correction in earlier.for_scan(n):
             pinned[correction.points] = True
             if correction.kind == "click":
@@ -228,13 +236,15 @@ def _nearer_than_earlier_clicks(
     """The region's points nearer to the click at ``seed`` than to every earlier click (and ``seed``)."""
     if not seeds or len(region) <= 1:
         return np.union1d(region, [seed])
+    from scipy.spatial import cKDTree
+
     points = np.asarray(xyz[region], dtype=np.float64)
     own = np.linalg.norm(points - np.asarray(xyz[seed], dtype=np.float64), axis=1)
     others = np.asarray(xyz[np.asarray(seeds)], dtype=np.float64)
     lo, hi = points.min(axis=0) - own.max(), points.max(axis=0) + own.max()
     others = others[np.all((others >= lo) & (others <= hi), axis=1)]  # only clicks that can be nearer
     if len(others):
-        nearest_other = np.min(np.linalg.norm(points[:, None, :] - others[None, :, :], axis=2), axis=1)
+        nearest_other, _ = cKDTree(others).query(points)
         region = region[own <= nearest_other]
     return np.union1d(region, [seed])
 
