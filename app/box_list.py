@@ -381,11 +381,16 @@ class BoxTable(QTableWidget):
             self.flagToggled.emit(box_id, column.check, checked)
 
 
+#: Height of the box list, at least, in pixels (about four rows: the docks below it share the rest).
+BOX_LIST_MIN_HEIGHT = 170
+
+
 class BoxListPanel(QWidget):
     """The filter field above the box table."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setMinimumHeight(BOX_LIST_MIN_HEIGHT)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.filter = QLineEdit()

@@ -79,10 +79,6 @@ class DocumentCommand(QUndoCommand):
         return isinstance(other, DocumentCommand) and self.command.merge(other.command)
 
 
-#: Height of the box list, at least, in pixels (about four rows).
-BOX_LIST_MIN_HEIGHT = 170
-
-
 class MainWindow(QMainWindow):
     """The annotation window.
 
@@ -161,8 +157,6 @@ class MainWindow(QMainWindow):
         self.side.add_docks()
         # the box list wide enough for its columns, the close-ups narrow: the view keeps most of the width
         self.resizeDocks([self.closeups_dock, self.boxes_dock], [200, 440], Qt.Orientation.Horizontal)
-        # the box list tall enough for a few rows: the docks below it share what is left
-        self.box_list.setMinimumHeight(BOX_LIST_MIN_HEIGHT)
 
     def add_dock(
         self, title: str, widget, name: str, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea
