@@ -222,6 +222,8 @@ class BoxTable(QTableWidget):
         self.itemSelectionChanged.connect(self._on_selection)
         self.itemChanged.connect(self._on_item_changed)
         self._rows: dict[int, BoxRow] = {}
+        #: What the table shows of each box (:meth:`_row_key`), to write only the rows that change.
+        self._keys: dict[int, tuple] = {}
         self._query = ""
         self._updating = False
 
@@ -242,32 +244,76 @@ class BoxTable(QTableWidget):
 
     # filling --------------------------------------------------------------------------------
     def show_rows(self, rows: Iterable[BoxRow], class_set: ClassSet) -> None:
-        """Fill the table with ``rows`` (kept sorted as the header says, filtered by the query)."""
+        """Show ``rows`` (kept sorted as the header says, filtered by the query).
+
+        When the boxes are the ones shown, only the rows whose cells change are written (an edit
+        changes a few rows, its resolution a few more, a new selection none); otherwise the table is
+        filled again.
+        """
         rows = list(rows)
+        keys = {row.box.id: self._row_key(row, class_set) for row in rows}
+        same_boxes = len(keys) == len(rows) == self.rowCount() and keys.keys() == self._keys.keys()
+        changed = (
+            [row for row in rows if keys[row.box.id] != self._keys.get(row.box.id)] if same_boxes else rows
+        )
+        self._rows = {row.box.id: row for row in rows}
+        self._keys = keys
+        if not same_boxes:
+            self._write_rows(rows, class_set, refill=True)
+            self.apply_filter(self._query)
+        elif changed:
+            self._write_rows(changed, class_set, refill=False)
+            if self._query.strip():
+                ids = {row.box.id for row in changed}
+                for position in range(self.rowCount()):
+                    box_id = self.box_id_at(position)
+                    if box_id in ids:
+                        self.setRowHidden(position, not row_matches(self._rows[box_id], self._query))
+
+    def _row_key(self, row: BoxRow, class_set: ClassSet) -> tuple:
+        """Everything :meth:`_write_row` writes for ``row``: equal keys, equal cells."""
+        cells = []
+        for column in self.columns:
+            value = column.value(row)
+            if column.check is not None:
+                cells.append(bool(value))
+            else:
+                cells.append((sort_value(value), PENDING if value is None else column.text(value)))
+        warn = row.counts is not None and row.counts[0] == 0
+        return (*cells, tuple(class_set.colour_of(row.box.label)), warn)
+
+    def _write_rows(self, rows: list[BoxRow], class_set: ClassSet, refill: bool) -> None:
+        """Write ``rows`` into the table: all rows anew (``refill``), else over the rows of their boxes."""
         self._updating = True
         self.setSortingEnabled(False)
         self._fit_columns_to_contents(False)
         try:
-            filled = self.rowCount()  # rows below this have no items yet
-            self.setRowCount(len(rows))
-            self._rows = {r.box.id: r for r in rows}
-            for position, row in enumerate(rows):
-                for index, column in enumerate(self.columns):
-                    self._fill(position, index, column, row, fresh=position >= filled)
-                colour = QColor(*class_set.colour_of(row.box.label))
-                item = self.item(position, self.COLUMNS.index("class"))
-                if item.data(Qt.ItemDataRole.DecorationRole) != colour:
-                    item.setData(Qt.ItemDataRole.DecorationRole, colour)
-                warn = row.counts is not None and row.counts[0] == 0
-                text_colour = QColor(230, 80, 60) if warn else self.palette().text().color()
-                item = self.item(position, self.COLUMNS.index("exclusive"))
-                if item.foreground().color() != text_colour:
-                    item.setForeground(text_colour)
+            if refill:
+                filled = self.rowCount()  # rows below this have no items yet
+                self.setRowCount(len(rows))
+                for position, row in enumerate(rows):
+                    self._write_row(position, row, class_set, fresh=position >= filled)
+            else:
+                positions = {self.box_id_at(p): p for p in range(self.rowCount())}
+                for row in rows:
+                    self._write_row(positions[row.box.id], row, class_set, fresh=False)
         finally:
             self._fit_columns_to_contents(True)
             self.setSortingEnabled(True)
             self._updating = False
-        self.apply_filter(self._query)
+
+    def _write_row(self, position: int, row: BoxRow, class_set: ClassSet, fresh: bool) -> None:
+        for index, column in enumerate(self.columns):
+            self._fill(position, index, column, row, fresh=fresh)
+        colour = QColor(*class_set.colour_of(row.box.label))
+        item = self.item(position, self.COLUMNS.index("class"))
+        if item.data(Qt.ItemDataRole.DecorationRole) != colour:
+            item.setData(Qt.ItemDataRole.DecorationRole, colour)
+        warn = row.counts is not None and row.counts[0] == 0
+        text_colour = QColor(230, 80, 60) if warn else self.palette().text().color()
+        item = self.item(position, self.COLUMNS.index("exclusive"))
+        if item.foreground().color() != text_colour:
+            item.setForeground(text_colour)
 
     def _fill(self, position: int, index: int, column: BoxColumn, row: BoxRow, fresh: bool) -> None:
         # A change to a cell of the table makes Qt re-measure the columns over every row, so a cell is
@@ -376,6 +422,7 @@ class BoxTable(QTableWidget):
             return
         checked = item.checkState() == Qt.CheckState.Checked
         box_id = int(item.data(ID_ROLE))
+        self._keys[box_id] = ()  # the cell no longer shows the row: written again at the next show_rows
         row = self._rows.get(box_id)
         if row is not None and bool(column.value(row)) != checked:
             self.flagToggled.emit(box_id, column.check, checked)
