@@ -257,6 +257,8 @@ class MainWindow(QMainWindow):
 
     def _build_status(self) -> None:
         self.scene_label = QLabel("No scene")
+        #: How many boxes the document holds: follows every change of the boxes, not the resolution.
+        self.box_count_label = QLabel("")
         self.resolution_label = QLabel("")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(180)
@@ -268,6 +270,7 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.resolution_label)
         bar.addPermanentWidget(self.resolution_progress)
         bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.box_count_label)
         bar.addPermanentWidget(self.scene_label)
 
     # user feedback -----------------------------------------------------------------------------
@@ -457,10 +460,13 @@ class MainWindow(QMainWindow):
             self.side.scene_opened()
             self._update_title()
         elif event in ("boxes", "preview"):
+            self._show_box_count()
             self._show_boxes()
             if event == "boxes":
                 self.request_resolution()
         elif event in ("selection", "flags"):
+            if event == "flags":
+                self._show_box_count()
             self._show_boxes()
         elif event == "corrections":
             self.request_resolution()
@@ -502,6 +508,16 @@ class MainWindow(QMainWindow):
         if self._box_stats is None or self._box_stats.result is not self.result:
             self._box_stats = BoxStats(self.result)
         return box_rows(self.doc.boxes, self.doc.hidden, self.doc.locked, self._box_stats)
+
+    def _show_box_count(self) -> None:
+        """The status bar's box count (hidden boxes counted, and said): at once, not after the resolution."""
+        if self.doc.scene is None:
+            self.box_count_label.setText("")
+            return
+        count, hidden = len(self.doc.boxes), len(self.doc.hidden)
+        self.box_count_label.setText(
+            f"{count} box{'' if count == 1 else 'es'}" + (f" ({hidden} hidden)" if hidden else "")
+        )
 
     def _update_title(self) -> None:
         name = self.doc.scene.name if self.doc.scene is not None else "no scene"
@@ -548,8 +564,8 @@ class MainWindow(QMainWindow):
         deciders = ""
         if self.resolvers.name == "teacher":  # the rules decide alone: no pass over every point for them
             deciders = describe_deciders(decider_counts(result.resolution.decided_by))
-        self.resolution_label.setText(
-            f"{len(result.boxes)} boxes · {analysis.num_single:,} points in one box · "
+        self.resolution_label.setText(  # the box count is beside it (box_count_label), always current
+            f"{analysis.num_single:,} points in one box · "
             f"{analysis.num_multi:,} in several ({self.resolvers.name}, {result.seconds * 1000:.0f} ms)"
             + (f" · decided by: {deciders}" if deciders else "")
         )

@@ -1,14 +1,15 @@
-"""Defects of the box list (pytest-qt, under Xvfb): an edit rewrites only the box list rows it
-changes.
+"""Defects of the box list and the status bar (pytest-qt, under Xvfb): an edit rewrites only the
+box list rows it changes, and the status bar's box count follows every change of the box set.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
 
-from tests.app.test_app_day import _boxes_file
+from tests.app.test_app_day import _boxes_file, _two_boxes
 from tests.app.test_app_window import _open, _two_cube_scene
 
 pytestmark = pytest.mark.gui
@@ -107,3 +108,40 @@ def test_selecting_a_box_fills_no_row_of_the_box_list(window, qtbot, scene_path,
     assert sorted({index.row() for index in table.selectedIndexes()}) == sorted(
         table.row_of(i) for i in (1, 3)
     )
+
+
+_COUNT = re.compile(r"(\d[\d,]*) box(?:es)?\b")
+
+
+def _counts_shown(window) -> list[int]:
+    """The box counts the status bar's permanent fields show (not its passing messages)."""
+    from PySide6.QtWidgets import QLabel
+
+    texts = [label.text() for label in window.statusBar().findChildren(QLabel) if label.isVisibleTo(window)]
+    return [int(match.replace(",", "")) for text in texts for match in _COUNT.findall(text)]
+
+
+def test_the_status_bar_box_count_follows_every_change_of_the_boxes(window, qtbot, scene_path, tmp_path):
+    from beep3d.document import AddBox, DeleteBox
+    from beep3d.geometry.boxes import Box
+
+    _open(window, qtbot, scene_path)
+    assert _counts_shown(window) == [0]
+    boxes = _boxes_file(tmp_path, _two_boxes())
+    assert window.files.load_boxes(boxes)  # loaded after the scan: the count does not wait for a resolution
+    assert _counts_shown(window) == [2]
+    window.live.wait_idle()
+    assert _counts_shown(window) == [2]
+    window.push(AddBox(Box(7, "sofa", (0.0, -1.4, 0.2), (0.6, 0.6, 0.5))))
+    assert _counts_shown(window) == [3]
+    window.push(DeleteBox(1))
+    window.push(DeleteBox(2))
+    assert _counts_shown(window) == [1]
+    window.undo_stack.undo()
+    assert _counts_shown(window) == [2]
+    window.undo_stack.redo()
+    assert _counts_shown(window) == [1]
+    window.live.wait_idle()
+    assert _counts_shown(window) == [1]
+    window.files.open_scene(scene_path)  # another scan (no box file beside it): none again
+    assert _counts_shown(window) == [0]
