@@ -7,6 +7,7 @@ are dimmed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import fields
 
 import numpy as np
@@ -14,7 +15,15 @@ import numpy as np
 from beep3d.resolve.pipeline import PointLabels
 from beep3d.resolve.resolution import DECIDED_BY_CENTRE_RULE, DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE
 
-__all__ = ["COLOUR_MODES", "PointLabels", "colour_all", "instance_palette", "point_colours"]
+__all__ = [
+    "COLOUR_MODES",
+    "RESERVED_COLOURS",
+    "PointLabels",
+    "colour_all",
+    "colour_distance",
+    "instance_palette",
+    "point_colours",
+]
 
 #: Colour modes in menu order: (key, menu text).
 COLOUR_MODES: tuple[tuple[str, str], ...] = (
@@ -47,22 +56,90 @@ CORRECTED_AMOUNT = 0.45
 RULE_DECIDERS = (DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE, DECIDED_BY_CENTRE_RULE)
 
 
-def instance_palette(ids: np.ndarray) -> np.ndarray:
-    """(M, 3) float32 distinct colours (0..255) for integer ids (a golden-ratio hue walk)."""
-    ids = np.asarray(ids, dtype=np.int64)
-    hue = (ids * 0.618033988749895) % 1.0
-    sat, val = 0.75, 0.95
+#: Wireframe of the selected box (the box editor shows it).
+SELECTED_COLOUR = (255, 255, 80)
+#: Wireframes of the other selected boxes.
+ALSO_SELECTED_COLOUR = (255, 170, 40)
+#: The box being drawn.
+GHOST_COLOUR = (0, 230, 255)
+#: Legend swatch of dimmed points (in no box).
+DIMMED_SWATCH = (70, 70, 70)
+#: Legend swatch of corrected points: a mid-grey lightened as they are.
+CORRECTED_SWATCH = tuple(
+    int(v)
+    for v in np.array([120.0, 120.0, 120.0]) * (1 - CORRECTED_AMOUNT) + CORRECTED_TINT * CORRECTED_AMOUNT
+)
+#: Colours with a meaning of their own where box colours are shown: no box gets one of them (see
+#: :func:`instance_palette`).
+RESERVED_COLOURS: dict[str, tuple[int, int, int]] = {
+    "left out (not the object)": tuple(int(v) for v in NOT_OBJECT_TINT),
+    "corrected": CORRECTED_SWATCH,
+    "dimmed": DIMMED_SWATCH,
+    "selected box": SELECTED_COLOUR,
+    "also selected": ALSO_SELECTED_COLOUR,
+    "box being drawn": GHOST_COLOUR,
+}
+#: Box colours keep at least this colour distance (:func:`colour_distance`) from every reserved colour.
+MIN_RESERVED_DISTANCE = 25.0
+_GOLDEN = 0.618033988749895
+_HUE_STEPS = 3600
+
+
+def colour_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """CIE76 colour difference (delta E in CIELAB, D65) of sRGB colours 0..255 (broadcast over rows).
+
+    About 2 is just noticeable; beyond 20 two colours are told apart at a glance.
+    """
+    return np.linalg.norm(_lab(a) - _lab(b), axis=-1)
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of sRGB colours 0..255."""
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    to_xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = c @ to_xyz.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+def _hue_colours(hue: np.ndarray, sat: float = 0.75, val: float = 0.95) -> np.ndarray:
+    """(M, 3) float32 colours (0..255) of hues in [0, 1) at one saturation and value."""
     i = np.floor(hue * 6).astype(np.int64) % 6
     f = hue * 6 - np.floor(hue * 6)
     p = np.full_like(hue, val * (1 - sat))
     q, t = val * (1 - f * sat), val * (1 - (1 - f) * sat)
     v = np.full_like(hue, val)
     table = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
-    rgb = np.zeros((len(ids), 3))
+    rgb = np.zeros((len(hue), 3))
     for k, (r, g, b) in enumerate(table):
         sel = i == k
         rgb[sel] = np.stack([r[sel], g[sel], b[sel]], axis=1)
     return (rgb * 255).astype(np.float32)
+
+
+@functools.cache
+def _box_hues() -> np.ndarray:
+    """The hues a box may get: those whose colour is far enough from every reserved colour."""
+    hues = (np.arange(_HUE_STEPS) + 0.5) / _HUE_STEPS
+    colours = _hue_colours(hues)
+    far = np.ones(len(hues), dtype=bool)
+    for colour in RESERVED_COLOURS.values():
+        far &= colour_distance(colours, np.asarray(colour, dtype=np.float64)) >= MIN_RESERVED_DISTANCE
+    return hues[far]
+
+
+def instance_palette(ids: np.ndarray) -> np.ndarray:
+    """(M, 3) float32 distinct colours (0..255) for integer ids.
+
+    A golden-ratio walk over the hues a box may get (:func:`_box_hues`): ids one apart get hues far
+    apart, and no id gets a colour within :data:`MIN_RESERVED_DISTANCE` of a reserved colour
+    (:data:`RESERVED_COLOURS`).
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    hues = _box_hues()
+    walk = (ids * _GOLDEN) % 1.0
+    return _hue_colours(hues[np.minimum((walk * len(hues)).astype(np.int64), len(hues) - 1)])
 
 
 def _blend(rgb: np.ndarray, tint: np.ndarray, mask: np.ndarray, amount: float = TINT) -> np.ndarray:

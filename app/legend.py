@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from beep3d.app.colouring import (
     COLOUR_MODES,
-    CORRECTED_AMOUNT,
-    CORRECTED_TINT,
+    CORRECTED_SWATCH,
+    DIMMED_SWATCH,
     NOT_OBJECT_TINT,
     OVERLAP_TINT,
     SINGLE_BOX_TINT,
@@ -32,7 +32,7 @@ from beep3d.geometry.boxes import BoxSet
 RGB = tuple[int, int, int]
 #: One legend line: a swatch colour (None: no swatch) and what it means.
 LegendEntry = tuple[RGB | None, str]
-DIMMED: RGB = (70, 70, 70)
+DIMMED: RGB = DIMMED_SWATCH
 #: At most this many boxes or classes are listed one by one.
 MAX_LISTED = 12
 
@@ -42,10 +42,7 @@ def _rgb(tint: np.ndarray) -> RGB:
 
 
 #: Legend line of points decided by the annotator's clicks and strokes (a mid-grey lightened as they are).
-CORRECTED_ENTRY: LegendEntry = (
-    _rgb(np.array([120.0, 120.0, 120.0]) * (1 - CORRECTED_AMOUNT) + CORRECTED_TINT * CORRECTED_AMOUNT),
-    "lightened: set by your corrections (clicks, brush, lasso)",
-)
+CORRECTED_ENTRY: LegendEntry = (CORRECTED_SWATCH, "lightened: set by your corrections (clicks, brush, lasso)")
 
 
 def _original(class_set: ClassSet, boxes: BoxSet) -> list[LegendEntry]:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from beep3d.app.actions import MENUS, action_table
 from beep3d.app.box_list import BoxListPanel, BoxRow, BoxStats, box_rows
 from beep3d.app.class_picker import refresh_completions
-from beep3d.app.colouring import COLOUR_MODES, point_colours
+from beep3d.app.colouring import ALSO_SELECTED_COLOUR, COLOUR_MODES, point_colours
 from beep3d.app.correction_tools import click_markers
 from beep3d.app.files_controller import FilesController
 from beep3d.app.live import LiveResolver, LiveResult
@@ -482,7 +482,7 @@ class MainWindow(QMainWindow):
             self.view.set_markers(*click_markers(self.doc))
 
     #: Wireframe colour of boxes selected besides the one the panel shows.
-    ALSO_SELECTED_COLOUR = (255, 170, 40)
+    ALSO_SELECTED_COLOUR = ALSO_SELECTED_COLOUR
 
     def _box_colours(self) -> dict[int, tuple[int, int, int]]:
         colours = {b.id: self.doc.class_set.colour_of(b.label) for b in self.doc.boxes}

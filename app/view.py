@@ -27,6 +27,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygon
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
 from beep3d.app.camera import OrbitCamera
+from beep3d.app.colouring import GHOST_COLOUR, SELECTED_COLOUR
 from beep3d.app.gl_drawing import (
     FRAGMENT_SHADER,
     VERTEX_SHADER,
@@ -39,8 +40,6 @@ from beep3d.app.handles import HANDLE_COLOURS, box_handles, box_line_segments, r
 from beep3d.geometry.boxes import Box, BoxSet
 
 BACKGROUND = (0.13, 0.14, 0.16)
-SELECTED_COLOUR = (255, 255, 80)
-GHOST_COLOUR = (0, 230, 255)
 #: Half the width of a marker's cross (the hand correction clicks), metres.
 MARKER_ARM = 0.08
 

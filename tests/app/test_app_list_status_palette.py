@@ -1,5 +1,6 @@
-"""Defects of the box list and the status bar (pytest-qt, under Xvfb): an edit rewrites only the
-box list rows it changes, and the status bar's box count follows every change of the box set.
+"""Defects of the box list, the status bar and the box colours (pytest-qt, under Xvfb): an edit
+rewrites only the box list rows it changes, the status bar's box count follows every change of the
+box set, and no box colour can be mistaken for a colour the window reserves for something else.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from tests.app.test_app_day import _boxes_file, _two_boxes
@@ -145,3 +147,68 @@ def test_the_status_bar_box_count_follows_every_change_of_the_boxes(window, qtbo
     assert _counts_shown(window) == [1]
     window.files.open_scene(scene_path)  # another scan (no box file beside it): none again
     assert _counts_shown(window) == [0]
+
+
+# box colours ------------------------------------------------------------------------------------
+
+
+def _lab(rgb) -> np.ndarray:
+    """CIELAB (D65) of sRGB colours 0..255: the test's own conversion, to measure colour distances."""
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    matrix = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = c @ matrix.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+def _reserved_colours() -> dict[str, tuple[int, int, int]]:
+    """Colours with a meaning of their own where the box colours are shown."""
+    from beep3d.app.colouring import NOT_OBJECT_TINT
+    from beep3d.app.legend import CORRECTED_ENTRY, DIMMED
+    from beep3d.app.main_window import MainWindow
+    from beep3d.app.view import GHOST_COLOUR, SELECTED_COLOUR
+
+    return {
+        "left out (amber)": tuple(int(v) for v in NOT_OBJECT_TINT),
+        "corrected": CORRECTED_ENTRY[0],
+        "dimmed": DIMMED,
+        "selected box": SELECTED_COLOUR,
+        "also selected": MainWindow.ALSO_SELECTED_COLOUR,
+        "box being drawn": GHOST_COLOUR,
+    }
+
+
+#: Colours at least this far apart (CIE76 delta E) are told apart at a glance.
+APART = 20.0
+
+
+def test_no_box_colour_comes_close_to_a_reserved_colour_over_many_box_ids():
+    from beep3d.app.colouring import instance_palette
+
+    ids = np.concatenate([np.arange(20000), np.random.default_rng(0).integers(0, 2**31, 20000)])
+    palette = _lab(instance_palette(ids))
+    for name, colour in _reserved_colours().items():
+        distance = np.linalg.norm(palette - _lab(colour), axis=1)
+        worst = int(np.argmin(distance))
+        assert distance[worst] >= APART, f"box {ids[worst]} looks like {name}: delta E {distance[worst]:.1f}"
+    # neighbouring ids (boxes drawn one after another) still get colours far apart
+    steps = np.linalg.norm(palette[1:20000] - palette[:19999], axis=1)
+    assert steps.min() >= APART
+
+
+def test_the_instances_legend_swatches_of_boxes_differ_from_its_other_swatches():
+    from beep3d.app.legend import MAX_LISTED, legend_entries
+    from beep3d.classes import SCANNET18
+    from beep3d.geometry.boxes import Box, BoxSet
+
+    for first in range(0, 3000, MAX_LISTED):
+        boxes = BoxSet(
+            [Box(i, "chair", (i, 0, 0.5), (0.5, 0.5, 0.5)) for i in range(first, first + MAX_LISTED)]
+        )
+        entries = legend_entries("instances", SCANNET18, boxes)
+        box_swatches = [colour for colour, text in entries if text.startswith("box ")]
+        other = [colour for colour, text in entries if colour is not None and not text.startswith("box ")]
+        assert len(box_swatches) == MAX_LISTED and len(other) >= 3
+        distance = np.linalg.norm(_lab(box_swatches)[:, None] - _lab(other)[None], axis=2)
+        assert distance.min() >= APART, entries
