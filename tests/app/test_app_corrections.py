@@ -15,6 +15,8 @@ LEFT = Qt.MouseButton.LeftButton
 #: The cube of the two-cube scene: points 30000..35999, centre (-1, 0, 0.3), 0.6 m wide.
 CUBE = slice(30000, 36000)
 
+pytestmark = pytest.mark.gui
+
 
 @pytest.fixture
 def scene_path(tmp_path):

@@ -10,20 +10,13 @@ import os
 
 import numpy as np
 import pytest
+from PySide6 import QtCore, QtWidgets
+from PySide6.QtCore import QPoint, Qt
 
 from tests.app.test_app_window import _open, _pixel, _top_view, _two_cube_scene
 
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(
-        not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")),
-        reason="GUI tests need a display: run them under xvfb-run -a (OpenGL does not render offscreen)",
-    ),
-]
+pytestmark = pytest.mark.gui
 
-QtCore = pytest.importorskip("PySide6.QtCore")
-QtWidgets = pytest.importorskip("PySide6.QtWidgets")
-Qt, QPoint = QtCore.Qt, QtCore.QPoint
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
 
 

@@ -8,7 +8,6 @@ import pytest
 from tests.app.test_app_window import _open, _two_cube_scene
 
 pytestmark = pytest.mark.gui
-pytest.importorskip("PySide6.QtCore")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +12,7 @@ from beep3d.io.box_files import load_boxes
 from beep3d.io.box_formats import BOX_FORMATS, format_of_file, save_boxes_as
 from tests.cli.test_export_formats_cli import room, write_scan
 
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(
-        not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")),
-        reason="GUI tests need a display: run them under xvfb-run -a (OpenGL does not render offscreen)",
-    ),
-]
-
-pytest.importorskip("PySide6.QtCore")
+pytestmark = pytest.mark.gui
 
 BOXES = BoxSet(
     [

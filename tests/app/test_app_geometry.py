@@ -7,14 +7,12 @@ import math
 import numpy as np
 import pytest
 
-pytest.importorskip("PySide6")
-
-from beep3d.app.camera import OrbitCamera  # noqa: E402
-from beep3d.app.colouring import PointLabels, point_colours  # noqa: E402
-from beep3d.app.handles import box_handles, drag_handle, ray_box_hit  # noqa: E402
-from beep3d.app.refit import find_checkpoint, parse_progress, refit_arguments  # noqa: E402
-from beep3d.defaults import DEFAULT_CHECKPOINT  # noqa: E402
-from beep3d.geometry.boxes import Box  # noqa: E402
+from beep3d.app.camera import OrbitCamera
+from beep3d.app.colouring import PointLabels, point_colours
+from beep3d.app.handles import box_handles, drag_handle, ray_box_hit
+from beep3d.app.refit import find_checkpoint, parse_progress, refit_arguments
+from beep3d.defaults import DEFAULT_CHECKPOINT
+from beep3d.geometry.boxes import Box
 
 
 def test_project_and_unproject_round_trip_in_both_projections():

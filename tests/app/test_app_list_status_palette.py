@@ -1,6 +1,7 @@
-"""Defects of the box list, the status bar and the box colours (pytest-qt, under Xvfb): an edit
-rewrites only the box list rows it changes, the status bar's box count follows every change of the
-box set, and no box colour can be mistaken for a colour the window reserves for something else.
+"""Defects of the box list, the status bar and the box colours: an edit rewrites only the box list
+rows it changes, the status bar's box count follows every change of the box set (window tests:
+pytest-qt, under Xvfb), and no box colour can be mistaken for a colour the window reserves for
+something else.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import pytest
 
 from tests.app.test_app_day import _boxes_file, _two_boxes
 from tests.app.test_app_window import _open, _two_cube_scene
-
-pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
@@ -53,6 +52,7 @@ def _order(table) -> list[int]:
     return [table.box_id_at(position) for position in range(table.rowCount())]
 
 
+@pytest.mark.gui
 def test_a_nudge_rewrites_only_the_box_list_rows_it_changes_and_every_column_stays_right(
     window, qtbot, scene_path, tmp_path, monkeypatch
 ):
@@ -99,6 +99,7 @@ def test_a_nudge_rewrites_only_the_box_list_rows_it_changes_and_every_column_sta
     assert table.cell(3, "background") == f"{result.foreground.box_share[result.boxes.position_of(3)]:.0%}"
 
 
+@pytest.mark.gui
 def test_selecting_a_box_fills_no_row_of_the_box_list(window, qtbot, scene_path, tmp_path, monkeypatch):
     _open(window, qtbot, scene_path, _boxes_file(tmp_path, _four_boxes()))
     table = window.box_table
@@ -123,6 +124,7 @@ def _counts_shown(window) -> list[int]:
     return [int(match.replace(",", "")) for text in texts for match in _COUNT.findall(text)]
 
 
+@pytest.mark.gui
 def test_the_status_bar_box_count_follows_every_change_of_the_boxes(window, qtbot, scene_path, tmp_path):
     from beep3d.document import AddBox, DeleteBox
     from beep3d.geometry.boxes import Box

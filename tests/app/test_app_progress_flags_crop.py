@@ -5,25 +5,16 @@ the clipping tool is edited by its numbers.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.app.test_app_day import _boxes_file, _two_boxes
 from tests.app.test_app_window import _open, _two_cube_scene
 
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(
-        not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")),
-        reason="GUI tests need a display: run them under xvfb-run -a (OpenGL does not render offscreen)",
-    ),
-]
-
-QtCore = pytest.importorskip("PySide6.QtCore")
-Qt = QtCore.Qt
+pytestmark = pytest.mark.gui
 
 
 @pytest.fixture

@@ -6,21 +6,12 @@ Run with a display, for example ``xvfb-run -a .venv/bin/python -m pytest tests/a
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, Qt
 
-pytestmark = [
-    pytest.mark.gui,
-    pytest.mark.skipif(
-        not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")),
-        reason="GUI tests need a display: run them under xvfb-run -a (OpenGL does not render offscreen)",
-    ),
-]
-
-QtCore = pytest.importorskip("PySide6.QtCore")
-Qt, QPoint = QtCore.Qt, QtCore.QPoint
+pytestmark = pytest.mark.gui
 
 
 def _two_cube_scene(path):
