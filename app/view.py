@@ -5,9 +5,9 @@ Design notes
 - Points live in two vertex buffers (positions float32, colours uint8). Changing a colour mode
   rewrites only the colour buffer (``glBufferSubData``); positions are uploaded once per scene.
 - Large scans: the points are uploaded in a random order, so the first M points are a uniform
-  sample. While the camera moves, only the first :attr:`SceneView.interactive_budget` points are
-  drawn; the full cloud is drawn again 0.2 s after the last move. A 2M-point scan stays
-  interactive on a software renderer.
+  sample (:mod:`beep3d.app.point_cloud`). While the camera moves, only the first
+  :attr:`SceneView.interactive_budget` points are drawn; the full cloud is drawn again 0.2 s after
+  the last move. A 2M-point scan stays interactive on a software renderer.
 - Zooming about the cursor reads the depth under it (a small window, nearest hit to the centre)
   and unprojects it. Qt discards a QOpenGLWidget's depth buffer after each frame, so each frame
   copies its depth image once (a few milliseconds). Clicks that place boxes pick the exact scene
@@ -37,6 +37,7 @@ from beep3d.app.gl_drawing import (
     gl_matrix,
 )
 from beep3d.app.handles import HANDLE_COLOURS, box_handles, box_line_segments, ray_box_hit
+from beep3d.app.point_cloud import PointCloud, interactive_count
 from beep3d.geometry.boxes import Box, BoxSet
 
 BACKGROUND = (0.13, 0.14, 0.16)
@@ -83,10 +84,9 @@ class SceneView(QOpenGLWidget):
         self._lines: LineBatch | None = None
         self._overlay_lines: LineBatch | None = None
         self._handles: LineBatch | None = None
-        self._origin = np.zeros(3)
-        self._xyz: np.ndarray | None = None  # (N, 3) float32 in upload order, relative to _origin
-        self._order: np.ndarray | None = None  # upload order: _order[i] = scene index of point i
-        self._colours: np.ndarray | None = None
+        self._origin = np.zeros(3)  # the cloud's origin: positions on the GPU are relative to it
+        self._cloud: PointCloud | None = None
+        self._colours: np.ndarray | None = None  # (N, 3) uint8 in the cloud's upload order
         self._needs_points = False
         self._needs_colours = False
         self._needs_lines = True
@@ -120,7 +120,7 @@ class SceneView(QOpenGLWidget):
     # data ---------------------------------------------------------------------------------------
     @property
     def num_points(self) -> int:
-        return 0 if self._xyz is None else len(self._xyz)
+        return 0 if self._cloud is None else len(self._cloud)
 
     def set_points(self, xyz: np.ndarray, rgb: np.ndarray, fit_camera: bool = True) -> None:
         """Show a new point cloud: ``xyz`` (N, 3) metres, ``rgb`` (N, 3) uint8.
@@ -128,21 +128,12 @@ class SceneView(QOpenGLWidget):
         A large cloud first shows its interactive sample and the full cloud a moment later, so
         the window answers at once after opening a big scan.
         """
-        xyz = np.asarray(xyz, dtype=np.float32)
-        n = len(xyz)
-        if n:
-            lo, hi = xyz.min(axis=0).astype(np.float64), xyz.max(axis=0).astype(np.float64)
-        else:
-            lo, hi = np.zeros(3), np.ones(3)
-        self._origin = (lo + hi) / 2
+        cloud = self._cloud = PointCloud(xyz, shuffle=len(xyz) > self.min_interactive_points)
+        lo, hi = cloud.bounds
+        self._origin = cloud.origin
         self._segments = {}
-        self._order = None
         self._seconds_per_point = None
-        if n > self.min_interactive_points:
-            self._order = np.random.default_rng(0).permutation(n)
-            xyz = xyz[self._order]
-        self._xyz = np.ascontiguousarray(xyz - self._origin.astype(np.float32), dtype=np.float32)
-        self._colours = self._to_upload_order(rgb)
+        self._colours = cloud.in_upload_order(rgb)
         self.camera.scene_center = (lo + hi) / 2
         self.camera.scene_radius = max(float(np.linalg.norm(hi - lo)) / 2, 0.1)
         self._scene_bounds = (lo, hi)
@@ -152,17 +143,11 @@ class SceneView(QOpenGLWidget):
             self.camera.fit(lo, hi)
         self._camera_moved()
 
-    def _to_upload_order(self, rgb: np.ndarray) -> np.ndarray:
-        rgb = np.asarray(rgb, dtype=np.uint8)
-        if self._order is not None:
-            rgb = rgb[self._order]
-        return np.ascontiguousarray(rgb)
-
     def set_colours(self, rgb: np.ndarray) -> None:
         """Recolour the points ((N, 3) uint8 in scene order); only the colour buffer is rewritten."""
-        if self._xyz is None or len(rgb) != len(self._xyz):
+        if self._cloud is None or len(rgb) != len(self._cloud):
             return
-        self._colours = self._to_upload_order(rgb)
+        self._colours = self._cloud.in_upload_order(rgb)
         self._needs_colours = True
         self.update()
 
@@ -260,13 +245,13 @@ class SceneView(QOpenGLWidget):
 
     def interactive_points(self) -> int:
         """How many points are drawn while the camera moves (all of them for small scans)."""
-        n = self.num_points
-        if n <= self.min_interactive_points:
-            return n
-        budget = self.interactive_budget
-        if self._seconds_per_point:
-            budget = min(budget, int(self.interactive_frame_seconds / self._seconds_per_point))
-        return min(n, max(budget, self.min_interactive_points))
+        return interactive_count(
+            self.num_points,
+            self.interactive_budget,
+            self.min_interactive_points,
+            self.interactive_frame_seconds,
+            self._seconds_per_point,
+        )
 
     def draw_fewer_points_for_a_moment(self) -> None:
         """Draw the interactive subset of a big scan until nothing has happened for a moment.
@@ -339,32 +324,14 @@ class SceneView(QOpenGLWidget):
     def pick_point(self, x: float, y: float, radius: float = 4.0) -> np.ndarray | None:
         """World position (3,) of the scene point nearest the camera under widget pixel (x, y), or None.
 
-        Projects the points on the CPU (vectorised; ~0.1 s for 2M points), which gives an exact
-        scene point. The depth image (:meth:`read_depth`) serves the wheel zoom, which needs speed
-        more than exactness; under Xvfb it was seen to hold a stale frame now and then.
+        Projects the points on the CPU (:meth:`PointCloud.pick`), which gives an exact scene point.
+        The depth image (:meth:`read_depth`) serves the wheel zoom, which needs speed more than
+        exactness; under Xvfb it was seen to hold a stale frame now and then.
         """
-        if self._xyz is None or len(self._xyz) == 0:
+        if self._cloud is None:
             return None
         w, h = max(self.width(), 1), max(self.height(), 1)
-        model = np.eye(4)
-        model[:3, 3] = self._origin
-        m = (self.camera.view_projection(w, h) @ model).astype(np.float32)
-        clip_w = self._xyz @ m[3, :3] + m[3, 3]
-        in_front = clip_w > 1e-6
-        safe_w = np.where(in_front, clip_w, 1.0)
-        px = ((self._xyz @ m[0, :3] + m[0, 3]) / safe_w + 1) * 0.5 * w
-        py = (1 - (self._xyz @ m[1, :3] + m[1, 3]) / safe_w) * 0.5 * h
-        near = in_front & (np.abs(px - x) <= radius) & (np.abs(py - y) <= radius)
-        candidates = np.flatnonzero(near)
-        if self.clip is not None:  # clipped points are not there for the mouse either
-            lo, hi = self.clip[0] - self._origin, self.clip[1] - self._origin
-            kept = np.all((self._xyz[candidates] >= lo) & (self._xyz[candidates] <= hi), axis=1)
-            candidates = candidates[kept]
-        if len(candidates) == 0:
-            return None
-        depth = (self._xyz[candidates] @ m[2, :3] + m[2, 3]) / safe_w[candidates]
-        best = candidates[int(np.argmin(depth))]
-        return self._xyz[best].astype(np.float64) + self._origin
+        return self._cloud.pick(self.camera.view_projection(w, h), w, h, x, y, radius, self.clip)
 
     def depth_point(self, x: float, y: float) -> np.ndarray | None:
         """World position under pixel (x, y) from the frame's depth image (fast; for zooming)."""
@@ -421,16 +388,17 @@ class SceneView(QOpenGLWidget):
         self._overlay_lines = LineBatch()
         self._handles = LineBatch()
         self._gl_ready = True
-        self._needs_points = self._xyz is not None
+        self._needs_points = self._cloud is not None
         self._needs_lines = True
 
     def _upload_points(self) -> None:
-        assert self._xyz is not None and self._colours is not None
+        assert self._cloud is not None and self._colours is not None
+        xyz = self._cloud.xyz
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._position_vbo)
-        GL.glBufferData(GL.GL_ARRAY_BUFFER, max(self._xyz.nbytes, 12), self._xyz, GL.GL_STATIC_DRAW)
+        GL.glBufferData(GL.GL_ARRAY_BUFFER, max(xyz.nbytes, 12), xyz, GL.GL_STATIC_DRAW)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._colour_vbo)
         GL.glBufferData(GL.GL_ARRAY_BUFFER, max(self._colours.nbytes, 3), self._colours, GL.GL_DYNAMIC_DRAW)
-        self._uploaded_points = len(self._xyz)
+        self._uploaded_points = len(xyz)
         self._needs_points = False
         self._needs_colours = False
 
@@ -477,7 +445,7 @@ class SceneView(QOpenGLWidget):
 
     def paintGL(self) -> None:
         started = time.perf_counter()
-        if self._needs_points and self._xyz is not None:
+        if self._needs_points and self._cloud is not None:
             self._upload_points()
         if self._needs_colours and self._colours is not None:
             self._upload_colours()
