@@ -16,8 +16,8 @@ The rule is the ScanNet mesh segmentator's (Felzenszwalb graph segmentation on n
   normals are noisier;
 - :func:`beep3d.geometry.graph_segmentation.segment_graph` merges along ascending weights.
 
-Everything per point or per edge runs in numba kernels (``cache=True``); there is no Python loop over
-points or edges.
+Everything per point or per edge runs in numba kernels (``cache=True``, without the GIL: see
+:mod:`beep3d.geometry.graph_segmentation`); there is no Python loop over points or edges.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import numpy as np
 from beep3d.errors import Beep3dError
 from beep3d.geometry.graph_segmentation import (
     numba,
+    one_thread_at_a_time,
     segment_graph,
     validate_edges,
     validate_faces,
@@ -56,7 +57,7 @@ CLOUD_COLOUR_WEIGHT = 0.5
 
 
 # ----------------------------------------------------------------------------------------- mesh graph
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _count_face_edges(faces, num_vertices):
     counts = np.zeros(num_vertices + 1, dtype=np.int64)
     for f in range(faces.shape[0]):
@@ -68,7 +69,7 @@ def _count_face_edges(faces, num_vertices):
     return counts
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _fill_face_edges(faces, offsets):
     cursor = offsets[:-1].copy()
     targets = np.empty(offsets[-1], dtype=np.int64)
@@ -83,7 +84,7 @@ def _fill_face_edges(faces, offsets):
     return targets
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _unique_rows(offsets, targets):
     """Sort each vertex's target list in place; return the number of distinct targets per vertex."""
     n = offsets.shape[0] - 1
@@ -100,7 +101,7 @@ def _unique_rows(offsets, targets):
     return unique_counts
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _write_unique_edges(offsets, targets, unique_offsets):
     n = offsets.shape[0] - 1
     edges = np.empty((unique_offsets[-1], 2), dtype=np.int64)
@@ -115,6 +116,7 @@ def _write_unique_edges(offsets, targets, unique_offsets):
     return edges
 
 
+@one_thread_at_a_time
 def mesh_edges(faces: np.ndarray, num_vertices: int) -> np.ndarray:
     """The distinct undirected edges of a triangle mesh.
 
@@ -143,7 +145,7 @@ def mesh_edges(faces: np.ndarray, num_vertices: int) -> np.ndarray:
     return _write_unique_edges(offsets, targets, unique_offsets)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _morton_keys(cells):
     keys = np.empty(cells.shape[0], dtype=np.int64)
     for i in numba.prange(cells.shape[0]):
@@ -155,6 +157,7 @@ def _morton_keys(cells):
     return keys
 
 
+@one_thread_at_a_time
 def spatial_order(xyz: np.ndarray) -> np.ndarray:
     """A permutation that lists nearby points together (Morton / Z-order on a 2^20 grid).
 
@@ -178,6 +181,7 @@ def spatial_order(xyz: np.ndarray) -> np.ndarray:
     return np.argsort(_morton_keys(cells), kind="stable").astype(np.int64, copy=False)
 
 
+@one_thread_at_a_time
 def knn_neighbours(xyz: np.ndarray, k: int = 10, max_edge_length: float | None = None) -> np.ndarray:
     """The ``k`` nearest neighbours of every point (itself excluded).
 
@@ -217,7 +221,7 @@ def knn_neighbours(xyz: np.ndarray, k: int = 10, max_edge_length: float | None =
     return _drop_self(found, n, k)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _drop_self(found, n, k):
     neighbours = np.full((found.shape[0], k), -1, dtype=np.int64)
     for i in numba.prange(found.shape[0]):
@@ -230,7 +234,7 @@ def _drop_self(found, n, k):
     return neighbours
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _count_knn_edges(neighbours):
     n, k = neighbours.shape
     counts = np.zeros(n + 1, dtype=np.int64)
@@ -254,7 +258,7 @@ def _count_knn_edges(neighbours):
     return counts
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _write_knn_edges(neighbours, offsets):
     n, k = neighbours.shape
     edges = np.empty((offsets[-1], 2), dtype=np.int64)
@@ -278,6 +282,7 @@ def _write_knn_edges(neighbours, offsets):
     return edges
 
 
+@one_thread_at_a_time
 def knn_edges(neighbours: np.ndarray) -> np.ndarray:
     """The undirected edges of a k-nearest-neighbour graph, each once.
 
@@ -297,7 +302,7 @@ def knn_edges(neighbours: np.ndarray) -> np.ndarray:
 
 
 # -------------------------------------------------------------------------------------------- weights
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _edge_weights(xyz, normals, edges, rgb, colour_scale):
     weights = np.empty(edges.shape[0], dtype=np.float32)
     use_colour = colour_scale > 0.0
@@ -321,6 +326,7 @@ def _edge_weights(xyz, normals, edges, rgb, colour_scale):
     return weights
 
 
+@one_thread_at_a_time
 def edge_weights(
     xyz: np.ndarray,
     normals: np.ndarray,
