@@ -9,24 +9,14 @@ is visited again in the same order and joins its two components whenever one of 
 The merge loop is sequential, so it runs in numba (``cache=True``). numba caches compiled kernels on
 disk; when ``NUMBA_CACHE_DIR`` is not set this module points it at ``~/.cache/beep3d/numba`` before numba
 is imported, because the default location (beside the installed sources) is often read-only.
-
-The kernels here and in :mod:`beep3d.geometry.superpoints` and :mod:`beep3d.geometry.normals` release
-the GIL (``nogil=True``): while a scan's superpoints are found, another thread (the window's teacher
-warm-up, importing torch) keeps running. numba's fallback threading layer (workqueue) must not run
-parallel kernels from two threads at once, which the GIL used to prevent; the Python functions that
-call a parallel kernel therefore take :data:`KERNEL_LOCK` (:func:`one_thread_at_a_time`).
 """
 
 from __future__ import annotations
 
-import functools
 import os
-import threading
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 
 def _default_numba_cache_dir() -> None:
@@ -55,23 +45,7 @@ import numpy as np  # noqa: E402
 
 from beep3d.errors import Beep3dError  # noqa: E402
 
-__all__ = ["KERNEL_LOCK", "one_thread_at_a_time", "segment_graph", "sort_edges_by_weight", "validate_edges"]
-
-#: Held while a parallel numba kernel of the geometry modules runs (re-entrant; see the module notes).
-KERNEL_LOCK = threading.RLock()
-
-F = TypeVar("F", bound=Callable)
-
-
-def one_thread_at_a_time(function: F) -> F:
-    """``function`` (which runs parallel numba kernels) holding :data:`KERNEL_LOCK`."""
-
-    @functools.wraps(function)
-    def locked(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        with KERNEL_LOCK:
-            return function(*args, **kwargs)
-
-    return locked  # type: ignore[return-value]
+__all__ = ["segment_graph", "sort_edges_by_weight", "validate_edges"]
 
 
 def validate_edges(edges: np.ndarray, num_vertices: int, what: str = "edge list") -> np.ndarray:
@@ -113,7 +87,6 @@ def validate_edges(edges: np.ndarray, num_vertices: int, what: str = "edge list"
     return edges
 
 
-@one_thread_at_a_time
 def sort_edges_by_weight(weights: np.ndarray) -> np.ndarray:
     """Order of edges by ascending weight, ties kept in input order (deterministic).
 
@@ -141,7 +114,7 @@ def sort_edges_by_weight(weights: np.ndarray) -> np.ndarray:
     return np.argsort(keys, kind="stable").astype(np.int64, copy=False)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, parallel=True)
 def _quantise_sqrt(weights, scale):
     keys = np.empty(weights.shape[0], dtype=np.uint16)
     for i in numba.prange(weights.shape[0]):
@@ -150,7 +123,7 @@ def _quantise_sqrt(weights, scale):
     return keys
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def _counting_sort_edges(edges, weights, scale):
     """Edges and weights in ascending weight order by a counting sort on the uint16 keys of
     :func:`sort_edges_by_weight` (stable: equal keys keep input order). One pass instead of
@@ -174,7 +147,7 @@ def _counting_sort_edges(edges, weights, scale):
     return first, second, sorted_weights
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, inline="always")
 def _find(parent, x):
     root = x
     while parent[root] != root:
@@ -186,7 +159,7 @@ def _find(parent, x):
     return root
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, inline="always")
 def _join(parent, rank, size, a, b):
     """Union by rank; returns the new root."""
     if rank[a] > rank[b]:
@@ -200,7 +173,7 @@ def _join(parent, rank, size, a, b):
     return b
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, parallel=True)
 def _gather_sorted(edges, weights, order):
     """Edges and weights in sorted order, as compact int32 / float32 arrays (sequential reads later)."""
     first = np.empty(order.shape[0], dtype=np.int32)
@@ -214,7 +187,7 @@ def _gather_sorted(edges, weights, order):
     return first, second, sorted_weights
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def _segment_sorted(num_vertices, first, second, weights, k_thresh, min_size):
     parent = np.arange(num_vertices, dtype=np.int32)
     rank = np.zeros(num_vertices, dtype=np.int8)
@@ -249,7 +222,6 @@ def _segment_sorted(num_vertices, first, second, weights, k_thresh, min_size):
     return labels
 
 
-@one_thread_at_a_time
 def segment_graph(
     num_vertices: int,
     edges: np.ndarray,

@@ -1,24 +1,18 @@
 """Surface normals of scans: per vertex of a mesh (area-weighted face normals), per point of a cloud
 (the smallest principal direction of each point's neighbours, oriented towards a viewpoint).
 
-numba kernels (cache=True, parallel where it pays, without the GIL: see
-:mod:`beep3d.geometry.graph_segmentation`): superpoints need normals for every point of a million-point
-scan in a fraction of a second.
+numba kernels (cache=True, parallel where it pays): superpoints need normals for every point of a
+million-point scan in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from beep3d.geometry.graph_segmentation import (
-    numba,
-    one_thread_at_a_time,
-    validate_faces,
-    validate_neighbours,
-)
+from beep3d.geometry.graph_segmentation import numba, validate_faces, validate_neighbours
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def _accumulate_face_normals(xyz, faces):
     sums = np.zeros((xyz.shape[0], 3), dtype=np.float64)
     for f in range(faces.shape[0]):
@@ -69,7 +63,7 @@ def vertex_normals(xyz: np.ndarray, faces: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------- cloud graph
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def _smallest_eigenvector(c00, c01, c02, c11, c12, c22):
     """Unit eigenvector of the smallest eigenvalue of a symmetric 3x3 matrix (closed form)."""
     scale = c00 + c11 + c22
@@ -114,7 +108,7 @@ def _smallest_eigenvector(c00, c01, c02, c11, c12, c22):
     return x / length, y / length, z / length
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, parallel=True)
 def _covariance_normals(xyz, neighbours, viewpoint):
     n, k = neighbours.shape
     normals = np.empty((n, 3), dtype=np.float32)
@@ -165,7 +159,6 @@ def _covariance_normals(xyz, neighbours, viewpoint):
     return normals
 
 
-@one_thread_at_a_time
 def point_normals(xyz: np.ndarray, neighbours: np.ndarray, viewpoint: np.ndarray | None = None) -> np.ndarray:
     """Normals of a point cloud from the covariance of each point's neighbourhood.
 

@@ -16,8 +16,8 @@ The rule is the ScanNet mesh segmentator's (Felzenszwalb graph segmentation on n
   normals are noisier;
 - :func:`beep3d.geometry.graph_segmentation.segment_graph` merges along ascending weights.
 
-Everything per point or per edge runs in numba kernels (``cache=True``, without the GIL: see
-:mod:`beep3d.geometry.graph_segmentation`); there is no Python loop over points or edges.
+Everything per point or per edge runs in numba kernels (``cache=True``); there is no Python loop over
+points or edges.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import numpy as np
 from beep3d.errors import Beep3dError
 from beep3d.geometry.graph_segmentation import (
     numba,
-    one_thread_at_a_time,
     segment_graph,
     validate_edges,
     validate_faces,
@@ -57,7 +56,7 @@ CLOUD_COLOUR_WEIGHT = 0.5
 
 
 # ----------------------------------------------------------------------------------------- mesh graph
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def _count_face_edges(faces, num_vertices):
     counts = np.zeros(num_vertices + 1, dtype=np.int64)
     for f in range(faces.shape[0]):
@@ -69,7 +68,7 @@ def _count_face_edges(faces, num_vertices):
     return counts
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def _fill_face_edges(faces, offsets):
     cursor = offsets[:-1].copy()
     targets = np.empty(offsets[-1], dtype=np.int64)
@@ -84,7 +83,7 @@ def _fill_face_edges(faces, offsets):
     return targets
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, parallel=True)
 def _unique_rows(offsets, targets):
     """Sort each vertex's target list in place; return the number of distinct targets per vertex."""
     n = offsets.shape[0] - 1
@@ -101,7 +100,7 @@ def _unique_rows(offsets, targets):
     return unique_counts
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, parallel=True)
 def _write_unique_edges(offsets, targets, unique_offsets):
     n = offsets.shape[0] - 1
     edges = np.empty((unique_offsets[-1], 2), dtype=np.int64)
@@ -116,7 +115,6 @@ def _write_unique_edges(offsets, targets, unique_offsets):
     return edges
 
 
-@one_thread_at_a_time
 def mesh_edges(faces: np.ndarray, num_vertices: int) -> np.ndarray:
     """The distinct undirected edges of a triangle mesh.
 
@@ -145,7 +143,7 @@ def mesh_edges(faces: np.ndarray, num_vertices: int) -> np.ndarray:
     return _write_unique_edges(offsets, targets, unique_offsets)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, parallel=True)
 def _morton_keys(cells):
     keys = np.empty(cells.shape[0], dtype=np.int64)
     for i in numba.prange(cells.shape[0]):
@@ -157,7 +155,6 @@ def _morton_keys(cells):
     return keys
 
 
-@one_thread_at_a_time
 def spatial_order(xyz: np.ndarray) -> np.ndarray:
     """A permutation that lists nearby points together (Morton / Z-order on a 2^20 grid).
 
@@ -181,7 +178,6 @@ def spatial_order(xyz: np.ndarray) -> np.ndarray:
     return np.argsort(_morton_keys(cells), kind="stable").astype(np.int64, copy=False)
 
 
-@one_thread_at_a_time
 def knn_neighbours(xyz: np.ndarray, k: int = 10, max_edge_length: float | None = None) -> np.ndarray:
     """The ``k`` nearest neighbours of every point (itself excluded).
 
@@ -221,7 +217,7 @@ def knn_neighbours(xyz: np.ndarray, k: int = 10, max_edge_length: float | None =
     return _drop_self(found, n, k)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, parallel=True)
 def _drop_self(found, n, k):
     neighbours = np.full((found.shape[0], k), -1, dtype=np.int64)
     for i in numba.prange(found.shape[0]):
@@ -234,7 +230,7 @@ def _drop_self(found, n, k):
     return neighbours
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, parallel=True)
 def _count_knn_edges(neighbours):
     n, k = neighbours.shape
     counts = np.zeros(n + 1, dtype=np.int64)
@@ -258,7 +254,7 @@ def _count_knn_edges(neighbours):
     return counts
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, parallel=True)
 def _write_knn_edges(neighbours, offsets):
     n, k = neighbours.shape
     edges = np.empty((offsets[-1], 2), dtype=np.int64)
@@ -282,7 +278,6 @@ def _write_knn_edges(neighbours, offsets):
     return edges
 
 
-@one_thread_at_a_time
 def knn_edges(neighbours: np.ndarray) -> np.ndarray:
     """The undirected edges of a k-nearest-neighbour graph, each once.
 
@@ -302,7 +297,7 @@ def knn_edges(neighbours: np.ndarray) -> np.ndarray:
 
 
 # -------------------------------------------------------------------------------------------- weights
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, parallel=True)
 def _edge_weights(xyz, normals, edges, rgb, colour_scale):
     weights = np.empty(edges.shape[0], dtype=np.float32)
     use_colour = colour_scale > 0.0
@@ -326,7 +321,6 @@ def _edge_weights(xyz, normals, edges, rgb, colour_scale):
     return weights
 
 
-@one_thread_at_a_time
 def edge_weights(
     xyz: np.ndarray,
     normals: np.ndarray,
