@@ -34,12 +34,13 @@ from beep3d.model.losses import (
     mask_loss,
 )
 from beep3d.model.network import MaftNetwork
+from beep3d.model.pinned_decoding import PinnedDecoding, decode_pinned, redecode
 from beep3d.model.pseudo_masks import (
+    box_evidence,
     contest_deciders,
     contest_scores,
     decide_contests,
     exclusive_point_labels,
-    label_superpoint_counts,
     log_volume_bias,
     match_queries_to_boxes,
     nested_box_priority,
@@ -122,18 +123,9 @@ class Beep3DModel(nn.Module):
         similarity = query_similarity(output.content, output.mask_features)  # eq. 1
         num_boxes = box_centers.shape[0]
         num_superpoints = similarity.shape[1]
-        exclusive = exclusive_point_labels(member_points, member_boxes, num_points)
-        evidence = label_superpoint_counts(exclusive, scene.superpoints, num_boxes, num_superpoints)
-        if num_boxes:
-            no_exclusive = evidence.sum(dim=1) == 0
-            if no_exclusive.any():
-                everything = torch.zeros(num_boxes, num_superpoints, device=evidence.device)
-                everything.index_put_(
-                    (member_boxes, scene.superpoints[member_points]),
-                    torch.ones(member_points.shape[0], device=evidence.device),
-                    accumulate=True,
-                )
-                evidence[no_exclusive] = everything[no_exclusive]
+        evidence = box_evidence(
+            member_points, member_boxes, scene.superpoints, num_points, num_boxes, num_superpoints
+        )
         if initial is not None and self.config.teacher_query_init == "box_centers":
             # query k was created at box k's centre: eq. 3's matching is the identity
             matched = torch.arange(num_boxes, device=similarity.device)
@@ -176,6 +168,63 @@ class Beep3DModel(nn.Module):
             if self.config.nested_box_prior
             else None
         )
+        labels, margins, decided_by = self.decide_with_logits(
+            logits,
+            scene.superpoints,
+            matched,
+            evidence,
+            member_points,
+            member_boxes,
+            num_points,
+            priority,
+            box_sizes,
+            overlap_score,
+            min_recognition,
+        )
+        return TeacherResult(labels, margins, matched, output.content, output.mask_features, decided_by)
+
+    def decide_with_logits(
+        self,
+        logits: torch.Tensor,
+        superpoints: torch.Tensor,
+        matched: torch.Tensor,
+        evidence: torch.Tensor | None,
+        member_points: torch.Tensor,
+        member_boxes: torch.Tensor,
+        num_points: int,
+        priority: torch.Tensor | None,
+        box_sizes: torch.Tensor | None = None,
+        overlap_score: str | None = None,
+        min_recognition: float = 0.0,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Eq. 2-3 and the project's steps, given the teacher's mask logits: who wins each point.
+
+        Parameters
+        ----------
+        logits
+            (Q, S) the teacher's final mask logits.
+        superpoints
+            (N,) int64 superpoint of each point (of the points numbered in ``member_points``; a
+            caller deciding a subset of a scene's points passes theirs).
+        matched
+            (K,) query matched to each box.
+        evidence
+            (K, S) each box's exclusive points per superpoint (needed when ``min_recognition`` > 0).
+        member_points, member_boxes
+            (P,) int64 (point, containing box) pairs of the N points.
+        num_points
+            N.
+        priority
+            (K,) bool nested boxes (:func:`nested_box_priority` of the whole scene's pairs), or None
+            when the nested-box rule is off.
+        box_sizes, overlap_score, min_recognition
+            As for :meth:`_teacher_resolve`.
+
+        Returns
+        -------
+        labels, margins, decided_by
+            (N,) int64 box position, (N,) float32 margin, (N,) int8 decider of each point.
+        """
         overlap_score = overlap_score or self.config.overlap_score
         if overlap_score not in OVERLAP_SCORES:
             raise ValueError(f"unknown overlap score {overlap_score!r}; use one of {OVERLAP_SCORES}")
@@ -183,17 +232,19 @@ class Beep3DModel(nn.Module):
             raise ValueError("the volume-weighted score and the recognition fallback need the box sizes")
         volumes = None if box_sizes is None else log_volume_bias(box_sizes)
         # eq. 2, then the project's steps, each a config or resolver option
-        scores = contest_scores(logits, scene.superpoints, matched, member_points, member_boxes)
+        scores = contest_scores(logits, superpoints, matched, member_points, member_boxes)
         if overlap_score == "logit_minus_log_volume":
             scores = with_volume_prior(scores, member_boxes, volumes)
         trusted = None
-        if min_recognition > 0 and num_boxes:
+        if min_recognition > 0 and matched.shape[0]:
+            if evidence is None:
+                raise ValueError("the recognition check needs each box's evidence")
             trusted = recognised_boxes(logits, matched, evidence, min_recognition)
             scores = with_recognition_check(scores, member_points, member_boxes, num_points, trusted, volumes)
         # eq. 2-3 (argmax among the containing boxes), the nested-box rule first when it is on
         labels, margins = decide_contests(scores, member_points, member_boxes, num_points, priority, volumes)
         decided_by = contest_deciders(labels, member_points, member_boxes, num_points, priority, trusted)
-        return TeacherResult(labels, margins, matched, output.content, output.mask_features, decided_by)
+        return labels, margins, decided_by
 
     def _teacher_results(self, batch: Batch, index_cache: dict | None = None) -> list[TeacherResult]:
         with torch.no_grad():
@@ -410,6 +461,63 @@ class Beep3DModel(nn.Module):
             min_recognition,
         )
         return result.labels.cpu().numpy(), result.margins.cpu().numpy(), result.decided_by.cpu().numpy()
+
+    @property
+    def pins_teacher_queries(self) -> bool:
+        """Whether the teacher keeps one query on each box centre in every layer (``teacher_query_init:
+        box_centers`` with centre refinement on): then an edit can re-decode a few queries
+        (:mod:`beep3d.model.pinned_decoding`)."""
+        return self.config.use_center_refinement and self.config.teacher_query_init == "box_centers"
+
+    @torch.no_grad()
+    def teacher_pinned_decoding(self, encoding: SceneEncoding, box_centers: np.ndarray) -> PinnedDecoding:
+        """The teacher decoder with query k on box k's centre (:func:`decode_pinned`), kept for edits.
+
+        Parameters
+        ----------
+        encoding
+            From :meth:`encode_scene`.
+        box_centers
+            (K, 3) metres, K >= 1.
+        """
+        if not self.pins_teacher_queries:
+            raise ValueError("this teacher's queries are not pinned to the box centres")
+        centers = encoding.scene.normalise(box_tensors(encoding, box_centers)[0])
+        return decode_pinned(self.teacher.decoder, encoding.scene, centers)
+
+    @torch.no_grad()
+    def teacher_redecode(
+        self,
+        encoding: SceneEncoding,
+        decoding: PinnedDecoding,
+        box_centers: np.ndarray,
+        moved: np.ndarray,
+        rows: np.ndarray,
+    ) -> None:
+        """Update ``decoding`` in place after an edit moved the boxes ``moved`` (:func:`redecode`).
+
+        Parameters
+        ----------
+        encoding
+            From :meth:`encode_scene`.
+        decoding
+            :meth:`teacher_pinned_decoding` of the same K boxes before the edit.
+        box_centers
+            (K, 3) metres, after the edit.
+        moved, rows
+            (M,) and (R,) int64 box positions: the boxes whose centre moved, and the boxes whose
+            queries to bring up to date.
+        """
+        device = encoding.scene.superpoints.device
+        centers = encoding.scene.normalise(box_tensors(encoding, box_centers)[0])
+        redecode(
+            self.teacher.decoder,
+            encoding.scene,
+            decoding,
+            centers,
+            torch.as_tensor(np.asarray(moved), dtype=torch.long, device=device),
+            torch.as_tensor(np.asarray(rows), dtype=torch.long, device=device),
+        )
 
     @torch.no_grad()
     def object_probability(

@@ -17,6 +17,7 @@ from beep3d.model.config import ModelConfig
 from beep3d.model.positional import (
     RelativePositionTables,
     fourier_encode,
+    key_bin_scores,
     quantise_offsets,
     relative_attention_bias,
     relative_value_bias,
@@ -125,6 +126,23 @@ def allow_at_least_one_key(blocked: torch.Tensor) -> torch.Tensor:
     return blocked & ~blocked.all(dim=1, keepdim=True)
 
 
+@dataclass
+class KeyTerms:
+    """The key side of a :class:`RelativeCrossAttention` for one scene (independent of the queries).
+
+    Attributes
+    ----------
+    keys, values
+        (H, S, D) per-head projected keys and values.
+    key_scores
+        (3, H, S * B2) :func:`beep3d.model.positional.key_bin_scores` of the keys.
+    """
+
+    keys: torch.Tensor
+    values: torch.Tensor
+    key_scores: torch.Tensor
+
+
 class RelativeCrossAttention(nn.Module):
     """Multi-head cross-attention from queries to superpoints with contextual relative position biases."""
 
@@ -142,6 +160,12 @@ class RelativeCrossAttention(nn.Module):
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0], self.num_heads, self.head_dim).transpose(0, 1)
 
+    def key_terms(self, keys: torch.Tensor, values: torch.Tensor) -> KeyTerms:
+        """(S, d) keys and values -> their projections and bin scores (:class:`KeyTerms`)."""
+        k = self._heads(self.key_proj(keys))
+        v = self._heads(self.value_proj(values))
+        return KeyTerms(k, v, key_bin_scores(k, self.tables.key_table))
+
     def forward(
         self,
         queries: torch.Tensor,
@@ -149,14 +173,19 @@ class RelativeCrossAttention(nn.Module):
         values: torch.Tensor,
         bin_index: torch.Tensor,
         blocked: torch.Tensor | None,
+        terms: KeyTerms | None = None,
     ) -> torch.Tensor:
-        """(Q, d) queries, (S, d) keys/values, (Q, S, 3) bins, (Q, S) blocked or None -> (Q, d)."""
+        """(Q, d) queries, (S, d) keys/values, (Q, S, 3) bins, (Q, S) blocked or None -> (Q, d).
+
+        ``terms``: :meth:`key_terms` of ``keys`` and ``values`` when already computed (they do not
+        depend on the queries); None computes them.
+        """
         q = self._heads(self.query_proj(queries))
-        k = self._heads(self.key_proj(keys))
-        v = self._heads(self.value_proj(values))
+        terms = terms or self.key_terms(keys, values)
+        k, v = terms.keys, terms.values
         logits = q @ k.transpose(1, 2)
         logits = logits + relative_attention_bias(
-            q, k, bin_index, self.tables.query_table, self.tables.key_table
+            q, k, bin_index, self.tables.query_table, self.tables.key_table, terms.key_scores
         )
         logits = logits / math.sqrt(self.head_dim)
         if blocked is not None:
@@ -190,13 +219,44 @@ class DecoderLayer(nn.Module):
         key_pos: torch.Tensor,
         bin_index: torch.Tensor,
         blocked: torch.Tensor | None,
+        rows: torch.Tensor | None = None,
+        key_terms: KeyTerms | None = None,
     ) -> torch.Tensor:
+        """One layer for every query, or for the queries ``rows`` only.
+
+        Parameters
+        ----------
+        content, query_pos
+            (Q, d) every query's content and position encoding (self-attention reads them all).
+        memory, key_pos
+            (S, d) superpoint features and their position encoding.
+        bin_index, blocked
+            (R, S, 3) relative position bins and (R, S) attention mask (or None) of the queries
+            updated: all Q, or the R of ``rows``.
+        rows
+            (R,) int64 queries to update; None = all. A query's update depends on its own row and
+            on every query's ``content`` and ``query_pos`` (the self-attention), so updating a few
+            rows gives what the full layer gives at those rows.
+        key_terms
+            The cross-attention's :meth:`RelativeCrossAttention.key_terms` of ``memory + key_pos`` and
+            ``memory`` when kept from an earlier call; None computes them.
+
+        Returns
+        -------
+        (R, d) the updated content of those queries.
+        """
         q = content + query_pos
-        attended = self.self_attention(q[:, None], q[:, None], content[:, None], need_weights=False)[0][:, 0]
-        content = self.norm_self(content + self.dropout(attended))
-        attended = self.cross_attention(content + query_pos, memory + key_pos, memory, bin_index, blocked)
-        content = self.norm_cross(content + self.dropout(attended))
-        return self.norm_ffn(content + self.dropout(self.ffn(content)))
+        own, own_pos = (content, query_pos) if rows is None else (content[rows], query_pos[rows])
+        own_q = q if rows is None else q[rows]
+        attended = self.self_attention(own_q[:, None], q[:, None], content[:, None], need_weights=False)[0][
+            :, 0
+        ]
+        own = self.norm_self(own + self.dropout(attended))
+        attended = self.cross_attention(
+            own + own_pos, memory + key_pos, memory, bin_index, blocked, key_terms
+        )
+        own = self.norm_cross(own + self.dropout(attended))
+        return self.norm_ffn(own + self.dropout(self.ffn(own)))
 
 
 class MaftDecoder(nn.Module):
@@ -221,6 +281,36 @@ class MaftDecoder(nn.Module):
         """(Q, 3) the student's position queries: sigmoid of a learnable embedding, normalised coordinates."""
         return torch.sigmoid(self.position_queries.weight)
 
+    def scene_terms(self, scene: SceneContext) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """What every layer reads of the scene, independent of the queries.
+
+        Returns
+        -------
+        memory
+            (S, d) projected superpoint features (keys and values of the cross-attention).
+        mask_features
+            (S, d) superpoint mask features F (mask logits are content . F).
+        key_pos
+            (S, d) position encoding of the superpoint centres.
+        """
+        memory = self.memory_proj(scene.superpoint_features)
+        mask_features = self.mask_feature_mlp(scene.superpoint_features)
+        key_pos = self.key_pos_mlp(fourier_encode(scene.normalise(scene.superpoint_xyz), NUM_FREQUENCIES))
+        return memory, mask_features, key_pos
+
+    def query_encoding(self, positions: torch.Tensor) -> torch.Tensor:
+        """(Q, 3) normalised position queries -> (Q, d) their position encoding."""
+        return self.query_pos_mlp(fourier_encode(positions, NUM_FREQUENCIES))
+
+    def position_bins(self, scene: SceneContext, positions: torch.Tensor) -> torch.Tensor:
+        """(Q, 3) normalised position queries -> (Q, S, 3) relative position bins to every superpoint."""
+        offsets = scene.denormalise(positions)[:, None, :] - scene.superpoint_xyz[None, :, :]
+        return quantise_offsets(offsets, self.config.rpe_grid, self.config.rpe_bins)
+
+    def attention_mask(self, mask_logits: torch.Tensor) -> torch.Tensor:
+        """(Q, S) mask logits of a layer -> (Q, S) bool keys the next layer's queries may not attend to."""
+        return allow_at_least_one_key(torch.sigmoid(mask_logits) < self.config.mask_threshold)
+
     def forward(
         self,
         scene: SceneContext,
@@ -238,20 +328,15 @@ class MaftDecoder(nn.Module):
         position_hook
             Called with each layer's refined (detached) positions; its result feeds the next layer.
         """
-        config = self.config
         positions = self.learned_positions() if initial_positions is None else initial_positions
-        memory = self.memory_proj(scene.superpoint_features)
-        mask_features = self.mask_feature_mlp(scene.superpoint_features)
-        key_pos = self.key_pos_mlp(fourier_encode(scene.normalise(scene.superpoint_xyz), NUM_FREQUENCIES))
-        content = memory.new_zeros(positions.shape[0], config.d_model)
+        memory, mask_features, key_pos = self.scene_terms(scene)
+        content = memory.new_zeros(positions.shape[0], self.config.d_model)
         blocked = None
         outputs: list[LayerOutput] = []
         for layer, center_head in zip(self.layers, self.center_heads, strict=True):
             positions_m = scene.denormalise(positions)
-            bin_index = quantise_offsets(
-                positions_m[:, None, :] - scene.superpoint_xyz[None, :, :], config.rpe_grid, config.rpe_bins
-            )
-            query_pos = self.query_pos_mlp(fourier_encode(positions, NUM_FREQUENCIES))
+            bin_index = self.position_bins(scene, positions)
+            query_pos = self.query_encoding(positions)
             content = layer(content, query_pos, memory, key_pos, bin_index, blocked)
             mask_logits = content @ mask_features.T
             centers = positions_m + center_head(content)
@@ -264,7 +349,7 @@ class MaftDecoder(nn.Module):
                     positions=positions,
                 )
             )
-            blocked = allow_at_least_one_key(torch.sigmoid(mask_logits.detach()) < config.mask_threshold)
+            blocked = self.attention_mask(mask_logits.detach())
             positions = scene.normalise(centers.detach()).clamp(0.0, 1.0)
             if position_hook is not None:
                 positions = position_hook(positions)

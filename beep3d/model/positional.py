@@ -52,12 +52,32 @@ def quantise_offsets(offsets: torch.Tensor, grid: float, bins: int) -> torch.Ten
     return index.clamp(0, 2 * bins - 1)
 
 
+def key_bin_scores(keys: torch.Tensor, key_table: torch.Tensor) -> torch.Tensor:
+    """Every key's dot product with every bin of the key table, per axis.
+
+    Parameters
+    ----------
+    keys
+        (H, S, D) per-head keys.
+    key_table
+        (3, B2, H, D) learnable table.
+
+    Returns
+    -------
+    (3, H, S * B2) scores, key s and bin b at column s * B2 + b (what
+    :func:`relative_attention_bias` gathers from; it depends on the keys only, so it can be kept while
+    the queries change).
+    """
+    return torch.einsum("hsd,abhd->ahsb", keys, key_table).reshape(3, keys.shape[0], -1)
+
+
 def relative_attention_bias(
     queries: torch.Tensor,
     keys: torch.Tensor,
     bin_index: torch.Tensor,
     query_table: torch.Tensor,
     key_table: torch.Tensor,
+    key_scores: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Contextual query and key biases of the attention logits, summed over the 3 axes.
 
@@ -73,6 +93,8 @@ def relative_attention_bias(
         (Q, S, 3) int64 bins from :func:`quantise_offsets`.
     query_table, key_table
         (3, B2, H, D) learnable tables (B2 = 2 * bins).
+    key_scores
+        :func:`key_bin_scores` of ``keys`` and ``key_table`` when already computed; None computes it.
 
     Returns
     -------
@@ -81,15 +103,16 @@ def relative_attention_bias(
     heads, num_queries, _ = queries.shape
     num_keys = keys.shape[1]
     num_bins = query_table.shape[1]
+    if key_scores is None:
+        key_scores = key_bin_scores(keys, key_table)
     bias = queries.new_zeros(heads, num_queries, num_keys)
     key_rows = torch.arange(num_keys, device=keys.device) * num_bins
     for axis in range(3):
         index = bin_index[:, :, axis]
         query_scores = torch.einsum("hqd,bhd->hqb", queries, query_table[axis])  # (H, Q, B2)
         bias = bias + torch.gather(query_scores, 2, index.expand(heads, -1, -1))
-        key_scores = torch.einsum("hsd,bhd->hsb", keys, key_table[axis]).reshape(heads, -1)  # (H, S*B2)
         flat = (key_rows[None, :] + index).reshape(1, -1).expand(heads, -1)
-        bias = bias + torch.gather(key_scores, 1, flat).reshape(heads, num_queries, num_keys)
+        bias = bias + torch.gather(key_scores[axis], 1, flat).reshape(heads, num_queries, num_keys)
     return bias
 
 

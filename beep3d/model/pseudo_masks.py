@@ -61,6 +61,42 @@ def label_superpoint_counts(
     return counts.reshape(num_labels, num_superpoints)
 
 
+def box_evidence(
+    member_points: torch.Tensor,
+    member_boxes: torch.Tensor,
+    superpoints: torch.Tensor,
+    num_points: int,
+    num_boxes: int,
+    num_superpoints: int,
+) -> torch.Tensor:
+    """(K, S) each box's exclusive points (P^l) per superpoint; all its points for a box without any.
+
+    What the query matching (eq. 3's cost) and the recognition check weigh a box's superpoints by.
+
+    Parameters
+    ----------
+    member_points, member_boxes
+        (P,) int64 (point, containing box) pairs.
+    superpoints
+        (N,) int64 superpoint of each point.
+    num_points, num_boxes, num_superpoints
+        N, K and S.
+    """
+    exclusive = exclusive_point_labels(member_points, member_boxes, num_points)
+    evidence = label_superpoint_counts(exclusive, superpoints, num_boxes, num_superpoints)
+    if num_boxes:
+        no_exclusive = evidence.sum(dim=1) == 0
+        if no_exclusive.any():
+            everything = torch.zeros(num_boxes, num_superpoints, device=evidence.device)
+            everything.index_put_(
+                (member_boxes, superpoints[member_points]),
+                torch.ones(member_points.shape[0], device=evidence.device),
+                accumulate=True,
+            )
+            evidence[no_exclusive] = everything[no_exclusive]
+    return evidence
+
+
 def exclusive_point_labels(
     member_points: torch.Tensor, member_boxes: torch.Tensor, num_points: int
 ) -> torch.Tensor:

@@ -92,22 +92,22 @@ def edit_stages(
         return None
     remember_membership(scene, boxes, edit.membership)
     analysis = previous.analysis.updated(edit)
-    resolved = resolver.resolve_edit(scene, boxes, previous.resolved, edit)
+    resolved, redone = resolver.resolve_edit(scene, boxes, previous.resolved, edit)
     stage = stage or NoForeground()
     if isinstance(stage, NoForeground):
         return EditedStages(
-            edit, analysis, resolved, Foreground.nothing(scene.num_points, len(boxes)), resolved, edit.points
+            edit, analysis, resolved, Foreground.nothing(scene.num_points, len(boxes)), resolved, redone
         )
     done = None
     if hasattr(stage, "separate_edit"):
-        done = stage.separate_edit(scene, boxes, resolved, previous.foreground, edit.changed, edit.points)
+        done = stage.separate_edit(scene, boxes, resolved, previous.foreground, edit.changed, redone)
     if done is None:
         separated = stage.separate(scene, boxes, resolved, edit.membership)
         before = previous.foreground
         differs = np.flatnonzero(
             (separated.reason != before.reason) | (separated.confidence != before.confidence)
         )
-        touched = np.union1d(edit.points, differs)
+        touched = np.union1d(redone, differs)
     else:
         separated, touched = done
     if resolved.decided_by is None or previous.uncorrected is None:

@@ -59,7 +59,7 @@ class _RuleResolver:
 
     def resolve_edit(
         self, scene: Scene, boxes: BoxSet, previous: Resolution, edit: MembershipEdit
-    ) -> Resolution:
+    ) -> tuple[Resolution, np.ndarray]:
         """The resolution after an in-place edit of a few boxes, from the one before it (``previous``).
 
         A point's box, confidence and decider depend only on the boxes containing it, so only the
@@ -76,6 +76,11 @@ class _RuleResolver:
             :meth:`resolve` of the boxes before the edit.
         edit
             The membership edit (:meth:`beep3d.geometry.boxes.BoxSet.membership_edit`).
+
+        Returns
+        -------
+        (Resolution, np.ndarray)
+            The resolution and the sorted points resolved again (``edit.points``).
         """
         points = edit.points
         local = Membership(np.searchsorted(points, edit.new_point), edit.new_box, len(points), len(boxes))
@@ -87,7 +92,7 @@ class _RuleResolver:
             array = getattr(previous, name).copy()
             array[points] = getattr(part, name)
             arrays.append(array)
-        return Resolution(*arrays)
+        return Resolution(*arrays), points
 
     def pair_scores(
         self, scene: Scene, boxes: BoxSet, membership: Membership, points: np.ndarray | None = None

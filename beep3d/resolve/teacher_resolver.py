@@ -23,16 +23,23 @@ import numpy as np
 
 from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
-from beep3d.geometry.boxes import BoxSet, Membership
+from beep3d.geometry.boxes import BoxSet, Membership, MembershipEdit
 from beep3d.geometry.overlap import MembershipLevel, membership_for
 from beep3d.model.config import OVERLAP_SCORES, ModelConfig
 from beep3d.model.weights import CheckpointInfo, load_inference_model, read_checkpoint_info
 from beep3d.resolve.progress import Progress
 from beep3d.resolve.resolution import Resolution, semantic_ids_of_positions, uniform_resolution
+from beep3d.resolve.teacher_edits import (
+    TeacherEditMemory,
+    decide_points,
+    edited_teacher_resolution,
+    nested_priority,
+)
 from beep3d.scene import Scene
 
 if TYPE_CHECKING:
     from beep3d.model.beep3d_model import Beep3DModel, SceneEncoding
+    from beep3d.model.pinned_decoding import PinnedDecoding
 
 
 #: Eq. 2's score when a checkpoint stores no choice: chosen for the synthetic-trained teacher on 12
@@ -155,6 +162,7 @@ class TeacherResolver:
         self._warmed = False
         self._scene_ref: weakref.ref[Scene] | None = None
         self._encoding: SceneEncoding | None = None
+        self._edits: TeacherEditMemory | None = None
 
     @property
     def loaded(self) -> bool:
@@ -231,14 +239,28 @@ class TeacherResolver:
             batch = collate(
                 [sample_from_scene(scene, scene.superpoints)], self.device, self.config.voxel_size
             )
-            self._decide(model.encode_scene(batch), boxes, membership)
+            self._decide(model.encode_scene(batch), boxes, membership)  # nothing kept for edits
 
     def _decide(
         self, encoding: SceneEncoding, boxes: BoxSet, membership: Membership
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(box position, margin, decider) of each point, by the network
-        (:meth:`Beep3DModel.resolve_with_teacher`)."""
-        return self.model.resolve_with_teacher(
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, PinnedDecoding | None, np.ndarray | None]:
+        """(box position, margin, decider) of each point, by the network, and what an edit can reuse.
+
+        With the queries pinned on the box centres and no recognition check, the decoder's state is
+        kept (:class:`beep3d.resolve.teacher_edits.TeacherEditMemory`); otherwise
+        :meth:`Beep3DModel.resolve_with_teacher` decides and nothing is kept (the last two are None).
+        """
+        model = self.model
+        if model.pins_teacher_queries and self.min_recognition == 0 and len(boxes):
+            decoding = model.teacher_pinned_decoding(encoding, boxes.centers)
+            counts = membership.counts()
+            priority = nested_priority(membership, counts) if model.config.nested_box_prior else None
+            points = np.arange(membership.num_points, dtype=np.int64)
+            positions, margins, decided_by = decide_points(
+                model, encoding, boxes, membership, decoding, priority, points, self.overlap_score
+            )
+            return positions, margins, decided_by, decoding, priority
+        positions, margins, decided_by = model.resolve_with_teacher(
             encoding,
             boxes.centers,
             self.model_classes(boxes),
@@ -248,6 +270,7 @@ class TeacherResolver:
             self.overlap_score,
             self.min_recognition,
         )
+        return positions, margins, decided_by, None, None
 
     def _use_threads(self) -> None:
         """Give torch this resolver's ``threads`` in the calling thread, before the network runs.
@@ -343,22 +366,74 @@ class TeacherResolver:
         membership = membership_for(scene, boxes, self.level, self.share)
         counts = membership.counts()
         if not np.any(counts >= 2):
+            self._edits = None
             return uniform_resolution(membership, boxes, self.class_set)
         encoding = self.encoding_for(scene, plan.within("encoding"))
         plan.begin("teacher decoder")
         self._use_threads()
+        self._edits = None
         with plan.within("teacher decoder").watching(self.model.teacher.decoder.layers, "teacher decoder"):
-            positions, margins, decided_by = self._decide(encoding, boxes, membership)
+            positions, margins, decided_by, decoding, priority = self._decide(encoding, boxes, membership)
         positions = np.asarray(positions, dtype=np.int64)
         instance_ids = np.where(positions >= 0, boxes.ids[np.maximum(positions, 0)], -1).astype(np.int32)
         confidence = np.where(counts >= 2, np.clip(margins, 0.0, 1.0), 1.0).astype(np.float32)
-        return Resolution(
+        resolution = Resolution(
             instance_ids=instance_ids,
             semantic_ids=semantic_ids_of_positions(positions, boxes, self.class_set),
             confidence=confidence,
             overlap_counts=counts,
             decided_by=np.asarray(decided_by, dtype=np.int8),
         )
+        if decoding is not None and self.level == "point":
+            self._edits = TeacherEditMemory(weakref.ref(scene), boxes, decoding, priority, resolution)
+        return resolution
+
+    def resolve_edit(
+        self, scene: Scene, boxes: BoxSet, previous: Resolution, edit: MembershipEdit
+    ) -> tuple[Resolution, np.ndarray]:
+        """The resolution after an in-place edit of a few boxes, from the one before it (``previous``).
+
+        When ``previous`` is this resolver's last resolution of ``scene`` and its decoder state was
+        kept, only the edited boxes' queries and their neighbours' are decoded again and only their
+        points decided again (:mod:`beep3d.resolve.teacher_edits`, which says how the result can
+        differ from :meth:`resolve`'s); otherwise this is :meth:`resolve`. Point-level membership only.
+
+        Parameters
+        ----------
+        scene
+            The scan (N points).
+        boxes
+            The boxes after the edit (K).
+        previous
+            The resolution of the boxes before the edit.
+        edit
+            The membership edit (:meth:`beep3d.geometry.boxes.BoxSet.membership_edit`).
+
+        Returns
+        -------
+        (Resolution, np.ndarray)
+            The resolution and the sorted points resolved again (every other point's values are
+            ``previous``'s).
+        """
+        memory = self._edits
+        if memory is None or not memory.fits(scene, previous, boxes) or not self._has_encoding(scene):
+            return self.resolve(scene, boxes), np.arange(scene.num_points, dtype=np.int64)
+        self._use_threads()
+        try:
+            return edited_teacher_resolution(
+                self.model,
+                self.encoding_for(scene),
+                scene,
+                boxes,
+                memory,
+                edit,
+                self.overlap_score,
+                self.class_set,
+                self.config.nested_box_prior,
+            )
+        except BaseException:
+            self._edits = None  # the decoder state may be half updated
+            raise
 
     def object_probability(self, scene: Scene, boxes: BoxSet, positions: np.ndarray) -> np.ndarray:
         """(N,) float32 the network's mask probability of each point for the box it was given to.

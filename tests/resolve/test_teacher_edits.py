@@ -1,0 +1,147 @@
+"""The teacher after an edit of one box: a few queries decoded again, a few points decided again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("spconv")
+
+from beep3d.classes import SCANNET18  # noqa: E402
+from beep3d.geometry.boxes import Box, BoxSet  # noqa: E402
+from beep3d.model.beep3d_model import Beep3DModel  # noqa: E402
+from beep3d.resolve.foreground import get_foreground  # noqa: E402
+from beep3d.resolve.pipeline import annotate  # noqa: E402
+from beep3d.resolve.resolvers import get_resolver  # noqa: E402
+from beep3d.scene import Scene  # noqa: E402
+from beep3d.training.checkpoint import save_checkpoint  # noqa: E402
+from beep3d.training.config import TrainConfig  # noqa: E402
+from tests.training_fakes import tiny_model_config  # noqa: E402
+
+PINNED = tiny_model_config(teacher_query_init="box_centers")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("ckpt") / "pinned.safetensors"
+    save_checkpoint(path, Beep3DModel(PINNED), TrainConfig(model=PINNED), SCANNET18, step=0, epoch=0)
+    return path
+
+
+def cube(rng, centre, side, count):
+    """``count`` points on the faces of a cube (no bottom face)."""
+    local = rng.uniform(-side / 2, side / 2, (count, 3))
+    faces = rng.integers(0, 5, count)
+    axis, sign = np.array([0, 0, 1, 1, 2])[faces], np.array([-1, 1, -1, 1, 1])[faces]
+    local[np.arange(count), axis] = sign * side / 2
+    return local + centre
+
+
+@pytest.fixture
+def room():
+    """Three cabinets in a row whose boxes overlap, and far away two more whose boxes overlap."""
+    rng = np.random.default_rng(3)
+    centres = [(0.5, 0.5, 0.3), (1.1, 0.5, 0.3), (1.7, 0.5, 0.3), (4.5, 3.0, 0.3), (5.1, 3.0, 0.3)]
+    floor = np.column_stack([rng.uniform(0, 6, (1500, 2)), rng.normal(0, 0.005, 1500)])
+    xyz = np.concatenate([floor, *[cube(rng, c, 0.55, 700) for c in centres]]).astype(np.float32)
+    rgb = rng.integers(0, 255, (len(xyz), 3), dtype=np.uint8)
+    _, cells = np.unique(np.floor(xyz / 0.15).astype(np.int64), axis=0, return_inverse=True)
+    scene = Scene(xyz=xyz, rgb=rgb, superpoints=cells.reshape(-1).astype(np.int64), name="row")
+    boxes = BoxSet([Box(k + 1, "cabinet", c, (0.75, 0.75, 0.65)) for k, c in enumerate(centres)])
+    return scene, boxes
+
+
+def edited(boxes: BoxSet, position: int, dx: float) -> BoxSet:
+    box = boxes[position]
+    return boxes.with_box(box.moved(center=(box.center[0] + dx, box.center[1], box.center[2])))
+
+
+@pytest.mark.parametrize("foreground", ["off", "geometric"])
+def test_an_edit_decides_the_edited_region_as_a_full_resolution_does(
+    checkpoint, room, foreground, monkeypatch
+):
+    scene, boxes = room
+    teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    stage = get_foreground(foreground)
+    before = annotate(scene, boxes, teacher, foreground=stage)
+    after_boxes = edited(boxes, 1, 0.12)
+    monkeypatch.setattr(
+        teacher, "resolve", lambda *a, **k: pytest.fail("an edit must not resolve everything")
+    )
+    after = annotate(scene, after_boxes, teacher, foreground=stage, reuse=before)
+    monkeypatch.undo()
+    fresh = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    full = annotate(scene, after_boxes, fresh, foreground=get_foreground(foreground))
+    row = scene.xyz[:, 0] < 3  # every box of the row holds a point of the edit: decoded again
+    for name in ("instance_ids", "semantic_ids", "overlap_counts", "decided_by"):
+        ours, theirs = getattr(after.resolution, name), getattr(full.resolution, name)
+        np.testing.assert_array_equal(ours[row], theirs[row], err_msg=name)
+    np.testing.assert_allclose(after.resolution.confidence[row], full.resolution.confidence[row], atol=1e-4)
+    far = ~row  # the far pair's queries were not decoded again: their points keep their values
+    np.testing.assert_array_equal(after.resolution.instance_ids[far], before.resolution.instance_ids[far])
+    np.testing.assert_array_equal(after.resolution.confidence[far], before.resolution.confidence[far])
+    np.testing.assert_array_equal(after.labels.first_box, full.labels.first_box)
+    np.testing.assert_array_equal(after.labels.instance_ids[row], full.labels.instance_ids[row])
+    if foreground == "geometric":
+        np.testing.assert_array_equal(after.foreground.reason[row], full.foreground.reason[row])
+    changed = after.resolution.instance_ids != before.resolution.instance_ids
+    assert changed[row].sum() > 50, "the edit must move points between the row's boxes"
+
+
+def test_each_edit_of_a_chain_decides_its_points_as_a_full_resolution_and_keeps_the_others(checkpoint, room):
+    scene, boxes = room
+    teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    fresh = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    result, current = teacher.resolve(scene, boxes), boxes
+    membership = current.membership(scene.xyz)
+    contested = differ = 0
+    for position, dx in ((0, 0.05), (2, -0.08), (1, 0.1), (4, -0.1), (3, 0.07), (1, -0.2)):
+        before_boxes, current = current, edited(current, position, dx)
+        edit = current.membership_edit(membership, before_boxes, scene.point_index)
+        membership = edit.membership
+        previous = result
+        result, redone = teacher.resolve_edit(scene, current, previous, edit)
+        assert np.isin(edit.points, redone).all()
+        full = fresh.resolve(scene, current)
+        np.testing.assert_array_equal(result.instance_ids[redone], full.instance_ids[redone])
+        np.testing.assert_array_equal(result.decided_by[redone], full.decided_by[redone])
+        np.testing.assert_allclose(result.confidence[redone], full.confidence[redone], atol=1e-4)
+        kept = np.setdiff1d(np.arange(scene.num_points), redone)
+        np.testing.assert_array_equal(result.instance_ids[kept], previous.instance_ids[kept])
+        contested += int((full.overlap_counts >= 2).sum())
+        differ += int((result.instance_ids != full.instance_ids).sum())
+    # what the kept points cost: a few near-ties between queries decoded before the last edits
+    assert differ <= 0.02 * contested
+
+
+def test_an_edit_from_an_older_result_starts_afresh(checkpoint, room):
+    scene, boxes = room
+    teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    first = annotate(scene, boxes, teacher)
+    later = annotate(scene, edited(boxes, 1, 0.1), teacher, reuse=first)
+    calls = []
+    original = teacher.resolve
+    teacher.resolve = lambda *a, **k: calls.append(1) or original(*a, **k)
+    again = annotate(scene, edited(boxes, 2, 0.1), teacher, reuse=first)  # the kept state is later's
+    assert calls == [1]
+    full = annotate(scene, edited(boxes, 2, 0.1), get_resolver("teacher", checkpoint=checkpoint, threads=1))
+    np.testing.assert_array_equal(again.resolution.instance_ids, full.resolution.instance_ids)
+    assert later.resolution is not again.resolution
+
+
+def test_a_resolver_without_pinned_queries_resolves_an_edit_in_full(tmp_path, room):
+    config = tiny_model_config()  # queries from farthest point sampling: every query moves
+    path = tmp_path / "fps.safetensors"
+    save_checkpoint(path, Beep3DModel(config), TrainConfig(model=config), SCANNET18, step=0, epoch=0)
+    scene, boxes = room
+    teacher = get_resolver("teacher", checkpoint=path, threads=1)
+    first = annotate(scene, boxes, teacher)
+    calls = []
+    original = teacher.resolve
+    teacher.resolve = lambda *a, **k: calls.append(1) or original(*a, **k)
+    after = annotate(scene, edited(boxes, 1, 0.1), teacher, reuse=first)
+    assert calls == [1]
+    full = annotate(scene, edited(boxes, 1, 0.1), get_resolver("teacher", checkpoint=path, threads=1))
+    np.testing.assert_array_equal(after.resolution.instance_ids, full.resolution.instance_ids)
