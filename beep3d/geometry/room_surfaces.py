@@ -21,16 +21,18 @@ chair leg standing on the floor and a cabinet side against a wall: their normals
 surface, not across it. Measured on the real ScanNet training rooms (not the validation rooms), the
 normal test turns 0.71 into 0.74 mean instance IoU of smallest-box masks.
 
-Plane finding is random (RANSAC); a fixed seed makes it repeatable. It costs 0.4-3 s for a 50k-point
+Plane finding is random (RANSAC); a fixed seed and one thread make it repeatable. It costs 0.4-3 s for a 50k-point
 scan and is done once per scan; which points lie on the surfaces does not depend on the boxes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -202,23 +204,49 @@ def find_room_surfaces(
     if len(sample) > max_search_points:
         pick = np.random.default_rng(seed).choice(len(sample), max_search_points, replace=False)
         sample = sample[np.sort(pick)]
-    remaining = np.arange(len(sample))
-    o3d.utility.random.seed(seed)
+    with _one_open3d_thread(o3d):
+        o3d.utility.random.seed(seed)
+        planes = []
+        remaining = np.arange(len(sample))
+        for _ in range(max_planes):
+            if len(remaining) < 3 or len(remaining) < min_share * len(sample):
+                break
+            part = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(sample[remaining]))
+            model, inliers = part.segment_plane(
+                distance_threshold=ransac_distance, ransac_n=3, num_iterations=iterations
+            )
+            if len(inliers) < max(3, min_share * len(sample)):
+                break
+            remaining = np.delete(remaining, inliers)
+            planes.append((np.asarray(model, dtype=np.float64), len(inliers)))
     surfaces: list[RoomSurface] = []
-    for _ in range(max_planes):
-        if len(remaining) < 3 or len(remaining) < min_share * len(sample):
-            break
-        part = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(sample[remaining]))
-        model, inliers = part.segment_plane(
-            distance_threshold=ransac_distance, ransac_n=3, num_iterations=iterations
-        )
-        if len(inliers) < max(3, min_share * len(sample)):
-            break
-        remaining = np.delete(remaining, inliers)
-        surface = _bounding_surface(np.asarray(model, dtype=np.float64), xyz, outside_share, outside_margin)
+    for model, support in planes:
+        surface = _bounding_surface(model, xyz, outside_share, outside_margin)
         if surface is not None:
-            surfaces.append(RoomSurface(surface[0], surface[1], surface[2], len(inliers)))
+            surfaces.append(RoomSurface(surface[0], surface[1], surface[2], support))
     return surfaces
+
+
+#: Open3D's thread count is one setting for the whole process: one plane search at a time.
+_SEARCH_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_open3d_thread(o3d: ModuleType) -> Iterator[None]:
+    """Run Open3D on one thread inside the block (its thread count is set back afterwards).
+
+    With its default threads (every core), RANSAC's iterations draw from the seeded generator in
+    whatever order the threads reach it: the same scan gave two different plane sets in four runs,
+    so the same boxes could give different masks from one run to the next. On one thread the
+    search is the same every time.
+    """
+    with _SEARCH_LOCK:
+        threads = o3d.utility.get_max_threads()
+        o3d.utility.set_max_threads(1)
+        try:
+            yield
+        finally:
+            o3d.utility.set_max_threads(threads)
 
 
 def _bounding_surface(
