@@ -549,14 +549,35 @@ class Beep3DModel(nn.Module):
             encoding.num_points,
             *box_tensors(encoding, box_centers, box_classes, member_points, member_boxes),
         )
-        given = torch.as_tensor(
-            np.asarray(positions), dtype=torch.long, device=encoding.scene.superpoints.device
-        )
-        query = matched[given.clamp(min=0)] if matched.numel() else torch.zeros_like(given)
-        probability = torch.sigmoid(logits[query.clamp(min=0), encoding.scene.superpoints].float())
-        has_box = (given >= 0) & (query >= 0)
-        probability = torch.where(has_box, probability, torch.ones_like(probability))
-        return probability.cpu().numpy().astype(np.float32)
+        return given_box_probability(encoding, logits, matched, positions)
+
+
+def given_box_probability(
+    encoding: SceneEncoding, logits: torch.Tensor, matched: torch.Tensor, positions: np.ndarray
+) -> np.ndarray:
+    """Eq. 1's sigmoid of each point for the box it was given to (:meth:`Beep3DModel.object_probability`).
+
+    Parameters
+    ----------
+    encoding
+        The scene's encoding (N points).
+    logits
+        (Q, S) the teacher's final mask logits.
+    matched
+        (K,) query matched to each box (-1: none).
+    positions
+        (N,) int64 box position each point was given to, -1 for none.
+
+    Returns
+    -------
+    (N,) float32 probability in [0, 1]; 1 for points given to no box (or to a box without a query).
+    """
+    given = torch.as_tensor(np.asarray(positions), dtype=torch.long, device=encoding.scene.superpoints.device)
+    query = matched[given.clamp(min=0)] if matched.numel() else torch.zeros_like(given)
+    probability = torch.sigmoid(logits[query.clamp(min=0), encoding.scene.superpoints].float())
+    has_box = (given >= 0) & (query >= 0)
+    probability = torch.where(has_box, probability, torch.ones_like(probability))
+    return probability.cpu().numpy().astype(np.float32)
 
 
 def box_tensors(encoding: SceneEncoding, per_box: np.ndarray, *indices: np.ndarray) -> list[torch.Tensor]:

@@ -446,8 +446,25 @@ class TeacherResolver:
             (N,) int64 position in ``boxes`` of each point's box, -1 for none (probability 1).
 
         Used by the foreground stage's model mode (:class:`beep3d.resolve.foreground.ModelForeground`).
+        When these boxes are the ones this resolver last resolved and it kept their decoder state
+        (:mod:`beep3d.resolve.teacher_edits`), the kept mask logits are used: the decoder does not
+        run again.
         """
         self.load()
+        memory = self._edits
+        if (
+            memory is not None
+            and memory.scene() is scene
+            and memory.boxes == boxes
+            and self._has_encoding(scene)
+        ):
+            import torch
+
+            from beep3d.model.beep3d_model import given_box_probability
+
+            encoding = self.encoding_for(scene)
+            identity = torch.arange(len(boxes), device=encoding.scene.superpoints.device)
+            return given_box_probability(encoding, memory.decoding.logits, identity, positions)
         membership = membership_for(scene, boxes, self.level, self.share)
         encoding = self.encoding_for(scene)
         self._use_threads()

@@ -145,3 +145,18 @@ def test_a_resolver_without_pinned_queries_resolves_an_edit_in_full(tmp_path, ro
     assert calls == [1]
     full = annotate(scene, edited(boxes, 1, 0.1), get_resolver("teacher", checkpoint=path, threads=1))
     np.testing.assert_array_equal(after.resolution.instance_ids, full.resolution.instance_ids)
+
+
+def test_the_model_foreground_reads_the_kept_logits_and_they_are_the_networks(checkpoint, room, monkeypatch):
+    scene, boxes = room
+    teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    resolution = teacher.resolve(scene, boxes)
+    positions = np.searchsorted(boxes.ids, np.maximum(resolution.instance_ids, 0))
+    positions[resolution.instance_ids < 0] = -1
+    monkeypatch.setattr(teacher.model, "object_probability", lambda *a: pytest.fail("the decoder ran again"))
+    kept = teacher.object_probability(scene, boxes, positions)
+    monkeypatch.undo()
+    teacher._edits = None  # nothing kept: the decoder runs
+    decoded = teacher.object_probability(scene, boxes, positions)
+    np.testing.assert_allclose(kept, decoded, atol=1e-5)
+    assert np.all(kept[positions < 0] == 1.0) and kept[positions >= 0].std() > 0
