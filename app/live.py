@@ -184,11 +184,13 @@ class LiveResolver(QObject):
             self.busyChanged.emit(False)
 
     def _on_finished(self, result: LiveResult) -> None:
+        # the next job starts from the newest finished result even when this one is not shown: it
+        # is right for its own boxes, and the teacher keeps its decoder state for that one only
+        self.last_result = result
         self._finish_job()
         if result.generation != self.generation:
             self.dropped += 1
             return
-        self.last_result = result
         self.resultReady.emit(result)
 
     def _on_failed(self, generation: int, message: str) -> None:
