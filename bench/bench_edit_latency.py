@@ -117,10 +117,11 @@ def disagreement(scene: Scene, boxes: BoxSet, result, resolver, foreground: str)
     ours = result.resolution
     contested = full.overlap_counts >= 2
     differ = ours.instance_ids != full.instance_ids
+    gap = np.abs(ours.confidence - full.confidence)[~differ]
     return (
         f"after the edits, against a full resolution: {int(differ.sum())} points in another instance "
-        f"({int((differ & contested).sum())} of {int(contested.sum()):,} contested points), confidence "
-        f"within {float(np.abs(ours.confidence - full.confidence).max()):.4f}"
+        f"({int((differ & contested).sum())} of {int(contested.sum()):,} contested points); confidence "
+        f"of the others within {float(gap.max(initial=0.0)):.4f}"
     )
 
 

@@ -1,10 +1,10 @@
 """Latency of a keyboard nudge in the annotation window, from the key to the result shown.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/bench_window_edit.py \\
-        --points 2000000 --boxes 500 [--profile]
+        --points 2000000 --boxes 500 [--resolver teacher] [--profile]
 
 The edit bench's grid room (``bench_edit_latency.grid_room``) is written to a PLY and opened in the
-window with the smallest-box rule; one box is selected and raised / lowered by the nudge keys' action
+window with the smallest-box rule (``--resolver`` chooses another); one box is selected and raised / lowered by the nudge keys' action
 (``MainWindow.nudge``), ``--edits`` times. Each edit is timed from the nudge until the worker's result
 is shown (box list, problems, colours) and a frame is drawn; the first five are not counted. Under
 Xvfb the frames are drawn by a software renderer, which a desktop's GPU outruns by far: the figure
@@ -38,6 +38,12 @@ def main() -> None:
     parser.add_argument("--boxes", type=int, default=500)
     parser.add_argument("--edits", type=int, default=20)
     parser.add_argument("--profile", action="store_true", help="print the 25 costliest calls")
+    parser.add_argument(
+        "--resolver",
+        default="smallest-box",
+        choices=("smallest-box", "nearest-centre", "teacher"),
+        help="the window's resolver (teacher: the shipped checkpoint)",
+    )
     args = parser.parse_args()
 
     from PySide6.QtGui import QSurfaceFormat
@@ -54,7 +60,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp())
     write_ply(folder / "room.ply", scene.xyz, scene.rgb)
     save_boxes(folder / "room.boxes.json", boxes)
-    window = MainWindow(resolver_name="smallest-box", interactive=False)
+    window = MainWindow(resolver_name=args.resolver, interactive=False)
     window.resize(1400, 900)
     window.show()
     app.processEvents()
