@@ -295,3 +295,14 @@ def tiny_model_config(**changes: object):  # noqa: ANN201 - ModelConfig, importe
     }
     values.update(changes)
     return ModelConfig(**values)
+
+
+def save_untrained_checkpoint(path: Path, config) -> Path:  # noqa: ANN001 - ModelConfig, imported lazily
+    """Write an untrained network of ``config`` as a checkpoint (ScanNet's 18 classes) at ``path``."""
+    from beep3d.classes import SCANNET18
+    from beep3d.model.beep3d_model import Beep3DModel
+    from beep3d.training.checkpoint import save_checkpoint
+    from beep3d.training.config import TrainConfig
+
+    save_checkpoint(path, Beep3DModel(config), TrainConfig(model=config), SCANNET18, step=0, epoch=0)
+    return path

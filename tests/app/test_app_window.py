@@ -409,21 +409,18 @@ def test_choosing_the_teacher_loads_it_in_the_worker_and_a_bad_network_falls_bac
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    from beep3d.classes import SCANNET18
     from beep3d.geometry.boxes import Box, BoxSet
     from beep3d.io.box_files import save_boxes
-    from beep3d.model.beep3d_model import Beep3DModel
     from beep3d.model.config import ModelConfig
     from beep3d.resolve.teacher_resolver import TeacherResolver
-    from beep3d.training.checkpoint import save_checkpoint
-    from beep3d.training.config import TrainConfig
+    from tests.training_fakes import save_untrained_checkpoint
 
     tiny = ModelConfig(
         backbone_channels=(8, 16), blocks_per_level=1, voxel_size=0.1, num_queries=8, num_layers=1,
         d_model=16, num_heads=2, ffn_dim=32,
     )  # fmt: skip
     good = tmp_path / "tiny.safetensors"
-    save_checkpoint(good, Beep3DModel(tiny), TrainConfig(model=tiny), SCANNET18, step=0, epoch=0)
+    save_untrained_checkpoint(good, tiny)
     with safe_open(str(good), framework="pt") as handle:
         metadata = handle.metadata()
     misfit = tmp_path / "misfit.safetensors"  # a valid header, but tensors of another network

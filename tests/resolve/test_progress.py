@@ -93,15 +93,12 @@ torch = pytest.importorskip("torch")
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    from beep3d.model.beep3d_model import Beep3DModel
-    from beep3d.training.checkpoint import save_checkpoint
-    from beep3d.training.config import TrainConfig
-    from tests.training_fakes import tiny_model_config
+    from tests.training_fakes import save_untrained_checkpoint, tiny_model_config
 
     tiny = tiny_model_config()
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("ckpt") / "tiny.safetensors"
-    save_checkpoint(path, Beep3DModel(tiny), TrainConfig(model=tiny), SCANNET18, step=0, epoch=0)
+    save_untrained_checkpoint(path, tiny)
     return path
 
 

@@ -8,16 +8,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("spconv")
 
-from beep3d.classes import SCANNET18  # noqa: E402
 from beep3d.geometry.boxes import Box, BoxSet  # noqa: E402
-from beep3d.model.beep3d_model import Beep3DModel  # noqa: E402
 from beep3d.resolve.foreground import get_foreground  # noqa: E402
 from beep3d.resolve.pipeline import annotate  # noqa: E402
 from beep3d.resolve.resolvers import get_resolver  # noqa: E402
 from beep3d.scene import Scene  # noqa: E402
-from beep3d.training.checkpoint import save_checkpoint  # noqa: E402
-from beep3d.training.config import TrainConfig  # noqa: E402
-from tests.training_fakes import tiny_model_config  # noqa: E402
+from tests.training_fakes import save_untrained_checkpoint, tiny_model_config  # noqa: E402
 
 PINNED = tiny_model_config(teacher_query_init="box_centers")
 
@@ -26,7 +22,7 @@ PINNED = tiny_model_config(teacher_query_init="box_centers")
 def checkpoint(tmp_path_factory):
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("ckpt") / "pinned.safetensors"
-    save_checkpoint(path, Beep3DModel(PINNED), TrainConfig(model=PINNED), SCANNET18, step=0, epoch=0)
+    save_untrained_checkpoint(path, PINNED)
     return path
 
 
@@ -134,7 +130,7 @@ def test_an_edit_from_an_older_result_starts_afresh(checkpoint, room):
 def test_a_resolver_without_pinned_queries_resolves_an_edit_in_full(tmp_path, room):
     config = tiny_model_config()  # queries from farthest point sampling: every query moves
     path = tmp_path / "fps.safetensors"
-    save_checkpoint(path, Beep3DModel(config), TrainConfig(model=config), SCANNET18, step=0, epoch=0)
+    save_untrained_checkpoint(path, config)
     scene, boxes = room
     teacher = get_resolver("teacher", checkpoint=path, threads=1)
     first = annotate(scene, boxes, teacher)

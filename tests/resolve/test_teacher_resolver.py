@@ -11,12 +11,9 @@ from beep3d.errors import Beep3dError  # noqa: E402
 from beep3d.geometry.boxes import Box, BoxSet  # noqa: E402
 from beep3d.io import write_ply  # noqa: E402
 from beep3d.io.box_files import save_boxes  # noqa: E402
-from beep3d.model.beep3d_model import Beep3DModel  # noqa: E402
 from beep3d.resolve.resolvers import get_resolver  # noqa: E402
 from beep3d.scene import Scene  # noqa: E402
-from beep3d.training.checkpoint import save_checkpoint  # noqa: E402
-from beep3d.training.config import TrainConfig  # noqa: E402
-from tests.training_fakes import tiny_model_config  # noqa: E402
+from tests.training_fakes import save_untrained_checkpoint, tiny_model_config  # noqa: E402
 
 TINY = tiny_model_config()
 
@@ -25,7 +22,7 @@ TINY = tiny_model_config()
 def checkpoint(tmp_path_factory):
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("ckpt") / "tiny.safetensors"
-    save_checkpoint(path, Beep3DModel(TINY), TrainConfig(model=TINY), SCANNET18, step=0, epoch=0)
+    save_untrained_checkpoint(path, TINY)
     return path
 
 
