@@ -156,3 +156,24 @@ def test_the_model_foreground_reads_the_kept_logits_and_they_are_the_networks(ch
     decoded = teacher.object_probability(scene, boxes, positions)
     np.testing.assert_allclose(kept, decoded, atol=1e-5)
     assert np.all(kept[positions < 0] == 1.0) and kept[positions >= 0].std() > 0
+
+
+def test_edits_that_touch_no_point_end_every_overlap_and_make_one_again(checkpoint):
+    rng = np.random.default_rng(0)
+    xyz = rng.uniform(0, 2, (3000, 3)).astype(np.float32)
+    scene = Scene(xyz=xyz, rgb=np.zeros((3000, 3), np.uint8), superpoints=np.arange(3000) // 30)
+    boxes = BoxSet(
+        [
+            Box(1, "chair", (0.8, 1, 1), (1, 1, 1)),
+            Box(2, "table", (1.2, 1, 1), (1, 1, 1)),
+            Box(3, "bed", (5, 5, 5), (0.5, 0.5, 0.5)),  # holds no point
+        ]
+    )
+    teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    result = annotate(scene, boxes, teacher)
+    for position, centre in ((2, (5.2, 5, 5)), (1, (3.5, 1, 1)), (1, (1.3, 1, 1))):
+        boxes = boxes.with_box(boxes[position].moved(center=centre))
+        result = annotate(scene, boxes, teacher, reuse=result)
+        full = annotate(scene, boxes, get_resolver("teacher", checkpoint=checkpoint, threads=1)).resolution
+        for name in ("instance_ids", "confidence", "decided_by", "overlap_counts"):
+            np.testing.assert_array_equal(getattr(result.resolution, name), getattr(full, name), err_msg=name)
