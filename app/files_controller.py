@@ -412,14 +412,35 @@ class FilesController(QObject):
         self._autosaved_index = -1
 
     def current_resolution(self):
-        """The resolution of the current boxes (waiting for or computing it when needed)."""
-        if self.window.result is not None and self.window.result.boxes == self.window.doc.boxes:
-            return self.window.result.resolution
-        self.window.live.wait_idle()
-        if self.window.result is not None and self.window.result.boxes == self.window.doc.boxes:
-            return self.window.result.resolution
-        assert self.window.doc.scene is not None and self.window.resolvers.resolver is not None
-        return self.window.resolvers.resolver.resolve(self.window.doc.scene, self.window.doc.boxes)
+        """The resolution of the current boxes (waiting for or computing it when needed).
+
+        A result the teacher made from an edit (its untouched points keep earlier decisions:
+        :mod:`beep3d.resolve.teacher_edits`) is resolved again in full, so an export equals the
+        headless export of the same boxes; the window then shows that result.
+        """
+        window = self.window
+        window.live.wait_idle()
+        result = window.result
+        resolver = window.resolvers.resolver
+        assert window.doc.scene is not None and resolver is not None
+        if result is not None and result.boxes == window.doc.boxes:
+            exact = getattr(resolver, "is_exact", None)
+            if exact is None or result.resolved is None or exact(result.resolved):
+                return result.resolution
+        from beep3d.app.live import resolve_for_view
+
+        full = resolve_for_view(
+            window.doc.scene,
+            window.doc.boxes,
+            resolver,
+            window.resolvers.membership_level,
+            window.live.generation,
+            window.resolvers.foreground,
+            window.doc.corrections,
+        )
+        window.live.last_result = full  # the next edit starts from it
+        window.live.resultReady.emit(full)  # and the window shows it
+        return full.resolution
 
     def export_to(self, out_dir: str | Path) -> list[Path]:
         """Write every export format into ``out_dir``; returns every file in it (empty on an error)."""

@@ -163,6 +163,7 @@ class TeacherResolver:
         self._scene_ref: weakref.ref[Scene] | None = None
         self._encoding: SceneEncoding | None = None
         self._edits: TeacherEditMemory | None = None
+        self._from_edits: weakref.WeakValueDictionary[int, Resolution] = weakref.WeakValueDictionary()
 
     @property
     def loaded(self) -> bool:
@@ -420,7 +421,7 @@ class TeacherResolver:
             return self.resolve(scene, boxes), np.arange(scene.num_points, dtype=np.int64)
         self._use_threads()
         try:
-            return edited_teacher_resolution(
+            resolution, redone = edited_teacher_resolution(
                 self.model,
                 self.encoding_for(scene),
                 scene,
@@ -434,6 +435,13 @@ class TeacherResolver:
         except BaseException:
             self._edits = None  # the decoder state may be half updated
             raise
+        self._from_edits[id(resolution)] = resolution  # (resolutions hold arrays: not hashable)
+        return resolution, redone
+
+    def is_exact(self, resolution: Resolution) -> bool:
+        """Whether ``resolution`` is what :meth:`resolve` gives (False: it came from :meth:`resolve_edit`,
+        whose untouched points keep earlier decisions; an export resolves such boxes again)."""
+        return self._from_edits.get(id(resolution)) is not resolution
 
     def object_probability(self, scene: Scene, boxes: BoxSet, positions: np.ndarray) -> np.ndarray:
         """(N,) float32 the network's mask probability of each point for the box it was given to.
