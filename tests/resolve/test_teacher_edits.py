@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("spconv")
@@ -179,3 +181,43 @@ def test_edits_that_touch_no_point_end_every_overlap_and_make_one_again(checkpoi
             np.testing.assert_array_equal(getattr(result.resolution, name), getattr(full, name), err_msg=name)
         # a moved box changes the other queries' self-attention a little; their points keep their margins
         np.testing.assert_allclose(result.resolution.confidence, full.confidence, atol=1e-3)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, 4),  # which box
+            st.sampled_from(["move", "resize", "relabel"]),
+            st.floats(-0.25, 0.25),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_edit_sequence_decides_each_edits_points_as_a_full_resolution(checkpoint, room, edits):
+    scene, boxes = room
+    teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    fresh = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    result = teacher.resolve(scene, boxes)
+    membership = boxes.membership(scene.xyz)
+    for position, kind, amount in edits:
+        box = boxes[position]
+        if kind == "move":
+            after = box.moved(center=(box.center[0] + amount, box.center[1] - amount / 2, box.center[2]))
+        elif kind == "resize":
+            after = box.moved(size=(box.size[0] + amount, box.size[1], box.size[2]))
+        else:
+            after = box.moved(label="table" if box.label != "table" else "cabinet")
+        before_boxes, boxes = boxes, boxes.with_box(after)
+        edit = boxes.membership_edit(membership, before_boxes, scene.point_index)
+        membership = edit.membership
+        previous = result
+        result, redone = teacher.resolve_edit(scene, boxes, previous, edit)
+        full = fresh.resolve(scene, boxes)
+        kept = np.setdiff1d(np.arange(scene.num_points), redone)
+        for name in ("instance_ids", "semantic_ids", "decided_by", "overlap_counts"):
+            ours, theirs = getattr(result, name), getattr(full, name)
+            np.testing.assert_array_equal(ours[redone], theirs[redone], err_msg=name)
+            np.testing.assert_array_equal(ours[kept], getattr(previous, name)[kept], err_msg=name)
+        np.testing.assert_allclose(result.confidence[redone], full.confidence[redone], atol=1e-4)
