@@ -3,10 +3,13 @@
 An edit that moves, resizes, turns or relabels a few boxes (same ids, same order) changes the boxes
 of the points inside those boxes before or after it (the edit's points), and nothing else. A rule
 resolver decides a point from the boxes containing it, so only the edit's points are resolved
-again; the foreground stage redoes the boxes whose points changed; the display arrays and the
-diagnostics are updated at the points that changed. Each stage's result equals a full recompute
-(property tests in ``tests/resolve/test_incremental_pipeline.py``); a stage that cannot tell falls
-back to :func:`beep3d.resolve.pipeline.annotate`'s full path.
+again; the teacher decodes again the queries of the boxes holding them and decides those points
+again (:mod:`beep3d.resolve.teacher_edits`; the resolver says which points it redid). The
+foreground stage redoes the boxes whose points changed; the display arrays and the diagnostics are
+updated at the points that changed. With the rules each stage's result equals a full recompute
+(property tests in ``tests/resolve/test_incremental_pipeline.py``; the teacher's differs where its
+module says); a stage that cannot tell falls back to :func:`beep3d.resolve.pipeline.annotate`'s
+full path.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ class EditedStages:
         ``resolved`` with the foreground stage applied.
     touched
         (E,) int64 sorted points whose membership, resolution or foreground may differ from the
-        previous result's; every other point's values are the previous ones.
+        previous result's (the resolver's redone points and the foreground stage's); every other
+        point's values are the previous ones.
     """
 
     edit: MembershipEdit
@@ -75,8 +79,8 @@ def edit_stages(
     -------
     EditedStages or None
         None when this edit cannot be done incrementally: no previous result or other inputs,
-        superpoint membership, a resolver without ``resolve_edit`` (the teacher), or an edit that
-        adds, deletes or reorders boxes or changes many.
+        superpoint membership, a resolver without ``resolve_edit``, or an edit that adds, deletes or
+        reorders boxes or changes many.
     """
     if (
         previous is None
