@@ -5,12 +5,13 @@ in every layer (:func:`beep3d.model.teacher_queries.pin_to_box_centers`). What a
 depends on the scene, on its own position, and, through each layer's self-attention, on every query's
 content after the layer before. The first layer's self-attention reads contents that are all zero, so
 its output is the same for every query whatever the positions: after the first layer a query's content
-depends on its own box centre only. This module keeps every layer's contents, masks and final mask
-logits (:class:`PinnedDecoding`), and :func:`redecode` updates the queries of a few boxes:
+depends on its own box centre only. This module keeps every layer's contents, the key side of its
+cross-attention and the final mask logits (:class:`PinnedDecoding`), and :func:`redecode` updates
+the queries of a few boxes:
 
 - the moved boxes' queries run every layer again (their own rows only);
-- other queries asked for (the boxes whose contested points are decided again) run every layer after
-  the first again, their self-attention reading every query's current contents;
+- other queries asked for (in the resolver: the boxes holding a point decided again) run every layer
+  after the first again, their self-attention reading every query's current contents;
 - every other query keeps its rows.
 
 With two decoder layers (the shipped teacher) the updated rows equal a full decode's (to float
@@ -40,9 +41,6 @@ class PinnedDecoding:
         (K, 3) normalised position of each query (box k's centre).
     contents
         One (K, d) tensor per layer: the content queries after that layer (the last is Q_c,L).
-    blocked
-        One (K, S) bool tensor per layer after the first: the keys each query may not attend to (from
-        the layer before's mask logits).
     logits
         (K, S) the final layer's mask logits (eq. 1 before the sigmoid).
     memory, mask_features, key_pos
@@ -53,7 +51,6 @@ class PinnedDecoding:
 
     positions: torch.Tensor
     contents: list[torch.Tensor]
-    blocked: list[torch.Tensor]
     logits: torch.Tensor
     memory: torch.Tensor
     mask_features: torch.Tensor
@@ -84,19 +81,15 @@ def decode_pinned(decoder: MaftDecoder, scene: SceneContext, positions: torch.Te
     key_terms = [layer.cross_attention.key_terms(keys, memory) for layer in decoder.layers]
     content = memory.new_zeros(positions.shape[0], decoder.config.d_model)
     contents: list[torch.Tensor] = []
-    blocked: list[torch.Tensor] = []
     mask = None
     logits = content @ mask_features.T
     for number, layer in enumerate(decoder.layers):
         if number:
             mask = decoder.attention_mask(logits)
-            blocked.append(mask)
         content = layer(content, query_pos, memory, key_pos, bins, mask, None, key_terms[number])
         contents.append(content)
         logits = content @ mask_features.T
-    return PinnedDecoding(
-        positions.clone(), contents, blocked, logits, memory, mask_features, key_pos, key_terms
-    )
+    return PinnedDecoding(positions.clone(), contents, logits, memory, mask_features, key_pos, key_terms)
 
 
 @torch.no_grad()
@@ -121,7 +114,7 @@ def redecode(
     moved
         (M,) int64 queries whose centre changed (they run every layer again).
     rows
-        (R,) int64 queries to update; must hold ``moved``. Their contents, masks and logits become
+        (R,) int64 queries to update (``moved`` are updated too). Their contents and logits become
         those a full decode gives (exactly, with two layers).
     """
     rows = torch.unique(torch.cat([rows, moved]))
@@ -135,9 +128,8 @@ def redecode(
             continue
         layer_bins = bins if number else decoder.position_bins(scene, state.positions[moved])
         mask = None
-        if number:
+        if number:  # the keys this layer may not attend to, from the layer before's mask logits
             mask = decoder.attention_mask(state.contents[number - 1][update] @ state.mask_features.T)
-            state.blocked[number - 1][update] = mask
         if number == 0:
             previous = state.contents[0].new_zeros(state.contents[0].shape)
         else:
