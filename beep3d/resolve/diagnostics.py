@@ -445,7 +445,8 @@ def diagnose_edit(
     else:
         subset = np.asarray(changed_points, dtype=np.int64)
         slot = np.clip(np.searchsorted(subset, previous.uncertain_points), 0, max(len(subset) - 1, 0))
-        hit = (subset[slot] == previous.uncertain_points) if len(subset) else np.zeros(0, bool)
+        # (an edit may touch no point at all: then no remembered point is hit)
+        hit = (subset[slot] == previous.uncertain_points) if len(subset) else np.zeros(len(slot), bool)
         new_points, new_keys = _uncertain_points(boxes, analysis, resolution, subset)
         kept_points, kept_keys = previous.uncertain_points[~hit], previous.uncertain_keys[~hit]
         at = np.searchsorted(kept_points, new_points)

@@ -146,3 +146,22 @@ def test_an_edit_is_resolved_incrementally():
     second = annotate(scene, BoxSet(boxes), resolver, foreground=stage, reuse=first)
     assert second.resolved is not first.resolved and second.memory is not None
     assert second.membership is not first.membership
+
+
+def test_an_edit_of_a_box_without_points_keeps_the_other_boxes_low_confidence_points():
+    """A nudge that touches no point forgot the remembered unsure points (found by the fuzz test):
+    a later edit that moved them to another pair of boxes left the old pair's problem behind."""
+    same = (0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, "chair")  # equal boxes: their shared points are unsure
+    low = (0.0, 0.0, 0.0, 1.0, 1.0, 0.5, 0.0, "chair")  # the lower half of them
+    empty = (1.0, 2.5, 1.0, 1.0, 0.5, 1.0, 0.0, "chair")  # beyond the room's points
+    boxes = [make_box(i + 1, p) for i, p in enumerate([low, same, same, same, empty, same, same])]
+    resolver, stage = get_resolver("smallest-box"), get_foreground("geometric")
+    previous = annotate(SCENE, BoxSet(boxes), resolver, foreground=stage)
+    assert any(p.kind == "low_confidence" and p.box_ids == (2, 7) for p in previous.problems)
+    boxes[4] = boxes[4].moved(center=(1.03, 2.48, 1.0))  # touches no point
+    boxes_after_nudge = BoxSet(boxes)
+    previous = annotate(SCENE, boxes_after_nudge, resolver, foreground=stage, reuse=previous)
+    assert_same(previous, full_recompute(SCENE, boxes_after_nudge, "smallest-box", "geometric"))
+    boxes[0] = make_box(1, same)  # box 1 now holds every shared point: the pairs change
+    previous = annotate(SCENE, BoxSet(boxes), resolver, foreground=stage, reuse=previous)
+    assert_same(previous, full_recompute(SCENE, BoxSet(boxes), "smallest-box", "geometric"))
