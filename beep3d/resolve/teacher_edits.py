@@ -18,6 +18,10 @@ decisions made then. At 2M points and 500 boxes, moving a box by 5 cm changed th
 logits by at most 0.0007 (logits average 4.8 in size); ``bench/bench_edit_latency.py --resolver
 teacher`` counts the points where the result of 50 edits differs from a full resolution. Any full
 resolution (:meth:`beep3d.resolve.teacher_resolver.TeacherResolver.resolve`) starts afresh.
+
+Where boxes x superpoints is small (:data:`EXACT_PAIRS`: a 100k-point scan with 50 boxes), an edit
+decodes every query again and decides every contested point again: the result is a full
+resolution's, at a fraction of its cost (the scene's key terms are kept).
 """
 
 from __future__ import annotations
@@ -31,6 +35,12 @@ import numpy as np
 from beep3d.geometry.boxes import BoxSet, Membership, MembershipEdit
 from beep3d.resolve.resolution import Resolution, semantic_ids_of_positions
 from beep3d.scene import Scene
+
+#: Up to this many queries x superpoints an edit decodes every query again (exact; the decoder
+#: takes about 0.3 microseconds per query-superpoint pair and layer on one core of the project's
+#: machine, so this is about 100 ms): a 100k-point scan with 50 boxes (1,200 superpoints) is exact,
+#: a 2M-point scan with 500 boxes (27,000 superpoints) decodes only the queries an edit touches.
+EXACT_PAIRS = 150_000
 
 if TYPE_CHECKING:
     from beep3d.model.beep3d_model import Beep3DModel, SceneEncoding
@@ -159,7 +169,8 @@ def edited_teacher_resolution(
     overlap_score: str,
     class_set: object,
     nested_rule: bool,
-) -> tuple[Resolution, np.ndarray]:
+    exact_pairs: int = 0,
+) -> tuple[Resolution, np.ndarray, bool]:
     """The teacher's resolution after ``edit``, from ``memory`` (updated in place; see the module notes).
 
     Parameters
@@ -178,25 +189,33 @@ def edited_teacher_resolution(
         For the semantic ids (:func:`semantic_ids_of_positions`).
     nested_rule
         Whether the nested-box rule is on (the checkpoint's ``nested_box_prior``).
+    exact_pairs
+        When boxes x superpoints is at most this, every query is decoded again and every contested
+        point decided again: the result is a full resolution's (:data:`EXACT_PAIRS`).
 
     Returns
     -------
-    (Resolution, np.ndarray)
-        The resolution and the sorted points decided again (every other point's values are the
-        previous resolution's).
+    (Resolution, np.ndarray, bool)
+        The resolution, the sorted points decided again (every other point's values are the
+        previous resolution's), and whether the result is a full resolution's.
     """
     membership = edit.membership
     counts = membership.counts()
     priority = nested_priority(membership, counts) if nested_rule else None
     moved = np.flatnonzero(np.any(boxes.centers != memory.boxes.centers, axis=1))
-    parts = [edit.points]
-    if priority is not None and memory.priority is not None:
-        for position in np.flatnonzero(priority != memory.priority):  # the nested-box rule changed
-            inside = boxes.points_in(int(position), scene.point_index)
-            parts.append(inside[counts[inside] >= 2])
-    points = np.unique(np.concatenate(parts)) if len(parts) > 1 else edit.points
-    _, boxes_there = pairs_of(membership, points)
-    rows = np.unique(np.concatenate([boxes_there, edit.changed, moved]).astype(np.int64))
+    exact = len(boxes) * memory.decoding.logits.shape[1] <= exact_pairs
+    if exact:  # few queries x superpoints: every query and every contest brought up to date
+        points = np.union1d(edit.points, np.flatnonzero(counts >= 2))
+        rows = np.arange(len(boxes), dtype=np.int64)
+    else:
+        parts = [edit.points]
+        if priority is not None and memory.priority is not None:
+            for position in np.flatnonzero(priority != memory.priority):  # the nested-box rule changed
+                inside = boxes.points_in(int(position), scene.point_index)
+                parts.append(inside[counts[inside] >= 2])
+        points = np.unique(np.concatenate(parts)) if len(parts) > 1 else edit.points
+        _, boxes_there = pairs_of(membership, points)
+        rows = np.unique(np.concatenate([boxes_there, edit.changed, moved]).astype(np.int64))
     model.teacher_redecode(encoding, memory.decoding, boxes.centers, moved, rows)
     positions, margins, decided_by = decide_points(
         model, encoding, boxes, membership, memory.decoding, priority, points, overlap_score
@@ -215,4 +234,4 @@ def edited_teacher_resolution(
     decided[points] = decided_by
     resolution = Resolution(instance_ids, semantic_ids, confidence, overlap_counts, decided)
     memory.boxes, memory.priority, memory.resolution = boxes, priority, resolution
-    return resolution, points
+    return resolution, points, exact

@@ -30,6 +30,7 @@ from beep3d.model.weights import CheckpointInfo, load_inference_model, read_chec
 from beep3d.resolve.progress import Progress
 from beep3d.resolve.resolution import Resolution, semantic_ids_of_positions, uniform_resolution
 from beep3d.resolve.teacher_edits import (
+    EXACT_PAIRS,
     TeacherEditMemory,
     decide_points,
     edited_teacher_resolution,
@@ -164,6 +165,9 @@ class TeacherResolver:
         self._encoding: SceneEncoding | None = None
         self._edits: TeacherEditMemory | None = None
         self._from_edits: weakref.WeakValueDictionary[int, Resolution] = weakref.WeakValueDictionary()
+        #: Boxes x superpoints up to which an edit decodes every query again (exact); see
+        #: :data:`beep3d.resolve.teacher_edits.EXACT_PAIRS`.
+        self.exact_pairs = EXACT_PAIRS
 
     @property
     def loaded(self) -> bool:
@@ -397,7 +401,9 @@ class TeacherResolver:
         When ``previous`` is this resolver's last resolution of ``scene`` and its decoder state was
         kept, only the edited boxes' queries and their neighbours' are decoded again and only their
         points decided again (:mod:`beep3d.resolve.teacher_edits`, which says how the result can
-        differ from :meth:`resolve`'s); otherwise this is :meth:`resolve`. Point-level membership only.
+        differ from :meth:`resolve`'s; with at most :attr:`exact_pairs` boxes x superpoints every
+        query is, and the result is :meth:`resolve`'s); otherwise this is :meth:`resolve`.
+        Point-level membership only.
 
         Parameters
         ----------
@@ -421,7 +427,7 @@ class TeacherResolver:
             return self.resolve(scene, boxes), np.arange(scene.num_points, dtype=np.int64)
         self._use_threads()
         try:
-            resolution, redone = edited_teacher_resolution(
+            resolution, redone, exact = edited_teacher_resolution(
                 self.model,
                 self.encoding_for(scene),
                 scene,
@@ -431,11 +437,13 @@ class TeacherResolver:
                 self.overlap_score,
                 self.class_set,
                 self.config.nested_box_prior,
+                self.exact_pairs,
             )
         except BaseException:
             self._edits = None  # the decoder state may be half updated
             raise
-        self._from_edits[id(resolution)] = resolution  # (resolutions hold arrays: not hashable)
+        if not exact:
+            self._from_edits[id(resolution)] = resolution  # (resolutions hold arrays: not hashable)
         return resolution, redone
 
     def is_exact(self, resolution: Resolution) -> bool:

@@ -66,6 +66,7 @@ def test_with_the_teacher_a_nudge_is_incremental_and_an_export_resolves_in_full(
     assert window.resolvers.select("teacher", str(checkpoint))
     qtbot.waitUntil(lambda: not window.live.busy and window.result is not None, timeout=120_000)
     teacher = window.resolvers.resolver
+    teacher.exact_pairs = 0  # this scene is small: an edit would decode every query again
     assert teacher.is_exact(window.result.resolved)
 
     window.doc.select(2)

@@ -62,6 +62,7 @@ def test_an_edit_decides_the_edited_region_as_a_full_resolution_does(
 ):
     scene, boxes = room
     teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    teacher.exact_pairs = 0  # this scene is small: decode only the queries an edit touches
     stage = get_foreground(foreground)
     before = annotate(scene, boxes, teacher, foreground=stage)
     after_boxes = edited(boxes, 1, 0.12)
@@ -91,6 +92,7 @@ def test_an_edit_decides_the_edited_region_as_a_full_resolution_does(
 def test_each_edit_of_a_chain_decides_its_points_as_a_full_resolution_and_keeps_the_others(checkpoint, room):
     scene, boxes = room
     teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    teacher.exact_pairs = 0  # this scene is small: decode only the queries an edit touches
     fresh = get_resolver("teacher", checkpoint=checkpoint, threads=1)
     result, current = teacher.resolve(scene, boxes), boxes
     membership = current.membership(scene.xyz)
@@ -172,6 +174,7 @@ def test_edits_that_touch_no_point_end_every_overlap_and_make_one_again(checkpoi
         ]
     )
     teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    teacher.exact_pairs = 0  # this scene is small: decode only the queries an edit touches
     result = annotate(scene, boxes, teacher)
     for position, centre in ((2, (5.2, 5, 5)), (1, (3.5, 1, 1)), (1, (1.3, 1, 1))):
         boxes = boxes.with_box(boxes[position].moved(center=centre))
@@ -198,6 +201,7 @@ def test_edits_that_touch_no_point_end_every_overlap_and_make_one_again(checkpoi
 def test_any_edit_sequence_decides_each_edits_points_as_a_full_resolution(checkpoint, room, edits):
     scene, boxes = room
     teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    teacher.exact_pairs = 0  # this scene is small: decode only the queries an edit touches
     fresh = get_resolver("teacher", checkpoint=checkpoint, threads=1)
     result = teacher.resolve(scene, boxes)
     membership = boxes.membership(scene.xyz)
@@ -221,3 +225,22 @@ def test_any_edit_sequence_decides_each_edits_points_as_a_full_resolution(checkp
             np.testing.assert_array_equal(ours[redone], theirs[redone], err_msg=name)
             np.testing.assert_array_equal(ours[kept], getattr(previous, name)[kept], err_msg=name)
         np.testing.assert_allclose(result.confidence[redone], full.confidence[redone], atol=1e-4)
+
+
+def test_on_a_small_scene_every_edit_gives_exactly_a_full_resolution(checkpoint, room):
+    scene, boxes = room
+    teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    assert len(boxes) * teacher.encoding_for(scene).scene.superpoint_xyz.shape[0] <= teacher.exact_pairs
+    result = annotate(scene, boxes, teacher)
+    calls = []
+    original = teacher.resolve
+    teacher.resolve = lambda *a, **k: calls.append(1) or original(*a, **k)
+    for position, dx in ((0, 0.05), (2, -0.08), (1, 0.1), (4, -0.3), (3, 0.07), (4, 0.2)):
+        boxes = edited(boxes, position, dx)
+        result = annotate(scene, boxes, teacher, reuse=result)
+        assert not calls, "an edit decodes again, but does not resolve from scratch"
+        assert teacher.is_exact(result.resolved)
+        full = annotate(scene, boxes, get_resolver("teacher", checkpoint=checkpoint, threads=1)).resolution
+        for name in ("instance_ids", "semantic_ids", "decided_by", "overlap_counts"):
+            np.testing.assert_array_equal(getattr(result.resolution, name), getattr(full, name), err_msg=name)
+        np.testing.assert_allclose(result.resolution.confidence, full.confidence, atol=1e-5)
