@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from scipy.optimize import linear_sum_assignment
 
 
 def pairwise_bce_cost(mask_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -76,6 +75,10 @@ def hungarian_match(cost: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     -------
     (query_index, target_index), each (min(Q, K),) int64 on the cost's device, sorted by target.
     """
+    # imported here: scipy.optimize takes 0.1-0.4 s to import, and a teacher with its queries on the
+    # box centres (the shipped one) never matches, so a first resolution does not pay it
+    from scipy.optimize import linear_sum_assignment
+
     query_index, target_index = linear_sum_assignment(cost.detach().float().cpu().numpy())
     order = target_index.argsort()
     device = cost.device

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from beep3d.model.matching import hungarian_match
 from beep3d.resolve.resolution import (
     DECIDED_BY_NESTED_RULE,
     DECIDED_BY_NETWORK,
@@ -141,11 +142,10 @@ def match_queries_to_boxes(
     weights = box_superpoint_counts / box_superpoint_counts.sum(dim=1, keepdim=True).clamp(min=1e-6)
     mean_similarity = similarity @ weights.T  # (Q, K)
     cost = -mean_similarity - class_weight * class_probabilities[:, box_classes]
-    from scipy.optimize import linear_sum_assignment  # here: importing scipy.optimize takes 0.1-0.2 s
-
-    query_index, box_index = linear_sum_assignment(cost.detach().float().cpu().numpy())
-    matched[torch.as_tensor(box_index)] = torch.as_tensor(query_index, dtype=torch.long)
-    return matched.to(similarity.device)
+    query_index, box_index = hungarian_match(cost)
+    matched = matched.to(similarity.device)
+    matched[box_index] = query_index
+    return matched
 
 
 def assign_points_to_boxes(
