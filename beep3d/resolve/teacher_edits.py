@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from beep3d.classes import ClassSet
 from beep3d.geometry.boxes import BoxSet, Membership, MembershipEdit
 from beep3d.resolve.resolution import Resolution, semantic_ids_of_positions
 from beep3d.scene import Scene
@@ -167,7 +168,7 @@ def edited_teacher_resolution(
     memory: TeacherEditMemory,
     edit: MembershipEdit,
     overlap_score: str,
-    class_set: object,
+    class_set: ClassSet,
     nested_rule: bool,
     exact_pairs: int = 0,
 ) -> tuple[Resolution, np.ndarray, bool]:
