@@ -29,6 +29,6 @@ volume prior of eq. 2 (``pseudo_masks.with_volume_prior`` with ``log_volume_bias
 check (``pseudo_masks.with_recognition_check`` with ``recognised_boxes``), what decided each point
 (``pseudo_masks.contest_deciders``), and the losses training adds to eq. 12
 (``losses.auxiliary_losses``). ``pseudo_masks.assign_points_to_boxes`` runs the eq. 2 steps in their
-order. ``student_losses.scene_losses`` computes the student's loss parts on one scene; the thin
+order (``Beep3DModel.decide_with_logits`` chooses them from the config and resolver options). ``student_losses.scene_losses`` computes the student's loss parts on one scene; the thin
 :class:`beep3d_model.Beep3DModel` holds student and teacher and puts everything together.
 """

@@ -36,10 +36,9 @@ from beep3d.model.losses import (
 from beep3d.model.network import MaftNetwork
 from beep3d.model.pinned_decoding import PinnedDecoding, decode_pinned, redecode
 from beep3d.model.pseudo_masks import (
+    assign_points_to_boxes,
     box_evidence,
     contest_deciders,
-    contest_scores,
-    decide_contests,
     exclusive_point_labels,
     log_volume_bias,
     match_queries_to_boxes,
@@ -47,8 +46,6 @@ from beep3d.model.pseudo_masks import (
     query_similarity,
     recognised_boxes,
     with_fixed_labels,
-    with_recognition_check,
-    with_volume_prior,
 )
 from beep3d.model.student_losses import LOSS_PARTS, scene_losses
 from beep3d.model.teacher_queries import fps_position_queries, pin_to_box_centers, refine_position_queries
@@ -231,18 +228,26 @@ class Beep3DModel(nn.Module):
         if box_sizes is None and (overlap_score == "logit_minus_log_volume" or min_recognition > 0):
             raise ValueError("the volume-weighted score and the recognition fallback need the box sizes")
         volumes = None if box_sizes is None else log_volume_bias(box_sizes)
-        # eq. 2, then the project's steps, each a config or resolver option
-        scores = contest_scores(logits, superpoints, matched, member_points, member_boxes)
-        if overlap_score == "logit_minus_log_volume":
-            scores = with_volume_prior(scores, member_boxes, volumes)
         trusted = None
         if min_recognition > 0 and matched.shape[0]:
             if evidence is None:
                 raise ValueError("the recognition check needs each box's evidence")
             trusted = recognised_boxes(logits, matched, evidence, min_recognition)
-            scores = with_recognition_check(scores, member_points, member_boxes, num_points, trusted, volumes)
-        # eq. 2-3 (argmax among the containing boxes), the nested-box rule first when it is on
-        labels, margins = decide_contests(scores, member_points, member_boxes, num_points, priority, volumes)
+        # eq. 2-3 (argmax among the containing boxes) with the project's steps, each a config or
+        # resolver option: the nested-box rule first, the volume prior, the recognition check
+        labels, margins = assign_points_to_boxes(
+            logits,
+            superpoints,
+            matched,
+            member_points,
+            member_boxes,
+            num_points,
+            priority,
+            box_bias=volumes if overlap_score == "logit_minus_log_volume" else None,
+            trusted=trusted,
+            fallback_bias=volumes,
+            rule_bias=volumes,
+        )
         decided_by = contest_deciders(labels, member_points, member_boxes, num_points, priority, trusted)
         return labels, margins, decided_by
 
