@@ -406,8 +406,10 @@ class MainWindow(QMainWindow):
             after, text = box_nudges.raised(box, p, big), "Move box"
         elif kind == "yaw":
             after, text = box_nudges.turned(box, p, big), "Turn box"
-        else:
+        elif kind == "size":
             after, text = box_nudges.resized(box, p, q, big), "Resize box"
+        else:
+            raise ValueError(f"unknown nudge {kind!r}; use move, up, yaw or size")
         self.view.draw_fewer_points_for_a_moment()  # a held key: the frames until it is let go
         self.push(ChangeBox(box, after, text=text, merge_key=f"key-{kind}-{p}-{q}"))
 
