@@ -11,7 +11,6 @@ from PySide6.QtGui import (
     QActionGroup,
     QCloseEvent,
     QKeySequence,
-    QUndoCommand,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
@@ -39,6 +38,7 @@ from beep3d.app.selection_controller import SelectionController
 from beep3d.app.side_views import SideViews
 from beep3d.app.toolbars import build_toolbars
 from beep3d.app.tools import TOOLS, Tool
+from beep3d.app.undo_command import DocumentCommand
 from beep3d.app.view import SceneView
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.document import (
@@ -54,29 +54,6 @@ from beep3d.geometry import box_nudges
 from beep3d.geometry.boxes import Box, BoxSet
 from beep3d.resolve.resolution import decider_counts, describe_deciders
 from beep3d.resolve.teacher_resolver import TeacherResolver
-
-
-class DocumentCommand(QUndoCommand):
-    """A document :class:`Command` on Qt's undo stack (merges follow ``Command.merge``)."""
-
-    MERGE_ID = 3301
-
-    def __init__(self, doc: AnnotationDocument, command: Command) -> None:
-        super().__init__(command.text)
-        self.doc = doc
-        self.command = command
-
-    def redo(self) -> None:
-        self.command.redo(self.doc)
-
-    def undo(self) -> None:
-        self.command.undo(self.doc)
-
-    def id(self) -> int:
-        return self.MERGE_ID if getattr(self.command, "merge_key", "") else -1
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt name)
-        return isinstance(other, DocumentCommand) and self.command.merge(other.command)
 
 
 class MainWindow(QMainWindow):

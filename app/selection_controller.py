@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from beep3d.app.class_picker import ClassPicker
+from beep3d.app.undo_command import DocumentCommand
 from beep3d.document import SetBoxFlag
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ class SelectionController:
 
     def set_flag(self, box_ids, flag: str, value: bool) -> None:
         """Hide / show (``flag`` "hidden") or lock / unlock ("locked") boxes, as one undo step."""
-        from beep3d.app.main_window import DocumentCommand
-
         doc = self.window.doc
         ids = tuple(int(i) for i in box_ids if (int(i) in getattr(doc, flag)) != value)
         if not ids:
