@@ -158,29 +158,17 @@ def main() -> None:
         + (f", colours {args.colour_mode}" if args.colour_mode else "")
         + f"; first resolution {time.perf_counter() - started:.2f} s"
     )
-    full, _, _ = timed_edits(
-        scene,
-        boxes,
-        resolver,
-        args.foreground,
-        args.edits,
-        incremental=False,
-        seed=1,
-        colour_mode=args.colour_mode,
-    )
+    runs = {
+        incremental: timed_edits(
+            scene, boxes, resolver, args.foreground, args.edits, incremental, 1, args.colour_mode
+        )
+        for incremental in (False, True)
+    }
+    full = runs[False][0]
     print(
         f"full recompute: median {1000 * np.median(full):.0f} ms, p95 {1000 * np.percentile(full, 95):.0f} ms"
     )
-    incremental, last, edited = timed_edits(
-        scene,
-        boxes,
-        resolver,
-        args.foreground,
-        args.edits,
-        incremental=True,
-        seed=1,
-        colour_mode=args.colour_mode,
-    )
+    incremental, last, edited = runs[True]
     print(f"incremental: median {1000 * np.median(incremental):.0f} ms")
     print(disagreement(scene, edited, last, resolver, args.foreground))
     print(f"p95 {1000 * np.percentile(incremental, 95):.0f} ms")
