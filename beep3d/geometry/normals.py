@@ -3,13 +3,31 @@
 
 numba kernels (cache=True, parallel where it pays): superpoints need normals for every point of a
 million-point scan in a fraction of a second.
+
+A scan's normals are computed once (:func:`scene_normals`) and shared by the stages that read them:
+the superpoints' edge weights, the room surfaces (which points lie on the floor and walls) and region
+growing. Point clouds take the superpoints' neighbour graph for them, so the first resolution of a
+scan queries its neighbours once instead of twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from beep3d.geometry.graph_segmentation import numba, validate_faces, validate_neighbours
+from beep3d.scene import Scene
+from beep3d.scene_cache import SceneCache
+
+#: Point clouds without normals: normals from this many nearest neighbours, no farther than
+#: :data:`CLOUD_NORMAL_EDGE` metres (the superpoints' own graph, so both are built by one query).
+#: Measured against the 16 neighbours within 0.2 m used before, with smallest-box masks and the
+#: geometric foreground stage: real ScanNet training rooms 0.7357 -> 0.7359 mean instance IoU,
+#: synthetic training rooms 0.8866 -> 0.8860; the room surfaces' points are found 0.2 s sooner at
+#: 50k points.
+CLOUD_NORMAL_NEIGHBOURS = 10
+CLOUD_NORMAL_EDGE = 0.1
 
 
 @numba.njit(cache=True)
@@ -186,3 +204,49 @@ def point_normals(xyz: np.ndarray, neighbours: np.ndarray, viewpoint: np.ndarray
         viewpoint = (xyz.min(axis=0).astype(np.float64) + xyz.max(axis=0)) / 2.0
     viewpoint = np.asarray(viewpoint, dtype=np.float64).reshape(3)
     return _covariance_normals(xyz, neighbours, viewpoint)
+
+
+_SCENE_NORMALS: SceneCache[np.ndarray] = SceneCache()
+
+
+def scene_normals(scene: Scene, cloud_normals: Callable[[], np.ndarray] | None = None) -> np.ndarray:
+    """(N, 3) float32 unit normals of a scene, computed once per scene and remembered.
+
+    Its own normals when it has them, a mesh's vertex normals, else the covariance normals of each
+    point's :data:`CLOUD_NORMAL_NEIGHBOURS` nearest neighbours within :data:`CLOUD_NORMAL_EDGE` m.
+
+    Parameters
+    ----------
+    scene
+        The scan.
+    cloud_normals
+        For a point cloud without normals: a function giving those covariance normals (N, 3) in
+        scene order, from a neighbour graph the caller already has (the superpoints'); by default
+        the graph is built here.
+    """
+
+    def build() -> np.ndarray:
+        if scene.normals is not None:
+            return np.asarray(scene.normals, dtype=np.float32)
+        if scene.faces is not None and len(scene.faces):
+            return vertex_normals(scene.xyz, scene.faces)
+        if scene.num_points == 0:
+            return np.zeros((0, 3), dtype=np.float32)
+        if cloud_normals is not None:
+            return np.asarray(cloud_normals(), dtype=np.float32)
+        from beep3d.geometry.superpoints import knn_neighbours, spatial_order
+
+        order = spatial_order(scene.xyz)  # the superpoints' order: the same neighbours, a faster query
+        xyz = np.ascontiguousarray(scene.xyz[order])
+        return in_scene_order(
+            point_normals(xyz, knn_neighbours(xyz, CLOUD_NORMAL_NEIGHBOURS, CLOUD_NORMAL_EDGE)), order
+        )
+
+    return _SCENE_NORMALS.get(scene, build)
+
+
+def in_scene_order(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Per-point ``values`` of a reordered cloud (row i belongs to scene point ``order[i]``) in scene order."""
+    out = np.empty_like(values)
+    out[order] = values
+    return out

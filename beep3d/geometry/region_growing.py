@@ -50,7 +50,7 @@ _GRAPHS: SceneCache[SceneGraph] = SceneCache()
 
 def scene_graph(scene: Scene) -> SceneGraph:
     """The scene's neighbour graph, normals and colours (built on first use, then remembered)."""
-    from beep3d.geometry.room_surfaces import scene_normals
+    from beep3d.geometry.normals import scene_normals
     from beep3d.geometry.superpoints import knn_neighbours
 
     return _GRAPHS.get(

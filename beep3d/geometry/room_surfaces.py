@@ -159,7 +159,7 @@ def find_room_surfaces(
     ransac_distance: float = DEFAULT_RANSAC_DISTANCE,
     max_planes: int = 15,
     iterations: int = 500,
-    max_search_points: int = 15_000,
+    max_search_points: int = 10_000,
     min_share: float = 0.01,
     outside_share: float = 0.02,
     outside_margin: float = 0.10,
@@ -275,26 +275,6 @@ def _bounding_surface(
     return ("floor" if normal[2] > 0 else "ceiling"), normal, offset
 
 
-def scene_normals(scene: Scene, knn: int = 16, max_edge_length: float = 0.2) -> np.ndarray:
-    """(N, 3) float32 unit normals of a scene: its own, a mesh's vertex normals, or estimated.
-
-    Point clouds without normals get covariance normals of their ``knn`` nearest neighbours within
-    ``max_edge_length`` metres.
-    """
-    if scene.normals is not None:
-        return np.asarray(scene.normals, dtype=np.float32)
-    if scene.faces is not None and len(scene.faces):
-        from beep3d.geometry.normals import vertex_normals
-
-        return vertex_normals(scene.xyz, scene.faces)
-    from beep3d.geometry.normals import point_normals
-    from beep3d.geometry.superpoints import knn_neighbours
-
-    if scene.num_points == 0:
-        return np.zeros((0, 3), dtype=np.float32)
-    return point_normals(scene.xyz, knn_neighbours(scene.xyz, knn, max_edge_length))
-
-
 def surface_points(
     xyz: np.ndarray,
     normals: np.ndarray,
@@ -390,6 +370,8 @@ def room_of(
         cached = _ROOMS.get(id(scene))
         if cached is not None and cached[0]() is scene and cached[1] == key:
             return cached[2]
+        from beep3d.geometry.normals import scene_normals  # numba: imported when first needed
+
         surfaces = find_room_surfaces(scene.xyz, seed=seed)
         normals = scene_normals(scene) if surfaces else np.zeros((scene.num_points, 3), np.float32)
         room = Room(surfaces, surface_points(scene.xyz, normals, surfaces, tolerance, agreement))

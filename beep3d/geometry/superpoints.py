@@ -34,7 +34,14 @@ from beep3d.geometry.graph_segmentation import (
     validate_faces,
     validate_neighbours,
 )
-from beep3d.geometry.normals import point_normals, vertex_normals
+from beep3d.geometry.normals import (
+    CLOUD_NORMAL_EDGE,
+    CLOUD_NORMAL_NEIGHBOURS,
+    in_scene_order,
+    point_normals,
+    scene_normals,
+    vertex_normals,
+)
 from beep3d.scene import Scene
 
 __all__ = [
@@ -433,6 +440,10 @@ def compute_superpoints(
     start = tick("knn", start)
     if scene.normals is not None:
         normals = np.ascontiguousarray(scene.normals[order])
+    elif knn == CLOUD_NORMAL_NEIGHBOURS and max_edge_length == CLOUD_NORMAL_EDGE:
+        # the scan's shared normals (room surfaces, region growing): built from this graph, or already known
+        shared = scene_normals(scene, lambda: in_scene_order(point_normals(xyz, neighbours), order))
+        normals = np.ascontiguousarray(shared[order])
     else:
         normals = point_normals(xyz, neighbours)
     start = tick("normals", start)

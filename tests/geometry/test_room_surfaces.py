@@ -128,3 +128,25 @@ def test_planes_found_with_open3d_compiled_module_alone_equal_those_of_the_full_
     assert same  # a later `import open3d` uses the module already loaded
     assert not full_narrow and full_same
     assert rows == full_rows and len(rows) >= 5
+
+
+def test_a_clouds_normals_are_computed_once_and_are_the_same_whichever_stage_asks_first():
+    from beep3d.geometry.normals import scene_normals
+    from beep3d.geometry.superpoints import compute_superpoints
+    from beep3d.scene import Scene
+
+    xyz, _, index = room_with_table(noise=0.005)
+    rgb = np.full((len(xyz), 3), 128, np.uint8)
+    superpoints_first = Scene(xyz=xyz.astype(np.float32), rgb=rgb)
+    normals_first = Scene(xyz=xyz.astype(np.float32), rgb=rgb)
+
+    labels_a = compute_superpoints(superpoints_first)
+    normals_a = scene_normals(superpoints_first)
+    normals_b = scene_normals(normals_first)
+    labels_b = compute_superpoints(normals_first)
+
+    np.testing.assert_array_equal(normals_a, normals_b)
+    np.testing.assert_array_equal(labels_a, labels_b)
+    assert scene_normals(normals_first) is normals_b  # remembered, not recomputed
+    assert np.mean(np.abs(normals_a[index["floor"], 2]) > 0.9) > 0.95
+    assert np.mean(np.abs(normals_a[index["wall_west"], 0]) > 0.9) > 0.95
