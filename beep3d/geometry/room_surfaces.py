@@ -181,7 +181,9 @@ def find_room_surfaces(
         RANSAC iterations per plane.
     max_search_points
         The plane search runs on at most this many of the down-sampled points (a fixed random
-        subset), so its cost does not grow with the scan.
+        subset), so its cost does not grow with the scan. 10k rather than 15k: on the real ScanNet training
+        rooms mean instance IoU (smallest-box, geometric stage) 0.7357 -> 0.7390, synthetic
+        training rooms 0.8866 -> 0.8867, and the search takes a third less time.
     min_share
         The search stops when the next plane holds less than this share of the down-sampled points.
     outside_share, outside_margin
