@@ -367,19 +367,31 @@ class AddCorrection(Command):
 
 @dataclass
 class DeleteBox(Command):
-    """Delete a box; undo puts it back at its place in the list."""
+    """Delete a box and the clicks and strokes about it; undo puts both back as they were.
+
+    The corrections go with the box: a later box may get the freed id, and must not inherit them.
+    """
 
     box_id: int
     text: str = "Delete box"
     _removed: Box | None = field(default=None, repr=False)
     _position: int = 0
+    _corrections: Corrections | None = field(default=None, repr=False)
 
     def redo(self, doc: AnnotationDocument) -> None:
         self._removed, self._position = doc._remove(self.box_id)
+        kept = doc.corrections.without_boxes([self.box_id])
+        if len(kept) != len(doc.corrections):
+            self._corrections = doc.corrections
+            doc.corrections = kept
+            doc._emit("corrections")
 
     def undo(self, doc: AnnotationDocument) -> None:
         assert self._removed is not None
         doc._insert(self._removed, self._position)
+        if self._corrections is not None:
+            doc.corrections, self._corrections = self._corrections, None
+            doc._emit("corrections")
         doc.select(self.box_id)
 
     def box_ids(self) -> tuple[int, ...]:

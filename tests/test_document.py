@@ -106,3 +106,25 @@ def test_preview_does_not_mark_dirty_but_the_final_change_does(doc):
 
 def test_floor_height_is_estimated_once_per_scene(doc):
     assert doc.floor_height() == pytest.approx(0.0, abs=0.03)
+
+
+def test_deleting_a_box_takes_its_corrections_so_a_new_box_with_its_id_inherits_none(doc):
+    from beep3d.corrections import BACKGROUND, Correction
+    from beep3d.document import AddCorrection, Batch
+
+    history = History(doc)
+    stroke = Correction("stroke", 1, True, np.arange(10))
+    click = Correction("click", 0, False, np.array([20]))
+    to_background = Correction("stroke", BACKGROUND, True, np.arange(30, 35))
+    for correction in (stroke, click, to_background):
+        history.push(AddCorrection(correction))
+    history.push(Batch([DeleteBox(1)]))
+    assert list(doc.corrections) == [click, to_background]
+    history.push(AddBox(Box(doc.boxes.next_id(), "sofa", (0.9, 0.9, 0.5), (0.1, 0.1, 0.1))))
+    assert doc.box(1).label == "sofa"  # the freed id is reused, without the deleted box's stroke
+    assert all(c.box_id != 1 for c in doc.corrections)
+    history.undo()
+    history.undo()
+    assert list(doc.corrections) == [stroke, click, to_background]  # back in their order
+    history.redo()
+    assert list(doc.corrections) == [click, to_background]
