@@ -313,10 +313,15 @@ class FilesController(QObject):
             return False
         self.window.doc.boxes_path = target
         self.boxes_format = box_format
-        self.window.undo_stack.setClean()
-        self.window.doc.dirty = False
-        self._drop_recovery()
         said = "".join(f"; {note}" for note in notes)
+        if notes:
+            # the file does not hold everything the window has (corrections, flags, yaw): that part
+            # is still unsaved, so the title keeps its "*", closing asks, and the recovery file stays
+            said += ". What the file could not hold stays unsaved (kept in the recovery file)"
+        else:
+            self.window.undo_stack.setClean()
+            self.window.doc.dirty = False
+            self._drop_recovery()
         self.window.status(
             f"Saved {len(self.window.doc.boxes)} boxes to {target} ({box_format.title}){said}", 10000
         )
