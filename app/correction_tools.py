@@ -54,6 +54,20 @@ class CorrectionEditor(ToolEditor, Protocol):
     shown_colours: np.ndarray | None
 
 
+def locked_mask_points(editor: CorrectionEditor, points: np.ndarray) -> np.ndarray:
+    """(M,) bool: which of ``points`` the shown masks give to a locked box.
+
+    A locked box refuses edits, its mask included: no click or stroke for another box, or for
+    background, takes points from it.
+    """
+    locked = editor.doc.locked
+    result = getattr(editor, "result", None)
+    labels = None if result is None else getattr(result, "labels", None)
+    if not locked or labels is None or labels.instance_ids is None:
+        return np.zeros(len(points), dtype=bool)
+    return np.isin(np.asarray(labels.instance_ids)[points], np.fromiter(locked, np.int64))
+
+
 def _pickable(view, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pixels (N, 2), camera depths (N,) and a mask of the points the mouse can reach.
 
@@ -187,6 +201,12 @@ class CorrectTool(_CorrectionTool):
         index = point_at(view, doc.scene.xyz, x, y)
         if index is None:
             self.editor.status("No point under the cursor: click on a point of the scan.")
+            return True
+        if locked_mask_points(self.editor, np.array([index]))[0]:
+            owner = int(self.editor.result.labels.instance_ids[index])
+            self.editor.status(
+                f"That point is in the mask of box {owner}, which is locked: unlock it first (Ctrl+Shift+L)."
+            )
             return True
         positive = not (modifiers & Qt.KeyboardModifier.ShiftModifier)
         text = f"{'Positive' if positive else 'Negative'} click for {box.label} {box.id}"
@@ -360,6 +380,13 @@ def push_stroke(editor: CorrectionEditor, box_id: int | None, points: np.ndarray
     if len(points) == 0 or box_id is None:
         editor.status(f"The {tool.lower()} touched no point of the scan.")
         return
+    in_locked = locked_mask_points(editor, points)
+    if in_locked.all():
+        editor.status(
+            f"The {tool.lower()} touched only locked boxes' points: unlock them first (Ctrl+Shift+L)."
+        )
+        return
+    points = points[~in_locked]
     if box_id == BACKGROUND:
         text = f"{tool} {len(points):,} points to background"
     else:

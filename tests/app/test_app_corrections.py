@@ -340,3 +340,29 @@ def test_lasso_gives_the_points_inside_its_outline_one_undo_step(window, qtbot, 
     window.undo_stack.undo()
     window.undo_stack.undo()
     assert np.array_equal(_mask(window), before)
+
+
+def test_no_stroke_or_click_takes_points_from_a_locked_boxs_mask(window, qtbot, scene_path, tmp_path):
+    from beep3d.geometry.boxes import Box
+
+    _boxed(window, qtbot, scene_path, tmp_path)
+    window.doc.set_boxes(window.doc.boxes.with_box(Box(1, "table", (-1.7, 0.0, 0.1), (0.4, 0.8, 0.2))))
+    window.live.wait_idle()
+    before = _mask(window)
+    window.selection.set_flag((0,), "locked", True)
+    # Shift+lasso over the locked cube's top: its points stay in its mask, no step is recorded
+    _key(window, qtbot, Qt.Key.Key_F4)
+    steps = window.undo_stack.count()
+    _outline(window, qtbot, [(-1.2, -0.2, 0.6), (-0.8, -0.2, 0.6), (-0.8, 0.2, 0.6), (-1.2, 0.2, 0.6)], SHIFT)
+    assert window.undo_stack.count() == steps and len(window.doc.corrections) == 0
+    assert "locked" in window.statusBar().currentMessage()
+    # the other box selected, a lasso over the cube and the floor beside it: only the floor is taken
+    window.doc.select(1)
+    _outline(window, qtbot, [(-1.9, -0.2, 0.0), (-0.8, -0.2, 0.6), (-0.8, 0.2, 0.6), (-1.9, 0.2, 0.0)])
+    (stroke,) = window.doc.corrections.items
+    assert stroke.box_id == 1 and not before[stroke.points].any()
+    assert np.array_equal(_mask(window), before)
+    # a click on the locked cube for the other box is refused
+    _key(window, qtbot, Qt.Key.Key_F2)
+    qtbot.mouseClick(window.view, LEFT, pos=_pixel(window, (-1.0, 0.0, 0.6)))
+    assert len(window.doc.corrections) == 1 and "locked" in window.statusBar().currentMessage()
