@@ -241,6 +241,11 @@ def clipped_to(fitted: Box, outer: Box) -> Box:
     return Box(fitted.id, fitted.label, tuple(centre), tuple(size), float(outer.yaw))
 
 
+#: A click this far below the floor plane (metres) is still on the floor: real floors spread about
+#: 10 cm around their fitted plane, and half their points lie below it.
+FLOOR_NOISE = 0.15
+
+
 def box_at_point(
     point: np.ndarray,
     label: str,
@@ -250,8 +255,9 @@ def box_at_point(
 ) -> Box:
     """A default-size box of class ``label`` at a clicked point.
 
-    When the point lies lower above the floor than the class's default height, the object stands
-    on the floor: the box is put on the floor under the point. Otherwise (a picture on a wall, an
+    When the point lies lower above the floor than the class's default height (or on the floor:
+    up to :data:`FLOOR_NOISE` below its plane), the object stands on the floor: the box is put on
+    the floor under the point. Otherwise (a picture on a wall, an
     object on a table) the box is centred on the point.
 
     Parameters
@@ -270,7 +276,7 @@ def box_at_point(
     point = np.asarray(point, dtype=np.float64).reshape(3)
     size = np.asarray(default_box_size(label), dtype=np.float64)
     center = point.copy()
-    if floor_height is not None and 0.0 <= point[2] - floor_height <= size[2]:
+    if floor_height is not None and -FLOOR_NOISE <= point[2] - floor_height <= size[2]:
         center[2] = floor_height + size[2] / 2
     return Box(box_id, label, tuple(center), tuple(size), float(yaw))
 

@@ -96,3 +96,12 @@ def test_box_from_two_corners_and_height():
     np.testing.assert_allclose(box.size, [2.0, 1.0, 0.9])
     turned = box_from_corners([0, 0], [1, 1], height=1.0, base_height=0.0, yaw=math.pi / 4)
     np.testing.assert_allclose(turned.size[:2], [math.sqrt(2), 0.0 + 1e-3], atol=1e-3)
+
+
+def test_a_click_a_few_centimetres_below_a_noisy_floor_plane_still_stands_the_box_on_the_floor():
+    # real ScanNet floors spread about 10 cm around their fitted plane: half the floor lies below it
+    chair = box_at_point(np.array([1.0, 2.0, 0.03 - 0.04]), "chair", floor_height=0.03)
+    assert chair.center[2] - chair.size[2] / 2 == pytest.approx(0.03)
+    # far below the floor (a basement seen through a hole, a stray point) the box is centred on it
+    deep = box_at_point(np.array([1.0, 2.0, -1.0]), "chair", floor_height=0.03)
+    assert deep.center[2] == pytest.approx(-1.0)
