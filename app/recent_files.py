@@ -12,6 +12,8 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
+
 from beep3d.io.atomic import write_json_atomic
 
 #: How many scans the recent list keeps.
@@ -71,14 +73,36 @@ def _natural_key(path: Path) -> tuple[list[object], str]:
     return parts, path.suffix.lower()
 
 
+#: Names of box files that share a scan suffix (votenet's ``*_bbox.npy`` box arrays).
+BOX_FILE_ENDINGS = ("_bbox.npy",)
+
+
 def scans_in_folder(folder: str | Path, patterns: list[str]) -> list[Path]:
-    """Files in ``folder`` matching ``patterns`` (``*.ply`` ...), in natural order."""
+    """Files in ``folder`` matching ``patterns`` (``*.ply`` ...), in natural order.
+
+    Box files and per-point arrays that share a scan suffix are left out: ``*_bbox.npy`` box
+    arrays, and ``.npy`` files that are not (N, >=3) point rows (an export's ``instance_ids.npy``).
+    """
     suffixes = tuple(p[1:] for p in patterns)
     try:
         files = [p for p in Path(folder).iterdir() if p.is_file() and p.name.lower().endswith(suffixes)]
     except OSError:
         return []
-    return sorted(files, key=_natural_key)
+    return sorted((p for p in files if _may_be_scan(p)), key=_natural_key)
+
+
+def _may_be_scan(path: Path) -> bool:
+    """False for box files and ``.npy`` arrays whose header shows they hold no point rows."""
+    name = path.name.lower()
+    if name.endswith(BOX_FILE_ENDINGS):
+        return False
+    if not name.endswith(".npy"):
+        return True
+    try:
+        shape = np.load(path, mmap_mode="r", allow_pickle=False).shape  # the header only
+    except Exception:  # noqa: BLE001 (not readable as numpy: opening it says what is wrong)
+        return True
+    return len(shape) == 2 and shape[1] >= 3
 
 
 def neighbour_scan(scan: str | Path, step: int, patterns: list[str]) -> Path | None:

@@ -371,6 +371,13 @@ def test_next_and_previous_scan_in_the_folder_and_recent_scans(
     patterns = scan_patterns("Scans (*.ply *.npy);;All files (*)")
     assert patterns == ["*.ply", "*.npy"]
     assert neighbour_scan(second, 1, patterns) == tenth.absolute()  # natural order: 2 before 10
+    # box arrays and an export's per-point arrays share the .npy suffix but are not scans
+    np.save(tmp_path / "room2_bbox.npy", np.zeros((5, 7)))
+    np.save(tmp_path / "room3.npy", np.zeros(10, np.int32))
+    assert neighbour_scan(second, 1, patterns) == tenth.absolute()
+    np.save(tmp_path / "room3.npy", np.zeros((10, 6), np.float32))
+    assert neighbour_scan(second, 1, patterns) == (tmp_path / "room3.npy").absolute()
+    (tmp_path / "room3.npy").unlink()
     _open(window, qtbot, scene_path)
     qtbot.keyClick(window.view, Qt.Key.Key_PageDown, CTRL)
     assert window.doc.scene_path == second.absolute()
