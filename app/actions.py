@@ -147,7 +147,7 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("class_set", "file", "Load &class set…", lambda w: w.files.load_class_set_dialog(), separator_before=True),
         ActionSpec("export", "file", "&Export masks…", lambda w: w.files.export_dialog(), ("Ctrl+E",)),
         ActionSpec("quit", "file", "&Quit", lambda w: w.close(), (standard.Quit,), separator_before=True),
-        ActionSpec("delete", "edit", "&Delete box", lambda w: w.delete_selected(), ("Del", "Backspace"), separator_before=True),
+        ActionSpec("delete", "edit", "&Delete box", lambda w: w.selection.delete_selected(), ("Del", "Backspace"), separator_before=True),
         ActionSpec("duplicate", "edit", "D&uplicate box", lambda w: w.duplicate_selected(), ("Ctrl+D",)),
         ActionSpec("hide", "edit", "H&ide selected boxes", lambda w: w.selection.hide_selected(), ("H",), separator_before=True),
         ActionSpec("show_all", "edit", "Show all hidden boxes", lambda w: w.selection.show_all_boxes(), ("Shift+H",)),

@@ -43,10 +43,8 @@ from beep3d.app.view import SceneView
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.document import (
     AnnotationDocument,
-    Batch,
     ChangeBox,
     Command,
-    DeleteBox,
     DuplicateBox,
 )
 from beep3d.errors import Beep3dError
@@ -220,7 +218,7 @@ class MainWindow(QMainWindow):
             self.removeAction(action)
         for position, name in enumerate(self.doc.class_set.names):
             shortcut = str(position + 1) if position < 9 else None
-            action = self._action(name, lambda n=name: self.class_hotkey(n), shortcut, True)
+            action = self._action(name, lambda n=name: self.selection.set_class(n), shortcut, True)
             action.setChecked(name == self.doc.current_class)
             self.class_group.addAction(action)
             self.class_menu.addAction(action)
@@ -305,15 +303,6 @@ class MainWindow(QMainWindow):
         except Beep3dError as exc:
             self.error(str(exc))
 
-    def class_hotkey(self, name: str) -> None:
-        """Class keys: the class for new boxes, and the selected boxes' class (one undo step)."""
-        self.set_current_class(name)
-        changes = [ChangeBox(b, b.moved(label=name)) for b in self.doc.selected_boxes if b.label != name]
-        if len(changes) == 1:
-            self.push(ChangeBox(changes[0].before, changes[0].after, text=f"Class {name}"))
-        elif changes:
-            self.push(Batch(changes, text=f"Class {name} for {len(changes)} boxes"))
-
     # edits -----------------------------------------------------------------------------------------
     def push(self, command: Command) -> None:
         """Apply an edit through the undo stack (refused, with a message, when it edits a locked box)."""
@@ -332,16 +321,6 @@ class MainWindow(QMainWindow):
         if box is None:
             self.status("Select a box first (click it, or N for the next box).")
         return box
-
-    def delete_selected(self) -> None:
-        box = self.need_selection()
-        if box is None:
-            return
-        boxes = self.doc.selected_boxes
-        if len(boxes) > 1:
-            self.push(Batch([DeleteBox(b.id) for b in boxes], text=f"Delete {len(boxes)} boxes"))
-        else:
-            self.push(DeleteBox(box.id, text=f"Delete {box.label} {box.id}"))
 
     def duplicate_selected(self) -> None:
         box = self.need_selection()

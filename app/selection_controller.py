@@ -1,4 +1,4 @@
-"""What the annotator does to the selected boxes beyond editing them: hide, lock, pick a class."""
+"""What the annotator does to the selected boxes as a group: class, delete, hide, lock, pick a class."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ from typing import TYPE_CHECKING
 
 from beep3d.app.class_picker import ClassPicker
 from beep3d.app.undo_command import DocumentCommand
-from beep3d.document import SetBoxFlag
+from beep3d.document import Batch, ChangeBox, DeleteBox, SetBoxFlag
+from beep3d.geometry.boxes import Box
 
 if TYPE_CHECKING:
     from beep3d.app.main_window import MainWindow
 
 
 class SelectionController:
-    """Hide / show, lock / unlock (undo steps) and the class picker (Ctrl+K) of a window.
+    """Class change and delete of the selected boxes, hide / show, lock / unlock (undo steps each) and
+    the class picker (Ctrl+K) of a window. A locked box among the selected ones is left as it is.
 
     Attributes
     ----------
@@ -24,6 +26,46 @@ class SelectionController:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.class_picker: ClassPicker | None = None
+
+    def set_class(self, name: str) -> None:
+        """Class keys: the class for new boxes, and the selected boxes' class (one undo step)."""
+        window = self.window
+        window.set_current_class(name)
+        boxes, locked = self._editable_selection()
+        changes = [ChangeBox(b, b.moved(label=name)) for b in boxes if b.label != name]
+        if len(changes) == 1:
+            window.push(ChangeBox(changes[0].before, changes[0].after, text=f"Class {name}"))
+        elif changes:
+            window.push(Batch(changes, text=f"Class {name} for {len(changes)} boxes"))
+        self._say_left_alone(locked)
+
+    def delete_selected(self) -> None:
+        """Del: delete the selected boxes (one undo step)."""
+        if self.window.need_selection() is None:
+            return
+        boxes, locked = self._editable_selection()
+        if len(boxes) > 1:
+            self.window.push(Batch([DeleteBox(b.id) for b in boxes], text=f"Delete {len(boxes)} boxes"))
+        else:
+            self.window.push(DeleteBox(boxes[0].id, text=f"Delete {boxes[0].label} {boxes[0].id}"))
+        self._say_left_alone(locked)
+
+    def _editable_selection(self) -> tuple[list[Box], list[int]]:
+        """The selected boxes a group edit changes, and the locked ones it leaves alone.
+
+        With every selected box locked, those are returned as the boxes: the window then refuses the
+        edit with its usual message."""
+        doc = self.window.doc
+        boxes = doc.selected_boxes
+        editable = [b for b in boxes if doc.editable(b.id)]
+        if not editable:
+            return boxes, []
+        return editable, [b.id for b in boxes if not doc.editable(b.id)]
+
+    def _say_left_alone(self, locked: list[int]) -> None:
+        if locked:
+            which = ", ".join(map(str, locked))
+            self.window.status(f"Box {which} is locked and was left as it is (Ctrl+Shift+L unlocks).")
 
     def set_flag(self, box_ids, flag: str, value: bool) -> None:
         """Hide / show (``flag`` "hidden") or lock / unlock ("locked") boxes, as one undo step."""
@@ -60,7 +102,7 @@ class SelectionController:
 
         def done(result: int) -> None:
             if result == ClassPicker.DialogCode.Accepted and picker.chosen:
-                window.class_hotkey(picker.chosen)
+                self.set_class(picker.chosen)
             window.view.setFocus()
 
         picker.finished.connect(done)

@@ -292,7 +292,7 @@ def test_a_correction_alone_is_asked_about_on_close_and_outlives_its_box(
     # deleting the box leaves its click without effect; undoing the delete brings both back
     window.set_tool("select")
     window.doc.select(0)
-    window.delete_selected()
+    window.selection.delete_selected()
     window.live.wait_idle()
     assert not window.errors_shown and not (window.result.labels.instance_ids >= 0).any()
     window.undo_stack.undo()

@@ -313,6 +313,14 @@ def test_several_boxes_selected_in_the_list_change_class_and_delete_together(
     window.doc.select(1)
     qtbot.mouseClick(window.view, Qt.MouseButton.LeftButton, CTRL, _pixel(window, (1.0, 0.5, 1.0)))
     assert set(window.doc.selection) == {1, 2}
+    # a locked box among the selected ones is left as it is; the others change and go
+    window.selection.set_flag((2,), "locked", True)
+    window.doc.select_many((1, 2, 3), 3)
+    qtbot.keyClick(window.view, Qt.Key.Key_2)
+    assert window.doc.box(1).label == second and window.doc.box(3).label == second
+    assert window.doc.box(2).label == "table" and "Box 2 is locked" in window.statusBar().currentMessage()
+    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert [b.id for b in window.doc.boxes] == [2] and "left as it is" in window.statusBar().currentMessage()
 
 
 def test_the_box_list_shows_confidence_sorts_and_filters(window, qtbot, scene_path, tmp_path):
