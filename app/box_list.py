@@ -131,7 +131,8 @@ def row_matches(row: BoxRow, query: str) -> bool:
     """The filter: every word of ``query`` must match the row.
 
     A word matches the class name (a part of it), the box id, "hidden", "locked", or a comparison on a
-    numeric column such as ``conf<0.8`` or ``total>=1000`` (column keys; "conf" for confidence).
+    numeric column such as ``conf<0.8``, ``own>100`` or ``notobj>0.3``: a column is named by its key
+    or by its header without spaces and dots (:func:`column_named`).
     """
     for word in query.lower().split():
         if not _word_matches(row, word):
@@ -139,12 +140,20 @@ def row_matches(row: BoxRow, query: str) -> bool:
     return True
 
 
+def column_named(name: str) -> BoxColumn | None:
+    """The column whose key, or header without spaces and dots ("own", "conf", "notobj"), is ``name``."""
+    name = name.lower()
+    for column in BOX_COLUMNS:
+        if name in (column.key, column.title.replace(" ", "").replace(".", "").lower()):
+            return column
+    return None
+
+
 def _word_matches(row: BoxRow, word: str) -> bool:
     for op in ("<=", ">=", "<", ">", "="):
         if op in word:
             key, _, number = word.partition(op)
-            key = "confidence" if key in ("conf", "confidence") else key
-            column = next((c for c in BOX_COLUMNS if c.key == key), None)
+            column = column_named(key)
             try:
                 limit = float(number)
             except ValueError:
@@ -441,7 +450,9 @@ class BoxListPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter: class, id, hidden, locked, conf<0.8, total>100")
+        self.filter.setPlaceholderText(
+            "Filter: class, id, hidden, locked, conf<0.8, own>100, total>1000, notobj>0.3"
+        )
         self.filter.setClearButtonEnabled(True)
         layout.addWidget(self.filter)
         self.table = BoxTable()

@@ -352,6 +352,12 @@ def test_the_box_list_shows_confidence_sorts_and_filters(window, qtbot, scene_pa
     assert table.visible_ids() == [3]
     window.box_list.filter.setText("chair total>1000")
     assert set(table.visible_ids()) <= {1, 3} and 1 in table.visible_ids()
+    # columns by the headers the list shows ("own", "not obj.") as well as by their keys
+    for header, key in (("own", "exclusive"), ("notobj", "background")):
+        window.box_list.filter.setText(f"{header}>=0")
+        by_header = table.visible_ids()
+        window.box_list.filter.setText(f"{key}>=0")
+        assert by_header == table.visible_ids() and len(by_header) >= 3
     window.selection.set_flag((4,), "hidden", True)
     window.box_list.filter.setText("hidden")
     assert table.visible_ids() == [4]
