@@ -94,6 +94,7 @@ def run_export(args: argparse.Namespace) -> int:
     from beep3d.io import load_scene_with_report
     from beep3d.io.box_files import load_boxes, load_corrections
     from beep3d.io.export import export_all
+    from beep3d.io.staged_folder import check_inputs_outside
     from beep3d.resolve.pipeline import annotate
     from beep3d.resolve.resolvers import get_resolver
 
@@ -103,6 +104,14 @@ def run_export(args: argparse.Namespace) -> int:
     boxes_path = Path(args.boxes) if args.boxes else default_boxes_path(scene_path)
     if not boxes_path.exists():
         raise Beep3dError(f"{boxes_path}: box file not found; pass --boxes BOXES.json")
+    # the export replaces OUT as a whole: refuse before any work if that would delete an input
+    inputs = [
+        ("scan", scene_path),
+        ("box file", boxes_path),
+        ("class set", args.class_set),
+        ("checkpoint", args.checkpoint),
+    ]
+    check_inputs_outside(args.export, inputs)
     class_set = ClassSet.load(args.class_set) if args.class_set else SCANNET18
     started = time.perf_counter()
     scene, report = load_scene_with_report(scene_path)
@@ -156,6 +165,7 @@ def run_export(args: argparse.Namespace) -> int:
             },
         },
         kept=report.kept,
+        inputs=inputs,
     )
     summary = json.loads((Path(args.export) / "export.json").read_text())
     for file_name, described in summary.get("file_notes", {}).items():

@@ -39,7 +39,7 @@ one, never a mix; see :mod:`beep3d.io.staged_folder`)::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -205,6 +205,8 @@ def export_all(
     class_set: ClassSet = SCANNET18,
     info: dict[str, Any] | None = None,
     kept: np.ndarray | None = None,
+    *,
+    inputs: Iterable[tuple[str, str | Path | None]] = (),
 ) -> list[Path]:
     """Write every export format into ``out_dir``, replacing it as a whole (see the module docstring).
 
@@ -225,6 +227,10 @@ def export_all(
     kept
         (N_file,) bool: which points of the scan file the scene holds (``LoadReport.kept``), so the
         per-point files keep one row per point of the file; None = the scene holds them all.
+    inputs
+        ``(what, path)`` of the files the export is made from (the box file, a class set, ...); the
+        scene's own ``source`` is always one. None may lie inside ``out_dir``, which is replaced as a
+        whole.
 
     Returns
     -------
@@ -235,7 +241,8 @@ def export_all(
     ------
     Beep3dError
         Arrays of the wrong length, box ids that do not fit the exports' int32, an export folder that
-        is a file or holds other files, or another export writing into it.
+        is a file, holds other files or holds one of the inputs, or another export writing into it.
+        Nothing is written before these checks.
     """
     n = scene.num_points
     for name in ("instance_ids", "semantic_ids", "confidence"):
@@ -252,9 +259,10 @@ def export_all(
             f"export: box id {int(boxes.ids.max())} does not fit the exports' 32-bit ids (at most {MAX_BOX_ID}); "
             "renumber the boxes"
         )
+    inputs = [("scan", scene.source), *inputs]
     rows = PointRows.of(resolution, kept)
     job = ExportJob(scene, boxes, resolution, rows, class_set)
-    with staged_folder(out_dir) as staging:
+    with staged_folder(out_dir, inputs) as staging:
         written = [path for exporter in EXPORTERS for path in exporter.write(staging, job)]
         # every file in the staging folder is this export's: the list holds the nested ones too
         listed = set(written)

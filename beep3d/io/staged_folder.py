@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from beep3d.errors import Beep3dError
@@ -91,25 +91,70 @@ def _check_target(target: Path) -> None:
         )
 
 
+def check_inputs_outside(
+    target: str | os.PathLike[str], inputs: Iterable[tuple[str, str | os.PathLike[str] | None]]
+) -> None:
+    """Refuse an output folder that holds (or is) one of the files the output is made from.
+
+    The folder is replaced as a whole, so an input inside it would be deleted, or overwritten before
+    it is read again. Paths are compared with symbolic links resolved, so a link to the folder or to
+    the input is seen through.
+
+    Parameters
+    ----------
+    target
+        The output folder.
+    inputs
+        ``(what, path)`` pairs, e.g. ``("scan", "r01/scan.ply")``; ``what`` names the input in the
+        message. A None path is skipped.
+
+    Raises
+    ------
+    Beep3dError
+        An input is ``target`` itself or lies inside it; the message names the input and says to
+        export into another folder.
+    """
+    folder = Path(target).resolve()
+    for what, path in inputs:
+        if path is None or str(path) == "":
+            continue
+        resolved = Path(path).resolve()
+        if resolved == folder or resolved.is_relative_to(folder):
+            where = (
+                "is the export folder" if resolved == folder else f"lies inside the export folder {target}"
+            )
+            raise Beep3dError(
+                f"{path}: the {what} {where}, which the export replaces as a whole (the {what} would be "
+                "lost); export into another folder"
+            )
+
+
 @contextlib.contextmanager
-def staged_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
+def staged_folder(
+    target: str | os.PathLike[str],
+    inputs: Iterable[tuple[str, str | os.PathLike[str] | None]] = (),
+) -> Iterator[Path]:
     """Yield an empty staging folder; on success it replaces ``target`` as a whole.
 
     Parameters
     ----------
     target
         The output folder. It must be new, empty, or an earlier export (holding :data:`MARKER_FILE`).
+    inputs
+        ``(what, path)`` of the files the output is made from (the scan, the box file, ...): none may
+        be ``target`` or lie inside it (:func:`check_inputs_outside`).
 
     Raises
     ------
     Beep3dError
-        ``target`` is a file or lies below one, holds files that are not an earlier export, or another
-        writer holds its lock.
+        ``target`` is a file or lies below one, holds files that are not an earlier export or one of
+        ``inputs``, or another writer holds its lock. Nothing is written before these checks.
 
     Notes
     -----
     If the body raises, the staging folder is removed and ``target`` is left as it was.
     """
+    check_inputs_outside(target, inputs)
     target = Path(target).absolute()
     _check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
