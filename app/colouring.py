@@ -56,12 +56,13 @@ CORRECTED_AMOUNT = 0.45
 RULE_DECIDERS = (DECIDED_BY_NESTED_RULE, DECIDED_BY_VOLUME_RULE, DECIDED_BY_CENTRE_RULE)
 
 
-#: Wireframe of the selected box (the box editor shows it).
-SELECTED_COLOUR = (255, 255, 80)
+#: Wireframe of the selected box (the box editor shows it): pure yellow, at least 30 (delta E) from
+#: every colour of the shipped class sets (a paler yellow was 25 from NYU40's olive chair).
+SELECTED_COLOUR = (255, 255, 0)
 #: Wireframes of the other selected boxes.
 ALSO_SELECTED_COLOUR = (255, 170, 40)
-#: The box being drawn.
-GHOST_COLOUR = (0, 230, 255)
+#: The box being drawn: magenta, far from every class colour (a cyan was 15 from ScanNet's counter).
+GHOST_COLOUR = (255, 80, 255)
 #: Legend swatch of dimmed points (in no box).
 DIMMED_SWATCH = (70, 70, 70)
 #: Legend swatch of corrected points: a mid-grey lightened as they are.

@@ -167,7 +167,7 @@ class SceneView(QOpenGLWidget):
         self.update()
 
     def set_ghost(self, ghost: Box | None) -> None:
-        """A box being drawn (shown in cyan), or None."""
+        """A box being drawn (shown in magenta), or None."""
         self._ghost = ghost
         self._needs_lines = True
         self.update()

@@ -214,3 +214,25 @@ def test_the_instances_legend_swatches_of_boxes_differ_from_its_other_swatches()
         assert len(box_swatches) == MAX_LISTED and len(other) >= 3
         distance = np.linalg.norm(_lab(box_swatches)[:, None] - _lab(other)[None], axis=2)
         assert distance.min() >= APART, entries
+
+
+def test_the_selected_and_drawn_box_outlines_stand_apart_from_every_class_colour():
+    # class colours draw the other boxes' outlines (and tint points in the membership mode)
+    import beep3d.classes as classes
+    from beep3d.app.main_window import MainWindow
+    from beep3d.app.view import GHOST_COLOUR, SELECTED_COLOUR
+
+    sets = [value for value in vars(classes).values() if isinstance(value, classes.ClassSet)]
+    assert len(sets) >= 2  # ScanNet-18 and S3DIS-13
+    for name, outline in {
+        "selected box": SELECTED_COLOUR,
+        "also selected": MainWindow.ALSO_SELECTED_COLOUR,
+        "box being drawn": GHOST_COLOUR,
+    }.items():
+        for class_set in sets:
+            distance = np.linalg.norm(_lab(class_set.colours) - _lab(outline), axis=1)
+            worst = int(np.argmin(distance))
+            assert distance[worst] >= APART, (
+                f"{class_set.label_space} {class_set.names[worst]} looks like the {name} outline: "
+                f"delta E {distance[worst]:.1f}"
+            )
