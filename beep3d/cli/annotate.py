@@ -92,7 +92,7 @@ def run_export(args: argparse.Namespace) -> int:
     """Headless resolution and export."""
     from beep3d.classes import SCANNET18, ClassSet
     from beep3d.io import load_scene_with_report
-    from beep3d.io.box_files import load_boxes, load_corrections
+    from beep3d.io.box_files import load_box_flags, load_boxes, load_corrections
     from beep3d.io.export import export_all
     from beep3d.io.staged_folder import check_inputs_outside
     from beep3d.resolve.pipeline import annotate
@@ -118,6 +118,7 @@ def run_export(args: argparse.Namespace) -> int:
     for note in report.notes:
         print(f"beep3d-annotate: note: {scene_path.name}: {note}", file=sys.stderr)
     boxes = load_boxes(boxes_path, class_set)
+    flags = load_box_flags(boxes_path)  # hidden / locked: kept in the export's boxes.json
     unknown = sorted({b.label for b in boxes} - set(class_set.names))
     if unknown:
         print(
@@ -165,6 +166,9 @@ def run_export(args: argparse.Namespace) -> int:
             },
         },
         kept=report.kept,
+        corrections=corrections,
+        hidden=flags.hidden,
+        locked=flags.locked,
         inputs=inputs,
     )
     summary = json.loads((Path(args.export) / "export.json").read_text())

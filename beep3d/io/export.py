@@ -10,7 +10,9 @@ one, never a mix; see :mod:`beep3d.io.staged_folder`)::
     confidence.npy          (N,) float32 in [0, 1]
     decided_by.npy          (N,) int8: what decided each point (beep3d.resolve.resolution.DECIDERS: 0 one box or
                             none, 1 nested-box rule, 2 volume rule, 3 teacher network, 4 nearest centre)
-    boxes.json              the boxes (project format, version 1)
+    boxes.json              the boxes (project format, version 2) with the corrections the masks were
+                            made with and which boxes were hidden / locked: exporting it again gives
+                            the same masks
     <scene>_labelled.ply    binary PLY coloured by instance; properties instance, semantic, confidence,
                             decided_by and the original colours as orig_red / orig_green / orig_blue
                             (the loaded points only)
@@ -47,6 +49,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from beep3d.classes import SCANNET18, ClassSet
+from beep3d.corrections import Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import MAX_BOX_ID, BoxSet
 from beep3d.io.atomic import write_json_atomic, write_npy_atomic, write_text_atomic
@@ -152,6 +155,11 @@ class ExportJob:
     resolution: Resolution
     rows: PointRows
     class_set: ClassSet
+    #: the hand corrections applied to the masks (written into boxes.json)
+    corrections: Corrections | None = None
+    #: ids of the boxes hidden / locked in the window (written into boxes.json)
+    hidden: frozenset[int] = frozenset()
+    locked: frozenset[int] = frozenset()
     #: file written -> what export.json says of it beyond the general description (its format, notes)
     described: dict[Path, dict[str, Any]] = field(default_factory=dict)
 
@@ -178,7 +186,12 @@ class _FunctionExporter:
 #: The formats :func:`export_all` writes, in order (see the module docstring).
 EXPORTERS: tuple[Exporter, ...] = (
     _FunctionExporter("point arrays", lambda out, job: write_point_arrays(out, job.rows)),
-    _FunctionExporter("boxes", lambda out, job: [write_boxes_file(out, job.scene, job.boxes)]),
+    _FunctionExporter(
+        "boxes",
+        lambda out, job: [
+            write_boxes_file(out, job.scene, job.boxes, job.corrections, job.hidden, job.locked)
+        ],
+    ),
     _FunctionExporter("labelled PLY", lambda out, job: [write_labelled_ply(out, job.scene, job.resolution)]),
     _FunctionExporter("labelled PCD", lambda out, job: [write_labelled_pcd(out, job.scene, job.resolution)]),
     _FunctionExporter("labelled LAS", lambda out, job: [write_labelled_las(out, job.scene, job.resolution)]),
@@ -206,6 +219,9 @@ def export_all(
     info: dict[str, Any] | None = None,
     kept: np.ndarray | None = None,
     *,
+    corrections: Corrections | None = None,
+    hidden: Iterable[int] = (),
+    locked: Iterable[int] = (),
     inputs: Iterable[tuple[str, str | Path | None]] = (),
 ) -> list[Path]:
     """Write every export format into ``out_dir``, replacing it as a whole (see the module docstring).
@@ -227,6 +243,11 @@ def export_all(
     kept
         (N_file,) bool: which points of the scan file the scene holds (``LoadReport.kept``), so the
         per-point files keep one row per point of the file; None = the scene holds them all.
+    corrections
+        The hand corrections the resolution was made with (indexing the scene's N points); written
+        into ``boxes.json`` so that exporting it again gives the same masks.
+    hidden, locked
+        Ids of the boxes hidden / locked in the window, kept in ``boxes.json``.
     inputs
         ``(what, path)`` of the files the export is made from (the box file, a class set, ...); the
         scene's own ``source`` is always one. None may lie inside ``out_dir``, which is replaced as a
@@ -261,7 +282,16 @@ def export_all(
         )
     inputs = [("scan", scene.source), *inputs]
     rows = PointRows.of(resolution, kept)
-    job = ExportJob(scene, boxes, resolution, rows, class_set)
+    job = ExportJob(
+        scene,
+        boxes,
+        resolution,
+        rows,
+        class_set,
+        corrections=corrections.for_scan(n) if corrections else None,
+        hidden=frozenset(int(i) for i in hidden),
+        locked=frozenset(int(i) for i in locked),
+    )
     with staged_folder(out_dir, inputs) as staging:
         written = [path for exporter in EXPORTERS for path in exporter.write(staging, job)]
         # every file in the staging folder is this export's: the list holds the nested ones too
@@ -289,7 +319,8 @@ FILE_CONTENT: dict[str, str] = {
     "-1 none",
     "confidence.npy": "(N,) float32 in [0, 1]: how sure the resolver is of each point's box",
     "decided_by.npy": "(N,) int8: what decided each point, an index into decided_by_codes",
-    "boxes.json": "the boxes that were resolved (BEEP3D box file)",
+    "boxes.json": "the boxes that were resolved (BEEP3D box file, version 2) with the hand corrections the "
+    "masks were made with and the boxes' hidden / locked flags",
     "{scene}_labelled.ply": "binary PLY of the loaded points coloured by instance; properties instance, semantic, "
     "confidence, decided_by, orig_red / orig_green / orig_blue",
     "{scene}_labelled.pcd": "binary PCD of the loaded points: packed rgb by instance, fields instance, semantic, "
@@ -366,10 +397,23 @@ def write_point_arrays(out: Path, rows: PointRows) -> list[Path]:
     return written
 
 
-def write_boxes_file(out: Path, scene: Scene, boxes: BoxSet) -> Path:
-    """``boxes.json``: the boxes that were resolved."""
-    save_boxes(out / "boxes.json", boxes, scene_name=scene.name)
-    return out / "boxes.json"
+def write_boxes_file(
+    out: Path,
+    scene: Scene,
+    boxes: BoxSet,
+    corrections: Corrections | None = None,
+    hidden: Iterable[int] = (),
+    locked: Iterable[int] = (),
+) -> Path:
+    """``boxes.json``: the boxes that were resolved (project format, version 2).
+
+    With the ``corrections`` the masks were made with (indexing the scene's points as loaded) and
+    the ids of the ``hidden`` / ``locked`` boxes, so that exporting the file again gives the same
+    masks and opening it restores the window's state.
+    """
+    path = out / "boxes.json"
+    save_boxes(path, boxes, scene_name=scene.name, corrections=corrections, hidden=hidden, locked=locked)
+    return path
 
 
 def mask_fields(resolution: Resolution) -> dict[str, np.ndarray]:

@@ -1,0 +1,70 @@
+"""The export's boxes.json holds what its masks were made with: exporting it again gives the same masks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from beep3d.app.cli import main
+from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.io import write_ply
+from beep3d.io.box_files import load_box_flags, load_corrections, save_boxes
+
+OPTIONS = ["--resolver", "smallest-box", "--foreground", "off"]
+
+
+def write_scan_with_corrections(folder: Path) -> tuple[Path, Path]:
+    """Two overlapping boxes on a block of points, a stroke giving points 0..49 to background and a
+    negative click; box 2 hidden and locked."""
+    rng = np.random.default_rng(2)
+    xyz = rng.uniform([0, 0, 0], [2, 1, 1], size=(1500, 3)).astype(np.float32)
+    write_ply(folder / "scan.ply", xyz, np.full((len(xyz), 3), 128, dtype=np.uint8))
+    boxes = BoxSet(
+        [
+            Box(1, "table", (1.0, 0.5, 0.5), (2.02, 1.02, 1.02)),
+            Box(2, "chair", (1.5, 0.5, 0.5), (1.02, 1.02, 1.02)),
+        ]
+    )
+    save_boxes(folder / "boxes.json", boxes, hidden=[2], locked=[2])
+    data = json.loads((folder / "boxes.json").read_text())
+    data["corrections"] = {
+        "num_points": len(xyz),
+        "items": [
+            {"kind": "stroke", "box": -1, "positive": True, "points": list(range(50))},
+            {"kind": "click", "box": 2, "positive": False, "points": [int(np.argmax(xyz[:, 0]))]},
+        ],
+    }
+    (folder / "boxes.json").write_text(json.dumps(data))
+    return folder / "scan.ply", folder / "boxes.json"
+
+
+def test_exported_boxes_file_keeps_corrections_and_flags(tmp_path: Path) -> None:
+    scan, boxes = write_scan_with_corrections(tmp_path)
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main([str(scan), "--boxes", str(boxes), "--export", str(first), *OPTIONS]) == 0
+    exported = first / "boxes.json"
+    assert json.loads(exported.read_text())["version"] == 2
+    original = load_corrections(boxes)
+    kept = load_corrections(exported)
+    assert kept.num_points == 1500 and len(kept) == len(original) == 2
+    for a, b in zip(kept, original, strict=True):
+        assert a.to_dict() == b.to_dict()
+    assert load_box_flags(exported) == load_box_flags(boxes) == (frozenset({2}), frozenset({2}))
+    # the corrections shaped the masks: the stroke's points are background
+    first_ids = np.load(first / "instance_ids.npy")
+    assert np.all(first_ids[:50] == -1)
+    # exporting the exported box file again gives the same masks
+    assert main([str(scan), "--boxes", str(exported), "--export", str(second), *OPTIONS]) == 0
+    np.testing.assert_array_equal(np.load(second / "instance_ids.npy"), first_ids)
+    np.testing.assert_array_equal(np.load(second / "decided_by.npy"), np.load(first / "decided_by.npy"))
+
+
+def test_exported_boxes_file_without_corrections_has_none(tmp_path: Path) -> None:
+    scan, boxes = write_scan_with_corrections(tmp_path)
+    data = json.loads(boxes.read_text())
+    del data["corrections"]
+    boxes.write_text(json.dumps(data))
+    assert main([str(scan), "--boxes", str(boxes), "--export", str(tmp_path / "out"), *OPTIONS]) == 0
+    assert "corrections" not in json.loads((tmp_path / "out" / "boxes.json").read_text())
