@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 from beep3d.classes import ClassSet
 from beep3d.corrections import Corrections
 from beep3d.errors import Beep3dError
-from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.geometry.boxes import MAX_BOX_ID, Box, BoxSet
 from beep3d.io.atomic import write_json_atomic
 
 BOX_FILE_VERSION = 2
@@ -101,20 +101,20 @@ def load_box_flags(path: str | Path) -> BoxFlags:
     Raises
     ------
     Beep3dError
-        When the file cannot be read, or a flag is not ``true`` / ``false`` (names the box).
+        When the file cannot be read, a box is malformed, or a flag is not ``true`` / ``false``
+        (names the box).
     """
     path = Path(path)
     if path.suffix.lower() != ".json":
         return BoxFlags()
     data = read_json(path)
-    if not isinstance(data, dict) or not isinstance(data.get("boxes"), list):
+    if not isinstance(data, dict) or "boxes" not in data:
         return BoxFlags()
+    boxes_from_dict(data, str(path))  # every box checked (ids, flags) before its flags are used
     found: dict[str, set[int]] = {flag: set() for flag in BOX_FLAGS}
     for position, entry in enumerate(data["boxes"]):
-        if not isinstance(entry, dict):
-            continue
         for flag in BOX_FLAGS:
-            if check_flag(entry, flag, f"{path}: box #{position}"):
+            if entry.get(flag, False):
                 found[flag].add(entry.get("id", position))
     return BoxFlags(frozenset(found["hidden"]), frozenset(found["locked"]))
 
@@ -123,7 +123,7 @@ def check_flag(entry: dict[str, Any], flag: str, where: str) -> bool:
     """The value of an optional per-box flag (absent: False), or an error naming ``where``."""
     value = entry.get(flag, False)
     if not isinstance(value, bool):
-        raise Beep3dError(f"{where}: {flag!r} must be true or false, got {value!r}")
+        raise Beep3dError(f"{where}: {flag!r} must be true or false, got {shown(value)}")
     return value
 
 
@@ -186,7 +186,7 @@ def read_json(path: Path) -> Any:
     except UnicodeDecodeError:
         raise Beep3dError(f"{path}: not a text file; box files are JSON") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_json_integer)
     except json.JSONDecodeError as exc:
         raise Beep3dError(
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); fix or re-save the file"
@@ -211,9 +211,9 @@ def boxes_from_dict(data: Any, source: str = "box data") -> BoxSet:
             '({"version": 2, "boxes": [...]}), or a labelCloud, SUSTechPOINTS or Supervisely box file'
         )
     version = data.get("version", BOX_FILE_VERSION)
-    if version not in READABLE_VERSIONS:
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise Beep3dError(
-            f"{source}: box file version {version!r} is not supported (this tool reads versions "
+            f"{source}: box file version {shown(version)} is not supported (this tool reads versions "
             f"{', '.join(map(str, READABLE_VERSIONS))}); "
             "update beep3d-annotate or re-export the boxes"
         )
@@ -221,28 +221,31 @@ def boxes_from_dict(data: Any, source: str = "box data") -> BoxSet:
         raise Beep3dError(f"{source}: 'boxes' must be a list")
     boxes = []
     for position, entry in enumerate(data["boxes"]):
-        where = f"{source}: box #{position}" + (f" (id {entry.get('id')})" if isinstance(entry, dict) else "")
+        where = f"{source}: box #{position}" + (
+            f" (id {shown(entry.get('id'))})" if isinstance(entry, dict) and "id" in entry else ""
+        )
         if not isinstance(entry, dict):
             raise Beep3dError(f"{where}: each box must be an object with id, label, center, size, yaw")
         missing = [k for k in ("label", "center", "size") if k not in entry]
         if missing:
             raise Beep3dError(f"{where}: missing {', '.join(missing)}")
         box_id = entry.get("id", position)
-        if isinstance(box_id, bool) or not isinstance(box_id, int) or box_id < 0:
-            raise Beep3dError(f"{where}: id must be a non-negative integer, got {box_id!r}")
+        if isinstance(box_id, bool) or not isinstance(box_id, int) or not 0 <= box_id <= MAX_BOX_ID:
+            raise Beep3dError(
+                f"{where}: id must be a non-negative integer up to {MAX_BOX_ID} (exports write 32-bit "
+                f"instance ids), got {shown(box_id)}; renumber the box"
+            )
         center = read_vector3(entry["center"], where, "center")
         size = read_vector3(entry["size"], where, "size")
-        yaw = entry.get("yaw", 0.0)
-        if isinstance(yaw, bool) or not isinstance(yaw, int | float) or not math.isfinite(yaw):
-            raise Beep3dError(f"{where}: yaw must be a finite number of radians, got {yaw!r}")
+        yaw = finite_number(entry.get("yaw", 0.0), where, "yaw")
         if any(s < 0 for s in size):
             raise Beep3dError(f"{where}: size {size} has a negative extent; sizes are full extents in metres")
         label = entry["label"]
         if not isinstance(label, str) or not label:
-            raise Beep3dError(f"{where}: label must be a non-empty class name, got {label!r}")
+            raise Beep3dError(f"{where}: label must be a non-empty class name, got {shown(label)}")
         for flag in BOX_FLAGS:
             check_flag(entry, flag, where)
-        boxes.append(Box(box_id, label, center, size, float(yaw)))
+        boxes.append(make_box(where, box_id, label, center, size, yaw))
     check_unique_ids(boxes, source)
     return BoxSet(boxes)
 
@@ -263,7 +266,81 @@ def read_vector3(value: Any, where: str, name: str) -> tuple[float, float, float
         or len(value) != 3
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
     ):
-        raise Beep3dError(f"{where}: {name} must be a list of 3 numbers, got {value!r}")
-    if not all(math.isfinite(v) for v in value):
-        raise Beep3dError(f"{where}: {name} has a non-finite value {value!r}")
-    return (float(value[0]), float(value[1]), float(value[2]))
+        raise Beep3dError(f"{where}: {name} must be a list of 3 numbers, got {shown(value)}")
+    x, y, z = (finite_number(v, where, f"{name}[{k}]") for k, v in enumerate(value))
+    return (x, y, z)
+
+
+def finite_number(value: Any, where: str, name: str) -> float:
+    """A JSON number as a finite float, or an error naming ``where`` and ``name``.
+
+    Refuses booleans, non-numbers, NaN and infinities, and integers too large for a float (JSON
+    allows integer literals of any length; Python's ``float()`` overflows beyond about 309 digits).
+
+    Raises
+    ------
+    Beep3dError
+        ``value`` is not a finite number.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Beep3dError(f"{where}: {name} must be a number, got {shown(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise Beep3dError(
+            f"{where}: {name} has a value that is not a finite number (NaN, infinite or too large): "
+            f"{shown(value)}; box files are in metres and radians"
+        )
+    return number
+
+
+def make_box(
+    where: str,
+    box_id: int,
+    label: str,
+    center: tuple[float, float, float],
+    size: tuple[float, float, float],
+    yaw: float,
+) -> Box:
+    """:class:`Box` ``(box_id, label, center, size, yaw)``; its own refusals (an id beyond 32 bits, a box
+    beyond any scan) are prefixed with ``where`` (the file and the box)."""
+    try:
+        return Box(box_id, label, center, size, yaw)
+    except Beep3dError as exc:
+        raise Beep3dError(f"{where}: {exc}") from None
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error messages (a damaged file may hold a
+    4000-digit number or a long list where a number belongs)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's limit for int -> str conversion
+        text = f"<an integer of {value.bit_length()} bits>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _LongInteger(float):
+    """A JSON integer literal with more digits than Python converts (``sys.get_int_max_str_digits()``,
+    4300 by default): kept as an infinity, so the field it is in is refused by name, and shown by its
+    length in messages."""
+
+    digits: int
+
+    def __new__(cls, text: str) -> _LongInteger:
+        number = super().__new__(cls, "-inf" if text.startswith("-") else "inf")
+        number.digits = len(text.lstrip("-"))
+        return number
+
+    def __repr__(self) -> str:
+        return f"<an integer of {self.digits} digits>"
+
+
+def _json_integer(text: str) -> int | float:
+    """``json.loads``'s integer parser: ``int``, or :class:`_LongInteger` where ``int()`` refuses."""
+    try:
+        return int(text)
+    except ValueError:
+        return _LongInteger(text)

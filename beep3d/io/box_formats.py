@@ -45,15 +45,18 @@ import numpy as np
 from beep3d.classes import SCANNET18, ClassSet
 from beep3d.corrections import Corrections
 from beep3d.errors import Beep3dError
-from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.geometry.boxes import MAX_BOX_ID, Box, BoxSet
 from beep3d.io.atomic import write_bytes_atomic, write_json_atomic
 from beep3d.io.box_files import (
     boxes_from_dict,
     boxes_to_dict,
     check_unique_ids,
+    finite_number,
+    make_box,
     read_json,
     read_vector3,
     save_boxes,
+    shown,
 )
 
 __all__ = [
@@ -98,18 +101,12 @@ class BoxFormat(Protocol):
         ...
 
 
-def _number(value: Any, where: str, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise Beep3dError(f"{where}: {name} must be a finite number, got {value!r}")
-    return float(value)
-
-
 def _xyz(
     value: Any, where: str, name: str, keys: tuple[str, str, str] = ("x", "y", "z")
 ) -> tuple[float, ...]:
     if not isinstance(value, dict) or not all(k in value for k in keys):
-        raise Beep3dError(f"{where}: {name} must be an object with {', '.join(keys)}, got {value!r}")
-    return read_vector3([value[k] for k in keys], where, name)
+        raise Beep3dError(f"{where}: {name} must be an object with {', '.join(keys)}, got {shown(value)}")
+    return tuple(finite_number(value[k], where, f"{name}.{k}") for k in keys)
 
 
 def _level(where: str, rx: float, ry: float, unit: str) -> None:
@@ -214,7 +211,7 @@ class LabelCloudCentroid(_JsonFormat):
                     "dimensions{length,width,height}, rotations{x,y,z}"
                 ) from None
             _level(where, rx, ry, "degrees")
-            boxes.append(Box(position, _label(label, where), center, size, math.radians(rz)))
+            boxes.append(make_box(where, position, _label(label, where), center, size, math.radians(rz)))
         return _finish(boxes, source)
 
     def to_data(self, boxes: BoxSet, scene_name: str | None, class_set: ClassSet) -> Any:
@@ -262,7 +259,7 @@ def box_from_vertices(vertices: np.ndarray, box_id: int, label: str, where: str)
         float(np.linalg.norm(height_axis)),
     )
     yaw = math.atan2(length_axis[1], length_axis[0])
-    box = Box(box_id, label, tuple(vertices.mean(axis=0)), size, yaw)
+    box = make_box(where, box_id, label, tuple(vertices.mean(axis=0)), size, yaw)
     if (
         abs(length_axis[2]) > 1e-3
         or abs(width_axis[2]) > 1e-3
@@ -323,10 +320,9 @@ class SustechPoints(_JsonFormat):
     def from_data(self, data: Any, source: str) -> BoxSet:
         boxes = []
         items = self._items(data)
-        ids = [item.get("obj_id") if isinstance(item, dict) else None for item in items]
-        numeric = all(isinstance(i, int | str) and str(i).isdigit() for i in ids) and len(
-            set(map(str, ids))
-        ) == len(ids)
+        raw_ids = [item.get("obj_id") if isinstance(item, dict) else None for item in items]
+        ids = [_numeric_id(raw) for raw in raw_ids]
+        numeric = None not in ids and len(set(ids)) == len(ids)
         for position, item in enumerate(items):
             where = f"{source}: SUSTechPOINTS object #{position}"
             try:
@@ -341,7 +337,13 @@ class SustechPoints(_JsonFormat):
                     "psr{position, rotation, scale}"
                 ) from None
             _level(where, rx, ry, "radians")
-            boxes.append(Box(int(ids[position]) if numeric else position, label, center, size, rz))
+            box_id = ids[position] if numeric else position
+            if box_id > MAX_BOX_ID:
+                raise Beep3dError(
+                    f"{where}: obj_id {shown(raw_ids[position])} is beyond {MAX_BOX_ID} (exports write "
+                    "32-bit instance ids); renumber the object"
+                )
+            boxes.append(make_box(where, box_id, label, center, size, rz))
         return _finish(boxes, source)
 
     def to_data(self, boxes: BoxSet, scene_name: str | None, class_set: ClassSet) -> Any:
@@ -371,16 +373,18 @@ class Supervisely(_JsonFormat):
     def from_data(self, data: Any, source: str) -> BoxSet:
         classes: dict[Any, str] = {}
         for position, obj in enumerate(_objects(data, "objects", source, "Supervisely")):
+            where = f"{source}: Supervisely object #{position}"
             if not isinstance(obj, dict) or "key" not in obj:
-                raise Beep3dError(f"{source}: Supervisely object #{position} has no 'key'")
-            classes[obj["key"]] = _label(obj.get("classTitle"), f"{source}: Supervisely object #{position}")
+                raise Beep3dError(f"{where} has no 'key'")
+            classes[_key(obj["key"], where, "key")] = _label(obj.get("classTitle"), where)
         boxes = []
         for position, figure in enumerate(_objects(data, "figures", source, "Supervisely")):
             where = f"{source}: Supervisely figure #{position}"
             if not isinstance(figure, dict) or figure.get("geometryType") != "cuboid_3d":
                 continue  # other figure kinds (point cloud segmentation) hold no box
-            if figure.get("objectKey") not in classes:
-                raise Beep3dError(f"{where}: its objectKey {figure.get('objectKey')!r} names no object")
+            object_key = _key(figure.get("objectKey"), where, "objectKey")
+            if object_key not in classes:
+                raise Beep3dError(f"{where}: its objectKey {shown(object_key)} names no object")
             try:
                 geometry = figure["geometry"]
                 center = _xyz(geometry["position"], where, "position")
@@ -391,7 +395,7 @@ class Supervisely(_JsonFormat):
                     f"{where}: missing or malformed field ({exc}); expected geometry{{position, rotation, dimensions}}"
                 ) from None
             _level(where, rx, ry, "radians")
-            boxes.append(Box(len(boxes), classes[figure["objectKey"]], center, size, rz))
+            boxes.append(make_box(where, len(boxes), classes[object_key], center, size, rz))
         return _finish(boxes, source)
 
     def to_data(self, boxes: BoxSet, scene_name: str | None, class_set: ClassSet) -> Any:
@@ -457,7 +461,7 @@ class BoxArrays:
             if np.any(row[3:6] < 0):
                 raise Beep3dError(f"{where}: size {row[3:6].tolist()} has a negative extent")
             yaw = float(row[6]) if array.shape[1] == 8 else 0.0
-            boxes.append(Box(position, label, tuple(row[:3]), tuple(row[3:6]), yaw))
+            boxes.append(make_box(where, position, label, tuple(row[:3]), tuple(row[3:6]), yaw))
         return BoxSet(boxes)
 
     def write(
@@ -498,7 +502,26 @@ class BoxArrays:
 
 def _label(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
-        raise Beep3dError(f"{where}: the class name must be a non-empty string, got {value!r}")
+        raise Beep3dError(f"{where}: the class name must be a non-empty string, got {shown(value)}")
+    return value
+
+
+def _numeric_id(value: Any) -> int | None:
+    """A SUSTechPOINTS ``obj_id`` as a box id: a non-negative JSON integer or a string of ASCII digits
+    (``str.isdigit`` also accepts digits such as "²" that ``int`` refuses); None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value) if len(value) <= 18 else MAX_BOX_ID + 1  # longer ones are beyond any id
+    return None
+
+
+def _key(value: Any, where: str, name: str) -> str | int:
+    """A Supervisely ``key`` / ``objectKey``: a string (Supervisely writes 32 hex digits) or an integer."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise Beep3dError(
+            f"{where}: {name} must be a string (Supervisely writes 32 hex digits), got {shown(value)}"
+        )
     return value
 
 
