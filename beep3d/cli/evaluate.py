@@ -6,6 +6,11 @@ EXPORT_DIR holds ``instance_ids.npy`` (int32 per point: box id or -1), ``semanti
 per point), optionally ``confidence.npy`` (float32 per point) and ``boxes.json``. SCENE is anything
 ``beep3d.io.load_scene`` reads that carries GT labels (``semantic`` and ``instance``).
 
+The export has one row per point of the scan file; when loading the scan dropped points (NaN or
+infinite coordinates, strays far from the scan), the GT scene holds only the kept ones, so the
+export's rows of the dropped points are left out (the loader's ``LoadReport.kept`` mask) and every
+figure is computed on the points the GT labels.
+
 Printed:
 
 - ScanNet AP / AP50 / AP25: each exported instance (box id) is one prediction, labelled by the most
@@ -30,7 +35,35 @@ import numpy as np
 from beep3d.errors import Beep3dError
 
 
-def _load_array(path: Path, dtype: type, num_points: int | None, required: bool = True) -> np.ndarray | None:
+def _load_array(
+    path: Path,
+    dtype: type,
+    num_points: int | None,
+    required: bool = True,
+    kept: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """One per-point array of the export, lined up with the GT scene's ``num_points`` points.
+
+    Parameters
+    ----------
+    path
+        The ``.npy`` file.
+    dtype
+        The dtype to return.
+    num_points
+        Points of the GT scene as loaded (None: no check).
+    required
+        Whether a missing file is an error (else None is returned).
+    kept
+        (N_file,) bool: which points of the scan file the loaded scene holds (``LoadReport.kept``);
+        an array of one row per file point keeps the rows of these points.
+
+    Raises
+    ------
+    Beep3dError
+        The file is missing (when required), not a readable array, or has neither one row per
+        loaded point nor one per file point.
+    """
     if not path.exists():
         if required:
             raise Beep3dError(
@@ -42,12 +75,55 @@ def _load_array(path: Path, dtype: type, num_points: int | None, required: bool 
     except (OSError, ValueError) as exc:
         raise Beep3dError(f"{path}: not a readable .npy array ({exc}); export the scene again") from None
     array = np.asarray(array).reshape(-1).astype(dtype)
+    if kept is not None and len(array) == len(kept) and len(array) != num_points:
+        array = array[kept]  # one row per file point: keep those of the points the GT scene holds
     if num_points is not None and len(array) != num_points:
+        in_file = (
+            "" if kept is None else f" ({len(kept)} in its file, {len(kept) - num_points} dropped on loading)"
+        )
         raise Beep3dError(
-            f"{path}: {len(array)} values but the GT scene has {num_points} points; evaluate the export "
-            "against the scene it was made from"
+            f"{path}: {len(array)} values but the GT scene has {num_points} points{in_file}; evaluate the "
+            "export against the scene it was made from"
         )
     return array
+
+
+def kept_points_of_file(gt_path: Path, export_dir: Path, num_points: int) -> np.ndarray | None:
+    """Which points of the GT scan's file its loading kept, when the export's rows need it.
+
+    An export has one row per point of the scan file; loading drops points with NaN or infinite
+    coordinates and strays. When the export's ``instance_ids.npy`` does not have one row per loaded
+    point, the scan is read again with :func:`beep3d.io.load_scene_with_report` for its kept-point
+    mask (and the loader's notes are printed), so the rows can be lined up with the loaded points.
+
+    Parameters
+    ----------
+    gt_path
+        The GT scan, as given to ``--gt``.
+    export_dir
+        The export folder.
+    num_points
+        Points of the GT scene as loaded.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        (N_file,) bool ``LoadReport.kept``; None when the rows already match the loaded points, the
+        array is missing or unreadable (reported by the evaluation), or loading dropped nothing.
+    """
+    try:
+        rows = np.load(export_dir / "instance_ids.npy", mmap_mode="r", allow_pickle=False).size
+    except (OSError, ValueError, EOFError):
+        return None
+    if rows == num_points:
+        return None
+    from beep3d.io import load_scene_with_report
+
+    _, report = load_scene_with_report(gt_path)
+    if report.kept is not None:
+        for note in report.notes:  # the points dropped on loading, among others
+            print(f"beep3d-eval: note: {gt_path.name}: {note}", file=sys.stderr)
+    return report.kept
 
 
 def _class_set_for(label_space: str | None) -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -57,8 +133,25 @@ def _class_set_for(label_space: str | None) -> tuple[tuple[int, ...], tuple[str,
     return class_set.ids, class_set.names
 
 
-def evaluate_export(export_dir: Path, scene: Any, boxes_path: Path | None = None) -> dict[str, Any]:
-    """All figures for one export folder against one GT scene (a dict ready for JSON; NaN as None)."""
+def evaluate_export(
+    export_dir: Path, scene: Any, boxes_path: Path | None = None, kept: np.ndarray | None = None
+) -> dict[str, Any]:
+    """All figures for one export folder against one GT scene (a dict ready for JSON; NaN as None).
+
+    Parameters
+    ----------
+    export_dir
+        The export folder (``instance_ids.npy``, ``semantic_ids.npy``, optional ``confidence.npy``
+        and ``boxes.json``).
+    scene
+        The GT scene as loaded (N points with ``semantic`` and ``instance``).
+    boxes_path
+        Box file for the overlap figures (default: the export's ``boxes.json``).
+    kept
+        (N_file,) bool, ``LoadReport.kept`` of the GT scene: which points of its file it holds. The
+        export's arrays (one row per file point) are cut to these, so that every figure is computed
+        on the GT scene's points; None when loading dropped none.
+    """
     from beep3d.metrics import (
         SceneEval,
         evaluate_instances,
@@ -77,9 +170,9 @@ def evaluate_export(export_dir: Path, scene: Any, boxes_path: Path | None = None
             "give a labelled scene (ScanNet folder, S3DIS room or a scene with label properties)"
         )
     n = len(scene.xyz)
-    instance_ids = _load_array(export_dir / "instance_ids.npy", np.int64, n)
-    semantic_ids = _load_array(export_dir / "semantic_ids.npy", np.int64, n)
-    confidence = _load_array(export_dir / "confidence.npy", np.float64, n, required=False)
+    instance_ids = _load_array(export_dir / "instance_ids.npy", np.int64, n, kept=kept)
+    semantic_ids = _load_array(export_dir / "semantic_ids.npy", np.int64, n, kept=kept)
+    confidence = _load_array(export_dir / "confidence.npy", np.float64, n, required=False, kept=kept)
     class_ids, class_names = _class_set_for(scene.label_space)
 
     gt_ids = instances_to_gt_ids(scene.semantic, scene.instance)
@@ -145,7 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from beep3d.io import load_scene
 
         scene = load_scene(args.gt)
-        report = evaluate_export(args.export_dir, scene, args.boxes)
+        kept = kept_points_of_file(args.gt, args.export_dir, len(scene.xyz))
+        report = evaluate_export(args.export_dir, scene, args.boxes, kept=kept)
         print(
             f"scene {report['scene']}: {report['num_predictions']} predicted instances, {report['num_points']} points"
         )
