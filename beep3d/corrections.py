@@ -83,20 +83,58 @@ class Correction:
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "correction") -> Correction:
-        """Read :meth:`to_dict`'s form; a clear error for anything else."""
+        """Read :meth:`to_dict`'s form strictly; a clear error naming ``where`` for anything else.
+
+        ``kind`` is "click" or "stroke"; ``box`` an integer (a box id, or -1: background);
+        ``positive`` a JSON boolean (absent: true); ``points`` a non-empty list of integers. A number
+        with a fraction, a string such as "1" or "false", or a boolean where a number belongs is
+        refused rather than converted: ``bool("false")`` is True, and a point 1.5 names no point.
+        """
         if not isinstance(data, dict):
             raise Beep3dError(f"{where}: expected an object with kind, box, positive and points")
-        try:
-            return cls(
-                str(data["kind"]),
-                int(data["box"]),
-                bool(data.get("positive", True)),
-                np.asarray(data["points"]),
+        missing = [key for key in ("kind", "box", "points") if key not in data]
+        if missing:
+            raise Beep3dError(f"{where}: missing key {missing[0]!r}")
+        kind = data["kind"]
+        if kind not in ("click", "stroke"):
+            raise Beep3dError(f'{where}: kind must be "click" or "stroke", got {_shown(kind)}')
+        box_id = _integer(data["box"], where, "box")
+        positive = data.get("positive", True)
+        if not isinstance(positive, bool):
+            raise Beep3dError(
+                f"{where}: positive must be true or false (a JSON boolean, not a string), got {_shown(positive)}"
             )
-        except KeyError as exc:
-            raise Beep3dError(f"{where}: missing key {exc.args[0]!r}") from None
-        except (TypeError, ValueError) as exc:
+        points = data["points"]
+        if not isinstance(points, list):
+            raise Beep3dError(f"{where}: points must be a list of point indices, got {_shown(points)}")
+        if not all(type(p) is int for p in points):  # the fast path: a stroke can hold 100k points
+            points = [_integer(p, where, f"points[{k}]") for k, p in enumerate(points)]
+        too_big = next((p for p in points if not -(2**63) <= p < 2**63), None)
+        if too_big is not None:
+            raise Beep3dError(f"{where}: point index {_shown(too_big)} is beyond any scan")
+        try:
+            return cls(kind, box_id, positive, np.asarray(points, dtype=np.int64))
+        except Beep3dError as exc:
             raise Beep3dError(f"{where}: {exc}") from None
+
+
+def _integer(value: Any, where: str, name: str) -> int:
+    """A JSON integer (or a float without a fraction, as some writers write them) as an int; an error
+    naming ``where`` and ``name`` for strings, booleans, fractions and non-finite numbers."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise Beep3dError(f"{where}: {name} must be an integer, got {_shown(value)}")
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters for a one-line message."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's int -> str digit limit
+        text = "<a very long integer>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -162,4 +200,27 @@ class Corrections:
             Correction.from_dict(item, f"{where} item {i}") for i, item in enumerate(data.get("items", []))
         )
         num_points = data.get("num_points")
-        return cls(items, None if num_points is None else int(num_points))
+        if num_points is not None:
+            num_points = _integer(num_points, where, "num_points")
+            if num_points < 0:
+                raise Beep3dError(f"{where}: num_points must be >= 0, got {num_points}")
+        return cls(items, num_points)
+
+    def check_boxes(self, box_ids: Iterable[int], where: str = "corrections") -> None:
+        """Refuse corrections about a box that is not among ``box_ids`` (-1, background, is always known).
+
+        A box file's corrections name its own boxes; one naming another box would be ignored by the
+        pipeline without a word, so it is refused, naming the item.
+
+        Raises
+        ------
+        Beep3dError
+            A correction's box id is neither in ``box_ids`` nor :data:`BACKGROUND`.
+        """
+        known = {int(i) for i in box_ids} | {BACKGROUND}
+        for index, correction in enumerate(self.items):
+            if correction.box_id not in known:
+                raise Beep3dError(
+                    f"{where} item {index}: it is about box {correction.box_id}, which is not among the "
+                    f"boxes ({len(known) - 1} boxes); fix the box id or remove the correction"
+                )

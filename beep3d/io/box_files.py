@@ -130,10 +130,14 @@ def check_flag(entry: dict[str, Any], flag: str, where: str) -> bool:
 def load_corrections(path: str | Path) -> Corrections:
     """The mask corrections stored in a box file (none for version 1 files and other tools' formats).
 
+    The file's boxes are read with them: a correction must be about one of the file's boxes (or -1,
+    background), since one about another box would change no mask.
+
     Raises
     ------
     Beep3dError
-        When the file's corrections are malformed (says which item and what is wrong).
+        When the file's corrections are malformed or name a box the file does not hold (says which
+        item and what is wrong), or a box is malformed.
     """
     path = Path(path)
     if path.suffix.lower() != ".json":
@@ -141,7 +145,10 @@ def load_corrections(path: str | Path) -> Corrections:
     data = read_json(path)
     if not isinstance(data, dict) or "corrections" not in data:
         return Corrections()
-    return Corrections.from_dict(data["corrections"], f"{path}: corrections")
+    corrections = Corrections.from_dict(data["corrections"], f"{path}: corrections")
+    if "boxes" in data:
+        corrections.check_boxes(boxes_from_dict(data, str(path)).ids.tolist(), f"{path}: corrections")
+    return corrections
 
 
 def load_boxes(path: str | Path, class_set: ClassSet | None = None) -> BoxSet:

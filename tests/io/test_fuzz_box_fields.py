@@ -1,7 +1,7 @@
-"""Every field of every JSON box format, replaced by any JSON value: the readers give boxes or one clean
-Beep3dError naming the file, never another exception (an OverflowError from a 400-digit number, a
-TypeError from a list used as a key, ...). The damaged-bytes fuzzer (test_fuzz_formats.py) rarely
-produces such values; this one puts them in each field on purpose."""
+"""Every field of every JSON box format (the project's corrections included), replaced by any JSON
+value: the readers give boxes or one clean Beep3dError naming the file, never another exception (an
+OverflowError from a 400-digit number, a TypeError from a list used as a key, ...). The damaged-bytes
+fuzzer (test_fuzz_formats.py) rarely produces such values; this one puts them in each field on purpose."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from beep3d.corrections import Correction, Corrections  # noqa: E402
 from beep3d.errors import Beep3dError  # noqa: E402
 from beep3d.geometry.boxes import Box, BoxSet  # noqa: E402
 from beep3d.io.box_files import load_box_flags, load_boxes, load_corrections  # noqa: E402
@@ -23,6 +24,9 @@ from beep3d.io.box_formats import BOX_FORMATS, save_boxes_as  # noqa: E402
 
 BOXES = BoxSet(
     [Box(3, "chair", (1.2, 3.4, 0.45), (0.6, 0.55, 0.9), 0.1), Box(5, "table", (0, 0, 0.4), (1, 2, 0.8))]
+)
+CORRECTIONS = Corrections(
+    (Correction("click", 3, False, np.array([7])), Correction("stroke", -1, True, np.array([1, 2]))), 100
 )
 JSON_FORMATS = [fmt for fmt in BOX_FORMATS if fmt.suffix == ".json"]
 
@@ -71,7 +75,7 @@ def replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
 def valid_data(folder: Path, fmt: Any) -> Any:
     path = folder / f"valid_{fmt.name}.json"
     if not path.exists():
-        save_boxes_as(path, BOXES, fmt, hidden=[3], locked=[5])
+        save_boxes_as(path, BOXES, fmt, corrections=CORRECTIONS, hidden=[3], locked=[5])
     return json.loads(path.read_text())
 
 
@@ -83,7 +87,9 @@ def test_the_valid_files_load_with_every_field(tmp_path: Path) -> None:
         assert len(load_boxes(tmp_path / f"valid_{fmt.name}.json")) == 2
         assert len(node_paths(data)) > 15, fmt.name
     project = tmp_path / "valid_beep3d.json"
+    assert load_corrections(project) == CORRECTIONS
     assert load_box_flags(project).hidden == {3}
+    assert ("corrections", "items", 0, "positive") in node_paths(valid_data(tmp_path, JSON_FORMATS[0]))
 
 
 @pytest.mark.parametrize("fmt", JSON_FORMATS, ids=[fmt.name for fmt in JSON_FORMATS])
