@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -112,6 +113,9 @@ def run_export(args: argparse.Namespace) -> int:
         ("checkpoint", args.checkpoint),
     ]
     check_inputs_outside(args.export, inputs)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    name = choose_resolver_name(args.resolver, checkpoint)
+    check_device(args.device, needed=name == "teacher" or args.foreground == "model")
     class_set = ClassSet.load(args.class_set) if args.class_set else SCANNET18
     started = time.perf_counter()
     scene, report = load_scene_with_report(scene_path)
@@ -125,8 +129,6 @@ def run_export(args: argparse.Namespace) -> int:
             f"beep3d-annotate: note: labels not in the class set get semantic id -1: {', '.join(unknown)}",
             file=sys.stderr,
         )
-    checkpoint = Path(args.checkpoint) if args.checkpoint else None
-    name = choose_resolver_name(args.resolver, checkpoint)
     options: dict[str, object] = {"level": args.membership, "share": args.share, "class_set": class_set}
     if name == "teacher":
         if checkpoint is None and not DEFAULT_CHECKPOINT.exists():
@@ -183,6 +185,42 @@ def run_export(args: argparse.Namespace) -> int:
         f"wrote {len(written)} files to {args.export} in {time.perf_counter() - started:.1f} s"
     )
     return 0
+
+
+#: The devices --device accepts: the CPU, or a CUDA GPU (its index optional).
+DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d+)?")
+
+
+def check_device(device: str, needed: bool = True) -> None:
+    """Refuse a ``--device`` that is no device, or (when the network runs) a GPU this machine lacks.
+
+    Parameters
+    ----------
+    device
+        The ``--device`` value: ``cpu``, ``cuda`` or ``cuda:N``.
+    needed
+        Whether the teacher network runs (the teacher resolver or ``--foreground model``); only then
+        is torch imported to check that the GPU exists.
+
+    Raises
+    ------
+    Beep3dError
+        ``device`` is not of that form, or ``needed`` and no CUDA GPU (or not GPU ``N``) is available.
+    """
+    if not DEVICE_PATTERN.fullmatch(device):
+        raise Beep3dError(f"--device {device!r} is no device; use cpu, cuda or cuda:N (N the GPU's index)")
+    if not needed or device == "cpu":
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise Beep3dError(f"--device {device} was asked for but no CUDA GPU is available; use --device cpu")
+    index = int(device.partition(":")[2] or 0)
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise Beep3dError(
+            f"--device {device}: this machine has {count} CUDA GPU(s), cuda:0..cuda:{count - 1}; choose one of them"
+        )
 
 
 def foreground_stage(mode: str, resolver: object, checkpoint: Path | None, device: str = "cpu"):
