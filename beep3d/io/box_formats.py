@@ -245,6 +245,10 @@ def box_vertices(box: Box) -> np.ndarray:
 def box_from_vertices(vertices: np.ndarray, box_id: int, label: str, where: str) -> Box:
     """The gravity-aligned box whose 8 corners (labelCloud's order) are ``vertices``.
 
+    The yaw is read from the longer of the two horizontal sides, so a box with a zero length or
+    width (a flat panel: a picture, a whiteboard; :func:`box_vertices` writes it with corners that
+    coincide) reads back as written. When both are zero every yaw gives the same corners: yaw 0.
+
     Raises
     ------
     Beep3dError
@@ -258,7 +262,10 @@ def box_from_vertices(vertices: np.ndarray, box_id: int, label: str, where: str)
         float(np.linalg.norm(width_axis)),
         float(np.linalg.norm(height_axis)),
     )
-    yaw = math.atan2(length_axis[1], length_axis[0])
+    if size[0] >= size[1]:  # the length axis is the box's own +x turned by the yaw
+        yaw = math.atan2(length_axis[1], length_axis[0])
+    else:  # the width axis is its +y: (-sin yaw, cos yaw) times the width
+        yaw = math.atan2(-width_axis[0], width_axis[1])
     box = make_box(where, box_id, label, tuple(vertices.mean(axis=0)), size, yaw)
     if (
         abs(length_axis[2]) > 1e-3

@@ -61,6 +61,32 @@ def test_labelcloud_vertices_follow_labelclouds_corner_order(tmp_path: Path) -> 
     np.testing.assert_allclose((corners[2] + corners[4]) / 2, box.center)
 
 
+@pytest.mark.parametrize(
+    ("size", "yaw"),
+    [
+        ((0.0, 0.72, 0.58), 0.5),  # the audit's flat picture: zero length, turned
+        ((0.0, 0.72, 0.58), -2.9),
+        ((0.72, 0.0, 0.58), 2.0),  # zero width
+        ((0.0, 0.0, 0.58), 1.0),  # a vertical line: every yaw has the same corners
+        ((0.4, 0.72, 0.0), 0.7),  # zero height
+        ((1e-7, 0.72, 0.58), 0.5),  # a length below the file's 6 decimals
+    ],
+)
+def test_labelcloud_vertices_read_back_flat_and_degenerate_turned_boxes(
+    tmp_path: Path, size: tuple[float, float, float], yaw: float
+) -> None:
+    """A box with a zero side is allowed (and warned about as degenerate): the vertices format must
+    read it back as written, not refuse its own file as 'not an upright box'."""
+    box = Box(1, "picture", (3.98, 2.68, 0.41), size, yaw)
+    path = tmp_path / "flat.json"
+    save_boxes_as(path, BoxSet([box]), "labelcloud-vertices")
+    loaded = load_boxes(path)[0]
+    np.testing.assert_allclose(box_vertices(loaded), box_vertices(box), atol=2e-6)
+    np.testing.assert_allclose(loaded.size, box.size, atol=2e-6)
+    if max(size[:2]) > 0:  # the yaw itself is kept (with no horizontal side, any yaw is the same box)
+        assert abs(math.remainder(loaded.yaw - yaw, 2 * math.pi)) < 1e-5
+
+
 def test_sustechpoints_and_supervisely_files_as_the_tools_write_them(tmp_path: Path) -> None:
     sustech = tmp_path / "000001.json"
     sustech.write_text(
