@@ -107,6 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.resume and args.init is not None:
+        raise Beep3dError(
+            "--resume and --init do not go together: --resume continues the run in --out from its own "
+            "last checkpoint, --init starts a new run from another checkpoint's weights; drop one "
+            "(for --init, choose a new --out folder)"
+        )
     from dataclasses import replace
 
     from beep3d.training.config import load_config
@@ -143,7 +149,7 @@ def _run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     from beep3d.training.trainer import Trainer
 
-    if args.init is not None and not args.resume:
+    if args.init is not None:
         print(f"beep3d-train: starting from the weights of {args.init}", file=sys.stderr)
 
     trainer = Trainer(
