@@ -9,13 +9,18 @@ suffix      columns
 ==========  =====================================================================================
 .xyz        3: x y z; 4: + intensity; 6: + r g b, or + nx ny nz when every row's last three values
             form a unit vector; 7: + intensity r g b (as PTS); 9: + r g b nx ny nz (CloudCompare)
-.xyzrgb     x y z r g b (0..1 or 0..255, detected)
+.xyzrgb     x y z r g b (0..255, or 0..1: see the colour scale below)
 .xyzn       x y z nx ny nz
 .pts        Leica PTS: a point count line before each scan's rows, then 3: x y z; 4: + intensity;
             6: + r g b; 7: + intensity r g b
 ==========  =====================================================================================
 
 Columns beyond these are kept in ``Scene.extra`` as ``column_<k>`` (k counted from 0), with a note.
+
+Colour scale: colours written as integers (no decimal point, no exponent, as CloudCompare and
+:func:`write_text_cloud` write them) are 0..255, whatever their largest value, so a very dark scan
+whose every channel is 0 or 1 reads back as written. Colours written as decimals are 0..1 when none
+exceeds 1, else 0..255 (above 255: 0..65535); see :func:`beep3d.io.colours.normalise_colours`.
 """
 
 from __future__ import annotations
@@ -117,6 +122,9 @@ def _names(path: Path, suffix: str, table: np.ndarray, report: LoadReport) -> tu
 def read_text_cloud(path: Path, report: LoadReport, nan_policy: NanPolicy = "drop") -> Scene:
     """Read an ``.xyz`` / ``.xyzrgb`` / ``.xyzn`` / ``.pts`` text cloud (columns: module docstring).
 
+    Colours written as integers are 0..255 (even when none exceeds 1: a very dark scan); colours
+    written as decimals are 0..1 when none exceeds 1, else 0..255.
+
     Raises
     ------
     Beep3dError
@@ -138,7 +146,27 @@ def read_text_cloud(path: Path, report: LoadReport, nan_policy: NanPolicy = "dro
         )
     names = _names(path, suffix, table, report)
     columns = {name: table[:, k] for k, name in enumerate(names)}
+    if _integer_colours(lines, table, names):
+        for name in _RGB:  # an integer dtype is 0..255 to normalise_colours; floats up to 1 are 0..1
+            columns[name] = columns[name].astype(np.int64)
     return scene_from_columns(path, report, nan_policy, columns)
+
+
+def _integer_colours(lines: list[bytes], table: np.ndarray, names: tuple[str, ...]) -> bool:
+    """True when the colours are whole numbers no larger than 1 written as integers ("0", "1"): the
+    one case where the values alone cannot tell 0..255 (a very dark scan) from 0..1 (pure colours).
+    Larger or fractional values need no look at the text; the text is read only in this rare case."""
+    if not all(name in names for name in _RGB):
+        return False
+    positions = [names.index(name) for name in _RGB]
+    colours = table[:, positions]
+    if not np.isfinite(colours).all() or colours.max() > 1 or not np.array_equal(colours, np.rint(colours)):
+        return False
+    return not any(
+        b"." in word or b"e" in word or b"E" in word
+        for line in lines
+        for word in (line.split()[k] for k in positions)
+    )
 
 
 def write_text_cloud(
@@ -150,7 +178,8 @@ def write_text_cloud(
     Parameters
     ----------
     xyz
-        (N, 3) metres. rgb: (N, 3) uint8 or None. normals: (N, 3) or None.
+        (N, 3) metres. rgb: (N, 3) uint8 or None, written as integers 0..255 (which
+        :func:`read_text_cloud` reads as 0..255 whatever their values). normals: (N, 3) or None.
     """
     from beep3d.io.atomic import write_text_atomic
 
