@@ -35,7 +35,13 @@ def _numeric(path: Path, key: str, array: np.ndarray) -> np.ndarray:
 
 
 def read_npy_scene(path: Path, report: LoadReport, nan_policy: NanPolicy = "drop") -> Scene:
-    """Read an (N, >=3) array: columns 0-2 are xyz, columns 3-5 (when present) rgb."""
+    """Read an (N, >=3) array: columns 0-2 are xyz, columns 3-5 (when present) rgb.
+
+    Colour scale (:func:`beep3d.io.colours.normalise_colours`): an integer array is 0..255; in a float
+    array, colours none of which exceeds 1 are 0..1, else 0..255. A float array cannot tell a very dark
+    0..255 scan (every channel 0 or 1) from 0..1 pure colours, and reads it as 0..1: save such colours
+    as integers, or as uint8 under ``rgb`` in an ``.npz``.
+    """
     with open(path, "rb") as handle:
         start = handle.read(len(NPY_MAGIC))
     if start != NPY_MAGIC:
