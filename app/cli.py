@@ -18,7 +18,7 @@ from beep3d.cli.annotate import build_parser, run_headless, run_reporting_errors
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``beep3d-annotate``; returns the exit status."""
     args = build_parser().parse_args(argv)
-    if args.export:
+    if args.export is not None:  # an empty OUT is refused there, not taken as "no --export"
         return run_headless(args)
 
     def open_window() -> int:

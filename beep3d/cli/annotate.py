@@ -286,9 +286,14 @@ def run_headless(args: argparse.Namespace) -> int:
     """Run the export for parsed arguments; user errors print one line and give status 2."""
 
     def export() -> int:
-        if not args.export:
+        if args.export is None:
             raise Beep3dError(
                 "the annotation window is started by beep3d-annotate; here only --export OUT is available"
+            )
+        if not args.export.strip():
+            raise Beep3dError(
+                f"--export was given an empty folder name ({args.export!r}); give the folder to write the "
+                "export into, e.g. --export out/scene"
             )
         return run_export(args)
 
