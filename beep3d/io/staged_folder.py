@@ -77,6 +77,11 @@ def _recover(target: Path) -> None:
 
 
 def _check_target(target: Path) -> None:
+    if target.is_symlink() and not target.is_dir():
+        raise Beep3dError(
+            f"{target}: this is a symbolic link to no folder (a broken link or a link loop); export into a "
+            "new or empty folder"
+        )
     if target.exists() and not target.is_dir():
         raise Beep3dError(f"{target}: this is a file, not a folder; export into a new or empty folder")
     for parent in target.parents:
@@ -89,6 +94,14 @@ def _check_target(target: Path) -> None:
             f"{target}: the folder holds files that are not an earlier export (no {MARKER_FILE}); an export "
             "replaces its folder as a whole, so choose a new or empty folder"
         )
+
+
+def _resolved(path: str | os.PathLike[str]) -> Path:
+    """``path`` absolute with symbolic links resolved (a link loop is left as it is: it names no file)."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        return Path(path).absolute()
 
 
 def check_inputs_outside(
@@ -114,11 +127,11 @@ def check_inputs_outside(
         An input is ``target`` itself or lies inside it; the message names the input and says to
         export into another folder.
     """
-    folder = Path(target).resolve()
+    folder = _resolved(target)
     for what, path in inputs:
         if path is None or str(path) == "":
             continue
-        resolved = Path(path).resolve()
+        resolved = _resolved(path)
         if resolved == folder or resolved.is_relative_to(folder):
             where = (
                 "is the export folder" if resolved == folder else f"lies inside the export folder {target}"

@@ -126,3 +126,13 @@ def test_check_inputs_outside_skips_missing_inputs(tmp_path) -> None:
 
     check_inputs_outside(tmp_path / "out", [("scan", tmp_path / "scan.ply"), ("class set", None)])
     assert not os.path.exists(tmp_path / "out")
+
+
+def test_a_symlink_loop_as_export_folder_is_a_clean_error(tmp_path, capsys) -> None:
+    scan, boxes = write_scan(tmp_path / "source")
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    status = main([str(scan), "--boxes", str(boxes), "--export", str(tmp_path / "a"), *OPTIONS])
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err, err
+    assert scan.exists()
