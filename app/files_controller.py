@@ -144,8 +144,9 @@ class FilesController(QObject):
             report.kept
         )  # the file's points the scene holds: exports keep one row per file point
         self.window.doc.set_scene(scene, path, boxes)
+        correction_notes = []
         if found_boxes is not None:
-            self._load_corrections(found_boxes)
+            correction_notes = self._load_corrections(found_boxes)
             self._load_flags(found_boxes)
         self.boxes_format = opened_format
         self.window.doc.boxes_path = found_boxes if found_boxes is not None else default_boxes_path(path)
@@ -155,7 +156,7 @@ class FilesController(QObject):
         self._offer_recovery()
         unknown = sorted({b.label for b in self.window.doc.boxes} - set(self.window.doc.class_set.names))
         note = f"; classes not in the class set: {', '.join(unknown)}" if unknown else ""
-        note += "".join(f"; {text}" for text in report.notes)
+        note += "".join(f"; {text}" for text in (*report.notes, *correction_notes))
         self.window.status(
             f"Opened {path.name}: {scene.num_points:,} points, {len(self.window.doc.boxes)} boxes{note}",
             10000,
@@ -202,22 +203,23 @@ class FilesController(QObject):
         else:
             recovery.unlink(missing_ok=True)
 
-    def _load_corrections(self, path: str | Path) -> bool:
+    def _load_corrections(self, path: str | Path) -> list[str]:
         """Put the mask corrections stored in box file ``path`` into the document (none: nothing to do).
 
         Corrections that do not fit the open scan (made on another scan) are reported and left out;
-        the boxes stay.
+        the boxes stay. Returns notes for the status bar (corrections about boxes the file does not
+        hold, left out).
         """
         from beep3d.io.box_files import load_corrections
 
+        notes: list[str] = []
         try:
-            corrections = load_corrections(path)
+            corrections = load_corrections(path, notes)
             if corrections:
                 self.window.doc.set_corrections(corrections)
         except Beep3dError as exc:
             self.window.error(f"The boxes were loaded, but not their mask corrections: {exc}")
-            return False
-        return True
+        return notes
 
     def _load_flags(self, path: str | Path) -> bool:
         """Hide and lock the boxes box file ``path`` marks so (other formats mark none)."""
@@ -261,12 +263,13 @@ class FilesController(QObject):
         self.window.undo_stack.clear()
         self.window.doc.set_boxes(boxes)
         self.window.doc.set_corrections(Corrections())  # the new file's own corrections, or none
-        self._load_corrections(path)
+        notes = self._load_corrections(path)
         self._load_flags(path)  # and its own hidden and locked boxes, or none
         self.window.doc.boxes_path = Path(path)
         self.boxes_format = box_format  # Save writes the boxes back in the format they came in
         self.window.undo_stack.setClean()
-        self.window.status(f"Loaded {len(boxes)} boxes from {Path(path).name} ({box_format.title})")
+        said = "".join(f"; {note}" for note in notes)
+        self.window.status(f"Loaded {len(boxes)} boxes from {Path(path).name} ({box_format.title}){said}")
         return True
 
     def load_boxes_dialog(self) -> None:
@@ -470,6 +473,9 @@ class FilesController(QObject):
                     "tool": "beep3d-annotate",
                 },
                 kept=self.kept_points,
+                corrections=self.window.doc.corrections,
+                hidden=self.window.doc.hidden,
+                locked=self.window.doc.locked,
             )
         except Beep3dError as exc:
             self.window.error(str(exc))

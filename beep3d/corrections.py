@@ -206,21 +206,19 @@ class Corrections:
                 raise Beep3dError(f"{where}: num_points must be >= 0, got {num_points}")
         return cls(items, num_points)
 
-    def check_boxes(self, box_ids: Iterable[int], where: str = "corrections") -> None:
-        """Refuse corrections about a box that is not among ``box_ids`` (-1, background, is always known).
+    def about_boxes(self, box_ids: Iterable[int]) -> tuple[Corrections, list[int]]:
+        """These corrections without those about a box not among ``box_ids`` (-1, background, is kept).
 
-        A box file's corrections name its own boxes; one naming another box would be ignored by the
-        pipeline without a word, so it is refused, naming the item.
+        A correction about a box that is gone changes no mask (the corrections stage skips it); a box
+        file written before deleting a box took its corrections with it can hold such ones. Left in,
+        they would pass to a new box that gets the freed id.
 
-        Raises
-        ------
-        Beep3dError
-            A correction's box id is neither in ``box_ids`` nor :data:`BACKGROUND`.
+        Returns
+        -------
+        (Corrections, list[int])
+            The corrections kept, and the indices of those left out.
         """
         known = {int(i) for i in box_ids} | {BACKGROUND}
-        for index, correction in enumerate(self.items):
-            if correction.box_id not in known:
-                raise Beep3dError(
-                    f"{where} item {index}: it is about box {correction.box_id}, which is not among the "
-                    f"boxes ({len(known) - 1} boxes); fix the box id or remove the correction"
-                )
+        dropped = [i for i, c in enumerate(self.items) if c.box_id not in known]
+        kept = tuple(c for c in self.items if c.box_id in known)
+        return Corrections(kept, self.num_points), dropped

@@ -139,7 +139,10 @@ def run_export(args: argparse.Namespace) -> int:
         options.update(checkpoint=checkpoint or DEFAULT_CHECKPOINT, device=args.device)
     resolver = get_resolver(name, **options)
     stage = foreground_stage(args.foreground, resolver, checkpoint, args.device)
-    corrections = load_corrections(boxes_path).for_scan(scene.num_points)
+    correction_notes: list[str] = []
+    corrections = load_corrections(boxes_path, correction_notes).for_scan(scene.num_points)
+    for note in correction_notes:
+        print(f"beep3d-annotate: note: {note}", file=sys.stderr)
     result = annotate(scene, boxes, resolver, args.membership, args.share, stage, corrections)
     for problem in result.problems:
         if problem.kind in WARNED_PROBLEMS:

@@ -127,17 +127,18 @@ def check_flag(entry: dict[str, Any], flag: str, where: str) -> bool:
     return value
 
 
-def load_corrections(path: str | Path) -> Corrections:
+def load_corrections(path: str | Path, notes: list[str] | None = None) -> Corrections:
     """The mask corrections stored in a box file (none for version 1 files and other tools' formats).
 
-    The file's boxes are read with them: a correction must be about one of the file's boxes (or -1,
-    background), since one about another box would change no mask.
+    The file's boxes are read with them: a correction about a box the file does not hold (a box
+    deleted by a version that left its corrections behind) changes no mask, and is left out, with a
+    sentence in ``notes`` saying so.
 
     Raises
     ------
     Beep3dError
-        When the file's corrections are malformed or name a box the file does not hold (says which
-        item and what is wrong), or a box is malformed.
+        When the file's corrections are malformed (says which item and what is wrong), or a box is
+        malformed.
     """
     path = Path(path)
     if path.suffix.lower() != ".json":
@@ -147,7 +148,13 @@ def load_corrections(path: str | Path) -> Corrections:
         return Corrections()
     corrections = Corrections.from_dict(data["corrections"], f"{path}: corrections")
     if "boxes" in data:
-        corrections.check_boxes(boxes_from_dict(data, str(path)).ids.tolist(), f"{path}: corrections")
+        box_ids = boxes_from_dict(data, str(path)).ids.tolist()
+        corrections, dropped = corrections.about_boxes(box_ids)
+        if dropped and notes is not None:
+            notes.append(
+                f"{path}: {len(dropped)} mask correction(s) (items {', '.join(map(str, dropped))}) are about "
+                "boxes the file does not hold; they change no mask and were left out"
+            )
     return corrections
 
 

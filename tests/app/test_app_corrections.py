@@ -366,3 +366,39 @@ def test_no_stroke_or_click_takes_points_from_a_locked_boxs_mask(window, qtbot, 
     _key(window, qtbot, Qt.Key.Key_F2)
     qtbot.mouseClick(window.view, LEFT, pos=_pixel(window, (-1.0, 0.0, 0.6)))
     assert len(window.doc.corrections) == 1 and "locked" in window.statusBar().currentMessage()
+
+
+def test_a_box_file_with_corrections_about_a_deleted_box_loads_the_others_and_says_so(
+    window, qtbot, scene_path, tmp_path
+):
+    from beep3d.corrections import Correction, Corrections
+    from beep3d.geometry.boxes import Box, BoxSet
+    from beep3d.io.box_files import save_boxes
+
+    boxes = tmp_path / "stale.boxes.json"
+    kept = Correction("click", 0, True, np.array([3]))
+    stale = Correction("stroke", 5, True, np.array([4, 5]))  # box 5 was deleted by an older version
+    save_boxes(
+        boxes,
+        BoxSet([Box(0, "chair", (-1.0, 0.0, 0.32), (0.7, 0.7, 0.66))]),
+        corrections=Corrections((kept, stale)),
+    )
+    _open(window, qtbot, scene_path, boxes)
+    assert list(window.doc.corrections) == [kept]
+    assert "left out" in window.statusBar().currentMessage() and not window.errors_shown
+
+
+def test_the_windows_export_keeps_the_corrections_and_flags_in_its_box_file(
+    window, qtbot, scene_path, tmp_path
+):
+    from beep3d.io.box_files import load_box_flags, load_corrections
+
+    _boxed(window, qtbot, scene_path, tmp_path)
+    window.set_tool("correct")
+    qtbot.mouseClick(window.view, LEFT, SHIFT, pos=_pixel(window, (-1.0, 0.0, 0.6)))
+    window.selection.set_flag((0,), "locked", True)
+    window.live.wait_idle()
+    assert window.files.export_to(tmp_path / "out")
+    exported = tmp_path / "out" / "boxes.json"
+    assert load_corrections(exported).items == window.doc.corrections.items
+    assert load_box_flags(exported).locked == {0}

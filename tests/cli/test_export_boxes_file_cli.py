@@ -68,3 +68,15 @@ def test_exported_boxes_file_without_corrections_has_none(tmp_path: Path) -> Non
     boxes.write_text(json.dumps(data))
     assert main([str(scan), "--boxes", str(boxes), "--export", str(tmp_path / "out"), *OPTIONS]) == 0
     assert "corrections" not in json.loads((tmp_path / "out" / "boxes.json").read_text())
+
+
+def test_a_correction_about_a_box_the_file_does_not_hold_is_left_out_with_a_note(
+    tmp_path: Path, capsys
+) -> None:
+    scan, boxes = write_scan_with_corrections(tmp_path)
+    data = json.loads(boxes.read_text())
+    data["corrections"]["items"].append({"kind": "stroke", "box": 9, "positive": True, "points": [60, 61]})
+    boxes.write_text(json.dumps(data))
+    assert main([str(scan), "--boxes", str(boxes), "--export", str(tmp_path / "out"), *OPTIONS]) == 0
+    assert "left out" in capsys.readouterr().err
+    assert len(load_corrections(tmp_path / "out" / "boxes.json")) == 2

@@ -1,6 +1,6 @@
 """Corrections in version-2 box files are read strictly: a JSON boolean for ``positive``, integers for
-``box`` and ``points``, and only boxes the file holds (or -1, background). Anything looser used to be
-converted (``bool("false")`` is True: a negative click became a positive one) or silently ignored."""
+``box`` and ``points``. Anything looser used to be converted (``bool("false")`` is True: a negative
+click became a positive one). Corrections about a box the file does not hold are left out with a note."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from beep3d.corrections import Correction, Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import Box, BoxSet
-from beep3d.io.box_files import load_boxes, load_corrections, save_boxes
+from beep3d.io.box_files import load_corrections, save_boxes
 
 BOXES = [{"id": 1, "label": "chair", "center": [1, 2, 0], "size": [1, 1, 1]}]
 
@@ -70,11 +70,12 @@ def test_a_negative_click_written_as_a_string_is_not_read_as_a_positive_one(tmp_
     assert load_corrections(path).items[0].positive is False
 
 
-def test_a_correction_about_a_box_the_file_does_not_hold_is_refused(tmp_path: Path) -> None:
+def test_a_correction_about_a_box_the_file_does_not_hold_is_left_out_with_a_note(tmp_path: Path) -> None:
     path = box_file(tmp_path, click(), click(box=77, positive=True, points=[5]))
-    assert len(load_boxes(path)) == 1, "the boxes themselves still load"
-    with pytest.raises(Beep3dError, match=f"^{path}: corrections item 1: it is about box 77, which is not"):
-        load_corrections(path)
+    notes: list[str] = []
+    loaded = load_corrections(path, notes)
+    assert [c.box_id for c in loaded] == [1], "the correction about box 1 is kept"
+    assert len(notes) == 1 and "items 1" in notes[0] and "left out" in notes[0]
 
 
 def test_background_strokes_and_integral_floats_are_accepted(tmp_path: Path) -> None:
@@ -108,10 +109,10 @@ def test_corrections_written_by_the_tool_read_back(tmp_path: Path) -> None:
     assert load_corrections(tmp_path / "b.json") == corrections
 
 
-def test_check_boxes_allows_background_and_the_boxes_given() -> None:
+def test_about_boxes_keeps_background_and_the_boxes_given() -> None:
     corrections = Corrections(
         (Correction("stroke", -1, True, np.array([1])), Correction("click", 2, True, [0]))
     )
-    corrections.check_boxes([2, 3])
-    with pytest.raises(Beep3dError, match="item 1: it is about box 2"):
-        corrections.check_boxes([3])
+    assert corrections.about_boxes([2, 3]) == (corrections, [])
+    kept, dropped = corrections.about_boxes([3])
+    assert [c.box_id for c in kept] == [-1] and dropped == [1]
