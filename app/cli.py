@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sys
 
-from beep3d.cli.annotate import build_parser, run_headless, run_reporting_errors
+from beep3d.cli.annotate import build_parser, check_device, run_headless, run_reporting_errors
+from beep3d.native_threads import limit_native_threads
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     def open_window() -> int:
         from beep3d.app.launch import run_app
 
+        limit_native_threads(args.threads)
+        if args.device != "cpu":
+            check_device(args.device)
         return run_app(
             scene=args.scene,
             boxes=args.boxes,
@@ -32,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint=args.checkpoint,
             class_set=args.class_set,
             foreground=args.foreground,
+            device=args.device,
+            threads=args.threads,
         )
 
     return run_reporting_errors(open_window)

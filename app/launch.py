@@ -61,6 +61,8 @@ def run_app(
     checkpoint: str | None = None,
     class_set: str | None = None,
     foreground: str | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
 ) -> int:
     """Open the annotation window; returns the exit status.
 
@@ -81,6 +83,9 @@ def run_app(
         Class set JSON (default: the 18 ScanNet classes).
     foreground
         Foreground stage mode, "off", "geometric" or "model" (default: the window's, geometric).
+    device, threads
+        Where the teacher network runs ("cpu", "cuda", "cuda:N") and its CPU threads (None: torch's
+        default).
     """
     from beep3d.classes import SCANNET18, ClassSet
     from beep3d.defaults import choose_resolver_name
@@ -91,7 +96,9 @@ def run_app(
     app = _application()
     from beep3d.app.main_window import MainWindow
 
-    window = MainWindow(classes, resolver_name, checkpoint, interactive=screenshot is None)
+    window = MainWindow(
+        classes, resolver_name, checkpoint, interactive=screenshot is None, device=device, threads=threads
+    )
     if foreground is not None and foreground != window.resolvers.foreground_mode:
         if not window.resolvers.select_foreground(foreground):
             raise Beep3dError(

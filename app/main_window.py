@@ -76,6 +76,8 @@ class MainWindow(QMainWindow):
         resolver_name: str = "smallest-box",
         checkpoint: str | None = None,
         interactive: bool = True,
+        device: str = "cpu",
+        threads: int | None = None,
     ) -> None:
         super().__init__()
         self.interactive = interactive
@@ -85,7 +87,7 @@ class MainWindow(QMainWindow):
         self.view = SceneView(self)
         self.setCentralWidget(self.view)
         self.colour_mode = "overlap"
-        self.resolvers = ResolverController(self, resolver_name, checkpoint)
+        self.resolvers = ResolverController(self, resolver_name, checkpoint, device, threads)
         self.live = LiveResolver(self)
         self.live.resultReady.connect(self._on_result)
         self.live.failed.connect(self._on_resolution_failed)

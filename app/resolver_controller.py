@@ -48,13 +48,25 @@ class ResolverController(QObject):
         The foreground stage in use (:mod:`beep3d.resolve.foreground`).
     warming
         The thread loading and warming up the teacher chosen last (None before the teacher is chosen).
+    device, threads
+        Where a teacher network runs ("cpu", "cuda", "cuda:N") and its CPU threads (None: torch's
+        default).
     """
 
-    def __init__(self, window: MainWindow, name: str, checkpoint: str | None) -> None:
+    def __init__(
+        self,
+        window: MainWindow,
+        name: str,
+        checkpoint: str | None,
+        device: str = "cpu",
+        threads: int | None = None,
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.name = name
         self.checkpoint = checkpoint
+        self.device = device
+        self.threads = threads
         self.resolver: Resolver | None = None
         self.membership_level = DEFAULT_MEMBERSHIP
         self.previous: tuple[str, str | None] = ("smallest-box", None)
@@ -81,7 +93,10 @@ class ResolverController(QObject):
                     from beep3d.defaults import DEFAULT_CHECKPOINT
 
                     teacher = TeacherResolver(
-                        self.checkpoint or DEFAULT_CHECKPOINT, level=self.membership_level
+                        self.checkpoint or DEFAULT_CHECKPOINT,
+                        level=self.membership_level,
+                        device=self.device,
+                        threads=self.threads,
                     )
                 stage = get_foreground(mode, teacher=teacher)
             elif mode == self.foreground_mode:
@@ -111,7 +126,7 @@ class ResolverController(QObject):
                 from beep3d.defaults import DEFAULT_CHECKPOINT
 
                 checkpoint = str(DEFAULT_CHECKPOINT)
-            options["checkpoint"] = checkpoint
+            options.update(checkpoint=checkpoint, device=self.device, threads=self.threads)
         try:
             resolver = get_resolver(name, **options)
         except Beep3dError as exc:
@@ -120,7 +135,9 @@ class ResolverController(QObject):
             else:
                 window.status(str(exc), 15000)
             if self.resolver is None:
-                without_checkpoint = {k: v for k, v in options.items() if k != "checkpoint"}
+                without_checkpoint = {
+                    k: v for k, v in options.items() if k not in ("checkpoint", "device", "threads")
+                }
                 resolver, name = get_resolver("smallest-box", **without_checkpoint), "smallest-box"
             else:
                 window.actions_by_name[f"resolver_{self.name}"].setChecked(True)

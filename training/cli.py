@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 
 from beep3d.errors import Beep3dError
+from beep3d.native_threads import limit_native_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,19 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
-
-
-def limit_native_threads(threads: int) -> None:
-    """Hold OpenMP (which spconv's CPU kernels use) to ``threads`` threads that sleep when idle.
-
-    ``torch.set_num_threads`` does not reach spconv's own OpenMP pool: with two training runs on two
-    cores, each run's extra OpenMP thread spun and a step took 6 s instead of 0.9 s. The variables take
-    effect only before torch and spconv are imported, which is why this runs first.
-    """
-    import os
-
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

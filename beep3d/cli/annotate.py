@@ -26,6 +26,7 @@ from beep3d.defaults import (
     default_boxes_path,
 )
 from beep3d.errors import Beep3dError
+from beep3d.native_threads import limit_native_threads
 
 __all__ = ["DEFAULT_CHECKPOINT", "build_parser", "main", "run_export", "run_headless", "run_reporting_errors"]
 
@@ -86,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot", metavar="PNG", help="open the window, render once, save it to PNG and exit"
     )
     parser.add_argument("--device", default="cpu", help="device for the teacher (cpu, cuda, cuda:1)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for the teacher network and the scan's kernels (default: every core); 1 on a "
+        "machine other work shares",
+    )
     return parser
 
 
@@ -136,9 +144,9 @@ def run_export(args: argparse.Namespace) -> int:
                 f"no teacher checkpoint given and none is installed at {DEFAULT_CHECKPOINT}; train one with "
                 "beep3d-train and pass --checkpoint RUN_DIR, or use --resolver smallest-box"
             )
-        options.update(checkpoint=checkpoint or DEFAULT_CHECKPOINT, device=args.device)
+        options.update(checkpoint=checkpoint or DEFAULT_CHECKPOINT, device=args.device, threads=args.threads)
     resolver = get_resolver(name, **options)
-    stage = foreground_stage(args.foreground, resolver, checkpoint, args.device)
+    stage = foreground_stage(args.foreground, resolver, checkpoint, args.device, args.threads)
     correction_notes: list[str] = []
     corrections = load_corrections(boxes_path, correction_notes).for_scan(scene.num_points)
     for note in correction_notes:
@@ -226,7 +234,9 @@ def check_device(device: str, needed: bool = True) -> None:
         )
 
 
-def foreground_stage(mode: str, resolver: object, checkpoint: Path | None, device: str = "cpu"):
+def foreground_stage(
+    mode: str, resolver: object, checkpoint: Path | None, device: str = "cpu", threads: int | None = None
+):
     """The foreground stage ``mode`` for a run; "model" uses the teacher resolving the run, or loads one."""
     from beep3d.resolve.foreground import get_foreground
     from beep3d.resolve.teacher_resolver import TeacherResolver
@@ -241,7 +251,7 @@ def foreground_stage(mode: str, resolver: object, checkpoint: Path | None, devic
                 f"--foreground model needs a teacher checkpoint and none is at {path}; pass --checkpoint "
                 "or use --foreground geometric"
             )
-        teacher = TeacherResolver(path, device=device)
+        teacher = TeacherResolver(path, device=device, threads=threads)
     return get_foreground("model", teacher=teacher)
 
 
@@ -298,6 +308,7 @@ def run_headless(args: argparse.Namespace) -> int:
                 f"--export was given an empty folder name ({args.export!r}); give the folder to write the "
                 "export into, e.g. --export out/scene"
             )
+        limit_native_threads(args.threads)
         return run_export(args)
 
     return run_reporting_errors(export)

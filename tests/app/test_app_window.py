@@ -457,3 +457,19 @@ def test_choosing_the_teacher_loads_it_in_the_worker_and_a_bad_network_falls_bac
     assert window.resolvers.name == "teacher" and window.resolvers.checkpoint == str(good)
     assert window.resolvers.resolver.loaded and window.actions_by_name["resolver_teacher"].isChecked()
     assert window.result.boxes == window.doc.boxes
+
+
+def test_the_windows_teacher_runs_on_the_device_and_threads_it_was_opened_with(qtbot):
+    from beep3d.app.main_window import MainWindow
+    from beep3d.classes import SCANNET18
+
+    window = MainWindow(SCANNET18, "teacher", None, interactive=False, device="cpu", threads=1)
+    qtbot.addWidget(window)
+    teacher = window.resolvers.resolver
+    assert window.resolvers.name == "teacher" and (teacher.device, teacher.threads) == ("cpu", 1)
+    window.resolvers.select_foreground("model")  # the model stage's teacher is that one
+    assert window.resolvers.foreground.teacher is teacher
+    if window.resolvers.warming is not None:
+        window.resolvers.warming.join(timeout=120)
+    window.doc.dirty = False
+    window.close()
