@@ -28,13 +28,21 @@ from beep3d.geometry.boxes import Box
 
 #: Points within this share of the box's size around it are shown (and at least 10 cm).
 MARGIN = 0.35
-#: Local axes of each close-up: (right, up, depth toward the viewer).
+#: Local axes of each close-up: (right, up, depth). The viewer looks along the depth axis from the
+#: side ``cross(right, up)`` points to (top: from +z; front: from -y; side: from +x).
 VIEW_AXES: dict[str, tuple[int, int, int]] = {"top": (0, 1, 2), "front": (0, 2, 1), "side": (1, 2, 0)}
 #: Smallest side a face drag leaves, metres.
 MIN_SIDE = 0.005
 #: At most this many points are drawn per close-up (a uniform sample beyond).
 MAX_POINTS = 60_000
 EDGE_TOLERANCE_PX = 6.0
+
+
+def viewer_side(axes: tuple[int, int, int]) -> float:
+    """+1 when a close-up with ``axes`` (right, up, depth) is seen from the depth axis's positive side,
+    else -1 (right x up points at the viewer)."""
+    right, up, depth = (np.eye(3)[axis] for axis in axes)
+    return float(np.cross(right, up) @ depth)
 
 
 def margin_of(box: Box) -> np.ndarray:
@@ -62,10 +70,10 @@ def local_points(xyz: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
 
 
 def moved_face(box: Box, axis: int, sign: int, delta: float) -> Box:
-    """``box`` with its face on ``axis`` (``sign`` +1 or -1) moved ``delta`` metres outward along
-    that axis; the opposite face stays. A face is not pulled past the opposite one."""
+    """``box`` with its face on ``axis`` (``sign`` +1 or -1: the face on that side) moved ``delta``
+    metres outward (negative: inward); the opposite face stays. A face is not pulled past the opposite one."""
     size = list(box.size)
-    new = max(size[axis] + sign * delta, MIN_SIDE)
+    new = max(size[axis] + delta, MIN_SIDE)
     shift = sign * (new - size[axis]) / 2
     size[axis] = new
     offset = np.zeros(3)
@@ -145,8 +153,10 @@ class CloseupView(QWidget):
             scale, centre = self._scale()
             px = np.round(centre.x() + local[:, u] * scale).astype(np.int64)
             py = np.round(centre.y() - local[:, v] * scale).astype(np.int64)
-            toward = local[:, d] if self.name != "side" else -local[:, d]  # side looks along -x
-            order = np.argsort(toward)  # far first, so the nearest point of a pixel is written last
+            toward = local[:, d] * viewer_side(self.axes)  # larger: nearer the viewer
+            order = np.argsort(
+                toward, kind="stable"
+            )  # far first: the nearest point of a pixel is written last
             px, py, colours = px[order], py[order], colours[order]
             for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):  # 2 x 2 pixel dots
                 x, y = px + dx, py + dy

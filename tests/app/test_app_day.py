@@ -598,9 +598,10 @@ def test_closeups_show_the_selected_box_and_edit_it_by_dragging_edges(window, qt
     qtbot.mouseRelease(top, Qt.MouseButton.LeftButton, pos=start + QPoint(20, 0))
     moved = window.doc.box(2)
     assert moved.center[0] > box.center[0] and moved.size == box.size
-    # the pure face move keeps the opposite face where it was
+    # the pure face move keeps the opposite face where it was, and moves its own face outward
     wider = moved_face(box, 0, -1, 0.3)
     assert wider.center[0] + wider.size[0] / 2 == pytest.approx(box.center[0] + box.size[0] / 2)
+    assert wider.center[0] - wider.size[0] / 2 == pytest.approx(box.center[0] - box.size[0] / 2 - 0.3)
     window.doc.select(None)
     assert all(view.box is None for view in closeups.views.values())
 
@@ -672,3 +673,67 @@ def test_a_burst_of_nudges_draws_fewer_points_until_it_ends_and_picking_sees_the
     centre = window.doc.box(1).center
     pixels, _ = view.project(np.asarray([centre], float))
     assert view.pick_point(float(pixels[0, 0]), float(pixels[0, 1]), radius=30) is not None
+
+
+def test_every_closeup_edge_dragged_outward_grows_its_turned_box_by_the_drag(
+    window, qtbot, scene_path, tmp_path
+):
+    from beep3d.geometry.boxes import Box
+
+    turned = Box(7, "cabinet", (0.0, 1.0, 0.4), (0.6, 0.5, 0.8), 0.6)
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, [turned]))
+    window.doc.select(7)
+    for name, view in window.closeups.views.items():
+        scale, _ = view._scale()
+        u, v, _ = view.axes
+        for grab, (du, dv) in {"u+": (20, 0), "u-": (-20, 0), "v+": (0, -20), "v-": (0, 20)}.items():
+            after = view.dragged_box(grab, turned, du, dv)
+            axis = u if grab[0] == "u" else v
+            grown = after.size[axis] - turned.size[axis]
+            assert grown == pytest.approx(20 / scale), (name, grab)
+            # the opposite face stays: the centre moves half the growth toward the dragged face
+            shift = (np.asarray(after.center) - turned.center) @ _box_axes(turned)[:, axis]
+            assert shift == pytest.approx((1 if grab[1] == "+" else -1) * grown / 2), (name, grab)
+
+
+def _box_axes(box) -> np.ndarray:
+    from beep3d.app.handles import box_rotation
+
+    return box_rotation(box.yaw)
+
+
+def test_the_front_and_side_closeups_show_the_near_side_of_a_box_over_the_far_side(qtbot):
+    from beep3d.app.closeups import CloseupsPanel, viewer_side
+    from beep3d.geometry.boxes import Box
+
+    # a front view looks from -y, a side view from +x (right x up points at the viewer)
+    assert viewer_side((0, 2, 1)) == -1 and viewer_side((1, 2, 0)) == 1 and viewer_side((0, 1, 2)) == 1
+    box = Box(0, "cabinet", (0.0, 0.0, 0.5), (0.7, 0.7, 0.7))
+    a, b = np.meshgrid(np.linspace(-0.3, 0.3, 60), np.linspace(0.2, 0.8, 60))
+    a, b = a.ravel(), b.ravel()
+    near, far = (250, 0, 0), (0, 0, 250)
+    panel = CloseupsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(220, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    for name, near_sheet, far_sheet in (
+        (
+            "front",
+            np.column_stack([a, np.full_like(a, -0.35), b]),
+            np.column_stack([a, np.full_like(a, 0.35), b]),
+        ),
+        (
+            "side",
+            np.column_stack([np.full_like(a, 0.35), a, b]),
+            np.column_stack([np.full_like(a, -0.35), a, b]),
+        ),
+    ):
+        xyz = np.concatenate([near_sheet, far_sheet]).astype(np.float32)
+        rgb = np.concatenate([np.tile(near, (len(a), 1)), np.tile(far, (len(a), 1))]).astype(np.uint8)
+        panel.show_box(box, xyz, rgb)
+        view = panel.views[name]
+        image = view._render_points()
+        centre = view.to_pixel(0.0, 0.0)
+        seen = image.pixelColor(int(centre.x()), int(centre.y()))
+        assert (seen.red(), seen.blue()) == (250, 0), f"the {name} view shows the far sheet at its centre"
