@@ -2,7 +2,9 @@
 
 ``export_all`` writes, into one folder that it replaces as a whole (every file is written into a
 staging folder beside it, which is swapped in when complete: a crash leaves the old export or the new
-one, never a mix; see :mod:`beep3d.io.staged_folder`)::
+one, never a mix; see :mod:`beep3d.io.staged_folder`; an earlier export is replaced only when it
+holds nothing but the files its export.json lists, so a training run or notes kept inside it are never
+deleted: the export refuses and names them)::
 
     instance_ids.npy        (N,) int32, box id per input point in input order, -1 = background (and
                             for points the loader dropped: NaN coordinates, strays far from the scan)
@@ -235,7 +237,8 @@ def export_all(
     resolution
         Per-point result for the N points of ``scene``.
     out_dir
-        The export folder: new, empty, or an earlier export (it is replaced as a whole).
+        The export folder: new, empty, or an earlier export holding only the files that export wrote
+        (those its export.json lists); it is replaced as a whole.
     class_set
         Class set the box labels belong to (for the benchmark ids).
     info
@@ -262,8 +265,9 @@ def export_all(
     ------
     Beep3dError
         Arrays of the wrong length, box ids that do not fit the exports' int32, an export folder that
-        is a file, holds other files or holds one of the inputs, or another export writing into it.
-        Nothing is written before these checks.
+        is a file, holds other files (also an earlier export beside files it did not write, such as a
+        training run's ``checkpoints/``: the message names them) or holds one of the inputs, or
+        another export writing into it. Nothing is written before these checks.
     """
     n = scene.num_points
     for name in ("instance_ids", "semantic_ids", "confidence"):
@@ -292,7 +296,7 @@ def export_all(
         hidden=frozenset(int(i) for i in hidden),
         locked=frozenset(int(i) for i in locked),
     )
-    with staged_folder(out_dir, inputs) as staging:
+    with staged_folder(out_dir, inputs, owned=is_export_file) as staging:
         written = [path for exporter in EXPORTERS for path in exporter.write(staging, job)]
         # every file in the staging folder is this export's: the list holds the nested ones too
         listed = set(written)
@@ -308,6 +312,43 @@ def export_all(
         written.append(write_json_atomic_path(staging / MARKER_FILE, summary))
     final = Path(out_dir)
     return [final / p.relative_to(staging) for p in written]
+
+
+#: The files :func:`export_all` writes at the top of its folder, besides ``<scene>_labelled.*``.
+TOP_LEVEL_FILES = frozenset(
+    {"instance_ids.npy", "semantic_ids.npy", "confidence.npy", "decided_by.npy", "boxes.json", MARKER_FILE}
+)
+#: The files of a training scene folder (``training/<scene>/``).
+TRAINING_FILES = frozenset({"scene.npz", "boxes.json", "point_labels.npy"})
+
+
+def is_export_file(relative: str) -> bool:
+    """Whether a path inside an export folder has a name :func:`export_all` writes.
+
+    Used only for an earlier export whose export.json lists no files (unreadable, or written before
+    the list was kept): what else is in its folder is not replaced (see
+    :func:`beep3d.io.staged_folder.foreign_entries`).
+
+    Parameters
+    ----------
+    relative
+        The path relative to the export folder, ``/``-separated.
+    """
+    parts = relative.split("/")
+    if len(parts) == 1:
+        return relative in TOP_LEVEL_FILES or relative.endswith(
+            ("_labelled.ply", "_labelled.pcd", "_labelled.las")
+        )
+    top = parts[0]
+    if top == "boxes":
+        return len(parts) == 3
+    if top == "scannet":
+        return relative.endswith(".txt") and (
+            len(parts) == 2 or (len(parts) == 3 and parts[1] == "pred_mask")
+        )
+    if top == "training":
+        return len(parts) == 3 and parts[2] in TRAINING_FILES
+    return False
 
 
 #: What export.json says each file holds; ``{scene}`` is the scene's name. Files under a folder key

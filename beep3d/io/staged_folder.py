@@ -8,14 +8,20 @@ aside and the staging folder renamed onto the target. A crash leaves the old exp
 A lock file beside the target (``.<name>.lock``, empty, left in place) keeps a second writer out; leftovers of crashed writers (staging folders,
 an old folder moved aside but not yet removed) are cleaned up by the next writer, which restores the old
 folder first if a crash fell between the two renames.
+
+Only what an earlier writer wrote is replaced: a target holding :data:`MARKER_FILE` is replaced only
+when everything in it is listed in that file's ``files`` (or, when it lists none, is a name the writer
+writes). Anything else (a training run's ``checkpoints/``, notes a user kept there) is named in the
+error, and nothing is touched; the check runs again just before the swap.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from beep3d.errors import Beep3dError
@@ -23,6 +29,8 @@ from beep3d.errors import Beep3dError
 #: A folder whose content is replaced as a whole must hold this file (or be empty or new): nothing
 #: else a user keeps there is thrown away by mistake.
 MARKER_FILE = "export.json"
+#: How many of the entries a replacement would delete the error names (the rest are counted).
+LISTED_ENTRIES = 5
 
 
 def _lock(lock_path: Path, target: Path) -> int:
@@ -76,7 +84,78 @@ def _recover(target: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _check_target(target: Path) -> None:
+def _recorded_files(target: Path) -> set[str] | None:
+    """The relative paths the earlier writer listed in ``target``'s marker (``files``); None if none."""
+    try:
+        summary = json.loads((target / MARKER_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    files = summary.get("files") if isinstance(summary, dict) else None
+    if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
+        return None
+    return {*files, MARKER_FILE}
+
+
+def foreign_entries(target: str | os.PathLike[str], owned: Callable[[str], bool] | None = None) -> list[str]:
+    """What in an earlier output folder its writer did not write (and replacing it would delete).
+
+    Parameters
+    ----------
+    target
+        A folder holding :data:`MARKER_FILE`.
+    owned
+        For a marker that lists no ``files`` (unreadable, or written by an older version): whether a
+        path relative to ``target`` (``/``-separated) is one the writer writes. None: only the marker.
+
+    Returns
+    -------
+    list[str]
+        Relative ``/``-separated paths, sorted; a folder none of whose content was written ends in
+        ``/`` and stands for everything in it. Symbolic links are entries of their own (never
+        followed). Empty when everything in ``target`` was written by the earlier writer.
+    """
+    root = Path(target)
+    recorded = _recorded_files(root)
+
+    def is_own(name: str) -> bool:
+        if recorded is not None:
+            return name in recorded
+        return name == MARKER_FILE or (owned is not None and owned(name))
+
+    def walk(folder: Path, prefix: str) -> tuple[bool, list[str]]:
+        """(whether the folder holds anything written, what in it was not written)."""
+        holds_own, foreign = False, []
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                name = f"{prefix}{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    sub_own, sub_foreign = walk(Path(entry.path), f"{name}/")
+                    holds_own = holds_own or sub_own
+                    foreign += sub_foreign if sub_own else [f"{name}/"]  # nothing written: all of it
+                elif is_own(name):
+                    holds_own = True
+                else:
+                    foreign.append(name)
+        return holds_own, foreign
+
+    return sorted(walk(root, "")[1])
+
+
+def _refuse_foreign(target: Path, owned: Callable[[str], bool] | None) -> None:
+    foreign = foreign_entries(target, owned)
+    if not foreign:
+        return
+    named = ", ".join(foreign[:LISTED_ENTRIES])
+    if len(foreign) > LISTED_ENTRIES:
+        named += f" and {len(foreign) - LISTED_ENTRIES} more"
+    raise Beep3dError(
+        f"{target}: this earlier export also holds {named}, which the export did not write; an export "
+        "replaces its folder as a whole and would delete them. Move them out of the folder, or export "
+        "into another folder"
+    )
+
+
+def _check_target(target: Path, owned: Callable[[str], bool] | None = None) -> None:
     if target.is_symlink() and not target.is_dir():
         raise Beep3dError(
             f"{target}: this is a symbolic link to no folder (a broken link or a link loop); export into a "
@@ -94,6 +173,8 @@ def _check_target(target: Path) -> None:
             f"{target}: the folder holds files that are not an earlier export (no {MARKER_FILE}); an export "
             "replaces its folder as a whole, so choose a new or empty folder"
         )
+    if target.is_dir() and (target / MARKER_FILE).is_file():
+        _refuse_foreign(target, owned)
 
 
 def _resolved(path: str | os.PathLike[str]) -> Path:
@@ -146,22 +227,30 @@ def check_inputs_outside(
 def staged_folder(
     target: str | os.PathLike[str],
     inputs: Iterable[tuple[str, str | os.PathLike[str] | None]] = (),
+    owned: Callable[[str], bool] | None = None,
 ) -> Iterator[Path]:
     """Yield an empty staging folder; on success it replaces ``target`` as a whole.
 
     Parameters
     ----------
     target
-        The output folder. It must be new, empty, or an earlier export (holding :data:`MARKER_FILE`).
+        The output folder. It must be new, empty, or an earlier export (holding :data:`MARKER_FILE`)
+        holding only what that export wrote (:func:`foreign_entries`).
     inputs
         ``(what, path)`` of the files the output is made from (the scan, the box file, ...): none may
         be ``target`` or lie inside it (:func:`check_inputs_outside`).
+    owned
+        For an earlier export whose marker lists no ``files``: whether a relative path is one this
+        writer writes (see :func:`foreign_entries`).
 
     Raises
     ------
     Beep3dError
-        ``target`` is a file or lies below one, holds files that are not an earlier export or one of
-        ``inputs``, or another writer holds its lock. Nothing is written before these checks.
+        ``target`` is a file or lies below one, holds files that are not an earlier export, holds
+        anything the earlier export did not write (named in the message), holds one of ``inputs``,
+        or another writer holds its lock. Nothing is written before these checks; if something
+        appears in ``target`` while the body runs, the staging folder is removed and ``target`` is
+        left as it is.
 
     Notes
     -----
@@ -169,7 +258,7 @@ def staged_folder(
     """
     check_inputs_outside(target, inputs)
     target = Path(target).absolute()
-    _check_target(target)
+    _check_target(target, owned)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock_path = target.parent / f".{target.name}.lock"
     fd = _lock(lock_path, target)
@@ -183,6 +272,11 @@ def staged_folder(
             shutil.rmtree(staging, ignore_errors=True)
             raise
         old = target.parent / f".{target.name}.old-{os.getpid()}"
+        try:  # again: something (a training run, a user) may have written into it meanwhile
+            _check_target(target, owned)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         if target.exists():
             os.rename(target, old)
         os.rename(staging, target)
