@@ -103,12 +103,21 @@ def evaluate(
 #: Figures a run can pick its best checkpoint by ("auto": AP, else mACC, else mean instance IoU).
 SELECTION_FIGURES = ("auto", "ap", "macc", "macc_pooled", "miou")
 
+#: The figures that break ties on the chosen one, in order: the teacher's overlap accuracy (what the
+#: annotation tool uses the network for), then its mean instance IoU.
+TIE_BREAKERS = ("macc", "miou")
+
+
+def _finite_or_minus_inf(value: float | None) -> float:
+    return float(value) if value is not None and math.isfinite(value) else float("-inf")
+
 
 def selection_score(figures: dict[str, float], select_by: str = "auto") -> float:
     """The figure that picks the best checkpoint (-inf when it is missing or not finite).
 
     ``select_by`` "auto" takes the student's AP, else the teacher's mACC, else mean instance IoU; a
-    figure's name takes that figure alone ("macc" for a run whose teacher resolves overlaps).
+    figure's name takes that figure alone ("macc" for a run whose teacher resolves overlaps). This is
+    the figure a run reports as its best; :func:`selection_key` is what runs are compared by.
     """
     if select_by not in SELECTION_FIGURES:
         raise ValueError(f"select_by must be one of {SELECTION_FIGURES}, got {select_by!r}")
@@ -117,3 +126,35 @@ def selection_score(figures: dict[str, float], select_by: str = "auto") -> float
         if value is not None and math.isfinite(value):
             return float(value)
     return float("-inf")
+
+
+def selection_key(figures: dict[str, float], select_by: str = "auto") -> tuple[float, ...]:
+    """What evaluations are compared by to pick the best checkpoint: compare the tuples, larger is better.
+
+    The chosen figure comes first ("auto" means the student's AP), then the tie-breakers of
+    :data:`TIE_BREAKERS` that are not the chosen figure: the teacher's mACC, then its mean instance
+    IoU. Missing or non-finite figures count as -inf.
+
+    Why the tie-break: a CPU-sized student scores an AP of exactly 0.0 at every evaluation of a short
+    run, so AP alone never improves after the first evaluation and ``best.safetensors`` would stay at
+    it, however much the teacher improved. The teacher's overlap accuracy is what the annotation tool
+    uses the network for, so among equal APs the checkpoint whose teacher resolves overlaps best is kept.
+    Ties are exact equality: any difference in the chosen figure decides first.
+
+    Parameters
+    ----------
+    figures
+        One evaluation's figures (:func:`evaluate`).
+    select_by
+        One of :data:`SELECTION_FIGURES`.
+
+    Returns
+    -------
+    tuple of float
+        (chosen figure, tie-breakers...), each -inf when missing.
+    """
+    if select_by not in SELECTION_FIGURES:
+        raise ValueError(f"select_by must be one of {SELECTION_FIGURES}, got {select_by!r}")
+    primary = "ap" if select_by == "auto" else select_by
+    order = (primary, *(name for name in TIE_BREAKERS if name != primary))
+    return tuple(_finite_or_minus_inf(figures.get(name)) for name in order)

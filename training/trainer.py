@@ -7,7 +7,9 @@ A run folder holds::
     training_curves.png         losses and evaluation figures over steps
     tensorboard/                TensorBoard event files
     checkpoints/last.safetensors    the newest state (every ``checkpoint_every_steps`` and epoch end)
-    checkpoints/best.safetensors    the state with the best evaluation figure (AP, else mACC)
+    checkpoints/best.safetensors    the state with the best evaluation figure (the config's select_by:
+                                    AP by default; ties broken by the teacher's mACC, then mIoU);
+                                    written only when the validation scenes have GT instances
     checkpoints/epoch_XXXX.safetensors  every ``checkpoint_every_epochs`` epochs
 
 Exact resumption: the data order of an epoch comes from (seed, epoch), the augmentation of a scene
@@ -174,6 +176,9 @@ class Trainer:
         self.step_callback = step_callback
         self.records: list[dict[str, Any]] = []
         self.best_score = float("-inf")
+        #: what the best evaluation so far is compared by (``selection_key``); None: not known (a
+        #: run resumed from a checkpoint written before keys were stored compares by ``best_score``)
+        self.best_key: tuple[float, ...] | None = None
         self.last_eval: dict[str, float] | None = None
         self.model: Any = None
 
@@ -327,11 +332,35 @@ class Trainer:
             self.scaler.load_state_dict(state.scaler_state)
         restore_rng_state(state.rng_state)
         self.step, self.epoch, self.batch_in_epoch = state.step, state.epoch, state.batch_in_epoch
-        self.best_score = float(state.extra.get("best_score", float("-inf")) or float("-inf"))
+        self._restore_best(state.extra)
         if torch.cuda.is_available() and self.device.type == "cuda":
             torch.cuda.synchronize()
         log.info(
             "resumed %s at step %d (epoch %d, batch %d)", path, self.step, self.epoch, self.batch_in_epoch
+        )
+
+    def _restore_best(self, last_extra: dict[str, Any]) -> None:
+        """The best evaluation so far, when resuming: from ``best.safetensors``, else from ``last``.
+
+        ``last`` is written before the evaluation of its step, so the figures of a best found at that
+        step are only in ``best.safetensors`` (which holds its own score and key).
+        """
+        from beep3d.model.weights import read_checkpoint_info
+
+        extra = last_extra
+        best = self.checkpoint_dir / "best.safetensors"
+        if best.is_file():
+            try:
+                extra = read_checkpoint_info(best).metadata.get("extra") or {}
+            except Beep3dError as exc:
+                log.warning("%s; the best figure is taken from the last checkpoint", exc)
+        stored_score = extra.get("best_score")
+        self.best_score = float("-inf") if stored_score is None else float(stored_score)
+        stored_key = extra.get("best_key")
+        self.best_key = (
+            None
+            if stored_key is None
+            else tuple(float("-inf") if value is None else float(value) for value in stored_key)
         )
 
     # ------------------------------------------------------------------ records
@@ -425,7 +454,10 @@ class Trainer:
             optimizer=self.optimizer,
             scheduler=self.scheduler,
             scaler=self.scaler,
-            extra={"best_score": _clean(self.best_score)},
+            extra={
+                "best_score": _clean(self.best_score),
+                "best_key": None if self.best_key is None else [_clean(v) for v in self.best_key],
+            },
         )
 
     # ------------------------------------------------------------------ loop
@@ -477,17 +509,22 @@ class Trainer:
 
     def _evaluate(self) -> None:
         if self.dist.is_main:
-            from beep3d.training.evaluation import evaluate, selection_score
+            from beep3d.training import evaluation
 
             samples = (self.val_set[i] for i in range(len(self.val_set)))
             started = time.perf_counter()
-            figures = evaluate(self.model, samples, self._collate, self.class_set)
+            figures = evaluation.evaluate(self.model, samples, self._collate, self.class_set)
             figures["seconds"] = time.perf_counter() - started
             self.last_eval = figures
             self._record({"kind": "eval", "step": self.step, "epoch": self.epoch, **figures})
-            score = selection_score(figures, self.config.select_by)
-            if score > self.best_score:
-                self.best_score = score
+            # The best checkpoint is picked by the config's figure with ties broken by the teacher's
+            # mACC, then mIoU (see evaluation.selection_key: a CPU-sized student's AP is 0.0 at every
+            # evaluation, and AP alone would keep the first evaluation for good).
+            score = evaluation.selection_score(figures, self.config.select_by)
+            key = evaluation.selection_key(figures, self.config.select_by)
+            better = score > self.best_score if self.best_key is None else key > self.best_key
+            if better and math.isfinite(max(key)):
+                self.best_score, self.best_key = score, key
                 self._save("best")
             self._plot_curves()
         barrier(self.dist)
