@@ -7,13 +7,22 @@ teacher resolver at the checkpoint it wrote (README walkthrough, step 9).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QProcess
 from PySide6.QtWidgets import QFileDialog
 
-from beep3d.app.refit import find_checkpoint, parse_progress, refit_arguments, train_program
+from beep3d.app.refit import (
+    check_run_folder,
+    find_checkpoint,
+    parse_progress,
+    refit_arguments,
+    suggest_run_folder,
+    train_program,
+)
+from beep3d.errors import Beep3dError
 
 if TYPE_CHECKING:
     from beep3d.app.main_window import MainWindow
@@ -40,7 +49,13 @@ class RefitController(QObject):
         return refit_arguments(data_dirs, out_dir, self.window.resolvers.checkpoint)
 
     def dialog(self) -> None:
-        """Ask for the folder of exported training scenes and for the run folder, then start."""
+        """Ask for the folder of exported training scenes and for the run folder, then start.
+
+        The run folder suggested is a new ``runs/refit-<n>`` beside the export the scenes come from
+        (:func:`~beep3d.app.refit.suggest_run_folder`), created so that the folder dialog opens in it
+        and accepting it starts the run there; it is removed again (only if still empty) when another
+        folder is chosen or the dialog is cancelled.
+        """
         folder = QFileDialog.getExistingDirectory(
             self.window,
             "Folder of exported training scenes (training/<scene>/…)",
@@ -48,17 +63,32 @@ class RefitController(QObject):
         )
         if not folder:
             return
+        suggested = suggest_run_folder(folder)
+        created = _make_folder(suggested)
         out = QFileDialog.getExistingDirectory(
-            self.window, "Folder for the new checkpoint", str(Path(folder).parent)
+            self.window, "Folder for the new run (checkpoints/ is written into it)", str(suggested)
         )
+        if not out or Path(out).resolve() != suggested.resolve():
+            for made in created:  # deepest first; only what this dialog made, only if still empty
+                with contextlib.suppress(OSError):
+                    made.rmdir()
         if out:
             self.start([folder], out)
 
     def start(self, data_dirs: list[str], out_dir: str, program: list[str] | None = None) -> bool:
-        """Run ``beep3d-train`` (or ``program``, for tests); False when a refit already runs."""
+        """Run ``beep3d-train`` (or ``program``, for tests).
+
+        False (and a message) when a refit already runs, or when ``out_dir`` is or lies inside an
+        export folder (:func:`~beep3d.app.refit.check_run_folder`).
+        """
         window = self.window
         if self.process is not None:
             window.error("A refit is already running; cancel it first (Model > Cancel refit).")
+            return False
+        try:
+            check_run_folder(out_dir)
+        except Beep3dError as exc:
+            window.error(str(exc))
             return False
         command = program or [*train_program(), *self.command(data_dirs, out_dir)]
         process = QProcess(self)
@@ -131,3 +161,13 @@ class RefitController(QObject):
             return
         window.status(f"Refit done: {checkpoint}")
         window.resolvers.select("teacher", str(checkpoint))
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; the folders created, deepest first (none on an error)."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return []
+    return missing
