@@ -128,6 +128,55 @@ def resolve_class_set(name: str, kind: str) -> ClassSet:
     return ClassSet.load(name)
 
 
+#: The built-in label spaces: (class set name, its classes, the configs whose class set it is).
+KNOWN_LABEL_SPACES = {
+    SCANNET18.label_space: (
+        "scannet18",
+        "ScanNet's 18 classes (NYU40 ids)",
+        "--config small (or small_real, scannet)",
+    ),
+    S3DIS13.label_space: ("s3dis13", "S3DIS's 13 classes", "--config s3dis"),
+}
+#: The label space of the GT of each kind of data whose boxes always come from its GT.
+DATA_LABEL_SPACES = {"s3dis": S3DIS13.label_space, "scannet": SCANNET18.label_space}
+_KIND_NAMES = {"s3dis": "S3DIS data is", "scannet": "ScanNet data is"}
+
+
+def check_label_space(data_space: str | None, class_set: ClassSet, where: str, what: str) -> None:
+    """Refuse GT labels of one built-in label space read through the class set of the other.
+
+    Boxes derived from GT take the class of each instance by its id in the class set, so S3DIS ids
+    read as NYU40 ids turn chairs into doors. Class sets with a label space of their own (a custom
+    JSON file) are not checked: their ids are the user's to choose.
+
+    Parameters
+    ----------
+    data_space
+        The label space of the data's GT ("nyu40", "s3dis"), None when unknown.
+    class_set
+        The run's class set.
+    where
+        The data folder or scene, for the message.
+    what
+        What is labelled, for the message ("S3DIS data is", "the scene's GT is").
+
+    Raises
+    ------
+    Beep3dError
+        Both label spaces are built-in ones and differ; the message names the class set and config to use.
+    """
+    wanted = class_set.label_space
+    if data_space == wanted or data_space not in KNOWN_LABEL_SPACES or wanted not in KNOWN_LABEL_SPACES:
+        return
+    data_set, data_classes, data_configs = KNOWN_LABEL_SPACES[data_space]
+    size = len(S3DIS13 if data_space == S3DIS13.label_space else SCANNET18)
+    raise Beep3dError(
+        f"{where}: {what} labelled in {data_classes}, but the config's class set is "
+        f"{KNOWN_LABEL_SPACES[wanted][0]} ({wanted} ids), so its classes would be misread. Train it with "
+        f"{data_configs}, or set class_set: {data_set} and model.num_classes: {size} in your config"
+    )
+
+
 def _read_split(path: Path) -> list[str] | None:
     if not path.is_file():
         return None
@@ -279,6 +328,7 @@ def gt_boxes(scene: Scene, class_set: ClassSet, where: str) -> BoxSet:
     """Boxes around the scene's GT instances whose class is in ``class_set`` (margin 0.005 m)."""
     if scene.instance is None or scene.semantic is None:
         raise Beep3dError(f"{where}: the scene has no GT instance and semantic labels to derive boxes from")
+    check_label_space(scene.label_space, class_set, where, "the scene's GT is")
     names = dict(zip(class_set.ids, class_set.names, strict=True))
     present = np.unique(scene.semantic)
     skip = [int(s) for s in present if int(s) not in names]
@@ -511,6 +561,9 @@ def build_datasets(
             f"the class set has {len(class_set)} classes but model.num_classes is {config.model.num_classes}; "
             "set model.num_classes in the config to the size of the class set"
         )
+    for folder, kind in zip(folders, kinds, strict=True):
+        if kind in DATA_LABEL_SPACES:
+            check_label_space(DATA_LABEL_SPACES[kind], class_set, str(folder), _KIND_NAMES[kind])
     train_entries: list[SceneEntry] = []
     val_entries: list[SceneEntry] = []
     has_split = True
