@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from beep3d.errors import Beep3dError
+
 #: The teacher checkpoint shipped with the tool (see assets/checkpoints/MODEL_CARD.md).
 DEFAULT_CHECKPOINT = (
     Path(__file__).resolve().parent.parent / "assets" / "checkpoints" / "beep3d_small.safetensors"
@@ -35,6 +37,29 @@ def default_boxes_path(scene_path: Path) -> Path:
     return base.parent / f"{base.name}.boxes.json"
 
 
+def check_checkpoint_given(checkpoint: Path | None) -> None:
+    """Refuse a checkpoint asked for by name (``--checkpoint``) that does not exist.
+
+    Nothing falls back to another resolver because of a mistyped path: the annotator asked for that
+    teacher.
+
+    Parameters
+    ----------
+    checkpoint
+        The checkpoint file or run folder given; None (none given) is not checked.
+
+    Raises
+    ------
+    Beep3dError
+        ``checkpoint`` names no file or folder; the message names the path.
+    """
+    if checkpoint is not None and not Path(checkpoint).exists():
+        raise Beep3dError(
+            f"{checkpoint}: checkpoint not found (--checkpoint names no file or folder); check the path (a "
+            "checkpoint file or a beep3d-train run folder), or leave --checkpoint out to use the shipped teacher"
+        )
+
+
 def choose_resolver_name(requested: str, checkpoint: Path | None) -> str:
     """Resolve "auto" to the teacher when a checkpoint exists, else to the smallest-box rule.
 
@@ -43,8 +68,16 @@ def choose_resolver_name(requested: str, checkpoint: Path | None) -> str:
     requested
         "auto" or a resolver name (returned as it is).
     checkpoint
-        The checkpoint asked for; None means :data:`DEFAULT_CHECKPOINT`.
+        The checkpoint asked for; None means :data:`DEFAULT_CHECKPOINT` (when that is not installed,
+        "auto" is the smallest-box rule).
+
+    Raises
+    ------
+    Beep3dError
+        ``checkpoint`` was given and does not exist (:func:`check_checkpoint_given`): never a silent
+        fall back to the smallest-box rule.
     """
+    check_checkpoint_given(checkpoint)
     if requested != "auto":
         return requested
     path = checkpoint or DEFAULT_CHECKPOINT
