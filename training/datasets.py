@@ -532,6 +532,42 @@ def check_box_labels(entries: list[SceneEntry], class_set: ClassSet) -> None:
             box_classes_for(load_boxes(entry.boxes_path), class_set, str(entry.boxes_path))
 
 
+def check_boxes_to_train_on(train_set: BoxSceneDataset, where: str) -> None:
+    """Refuse a training set without a single box before training starts.
+
+    Box files are counted first (cheap); only when none holds a box are the scenes whose boxes come
+    from their GT loaded, one after the other until one has a box (loaded scenes stay in the
+    dataset's cache).
+
+    Raises
+    ------
+    Beep3dError
+        No training scene has a box: every ``boxes.json`` is empty and no GT instance is of a class
+        in the class set.
+    """
+    from beep3d.io.box_files import load_boxes
+
+    derived = []
+    for index, entry in enumerate(train_set.entries):
+        if entry.boxes_path is None:
+            derived.append(index)
+        elif len(load_boxes(entry.boxes_path)) > 0:
+            return
+    for index in derived:
+        if train_set.prepared(index).sample.num_boxes > 0:
+            return
+    scenes = len(train_set.entries)
+    how = []
+    if len(derived) < scenes:
+        how.append("every boxes.json is empty: draw boxes and export again")
+    if derived:
+        how.append(f"no GT instance is of a class in the class set ({train_set.class_set.label_space})")
+    raise Beep3dError(
+        f"no boxes to train on in {where} ({scenes} training scene{'s' if scenes != 1 else ''}): "
+        f"{'; '.join(how)}"
+    )
+
+
 def build_datasets(
     roots: str | Path | Sequence[str | Path], config: TrainConfig
 ) -> tuple[BoxSceneDataset, BoxSceneDataset, ClassSet, str, bool]:
@@ -581,4 +617,5 @@ def build_datasets(
     kind = "+".join(kinds)
     train_set = BoxSceneDataset(train_entries, kind, class_set, config, train=True)
     val_set = BoxSceneDataset(val_entries, kind, class_set, config, train=False)
+    check_boxes_to_train_on(train_set, ", ".join(str(f) for f in folders))
     return train_set, val_set, class_set, kind, has_split

@@ -1,0 +1,64 @@
+"""beep3d-train refuses data without a box to train on, before training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from beep3d.errors import Beep3dError
+from beep3d.geometry.boxes import BoxSet
+from beep3d.io.box_files import save_boxes
+from beep3d.io.scene_folder import save_scene_folder
+from beep3d.training.cli import main
+from beep3d.training.config import load_config
+from beep3d.training.datasets import build_datasets
+from tests.training_fakes import make_room, write_rooms
+
+
+def write_s3dis_room(room: Path, seed: int = 0) -> None:
+    """An S3DIS room (``Annotations/<class>_<n>.txt``) with two chairs, a table and the floor."""
+    scene, _ = make_room(seed, num_objects=3, points_per_object=200, floor_points=200)
+    annotations = room / "Annotations"
+    annotations.mkdir(parents=True)
+    names = {1: "chair_1", 2: "table_1", 3: "chair_2", -1: "floor_1"}
+    for instance, name in names.items():
+        rows = np.hstack([scene.xyz[scene.instance == instance], scene.rgb[scene.instance == instance]])
+        np.savetxt(annotations / f"{name}.txt", rows, fmt="%.4f %.4f %.4f %d %d %d")
+
+
+# ---------------------------------------------------------------------- no boxes
+
+
+def test_scenes_whose_box_files_are_empty_are_refused(tmp_path: Path) -> None:
+    for folder in write_rooms(tmp_path / "data", 2):
+        save_boxes(folder / "boxes.json", BoxSet([]), folder.name)
+    with pytest.raises(Beep3dError, match="no boxes to train on in .*data"):
+        build_datasets(tmp_path / "data", load_config("small"))
+
+
+def test_scenes_whose_gt_has_no_instance_of_the_class_set_are_refused(tmp_path: Path) -> None:
+    scene, _ = make_room(0)
+    scene.semantic = np.full_like(scene.semantic, 1)  # every instance a wall: not one of ScanNet's 18
+    save_scene_folder(scene, tmp_path / "data" / "walls")  # no boxes.json: boxes come from the GT
+    with pytest.raises(Beep3dError, match="no boxes to train on"):
+        build_datasets(tmp_path / "data", load_config("small"))
+
+
+def test_one_scene_with_boxes_is_enough(tmp_path: Path) -> None:
+    folders = write_rooms(tmp_path / "data", 2)
+    save_boxes(folders[0] / "boxes.json", BoxSet([]), folders[0].name)
+    train, *_ = build_datasets(tmp_path / "data", load_config("small"))
+    assert len(train) == 2
+
+
+def test_the_cli_exits_2_without_writing_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for folder in write_rooms(tmp_path / "data", 1):
+        save_boxes(folder / "boxes.json", BoxSet([]), folder.name)
+    out = tmp_path / "run"
+    status = main(["--config", "small", "--data", str(tmp_path / "data"), "--out", str(out), "--quiet",
+                   "--device", "cpu", "--max-steps", "1"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 2 and "no boxes to train on" in err and "Traceback" not in err
+    assert not (out / "checkpoints").exists()
