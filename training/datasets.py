@@ -432,6 +432,21 @@ def geometric_background_ids(scene: Scene, boxes: BoxSet) -> np.ndarray:
     return np.where(background, -1, -2).astype(np.int64)
 
 
+_notes_shown: set[tuple[str, str]] = set()
+
+
+def log_load_notes(path: Path, notes: list[str]) -> None:
+    """Log what the reader noticed while loading a scene (a missing label map, unmapped labels, ...).
+
+    Each note is logged once per process as a warning (``beep3d-train`` prints them on stderr): the
+    notes say when labels, and so the boxes derived from them, may not be what the user expects.
+    """
+    for note in notes:
+        if (str(path), note) not in _notes_shown:
+            _notes_shown.add((str(path), note))
+            log.warning("%s: %s", path, note)
+
+
 def sample_seed(seed: int, epoch: int, index: int) -> np.random.Generator:
     """The augmentation generator of one scene in one epoch: the same whatever the worker or resume."""
     return np.random.default_rng([int(seed), int(epoch), int(index), 0xBEE3])
@@ -481,9 +496,10 @@ class BoxSceneDataset:
         return prepared
 
     def _load(self, entry: SceneEntry) -> PreparedScene:
-        from beep3d.io import load_scene
+        from beep3d.io import load_scene_with_report
 
-        scene = load_scene(entry.path)
+        scene, report = load_scene_with_report(entry.path)
+        log_load_notes(entry.path, report.notes)
         scene.name = entry.name
         where = str(entry.path)
         if entry.boxes_path is not None:

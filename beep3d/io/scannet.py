@@ -2,8 +2,10 @@
 (superpoints) and ``<scene>.aggregation.json`` (objects as lists of superpoints, with raw labels).
 
 Semantic labels are NYU40 ids, found through ScanNet's ``scannetv2-labels.combined.tsv``
-(columns ``raw_category`` and ``nyu40id``), searched in this order: the file named by the environment
-variable ``BEEP3D_SCANNET_LABEL_MAP``, the scene folder, its parent folder. Without it, raw labels
+(columns ``raw_category`` and ``nyu40id``), or its older release ``scannet-labels.combined.tsv``
+(the raw label in column ``category``), searched in this order: the file named by the environment
+variable ``BEEP3D_SCANNET_LABEL_MAP``, the scene folder, its parent folder (in each, the current
+name first). Without one, raw labels
 are matched by text against the 18 ScanNet benchmark class names plus wall and floor; other labels
 get semantic -1 and the load report says so in a note (no warning is emitted).
 Instance ids are the aggregation's ``objectId``; points in no object get instance -1, semantic -1.
@@ -26,6 +28,10 @@ from beep3d.io.report import LoadReport, NanPolicy, apply_nan_policy
 from beep3d.scene import Scene
 
 LABEL_MAP_NAME = "scannetv2-labels.combined.tsv"
+#: Every name ScanNet's label table has shipped under, the current one first.
+LABEL_MAP_NAMES = (LABEL_MAP_NAME, "scannet-labels.combined.tsv")
+#: The columns that hold the raw label, by table release (current first).
+RAW_LABEL_COLUMNS = ("raw_category", "category")
 LABEL_MAP_ENV = "BEEP3D_SCANNET_LABEL_MAP"
 MESH_SUFFIX = "_vh_clean_2.ply"
 
@@ -50,27 +56,35 @@ def find_label_map(folder: Path) -> Path | None:
             )
         return Path(from_env)
     for place in (folder, folder.parent):
-        if (place / LABEL_MAP_NAME).is_file():
-            return place / LABEL_MAP_NAME
+        for name in LABEL_MAP_NAMES:
+            if (place / name).is_file():
+                return place / name
     return None
 
 
 def read_label_map(path: Path) -> dict[str, int]:
-    """Read ``raw_category -> nyu40id`` from ScanNet's tab-separated label table."""
+    """Read ``raw label -> nyu40id`` from ScanNet's tab-separated label table.
+
+    The raw label is the column ``raw_category`` (``scannetv2-labels.combined.tsv``) or, in the older
+    ``scannet-labels.combined.tsv``, ``category``.
+    """
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle, delimiter="\t"))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise Beep3dError(f"{path}: the ScanNet label map could not be read ({exc})") from None
-    if not rows or "raw_category" not in rows[0] or "nyu40id" not in rows[0]:
+    raw_column = next((c for c in RAW_LABEL_COLUMNS if rows and c in rows[0]), None)
+    if raw_column is None or "nyu40id" not in rows[0]:
         raise Beep3dError(
-            f"{path}: the ScanNet label map needs the tab-separated columns raw_category and nyu40id; "
-            f"use ScanNet's {LABEL_MAP_NAME}"
+            f"{path}: the ScanNet label map needs the tab-separated columns raw_category (or category, in "
+            f"older releases) and nyu40id; use ScanNet's {LABEL_MAP_NAME}"
         )
     mapping: dict[str, int] = {}
     for line_number, row in enumerate(rows, start=2):
+        if isinstance(row.get("nyu40id"), str) and not row["nyu40id"].strip():
+            continue  # a raw label without an NYU40 class (the older table has some): semantic -1
         try:
-            mapping[row["raw_category"].strip()] = int(row["nyu40id"])
+            mapping[row[raw_column].strip()] = int(row["nyu40id"])
         except (TypeError, ValueError, AttributeError):
             raise Beep3dError(
                 f"{path}: line {line_number}: nyu40id {row.get('nyu40id')!r} is not a number"
@@ -170,7 +184,8 @@ def read_scannet_folder(folder: Path, report: LoadReport, nan_policy: NanPolicy 
         else:
             label_map = _fallback_label_map()
             report.notes.append(
-                f"no {LABEL_MAP_NAME} found (folder, parent or ${LABEL_MAP_ENV}); raw labels were matched "
+                f"no {LABEL_MAP_NAME} (or {LABEL_MAP_NAMES[1]}) found (folder, parent or ${LABEL_MAP_ENV}); "
+                "raw labels were matched "
                 "by name against the 18 ScanNet classes, wall and floor, other objects got semantic -1"
             )
         segment_instance = np.full(len(unique_segments), -1, dtype=np.int64)
