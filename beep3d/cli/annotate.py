@@ -57,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--resolver",
         choices=("auto", "teacher", "smallest-box", "nearest-centre"),
         default="auto",
-        help="how points in several boxes are decided (auto: the teacher when its checkpoint is present, "
-        "else smallest-box)",
+        help="how points in several boxes are decided (auto: the teacher when a checkpoint is given or "
+        "the shipped one is installed, else smallest-box; a --checkpoint that does not exist is refused)",
     )
     parser.add_argument(
         "--checkpoint", help=f"teacher checkpoint (default: {DEFAULT_CHECKPOINT.name} shipped in assets/)"
