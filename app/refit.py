@@ -14,6 +14,7 @@ a run folder inside an export (:func:`check_run_folder`).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -44,17 +45,29 @@ def train_program() -> list[str]:
     return [sys.executable, "-m", "beep3d.training.cli"]
 
 
-def refit_arguments(data_dirs: list[str], out_dir: str, checkpoint: str | None = None) -> list[str]:
+def refit_arguments(
+    data_dirs: list[str],
+    out_dir: str,
+    checkpoint: str | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> list[str]:
     """Arguments of ``beep3d-train`` to train on exported scene folders into ``out_dir``.
 
     ``data_dirs`` holds one folder with scene folders (an export's ``training/`` folder, or a
     folder collecting several exports' scene folders); ``beep3d-train`` reads one ``--data``.
     ``checkpoint``: the teacher to start from (``--init``; it must be a ``small`` network, as the
     shipped one is); None = the shipped teacher when it is installed, else training from scratch.
+    ``device``: where it trains (the window's ``--device``). ``threads``: its CPU threads; None
+    leaves one core to the window (which keeps resolving while the refit runs: spconv's CPU kernels
+    slow down about tenfold when their threads compete for the cores).
     """
     if len(data_dirs) != 1:
         raise ValueError("beep3d-train reads one data folder; collect the scene folders into one folder")
-    args = ["--config", REFIT_CONFIG, "--data", str(data_dirs[0]), "--out", str(out_dir), "--device", "cpu"]
+    if threads is None:
+        threads = max(1, (os.cpu_count() or 2) - 1)
+    args = ["--config", REFIT_CONFIG, "--data", str(data_dirs[0]), "--out", str(out_dir), "--device", device]
+    args += ["--threads", str(threads)]
     if checkpoint is None and DEFAULT_CHECKPOINT.is_file():
         checkpoint = str(DEFAULT_CHECKPOINT)
     if checkpoint is not None:

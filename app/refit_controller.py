@@ -46,7 +46,8 @@ class RefitController(QObject):
 
     def command(self, data_dirs: list[str], out_dir: str) -> list[str]:
         """Arguments of ``beep3d-train`` for a refit on exported training folders, from the teacher in use."""
-        return refit_arguments(data_dirs, out_dir, self.window.resolvers.checkpoint)
+        resolvers = self.window.resolvers
+        return refit_arguments(data_dirs, out_dir, resolvers.checkpoint, resolvers.device, resolvers.threads)
 
     def dialog(self) -> None:
         """Ask for the folder of exported training scenes and for the run folder, then start.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -117,6 +118,11 @@ def test_refit_arguments_progress_and_checkpoint(tmp_path):
         [str(tmp_path / "training")], str(tmp_path / "run"), str(tmp_path / "mine.safetensors")
     )
     assert chosen[chosen.index("--init") + 1] == str(tmp_path / "mine.safetensors")
+    # the window's device; one core left to the window while it keeps resolving
+    assert args[args.index("--device") + 1] == "cpu"
+    assert int(args[args.index("--threads") + 1]) == max(1, (os.cpu_count() or 2) - 1)
+    on_gpu = refit_arguments([str(tmp_path / "training")], str(tmp_path / "run"), None, "cuda:1", 4)
+    assert on_gpu[on_gpu.index("--device") + 1] == "cuda:1" and on_gpu[on_gpu.index("--threads") + 1] == "4"
     assert parse_progress(" 42%|████▏     | 21/50 [00:10<00:14]") == pytest.approx(0.42)
     assert parse_progress("step 5/10") == pytest.approx(0.5)
     assert parse_progress("loading data") is None
