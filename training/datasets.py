@@ -1,21 +1,24 @@
 """Training and validation scenes as :class:`~beep3d.model.sample.ModelSample` objects.
 
-Three kinds of data folder (``--data DIR``); :func:`detect_kind` tells them apart in this order:
+Four kinds of data folder (``--data DIR``); :func:`detect_kind` tells them apart in this order:
 
 1. **folders** - scene folders written by the tool's export or by ``beep3d-synth``: ``DIR/scene.npz``
    (one scene) or ``DIR/*/scene.npz``, each with ``boxes.json`` beside it (boxes only; GT instances in
    the scene are used for evaluation when present; without ``boxes.json`` the boxes are derived from the
    GT instances). Optional split files ``DIR/train.txt`` and ``DIR/val.txt`` list folder names.
-2. **s3dis** - ``DIR/Area_N/<room>/`` folders; Area 5 is the validation set, the other areas train.
-3. **scannet** - ScanNetV2 scene folders ``DIR/sceneXXXX_XX/`` (or ``DIR/scans/sceneXXXX_XX/``);
-   split files ``scannetv2_train.txt`` / ``scannetv2_val.txt`` in DIR when present.
+2. **scannet** - one ScanNetV2 scene folder (``DIR`` holds ``<scene>_vh_clean_2.ply``), or scene
+   folders ``DIR/sceneXXXX_XX/`` (or ``DIR/scans/sceneXXXX_XX/``); split files
+   ``scannetv2_train.txt`` / ``scannetv2_val.txt`` in DIR when present.
+3. **s3dis** - one room (``DIR/Annotations/``), one area (``DIR`` = ``Area_N`` with room folders), or
+   ``DIR/Area_N/<room>/`` folders; Area 5 is the validation set, the other areas train.
 4. **plys** - labelled scans as single files, ``DIR/*.ply`` with per-point ``instance`` and
    ``nyu40`` (or ``semantic``) properties, as beep3d-annotate's labelled export and the real ScanNet
    scans in ../shared/data/scannet_real write them. A scene is named after its file without a
    ``_labeled`` / ``_labelled`` suffix (``scene0002_00_labeled.ply`` -> ``scene0002_00``); optional
    ``train.txt`` / ``val.txt`` list those names.
 
-Without split files every scene is used for both training and evaluation (the run says so), unless
+Without split files every scene is used for both training and evaluation (the run says so; so does
+a single scene or room), unless
 the config's ``val_scenes`` names the validation scenes by pattern (``scene0002_*``): then the scenes
 of every data folder that match validate and all others train, whatever the split files say. Several data folders
 (``--data A B``) are read one after the other into one training and one validation set.
@@ -78,16 +81,22 @@ def _subfolders(root: Path) -> list[Path]:
 
 
 def detect_kind(root: str | Path) -> str:
-    """The kind of a data folder: "folders", "s3dis" or "scannet" (rules in the module docstring)."""
+    """The kind of a data folder: "folders", "scannet", "s3dis" or "plys" (rules in the module docstring)."""
     root = Path(root)
     if not root.is_dir():
         raise Beep3dError(f"{root}: data folder not found; give the folder that holds the scenes")
     if (root / SCENE_FILE).is_file():
         return "folders"
+    if _is_scannet_scene(root):
+        return "scannet"
+    if _is_s3dis_room(root):
+        return "s3dis"
     children = _subfolders(root)
     if any((c / SCENE_FILE).is_file() for c in children):
         return "folders"
     if any(_S3DIS_AREA.match(c.name) for c in children):
+        return "s3dis"
+    if _S3DIS_AREA.match(root.name) and any(_is_s3dis_room(c) for c in children):
         return "s3dis"
     if (
         any(_SCANNET_NAME.match(c.name) for c in children)
@@ -99,8 +108,22 @@ def detect_kind(root: str | Path) -> str:
         return "plys"
     raise Beep3dError(
         f"{root}: cannot tell what data this is. Expected scene folders with {SCENE_FILE} (+ {BOXES_FILE}), "
-        "S3DIS Area_N/<room> folders, ScanNet sceneXXXX_XX folders, or labelled *.ply scans."
+        "S3DIS data (a folder of Area_N/<room> folders, one Area_N folder, or one room with "
+        "Annotations/), ScanNet data (a folder of sceneXXXX_XX folders, or one scene folder with "
+        "<scene>_vh_clean_2.ply), or labelled *.ply scans."
     )
+
+
+def _is_scannet_scene(folder: Path) -> bool:
+    """Whether ``folder`` is one ScanNet scene folder (it holds a ``<scene>_vh_clean_2.ply`` mesh)."""
+    from beep3d.io.scannet import find_scannet_mesh
+
+    return find_scannet_mesh(folder) is not None
+
+
+def _is_s3dis_room(folder: Path) -> bool:
+    """Whether ``folder`` is one S3DIS room (``Annotations/`` or ``<room>.txt`` inside)."""
+    return (folder / "Annotations").is_dir() or (folder / f"{folder.name}.txt").is_file()
 
 
 def _ply_files(root: Path) -> list[Path]:
@@ -214,8 +237,14 @@ def list_scenes(root: str | Path, kind: str) -> tuple[list[SceneEntry], list[Sce
         val = _apply_split(entries, val_names, root / "val.txt")
         return _nonempty(root, train), _nonempty(root, val), train_names is not None or val_names is not None
     if kind == "s3dis":
+        if _is_s3dis_room(root):  # one room: it trains and validates
+            name = f"{root.parent.name}/{root.name}" if _S3DIS_AREA.match(root.parent.name) else root.name
+            return [SceneEntry(root, name)], [SceneEntry(root, name)], False
+        areas = _subfolders(root)
+        if _S3DIS_AREA.match(root.name) and not any(_S3DIS_AREA.match(a.name) for a in areas):
+            areas = [root]  # one area
         train, val = [], []
-        for area in _subfolders(root):
+        for area in areas:
             match = _S3DIS_AREA.match(area.name)
             if not match:
                 continue
@@ -227,6 +256,8 @@ def list_scenes(root: str | Path, kind: str) -> tuple[list[SceneEntry], list[Sce
         everything = train + val
         return _nonempty(root, everything), _nonempty(root, everything), False
     if kind == "scannet":
+        if _is_scannet_scene(root):  # one scene folder: it trains and validates
+            return [SceneEntry(root, root.name)], [SceneEntry(root, root.name)], False
         base = root / "scans" if (root / "scans").is_dir() else root
         entries = [SceneEntry(c, c.name) for c in _subfolders(base) if _SCANNET_NAME.match(c.name)]
         train_names = _read_split(root / "scannetv2_train.txt")
