@@ -46,7 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="scene names that validate, as shell patterns (e.g. 'scene0002_*' 'scene0004_*'); "
         "every other scene trains (overrides the config's val_scenes and any split files)",
     )
-    parser.add_argument("--out", required=True, help="run folder for checkpoints, logs and curves")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="run folder for checkpoints, logs and curves: a new or empty folder (not inside an export "
+        "of beep3d-annotate), or the run folder to --resume",
+    )
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
     )
@@ -104,6 +109,9 @@ def _run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from beep3d.training.config import load_config
+    from beep3d.training.run_folder import check_run_folder
+
+    check_run_folder(args.out, args.resume)
 
     config = load_config(args.config)
     overrides = {}

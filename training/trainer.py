@@ -186,6 +186,9 @@ class Trainer:
     def _setup(self) -> None:
         import torch
 
+        from beep3d.training.run_folder import check_run_folder
+
+        check_run_folder(self.run_dir, self.resume)
         self.checkpoint_dir = self.run_dir / CHECKPOINT_DIR
         last = self.checkpoint_dir / "last.safetensors"
         if self.resume and not last.exists():
@@ -264,7 +267,12 @@ class Trainer:
 
     def _prepare_run_folder(self) -> None:
         """The run folder's config, class set, earlier records and TensorBoard writer (main process)."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Beep3dError(
+                f"--out {self.run_dir}: the run folder cannot be made ({exc.strerror}); choose a folder you can write"
+            ) from None
         write_text_atomic(self.run_dir / "config.yaml", dump_config(self.config))
         write_json_atomic(
             self.run_dir / "class_set.json",
