@@ -10,6 +10,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
+
+#: How long a collective (a barrier, DDP's gradient all-reduce) may wait for the other processes.
+#: Rank 0 evaluates alone while the other ranks wait at a barrier; evaluating every ScanNet
+#: validation scene (312 scenes, a few seconds each on a GPU, more with large scenes or a busy
+#: disk) can take longer than NCCL's default of 10 minutes, which would abort a healthy run. Two
+#: hours leaves room for that. A process that crashes does not make the others wait this long:
+#: torchrun ends the remaining processes, and gloo / NCCL notice a closed connection.
+PROCESS_GROUP_TIMEOUT = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -37,8 +46,16 @@ def dist_info_from_env() -> DistInfo:
     return DistInfo(rank=rank, world_size=world, local_rank=local)
 
 
-def init_distributed(device_type: str) -> DistInfo:
-    """Join the process group when WORLD_SIZE > 1 (NCCL on CUDA, gloo on the CPU)."""
+def init_distributed(device_type: str, timeout: timedelta = PROCESS_GROUP_TIMEOUT) -> DistInfo:
+    """Join the process group when WORLD_SIZE > 1 (NCCL on CUDA, gloo on the CPU).
+
+    Parameters
+    ----------
+    device_type
+        "cuda" or "cpu".
+    timeout
+        How long a collective waits for the other processes (see ``PROCESS_GROUP_TIMEOUT``).
+    """
     info = dist_info_from_env()
     if not info.enabled:
         return info
@@ -46,16 +63,24 @@ def init_distributed(device_type: str) -> DistInfo:
 
     if not dist.is_initialized():
         backend = "nccl" if device_type == "cuda" else "gloo"
-        dist.init_process_group(backend=backend, rank=info.rank, world_size=info.world_size)
+        dist.init_process_group(backend=backend, rank=info.rank, world_size=info.world_size, timeout=timeout)
     return info
 
 
 def barrier(info: DistInfo) -> None:
-    """Wait for every process (no-op in a single process)."""
+    """Wait for every process (no-op in a single process).
+
+    With NCCL the barrier runs on this process's GPU (``device_ids``), not on a guessed one.
+    """
     if info.enabled:
         import torch.distributed as dist
 
-        dist.barrier()
+        if dist.get_backend() == "nccl":
+            import torch
+
+            dist.barrier(device_ids=[torch.cuda.current_device()])
+        else:
+            dist.barrier()
 
 
 def shutdown(info: DistInfo) -> None:
