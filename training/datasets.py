@@ -371,19 +371,18 @@ def gt_boxes(scene: Scene, class_set: ClassSet, where: str) -> BoxSet:
 def gt_positions(scene: Scene, boxes: BoxSet, membership: Membership) -> np.ndarray | None:
     """(N,) int64 GT box position per point (-1 none), or None without GT instances.
 
-    Box ids equal to GT instance ids (boxes derived from GT) map directly; otherwise each box takes the
-    GT instance with most points inside it (:func:`beep3d.metrics.mask_quality.gt_instances_as_box_ids`).
+    Boxes drawn around the GT objects (each holding most of the instance with its id, as boxes derived
+    from the GT do) stand for those; other boxes are paired with instances one to one by the points
+    they hold (:func:`beep3d.metrics.mask_quality.gt_instances_as_box_ids`). Box ids that merely
+    occur among the instance ids (an annotator's boxes numbered 0, 1, ...) are not taken for them.
     """
     if scene.instance is None or len(boxes) == 0:
         return None
+    from beep3d.metrics.mask_quality import gt_instances_as_box_ids
+
     instance = scene.instance
     ids = boxes.ids
-    if set(ids.tolist()) <= set(np.unique(instance).tolist()):
-        as_box_ids = np.where(np.isin(instance, ids), instance, -1)
-    else:
-        from beep3d.metrics.mask_quality import gt_instances_as_box_ids
-
-        as_box_ids, _ = gt_instances_as_box_ids(instance, membership.point_index, ids[membership.box_index])
+    as_box_ids, _ = gt_instances_as_box_ids(instance, membership.point_index, ids[membership.box_index])
     order = np.argsort(ids)
     positions = np.full(len(instance), -1, dtype=np.int64)
     has = as_box_ids >= 0

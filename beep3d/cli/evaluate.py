@@ -156,6 +156,7 @@ def evaluate_export(
         SceneEval,
         evaluate_instances,
         gt_instances_as_box_ids,
+        instances_of_classes,
         instances_to_gt_ids,
         masks_from_instance_ids,
         mean_instance_iou,
@@ -201,7 +202,12 @@ def evaluate_export(
         boxes = load_boxes(boxes_path)
         membership = boxes.membership(scene.xyz)
         member_box_ids = boxes.ids[membership.box_index] if len(boxes) else np.zeros(0, dtype=np.int64)
-        gt_box_ids, _ = gt_instances_as_box_ids(scene.instance, membership.point_index, member_box_ids)
+        gt_box_ids, _ = gt_instances_as_box_ids(
+            scene.instance,
+            membership.point_index,
+            member_box_ids,
+            candidates=instances_of_classes(scene.semantic, scene.instance, class_ids),
+        )
         accuracy = overlap_accuracy(instance_ids, gt_box_ids, membership.point_index, member_box_ids)
         iou = mean_instance_iou(instance_ids, gt_box_ids, boxes.ids)
         report["overlap_accuracy"] = accuracy.value if accuracy.eligible else None

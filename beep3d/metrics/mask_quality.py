@@ -187,13 +187,23 @@ def mean_instance_iou(
 
 
 def gt_instances_as_box_ids(
-    gt_instance: np.ndarray, member_points: np.ndarray, member_box_ids: np.ndarray
+    gt_instance: np.ndarray,
+    member_points: np.ndarray,
+    member_box_ids: np.ndarray,
+    candidates: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[int, int]]:
-    """Express GT instances in box ids, for boxes that do not come from the GT.
+    """Express GT instances in box ids: which GT object each box stands for.
 
-    Each box corresponds to the GT instance with the most points inside it (ties: lowest instance id);
-    when several boxes claim the same instance, the box holding more of its points keeps it (ties:
-    lowest box id). Boxes holding no GT point claim nothing.
+    - Boxes drawn around the GT objects themselves (each box's id is a GT instance id, and the box
+      holds at least half of that instance's points, as boxes derived from the GT do) stand for
+      the instance with their own id.
+    - Otherwise boxes and instances are paired one to one so that the pairs hold as many points as
+      possible (the Hungarian matching on the counts of each instance's points inside each box).
+      A small box whose points are mostly a larger object's still gets its own object when that
+      larger object has a box of its own; the former rule (each box takes the instance with most
+      points inside it) left such objects without a box, and out of every figure.
+
+    Boxes holding no point of a candidate instance stand for none.
 
     Parameters
     ----------
@@ -201,35 +211,76 @@ def gt_instances_as_box_ids(
         (N,) int GT instance id per point (-1 = none).
     member_points, member_box_ids
         (M,) sparse (point index, containing box id) pairs.
+    candidates
+        GT instance ids a box may stand for (the instances of the evaluated classes, so that a door's
+        box is not paired with the wall around it); None: every instance.
 
     Returns
     -------
     gt_box_ids
         (N,) int64: per point, the id of the box of its GT instance, -1 when that instance has no box.
     box_to_instance
-        Box id -> GT instance id, for the boxes that kept an instance.
+        Box id -> GT instance id, for the boxes that stand for an instance.
     """
     gt_instance = _as_ids(gt_instance, "gt_instance")
     member_points = _as_ids(member_points, "member_points")
     member_box_ids = _as_ids(member_box_ids, "member_box_ids", len(member_points))
     inst = gt_instance[member_points]
-    labelled = inst >= 0
-    pairs, pair_counts = np.unique(
-        np.stack([member_box_ids[labelled], inst[labelled]], axis=1), axis=0, return_counts=True
-    )
-    best_for_box: dict[int, tuple[int, int]] = {}  # box -> (instance, count)
-    for (box, instance), count in zip(pairs.tolist(), pair_counts.tolist(), strict=True):
-        current = best_for_box.get(box)
-        if current is None or count > current[1] or (count == current[1] and instance < current[0]):
-            best_for_box[box] = (instance, count)
-    owner: dict[int, tuple[int, int]] = {}  # instance -> (box, count)
-    for box in sorted(best_for_box):
-        instance, count = best_for_box[box]
-        current = owner.get(instance)
-        if current is None or count > current[1]:
-            owner[instance] = (box, count)
-    box_to_instance = {box: instance for instance, (box, _) in owner.items()}
+    usable = inst >= 0
+    if candidates is not None:
+        usable &= np.isin(inst, np.asarray(candidates, dtype=np.int64))
+    boxes, box_rows = np.unique(member_box_ids[usable], return_inverse=True)
+    instances, inst_cols = np.unique(inst[usable], return_inverse=True)
+    counts = np.zeros((len(boxes), len(instances)), dtype=np.int64)
+    np.add.at(counts, (box_rows.reshape(-1), inst_cols.reshape(-1)), 1)
+    box_to_instance = _boxes_of_their_own_instances(gt_instance, boxes, instances, counts)
+    if box_to_instance is None:
+        box_to_instance = {}
+        if counts.size:
+            from scipy.optimize import linear_sum_assignment  # imported when an evaluation needs it
+
+            rows, cols = linear_sum_assignment(counts, maximize=True)
+            box_to_instance = {
+                int(boxes[r]): int(instances[c]) for r, c in zip(rows, cols, strict=True) if counts[r, c] > 0
+            }
     gt_box_ids = np.full(len(gt_instance), -1, dtype=np.int64)
-    for instance, (box, _) in owner.items():
+    for box, instance in box_to_instance.items():
         gt_box_ids[gt_instance == instance] = box
     return gt_box_ids, box_to_instance
+
+
+def instances_of_classes(semantic: np.ndarray, instance: np.ndarray, class_ids) -> np.ndarray:
+    """Ids of the GT instances whose points are mostly of one of ``class_ids`` (the evaluated classes).
+
+    Parameters
+    ----------
+    semantic, instance
+        (N,) int GT class and instance id per point (-1 / negative instance: none).
+    class_ids
+        The class ids evaluated (for example the 18 ScanNet classes' NYU40 ids).
+    """
+    semantic = np.asarray(semantic, dtype=np.int64)
+    instance = np.asarray(instance, dtype=np.int64)
+    labelled = instance >= 0
+    pairs, counts = np.unique(np.stack([instance[labelled], semantic[labelled]]), axis=1, return_counts=True)
+    if pairs.shape[1] == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((-counts, pairs[0]))  # per instance, its most frequent class first
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = pairs[0, order][1:] != pairs[0, order][:-1]
+    ids, classes = pairs[0, order][first], pairs[1, order][first]
+    return ids[np.isin(classes, np.asarray(list(class_ids), dtype=np.int64))]
+
+
+def _boxes_of_their_own_instances(
+    gt_instance: np.ndarray, boxes: np.ndarray, instances: np.ndarray, counts: np.ndarray
+) -> dict[int, int] | None:
+    """Box id -> its own id when every box holds at least half of the GT instance with its id, else None."""
+    if len(boxes) == 0 or not np.isin(boxes, instances).all():
+        return None
+    sizes = np.bincount(gt_instance[gt_instance >= 0])
+    column = np.searchsorted(instances, boxes)
+    own = counts[np.arange(len(boxes)), column]
+    if np.any(2 * own < sizes[boxes]):
+        return None
+    return {int(b): int(b) for b in boxes}

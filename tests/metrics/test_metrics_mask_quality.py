@@ -110,3 +110,41 @@ def test_nested_overlap_points_are_those_shared_with_a_box_without_points_of_its
     in_nested = overlap_accuracy(pred, gt, points, boxes, subset=nested)
     assert (in_nested.correct, in_nested.eligible) == (1, 2)
     assert overlap_accuracy(pred, gt, points, boxes, subset=~nested).value == 1.0
+
+
+def test_a_small_box_mostly_holding_another_boxed_object_still_stands_for_its_own():
+    # a door box holds 100 door points (instance 5) and 150 of a cabinet (instance 7), whose own box
+    # holds all its 600 points: the door box stands for the door (each box taking the instance with
+    # most points inside left the door without a box, and out of the figures)
+    gt = np.concatenate([np.full(100, 5), np.full(600, 7)])
+    points = np.concatenate([np.arange(100), np.arange(100, 250), np.arange(100, 700)])
+    box_ids = np.concatenate([np.full(250, 20), np.full(600, 30)])
+    gt_box_ids, box_to_instance = gt_instances_as_box_ids(gt, points, box_ids)
+    assert box_to_instance == {20: 5, 30: 7}
+    assert (gt_box_ids[:100] == 20).all() and (gt_box_ids[100:] == 30).all()
+
+
+def test_boxes_numbered_like_instances_are_paired_by_their_points_not_their_ids():
+    # an annotator's boxes 0 and 1 drawn around instances 1 and 0: the ids agree only by chance
+    gt = np.array([0, 0, 0, 1, 1, 1])
+    points = np.array([3, 4, 5, 0, 1, 2])
+    box_ids = np.array([0, 0, 0, 1, 1, 1])
+    gt_box_ids, box_to_instance = gt_instances_as_box_ids(gt, points, box_ids)
+    assert box_to_instance == {0: 1, 1: 0}
+    assert gt_box_ids.tolist() == [1, 1, 1, 0, 0, 0]
+    # boxes derived from the GT (each holding its own instance) keep their ids
+    _, derived = gt_instances_as_box_ids(gt, np.arange(6), gt)
+    assert derived == {0: 0, 1: 1}
+
+
+def test_only_instances_of_the_evaluated_classes_are_paired_with_boxes():
+    from beep3d.metrics.mask_quality import instances_of_classes
+
+    # a door box (instance 5, class 8) holding more wall (instance 1, class 1) than door
+    gt = np.concatenate([np.full(100, 5), np.full(400, 1)])
+    semantic = np.concatenate([np.full(100, 8), np.full(400, 1)])
+    candidates = instances_of_classes(semantic, gt, class_ids=(8, 5, 7))
+    assert candidates.tolist() == [5]
+    _, unrestricted = gt_instances_as_box_ids(gt, np.arange(500), np.full(500, 9))
+    _, restricted = gt_instances_as_box_ids(gt, np.arange(500), np.full(500, 9), candidates=candidates)
+    assert unrestricted == {9: 1} and restricted == {9: 5}
