@@ -314,6 +314,17 @@ class PreparedScene:
     sample: ModelSample
 
 
+def prepared_bytes(prepared: PreparedScene) -> int:
+    """Memory a prepared scene's arrays take, bytes."""
+    sample = prepared.sample
+    total = 0
+    for name in getattr(type(sample), "__dataclass_fields__", {}):
+        value = getattr(sample, name)
+        if isinstance(value, np.ndarray):
+            total += value.nbytes
+    return total
+
+
 def load_superpoints(scene: Scene, folder: Path | None) -> np.ndarray:
     """The scene's superpoints: its own, the cached ``superpoints.npy``, or computed (and cached)."""
     n = scene.num_points
@@ -512,6 +523,7 @@ class BoxSceneDataset:
         self.config = config
         self.train = train
         self._cache: dict[int, PreparedScene] = {}
+        self._cached_bytes = 0
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -522,8 +534,15 @@ class BoxSceneDataset:
             return self._cache[index]
         prepared = self._load(self.entries[index])
         if self.config.cache_scenes:
-            self._cache[index] = prepared
+            size = prepared_bytes(prepared)
+            if self._cached_bytes + size <= self.cache_budget():
+                self._cache[index] = prepared
+                self._cached_bytes += size
         return prepared
+
+    def cache_budget(self) -> int:
+        """Bytes this process may keep: ``cache_megabytes`` shared among the rank's loader workers."""
+        return int(self.config.cache_megabytes * 2**20) // max(1, int(self.config.num_workers))
 
     def _load(self, entry: SceneEntry) -> PreparedScene:
         from beep3d.io import load_scene_with_report
