@@ -131,10 +131,9 @@ def _run(args: argparse.Namespace) -> int:
     from beep3d.training.datasets import build_datasets
 
     train_set, val_set, class_set, kind, has_split = build_datasets(args.data, config)
-    print(
+    _say(
         f"beep3d-train: {kind} data, {len(train_set)} training and {len(val_set)} validation scenes"
-        + ("" if has_split else " (no split files: evaluating on the training scenes)"),
-        file=sys.stderr,
+        + ("" if has_split else " (no split files: evaluating on the training scenes)")
     )
     import torch
 
@@ -146,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     from beep3d.training.trainer import Trainer
 
     if args.init is not None:
-        print(f"beep3d-train: starting from the weights of {args.init}", file=sys.stderr)
+        _say(f"beep3d-train: starting from the weights of {args.init}")
 
     trainer = Trainer(
         config,
@@ -177,8 +176,16 @@ def _run(args: argparse.Namespace) -> int:
             f"{k} {v:.3f}" for k, v in result.last_eval.items() if k in ("ap", "ap50", "ap25", "macc", "miou")
         )
         summary += f"; last evaluation: {figures}"
-    print(summary, file=sys.stderr)
+    _say(summary)
     return 0
+
+
+def _say(text: str) -> None:
+    """Print a progress line to stderr, once per run: by the first process under torchrun."""
+    import os
+
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(text, file=sys.stderr)
 
 
 if __name__ == "__main__":

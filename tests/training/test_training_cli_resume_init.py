@@ -23,3 +23,14 @@ def test_resume_with_init_is_refused_before_any_work(
     assert "--resume and --init do not go together" in err
     assert "training and" not in err  # refused before the data is read
     assert not (tmp_path / "run").exists()
+
+
+def test_under_torchrun_only_the_first_process_prints_progress_lines(monkeypatch, capsys):
+    from beep3d.training.cli import _say
+
+    monkeypatch.setenv("RANK", "1")
+    _say("beep3d-train: 5 training scenes")
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("RANK", "0")
+    _say("beep3d-train: 5 training scenes")
+    assert "5 training scenes" in capsys.readouterr().err
