@@ -172,8 +172,14 @@ class SparseUNet(nn.Module):
 
 
 def superpoint_mean(values: torch.Tensor, superpoints: torch.Tensor, num_superpoints: int) -> torch.Tensor:
-    """Mean of ``values`` (N, F) per superpoint id (N,) -> (S, F) (empty superpoints give 0)."""
-    sums = torch.zeros(num_superpoints, values.shape[1], dtype=values.dtype, device=values.device)
-    sums.index_add_(0, superpoints, values)
-    counts = torch.bincount(superpoints, minlength=num_superpoints).clamp(min=1).to(values.dtype)
-    return sums / counts[:, None]
+    """Mean of ``values`` (N, F) per superpoint id (N,) -> (S, F) (empty superpoints give 0).
+
+    Summed and divided in float32 with autocast off, returned in ``values``' dtype: in fp16 the sum
+    over a large superpoint, and its point count itself (30k points), overflow 65504.
+    """
+    with torch.autocast(device_type=values.device.type, enabled=False):
+        sums = torch.zeros(num_superpoints, values.shape[1], dtype=torch.float32, device=values.device)
+        sums.index_add_(0, superpoints, values.float())
+        counts = torch.bincount(superpoints, minlength=num_superpoints).clamp(min=1).to(torch.float32)
+        means = sums / counts[:, None]
+    return means.to(values.dtype)

@@ -114,10 +114,16 @@ def masked_feature_means(
         (K, d), zero for empty masks.
     valid
         (K,) bool, False for empty masks.
+
+    The sums are taken in float32 with autocast off, then returned in ``features``' dtype: under fp16
+    autocast, weights (point counts of thousands) times features overflow fp16's 65504 (a 20k-point
+    mask of feature 4.0 gave inf).
     """
-    totals = point_weights.sum(dim=1)
-    means = (point_weights @ features) / totals.clamp(min=1e-6)[:, None]
-    return means, totals > 0
+    with torch.autocast(device_type=features.device.type, enabled=False):
+        weights = point_weights.float()
+        totals = weights.sum(dim=1)
+        means = (weights @ features.float()) / totals.clamp(min=1e-6)[:, None]
+    return means.to(features.dtype), totals > 0
 
 
 def teacher_mask_features(
