@@ -49,6 +49,9 @@ def dist_info_from_env() -> DistInfo:
 def init_distributed(device_type: str, timeout: timedelta = PROCESS_GROUP_TIMEOUT) -> DistInfo:
     """Join the process group when WORLD_SIZE > 1 (NCCL on CUDA, gloo on the CPU).
 
+    On CUDA this process's GPU (cuda:LOCAL_RANK) is made the current device before the group is
+    made, so that NCCL's communicators and barriers use it rather than GPU 0.
+
     Parameters
     ----------
     device_type
@@ -59,8 +62,11 @@ def init_distributed(device_type: str, timeout: timedelta = PROCESS_GROUP_TIMEOU
     info = dist_info_from_env()
     if not info.enabled:
         return info
+    import torch
     import torch.distributed as dist
 
+    if device_type == "cuda":
+        torch.cuda.set_device(info.local_rank)
     if not dist.is_initialized():
         backend = "nccl" if device_type == "cuda" else "gloo"
         dist.init_process_group(backend=backend, rank=info.rank, world_size=info.world_size, timeout=timeout)

@@ -39,7 +39,7 @@ from beep3d.errors import Beep3dError
 from beep3d.io.atomic import write_json_atomic, write_text_atomic, write_with_atomic
 from beep3d.model.sample import ModelSample
 from beep3d.training.config import TrainConfig, dump_config
-from beep3d.training.distributed import DistInfo, barrier, init_distributed
+from beep3d.training.distributed import DistInfo, barrier, dist_info_from_env, init_distributed
 
 log = logging.getLogger(__name__)
 
@@ -201,12 +201,13 @@ class Trainer:
 
         if self.device_name == "cuda" and not torch.cuda.is_available():
             raise Beep3dError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
-        self.dist: DistInfo = init_distributed(self.device_name)
+        # The process's GPU is made current before the process group is made (NCCL binds to it).
         if self.device_name == "cuda":
-            self.device = torch.device("cuda", self.dist.local_rank)
+            self.device = torch.device("cuda", dist_info_from_env().local_rank)
             torch.cuda.set_device(self.device)
         else:
             self.device = torch.device("cpu")
+        self.dist: DistInfo = init_distributed(self.device_name)
         self.use_amp = bool(self.config.amp and self.device.type == "cuda")
         if self.collate_fn is None:
             from beep3d.model.batch import collate

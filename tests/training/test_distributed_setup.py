@@ -64,3 +64,25 @@ def test_a_gloo_barrier_and_a_single_process(monkeypatch: pytest.MonkeyPatch) ->
     barrier(DistInfo(rank=1, world_size=2, local_rank=1))
     barrier(DistInfo())
     assert seen == [{}]
+
+
+def test_cuda_device_is_set_before_the_process_group_is_made(
+    two_process_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[tuple] = []
+    monkeypatch.setattr("torch.cuda.set_device", lambda device: events.append(("set_device", device)))
+    monkeypatch.setattr(
+        dist, "init_process_group", lambda **kwargs: events.append(("init", kwargs["backend"]))
+    )
+    init_distributed("cuda")
+    assert events == [("set_device", 1), ("init", "nccl")]
+
+
+def test_the_cpu_sets_no_cuda_device(two_process_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[tuple] = []
+    monkeypatch.setattr("torch.cuda.set_device", lambda device: events.append(("set_device", device)))
+    monkeypatch.setattr(
+        dist, "init_process_group", lambda **kwargs: events.append(("init", kwargs["backend"]))
+    )
+    init_distributed("cpu")
+    assert events == [("init", "gloo")]
