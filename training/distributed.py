@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 #: How long a collective (a barrier, DDP's gradient all-reduce) may wait for the other processes.
 #: Rank 0 evaluates alone while the other ranks wait at a barrier; evaluating every ScanNet
@@ -87,6 +88,36 @@ def barrier(info: DistInfo) -> None:
             dist.barrier(device_ids=[torch.cuda.current_device()])
         else:
             dist.barrier()
+
+
+def average_across_processes(values: dict[str, Any], info: DistInfo, device: Any) -> dict[str, float]:
+    """The mean of each (scalar) value over all processes, as floats; every process gets the same.
+
+    In a single process the values are only turned into floats (``float(v)``), unchanged.
+
+    Parameters
+    ----------
+    values
+        Scalars (Python numbers or one-element tensors), the same keys in the same order on every
+        process.
+    info
+        This process's place in the run.
+    device
+        Where the reduction runs (the process's GPU for NCCL, the CPU for gloo).
+    """
+    import torch
+
+    def as_float(value: Any) -> float:
+        return float(value.detach().float().item()) if hasattr(value, "detach") else float(value)
+
+    if not info.enabled:
+        return {key: as_float(value) for key, value in values.items()}
+    import torch.distributed as dist
+
+    stacked = torch.tensor([as_float(value) for value in values.values()], dtype=torch.float64, device=device)
+    dist.all_reduce(stacked, op=dist.ReduceOp.SUM)
+    stacked /= info.world_size
+    return {key: float(v) for key, v in zip(values, stacked.tolist(), strict=True)}
 
 
 def shutdown(info: DistInfo) -> None:

@@ -39,7 +39,13 @@ from beep3d.errors import Beep3dError
 from beep3d.io.atomic import write_json_atomic, write_text_atomic, write_with_atomic
 from beep3d.model.sample import ModelSample
 from beep3d.training.config import TrainConfig, dump_config
-from beep3d.training.distributed import DistInfo, barrier, dist_info_from_env, init_distributed
+from beep3d.training.distributed import (
+    DistInfo,
+    average_across_processes,
+    barrier,
+    dist_info_from_env,
+    init_distributed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +87,6 @@ class _LossForward:
                 return self.inner.training_losses(batch, step=step)
 
         return LossForward(model)
-
-
-def _to_float(value: Any) -> float:
-    return float(value.detach().float().item()) if hasattr(value, "detach") else float(value)
 
 
 def _clean(value: Any) -> Any:
@@ -481,10 +483,18 @@ class Trainer:
         with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self.use_amp):
             losses = self.loss_module(batch, self.step)
         total = losses["total"]
+        # What is logged: the losses averaged over all processes (each process trains on its own
+        # scenes), every process gets the same; in a single process, this step's own losses.
+        logged = average_across_processes(losses, self.dist, self.device)
         if not torch.isfinite(total.detach()).all():
             raise Beep3dError(
                 f"the training loss became {float(total.detach())} at step {self.step + 1} (scenes "
                 f"{', '.join(s.name for s in samples)}); lower lr in the config or check these scenes' boxes"
+            )
+        if not math.isfinite(logged["total"]):  # every process stops, not only the one that failed
+            raise Beep3dError(
+                f"the training loss became {logged['total']} at step {self.step + 1} in another process "
+                "(its own message names the scenes); lower lr in the config or check those scenes' boxes"
             )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(total.float()).backward()
@@ -497,7 +507,7 @@ class Trainer:
         self.step += 1
         if self.config.model.teacher_mode == "ema":
             self.model.update_teacher(self.step)
-        return {key: _to_float(value) for key, value in losses.items()}
+        return logged
 
     def _make_loader(self) -> Any:
         import torch
