@@ -124,3 +124,52 @@ def test_two_processes_log_the_mean_of_their_losses(tmp_path: Path) -> None:
     last0 = json.loads((records / "last0.json").read_text())
     last1 = json.loads((records / "last1.json").read_text())
     assert last0 == last1 == {"total": logged[4]["loss/total"], "bce": logged[4]["loss/bce"]}
+
+
+class FailingModel(RecordingModel):
+    """Rank 1's loss becomes NaN at step 2 (0-based: the third step)."""
+
+    def training_losses(self, batch: FakeBatch, step: int | None = None) -> dict[str, torch.Tensor]:
+        losses = super().training_losses(batch, step)
+        if os.environ.get("RANK") == "1" and step == 2:
+            losses = {key: value * float("nan") for key, value in losses.items()}
+        return losses
+
+
+def _failing_worker(rank: int, world_size: int, port: int, data: str, out: str, records: str) -> None:
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        WORLD_SIZE=str(world_size),
+        LOCAL_RANK=str(rank),
+    )
+    os.environ[RECORD_DIR_ENV] = records
+    torch.set_num_threads(1)
+    from beep3d.errors import Beep3dError
+    from beep3d.training.distributed import shutdown
+
+    train, val, class_set, *_ = build_datasets(data, config())
+    trainer = Trainer(config(), train, val, class_set, out, show_progress=False,
+                      model_factory=FailingModel, collate_fn=fake_collate)  # fmt: skip
+    try:
+        trainer.run()
+        message = "finished"
+    except Beep3dError as exc:
+        message = str(exc)
+    Path(records, f"error{rank}.txt").write_text(message)
+    shutdown(trainer.dist)
+
+
+@pytest.mark.slow
+def test_a_non_finite_loss_in_one_process_stops_every_process(tmp_path: Path) -> None:
+    import torch.multiprocessing as mp
+
+    write_rooms(tmp_path / "data", 4)
+    records = tmp_path / "records"
+    records.mkdir()
+    args = (2, _free_port(), str(tmp_path / "data"), str(tmp_path / "run"), str(records))
+    mp.spawn(_failing_worker, args=args, nprocs=2, join=True)
+    error0, error1 = (records / "error0.txt").read_text(), (records / "error1.txt").read_text()
+    assert "at step 3 (scenes room" in error1, error1
+    assert "at step 3 in another process" in error0, error0
