@@ -37,9 +37,11 @@ def query_similarity(content: torch.Tensor, mask_features: torch.Tensor) -> torc
 
     Returns
     -------
-    (Q, S) similarities in (0, 1).
+    (Q, S) float32 similarities in (0, 1), computed in float32 with autocast off (under fp16 autocast
+    the product's rounding made queries tie in the matching).
     """
-    return torch.sigmoid(content @ mask_features.T)
+    with torch.autocast(device_type=content.device.type, enabled=False):
+        return torch.sigmoid(content.float() @ mask_features.float().T)
 
 
 def label_superpoint_counts(
@@ -134,14 +136,19 @@ def match_queries_to_boxes(
     Returns
     -------
     (K,) int64 matched query per box (-1 if there are more boxes than queries and the box got none).
+
+    The cost is computed in float32 with autocast off, whatever the inputs' dtype: in fp16 close
+    costs round to ties and the matching can change.
     """
     num_boxes = box_classes.shape[0]
     matched = torch.full((num_boxes,), -1, dtype=torch.long)
     if num_boxes == 0:
         return matched.to(similarity.device)
-    weights = box_superpoint_counts / box_superpoint_counts.sum(dim=1, keepdim=True).clamp(min=1e-6)
-    mean_similarity = similarity @ weights.T  # (Q, K)
-    cost = -mean_similarity - class_weight * class_probabilities[:, box_classes]
+    with torch.autocast(device_type=similarity.device.type, enabled=False):
+        counts = box_superpoint_counts.float()
+        weights = counts / counts.sum(dim=1, keepdim=True).clamp(min=1e-6)
+        mean_similarity = similarity.float() @ weights.T  # (Q, K)
+        cost = -mean_similarity - class_weight * class_probabilities.float()[:, box_classes]
     query_index, box_index = hungarian_match(cost)
     matched = matched.to(similarity.device)
     matched[box_index] = query_index
