@@ -306,3 +306,14 @@ def save_untrained_checkpoint(path: Path, config) -> Path:  # noqa: ANN001 - Mod
 
     save_checkpoint(path, Beep3DModel(config), TrainConfig(model=config), SCANNET18, step=0, epoch=0)
     return path
+
+
+def write_s3dis_room(room: Path, seed: int = 0) -> None:
+    """An S3DIS room (``Annotations/<class>_<n>.txt``) with two chairs, a table and the floor."""
+    scene, _ = make_room(seed, num_objects=3, points_per_object=200, floor_points=200)
+    annotations = room / "Annotations"
+    annotations.mkdir(parents=True)
+    names = {1: "chair_1", 2: "table_1", 3: "chair_2", -1: "floor_1"}
+    for instance, name in names.items():
+        rows = np.hstack([scene.xyz[scene.instance == instance], scene.rgb[scene.instance == instance]])
+        np.savetxt(annotations / f"{name}.txt", rows, fmt="%.4f %.4f %.4f %d %d %d")

@@ -61,3 +61,14 @@ def test_an_empty_folder_and_a_run_folder_are_accepted(tmp_path: Path) -> None:
     (run / "tensorboard").mkdir()
     (run / ".config.yaml.abc.yaml.tmp").write_text("")  # an atomic write cut by a kill
     check_run_folder(run, resume=True)
+
+
+def test_out_naming_a_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scan = tmp_path / "scan.ply"
+    scan.write_bytes(b"ply\n")
+    assert train(tmp_path, scan) == 2
+    error = one_line_error(capsys)
+    assert str(scan) in error and "not a folder" in error
+    assert scan.read_bytes() == b"ply\n"
+    assert train(tmp_path, scan / "run") == 2  # a folder below a file cannot be made either
+    assert "not a folder" in one_line_error(capsys)

@@ -5,26 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from beep3d.errors import Beep3dError
 from beep3d.io.scene_folder import save_scene_folder
 from beep3d.training.config import load_config
 from beep3d.training.datasets import build_datasets
-from tests.training_fakes import make_room
-
-
-def write_s3dis_room(room: Path, seed: int = 0) -> None:
-    """An S3DIS room (``Annotations/<class>_<n>.txt``) with two chairs, a table and the floor."""
-    scene, _ = make_room(seed, num_objects=3, points_per_object=200, floor_points=200)
-    annotations = room / "Annotations"
-    annotations.mkdir(parents=True)
-    names = {1: "chair_1", 2: "table_1", 3: "chair_2", -1: "floor_1"}
-    for instance, name in names.items():
-        rows = np.hstack([scene.xyz[scene.instance == instance], scene.rgb[scene.instance == instance]])
-        np.savetxt(annotations / f"{name}.txt", rows, fmt="%.4f %.4f %.4f %d %d %d")
-
+from tests.training_fakes import make_room, write_s3dis_room
 
 # ---------------------------------------------------------------------- label spaces
 
