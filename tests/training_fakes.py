@@ -204,6 +204,21 @@ class FakeBeep3DModel(nn.Module):
         return out
 
 
+def as_process_of(rank: int, world_size: int, port: int) -> None:
+    """Make this process rank ``rank`` of a ``world_size``-process run on this machine (torchrun's
+    variables), on one thread."""
+    import os
+
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        WORLD_SIZE=str(world_size),
+        LOCAL_RANK=str(rank),
+    )
+    torch.set_num_threads(1)
+
+
 def ddp_worker(rank: int, world_size: int, port: int, data: str, out: str, max_steps: int) -> None:
     """One process of a 2-process gloo run with the stand-in model; saves its final weights."""
     import os
@@ -216,14 +231,7 @@ def ddp_worker(rank: int, world_size: int, port: int, data: str, out: str, max_s
     from beep3d.training.distributed import shutdown
     from beep3d.training.trainer import Trainer
 
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        RANK=str(rank),
-        WORLD_SIZE=str(world_size),
-        LOCAL_RANK=str(rank),
-    )
-    torch.set_num_threads(1)
+    as_process_of(rank, world_size, port)
     config = replace(
         TrainConfig(num_workers=0, crop_points=1500, eval_every=0), batch_size=1, epochs=2, lr=1e-2
     )

@@ -16,7 +16,7 @@ from beep3d.training.config import TrainConfig
 from beep3d.training.datasets import build_datasets
 from beep3d.training.distributed import DistInfo, average_across_processes
 from beep3d.training.trainer import Trainer
-from tests.training_fakes import FakeBatch, FakeBeep3DModel, fake_collate, write_rooms
+from tests.training_fakes import FakeBatch, FakeBeep3DModel, as_process_of, fake_collate, write_rooms
 
 RECORD_DIR_ENV = "BEEP3D_TEST_LOSS_RECORDS"
 
@@ -85,15 +85,8 @@ def _free_port() -> int:
 
 
 def _worker(rank: int, world_size: int, port: int, data: str, out: str, records: str) -> None:
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        RANK=str(rank),
-        WORLD_SIZE=str(world_size),
-        LOCAL_RANK=str(rank),
-    )
+    as_process_of(rank, world_size, port)
     os.environ[RECORD_DIR_ENV] = records
-    torch.set_num_threads(1)
     from beep3d.training.distributed import shutdown
 
     train, val, class_set, *_ = build_datasets(data, config())
@@ -137,15 +130,8 @@ class FailingModel(RecordingModel):
 
 
 def _failing_worker(rank: int, world_size: int, port: int, data: str, out: str, records: str) -> None:
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        RANK=str(rank),
-        WORLD_SIZE=str(world_size),
-        LOCAL_RANK=str(rank),
-    )
+    as_process_of(rank, world_size, port)
     os.environ[RECORD_DIR_ENV] = records
-    torch.set_num_threads(1)
     from beep3d.errors import Beep3dError
     from beep3d.training.distributed import shutdown
 
