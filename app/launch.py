@@ -99,6 +99,11 @@ def run_app(
     window = MainWindow(
         classes, resolver_name, checkpoint, interactive=screenshot is None, device=device, threads=threads
     )
+    if checkpoint is not None and window.resolvers.refused is not None:
+        # the annotator asked for this teacher: say why it cannot be used instead of opening the
+        # window with a rule in its place
+        window.close()
+        raise Beep3dError(f"{window.resolvers.refused} (given with --checkpoint)")
     if foreground is not None and foreground != window.resolvers.foreground_mode:
         if not window.resolvers.select_foreground(foreground):
             raise Beep3dError(

@@ -51,6 +51,8 @@ class ResolverController(QObject):
     device, threads
         Where a teacher network runs ("cpu", "cuda", "cuda:N") and its CPU threads (None: torch's
         default).
+    refused
+        Why the last resolver chosen was refused (its checkpoint unreadable, ...), None if it was not.
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class ResolverController(QObject):
         self.checkpoint = checkpoint
         self.device = device
         self.threads = threads
+        self.refused: str | None = None  # why the last resolver chosen was refused, if it was
         self.resolver: Resolver | None = None
         self.membership_level = DEFAULT_MEMBERSHIP
         self.previous: tuple[str, str | None] = ("smallest-box", None)
@@ -130,6 +133,7 @@ class ResolverController(QObject):
         try:
             resolver = get_resolver(name, **options)
         except Beep3dError as exc:
+            self.refused = str(exc)
             if not quiet:
                 window.error(str(exc))
             else:
