@@ -331,8 +331,9 @@ class Trainer:
         if saved_total is not None and saved_total != self.total_steps:
             raise Beep3dError(
                 f"{path}: the run's one-cycle schedule spans {saved_total} steps but this config gives "
-                f"{self.total_steps} ({self.config.epochs} epochs x {self.steps_per_epoch} steps); resume with "
-                "the run's epochs, batch size and data, or start a new run folder"
+                f"{self.total_steps} ({self.config.epochs} epochs x {self.steps_per_epoch} steps with "
+                f"{self.dist.world_size} process(es)); resume with the run's epochs, batch size, data and "
+                "number of processes (torchrun's --nproc_per_node), or start a new run folder"
             )
         load_model_state(path, self.model, state.model_state)
         if state.optimizer_state is not None:

@@ -72,3 +72,14 @@ def test_out_naming_a_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.Ca
     assert scan.read_bytes() == b"ply\n"
     assert train(tmp_path, scan / "run") == 2  # a folder below a file cannot be made either
     assert "not a folder" in one_line_error(capsys)
+
+
+def test_resuming_with_another_schedule_names_what_must_match(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert train(tmp_path, out, "--epochs", "1") == 0
+    capsys.readouterr()
+    assert train(tmp_path, out, "--resume", "--epochs", "3") == 2
+    error = one_line_error(capsys)
+    assert "schedule spans" in error and "number of processes" in error
