@@ -252,7 +252,11 @@ class Beep3DModel(nn.Module):
         return labels, margins, decided_by
 
     def _teacher_results(self, batch: Batch, index_cache: dict | None = None) -> list[TeacherResult]:
-        with torch.no_grad():
+        # the teacher runs in float32 even under the student's mixed precision: its logits decide the
+        # pseudo-masks by comparison (eq. 2-4), and fp16 rounds close logits to ties; no gradients,
+        # so the cost is one float32 forward pass
+        device_type = batch.xyz[0].device.type if len(batch.xyz) else "cpu"
+        with torch.no_grad(), torch.autocast(device_type=device_type, enabled=False):
             scenes = self.teacher.encode(batch, index_cache)
             return [
                 self._teacher_resolve(

@@ -40,3 +40,22 @@ def test_query_similarity_is_float32_under_fp16_autocast() -> None:
     torch.testing.assert_close(similarity.double(), expected, rtol=1e-6, atol=1e-6)
     half = query_similarity(content.half(), features.half())
     assert half.dtype == torch.float32 and torch.isfinite(half).all()
+
+
+def test_the_teacher_runs_without_autocast_under_the_students_mixed_precision() -> None:
+    from types import SimpleNamespace
+
+    from beep3d.model.beep3d_model import Beep3DModel
+
+    seen: list[bool] = []
+
+    def encode(batch, index_cache):  # noqa: ANN001, ANN202 (a stand-in for the teacher network)
+        seen.append(torch.is_autocast_enabled("cpu"))
+        return []
+
+    model = SimpleNamespace(teacher=SimpleNamespace(encode=encode))
+    batch = SimpleNamespace(xyz=[torch.zeros(4, 3)])
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        assert torch.is_autocast_enabled("cpu")
+        Beep3DModel._teacher_results(model, batch)  # type: ignore[arg-type]
+    assert seen == [False]
