@@ -34,7 +34,8 @@ from beep3d.resolve.foreground import FOREGROUND_MODES, get_foreground
 from beep3d.resolve.pipeline import annotate
 from beep3d.resolve.resolvers import get_resolver
 from beep3d.scene import Scene
-from beep3d.training.datasets import gt_boxes, ply_scene_name
+from beep3d.training.data_folders import ply_scene_name
+from beep3d.training.datasets import gt_boxes
 
 VALIDATION = ("scene0002_*", "scene0004_*")
 

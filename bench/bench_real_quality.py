@@ -40,7 +40,8 @@ from beep3d.resolve.resolution import (
     DECIDED_BY_VOLUME_RULE,
 )
 from beep3d.resolve.resolvers import get_resolver
-from beep3d.training.datasets import gt_boxes, ply_scene_name
+from beep3d.training.data_folders import ply_scene_name
+from beep3d.training.datasets import gt_boxes
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_REAL = REAL_SCANS

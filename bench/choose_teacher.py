@@ -27,7 +27,8 @@ from beep3d.metrics.mask_quality import overlap_accuracy
 from beep3d.resolve.resolution import DECIDED_BY_NETWORK
 from beep3d.resolve.resolvers import get_resolver
 from beep3d.resolve.teacher_resolver import TeacherResolver
-from beep3d.training.datasets import gt_boxes, ply_scene_name
+from beep3d.training.data_folders import ply_scene_name
+from beep3d.training.datasets import gt_boxes
 
 SHARED_REAL = REAL_SCANS
 

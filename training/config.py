@@ -40,7 +40,7 @@ class TrainConfig:
         The network's configuration (its ``membership_level`` decides point- or superpoint-level box
         membership of the training samples).
     dataset
-        "auto" (detected from the data folder, see :func:`beep3d.training.datasets.detect_kind`),
+        "auto" (detected from the data folder, see :func:`beep3d.training.data_folders.detect_kind`),
         "scannet", "s3dis", "folders" (scene folders written by the tool or ``beep3d-synth``) or "plys"
         (labelled scans as ``*.ply`` files).
     val_scenes

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from beep3d.training.config import load_config
-from beep3d.training.datasets import build_datasets, detect_kind
+from beep3d.training.data_folders import detect_kind
+from beep3d.training.datasets import build_datasets
 from tests.training.test_scannet_label_map import OLD_TABLE, write_scannet_scene
 from tests.training.test_training_label_space import write_s3dis_room
 

@@ -14,7 +14,8 @@ from beep3d.geometry.boxes import Box
 from beep3d.io.box_files import save_boxes
 from beep3d.training.augment import augment_scene
 from beep3d.training.config import TrainConfig
-from beep3d.training.datasets import build_datasets, detect_kind, list_scenes, prepare_scene
+from beep3d.training.data_folders import detect_kind, list_scenes
+from beep3d.training.datasets import build_datasets, prepare_scene
 from tests.conftest import SHARED_DATA
 from tests.training_fakes import make_room, write_rooms
 
