@@ -3,9 +3,10 @@
 Choosing is cheap for every resolver (the teacher only checks its checkpoint's header). When the
 teacher is chosen, its network starts loading and warming up in a background thread
 (:meth:`beep3d.resolve.teacher_resolver.TeacherResolver.warm_up`: torch, spconv, the weights and a
-run on a tiny made-up scene, seconds; then Open3D for the room surfaces), while the annotator opens
-a scan and its superpoints and room surfaces are found; the live-resolution worker's first
-resolution waits for that load if it is not done. If the load fails, the worker's resolution
+run on a tiny made-up scene, seconds; then Open3D for the room surfaces of small scans), while the
+annotator opens a scan; the live-resolution worker's first resolution waits for that load if it is
+not done, while a child process finds the scan's superpoints and room surfaces
+(:func:`beep3d.resolve.pipeline.load_beside_scan_geometry`). If the load fails, the worker's resolution
 reports it (the failure is kept by the resolver), and the controller goes back to the resolver used
 before and says why.
 """

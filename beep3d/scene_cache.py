@@ -36,3 +36,9 @@ class SceneCache(Generic[T]):
         with self._lock:
             self._values[id(scene)] = (weakref.ref(scene), value)
         return value
+
+
+#: Each scan's normals, as :func:`beep3d.geometry.normals.scene_normals` computes them; kept here,
+#: apart from the numba kernels, so that normals found by a child process
+#: (:mod:`beep3d.geometry.child_geometry`) are remembered without importing numba.
+SCENE_NORMALS: SceneCache = SceneCache()

@@ -1,12 +1,18 @@
-"""Where the first teacher resolution of a scan spends its time, stage by stage.
+"""The first teacher resolution of a scan, in a fresh process: its time, and where it goes.
 
     .venv/bin/python bench/bench_first_resolution.py --points 100000 --boxes 50 --threads 1
 
-Run in a fresh process (imports are part of the first resolution). The scene is the edit-latency
-bench's grid room (:func:`bench_edit_latency.grid_room`: a floor and cube-shaped objects whose
-boxes overlap their neighbours). The stages run in the order the window's first resolution runs
-them (:func:`beep3d.resolve.pipeline.annotate` with the shipped teacher and the geometric
-foreground stage), each timed on its own:
+The scene is the edit-latency bench's grid room (:func:`bench_edit_latency.grid_room`: a floor and
+cube-shaped objects whose boxes overlap their neighbours), resolved with the shipped teacher and the
+geometric foreground stage. Run in a fresh process: the imports are part of the first resolution.
+
+By default the bench runs the pipeline as the headless export does
+(:func:`beep3d.resolve.pipeline.annotate`, which loads the network while a child process finds the
+scan's superpoints, normals and room surfaces: :mod:`beep3d.geometry.child_geometry`); the last
+line is ``first resolution <x> s``, the wall time from before the first import of the network to the
+result. ``--no-child`` finds the geometry in this process instead (as before the child).
+
+``--stages`` times each stage on its own instead, one after the other in this process (no child):
 
 - torch import; spconv import (without CUDA, its CUDA kernel tables are skipped: see
   :mod:`beep3d.model.backbone`); reading the checkpoint into the network;
@@ -16,12 +22,12 @@ foreground stage), each timed on its own:
 - the rest of the pipeline (membership, overlap analysis, foreground, diagnostics, display arrays;
   the scene-level work and the teacher's resolution done).
 
-The last line is ``first resolution <x> s``: the sum of the stages.
+and the last line is then the sum of the stages.
 
-``--background`` runs the first resolution as the window now does: the teacher is loaded and warmed
-up (:meth:`beep3d.resolve.teacher_resolver.TeacherResolver.warm_up`), then Open3D's compiled module
-imported, in a background thread started when the teacher is chosen, while the scan's superpoints and room surfaces are computed; the last
-line is then the wall time from the start to the resolution (no per-stage split: the stages overlap).
+``--background`` runs the first resolution as the window does: the teacher is loaded and warmed up
+(:meth:`beep3d.resolve.teacher_resolver.TeacherResolver.warm_up`), then Open3D's compiled module
+imported, in a background thread started when the teacher is chosen, while the pipeline runs in
+the main thread; the last line is the wall time from the scan's start to the resolution.
 ``--lead S`` starts the background thread S seconds before the scan's work (the time an annotator
 takes to open a scan after the window starts; default 0).
 """
@@ -62,11 +68,49 @@ def main() -> None:
         "--background", action="store_true", help="load the teacher in a background thread (the window)"
     )
     parser.add_argument("--lead", type=float, default=0.0, help="with --background: seconds of head start")
+    parser.add_argument("--stages", action="store_true", help="time each stage alone, one after the other")
+    parser.add_argument(
+        "--no-child",
+        action="store_true",
+        help="find the scan's geometry in this process (as before the child)",
+    )
     args = parser.parse_args()
     scene, boxes = grid_room(args.points, args.boxes)
+    if args.no_child:
+        from beep3d.geometry import child_geometry
+
+        child_geometry.MIN_POINTS = sys.maxsize
     if args.background:
         background(scene, boxes, args.threads, args.lead)
-        return
+    elif args.stages:
+        stage_by_stage(scene, boxes, args.threads)
+    else:
+        pipeline(scene, boxes, args.threads)
+
+
+def pipeline(scene, boxes, threads: int | None) -> None:  # noqa: ANN001
+    """The first resolution as the headless export runs it: one call of the pipeline."""
+    from beep3d.native_threads import limit_native_threads
+
+    limit_native_threads(threads)
+    started = time.perf_counter()
+    from beep3d.defaults import DEFAULT_CHECKPOINT
+    from beep3d.resolve.foreground import get_foreground
+    from beep3d.resolve.pipeline import annotate
+    from beep3d.resolve.resolvers import get_resolver
+
+    resolver = get_resolver("teacher", checkpoint=DEFAULT_CHECKPOINT, threads=threads)
+    annotate(scene, boxes, resolver, foreground=get_foreground("geometric"))
+    done = time.perf_counter()
+    print(f"{scene.name}: {scene.num_points:,} points, {len(boxes)} boxes, threads {threads}")
+    print(f"first resolution {done - started:.2f} s")
+
+
+def stage_by_stage(scene, boxes, threads: int | None) -> None:  # noqa: ANN001
+    """Each stage of the first resolution timed alone, in this process, one after the other."""
+    from beep3d.native_threads import limit_native_threads
+
+    limit_native_threads(threads)
     stages: list[tuple[str, float]] = []
 
     def timed(name: str, work):  # noqa: ANN001, ANN202
@@ -76,8 +120,8 @@ def main() -> None:
         return value
 
     torch = timed("import torch", lambda: __import__("torch"))
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    if threads is not None:
+        torch.set_num_threads(threads)
     timed("import spconv (and the network's modules)", lambda: __import__("beep3d.model.beep3d_model"))
     from beep3d.defaults import DEFAULT_CHECKPOINT
     from beep3d.geometry.superpoints import compute_superpoints
@@ -87,7 +131,7 @@ def main() -> None:
     from beep3d.resolve.pipeline import annotate
     from beep3d.resolve.resolvers import get_resolver
 
-    resolver = get_resolver("teacher", checkpoint=DEFAULT_CHECKPOINT, threads=args.threads)
+    resolver = get_resolver("teacher", checkpoint=DEFAULT_CHECKPOINT, threads=threads)
     timed("load the checkpoint", resolver.load)
     scene.superpoints = timed("superpoints", lambda: compute_superpoints(scene))
     stage = get_foreground("geometric")
@@ -98,8 +142,8 @@ def main() -> None:
             [sample_from_scene(scene, scene.superpoints)], resolver.device, resolver.config.voxel_size
         ),
     )
-    if args.threads is not None:  # numba's kernels (the superpoints') reset it; the resolver sets it again
-        torch.set_num_threads(args.threads)
+    if threads is not None:  # numba's kernels (the superpoints') reset it; the resolver sets it again
+        torch.set_num_threads(threads)
     with torch.no_grad():
         encoding = timed("backbone (encode_scene)", lambda: resolver.model.encode_scene(batch))
     resolver._scene_ref, resolver._encoding = (
@@ -109,7 +153,7 @@ def main() -> None:
     resolution = timed("decoder and pseudo-masks (resolve)", lambda: resolver.resolve(scene, boxes))
     done = Resolved(resolver, resolution)
     timed("rest of the pipeline", lambda: annotate(scene, boxes, done, foreground=stage))
-    print(f"{scene.name}: {scene.num_points:,} points, {len(boxes)} boxes, threads {args.threads}")
+    print(f"{scene.name}: {scene.num_points:,} points, {len(boxes)} boxes, threads {threads}")
     for name, seconds in stages:
         print(f"  {name:45s} {seconds:6.2f} s")
     print(f"first resolution {sum(seconds for _, seconds in stages):.2f} s")
@@ -119,6 +163,9 @@ def background(scene, boxes, threads: int | None, lead: float) -> None:  # noqa:
     """The window's first resolution: the teacher loads and warms up in a thread meanwhile."""
     import threading
 
+    from beep3d.native_threads import limit_native_threads
+
+    limit_native_threads(threads)
     started = time.perf_counter()
     from beep3d.defaults import DEFAULT_CHECKPOINT
     from beep3d.resolve.resolvers import get_resolver
@@ -135,14 +182,10 @@ def background(scene, boxes, threads: int | None, lead: float) -> None:  # noqa:
     loader.start()
     time.sleep(lead)
     scan = time.perf_counter()
-    from beep3d.geometry.superpoints import compute_superpoints
     from beep3d.resolve.foreground import get_foreground
     from beep3d.resolve.pipeline import annotate
 
-    scene.superpoints = compute_superpoints(scene)
-    stage = get_foreground("geometric")
-    stage.surfaces_of(scene)
-    annotate(scene, boxes, resolver, foreground=stage)
+    annotate(scene, boxes, resolver, foreground=get_foreground("geometric"))
     done = time.perf_counter()
     print(f"{scene.name}: {scene.num_points:,} points, {len(boxes)} boxes, threads {threads}")
     print(f"  teacher loaded in the background from {lead:.1f} s before the scan's work")

@@ -18,7 +18,7 @@ import numpy as np
 
 from beep3d.geometry.graph_segmentation import numba, validate_faces, validate_neighbours
 from beep3d.scene import Scene
-from beep3d.scene_cache import SceneCache
+from beep3d.scene_cache import SCENE_NORMALS
 
 #: Point clouds without normals: normals from this many nearest neighbours, no farther than
 #: :data:`CLOUD_NORMAL_EDGE` metres (the superpoints' own graph, so both are built by one query).
@@ -206,9 +206,6 @@ def point_normals(xyz: np.ndarray, neighbours: np.ndarray, viewpoint: np.ndarray
     return _covariance_normals(xyz, neighbours, viewpoint)
 
 
-_SCENE_NORMALS: SceneCache[np.ndarray] = SceneCache()
-
-
 def scene_normals(scene: Scene, cloud_normals: Callable[[], np.ndarray] | None = None) -> np.ndarray:
     """(N, 3) float32 unit normals of a scene, computed once per scene and remembered.
 
@@ -242,7 +239,7 @@ def scene_normals(scene: Scene, cloud_normals: Callable[[], np.ndarray] | None =
             point_normals(xyz, knn_neighbours(xyz, CLOUD_NORMAL_NEIGHBOURS, CLOUD_NORMAL_EDGE)), order
         )
 
-    return _SCENE_NORMALS.get(scene, build)
+    return SCENE_NORMALS.get(scene, build)
 
 
 def in_scene_order(values: np.ndarray, order: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ import importlib.util
 import sys
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -349,9 +349,75 @@ class Room:
         x, y = float(xy[0]), float(xy[1])
         return float(-(floor.normal[0] * x + floor.normal[1] * y + floor.offset) / floor.normal[2])
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The room as plain arrays (for a file or another process; :meth:`from_arrays` reads them back)."""
+        return {
+            "surface_kinds": np.array([SURFACE_KINDS.index(s.kind) for s in self.surfaces], dtype=np.int8),
+            "surface_normals": np.array([s.normal for s in self.surfaces], dtype=np.float64).reshape(-1, 3),
+            "surface_offsets": np.array([s.offset for s in self.surfaces], dtype=np.float64),
+            "surface_inliers": np.array([s.inliers for s in self.surfaces], dtype=np.int64),
+            "point_kinds": self.points.kind,
+            "point_confidence": self.points.confidence,
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], num_points: int) -> Room:
+        """The room :meth:`to_arrays` wrote, for a scan of ``num_points`` points.
+
+        Raises
+        ------
+        Beep3dError
+            The arrays are missing or do not fit together or the scan.
+        """
+        try:
+            kinds = np.asarray(arrays["surface_kinds"], dtype=np.int64)
+            normals = np.asarray(arrays["surface_normals"], dtype=np.float64).reshape(-1, 3)
+            offsets = np.asarray(arrays["surface_offsets"], dtype=np.float64)
+            inliers = np.asarray(arrays["surface_inliers"], dtype=np.int64)
+            point_kinds = np.asarray(arrays["point_kinds"], dtype=np.int8)
+            confidence = np.asarray(arrays["point_confidence"], dtype=np.float32)
+        except (KeyError, ValueError) as exc:
+            raise Beep3dError(f"room surfaces: missing or malformed arrays ({exc})") from None
+        if not (len(kinds) == len(normals) == len(offsets) == len(inliers)) or np.any(
+            (kinds < 0) | (kinds >= len(SURFACE_KINDS))
+        ):
+            raise Beep3dError("room surfaces: the surfaces' arrays do not fit together")
+        if point_kinds.shape != (num_points,) or confidence.shape != (num_points,):
+            raise Beep3dError(f"room surfaces: per-point arrays do not fit a scan of {num_points} points")
+        surfaces = [
+            RoomSurface(SURFACE_KINDS[k], n.copy(), float(o), int(i))
+            for k, n, o, i in zip(kinds, normals, offsets, inliers, strict=True)
+        ]
+        return cls(surfaces, SurfacePoints(point_kinds, confidence))
+
 
 _ROOMS: dict[int, tuple[weakref.ref, tuple, Room]] = {}
 _ROOMS_LOCK = threading.Lock()
+
+
+def room_known(
+    scene: Scene, tolerance: float = DEFAULT_TOLERANCE, agreement: float = DEFAULT_AGREEMENT, seed: int = 0
+) -> bool:
+    """Whether :func:`room_of` has the room of ``scene`` for these settings already (answers at once)."""
+    with _ROOMS_LOCK:
+        cached = _ROOMS.get(id(scene))
+        return cached is not None and cached[0]() is scene and cached[1] == (tolerance, agreement, seed)
+
+
+def remember_room(
+    scene: Scene,
+    room: Room,
+    tolerance: float = DEFAULT_TOLERANCE,
+    agreement: float = DEFAULT_AGREEMENT,
+    seed: int = 0,
+) -> None:
+    """Make ``room`` what :func:`room_of` answers for ``scene`` and these settings (found elsewhere:
+    :mod:`beep3d.geometry.child_geometry`); a room already found for them is kept."""
+    with _ROOMS_LOCK:
+        cached = _ROOMS.get(id(scene))
+        if cached is not None and cached[0]() is scene and cached[1] == (tolerance, agreement, seed):
+            return
+        _ROOMS[id(scene)] = (weakref.ref(scene), (tolerance, agreement, seed), room)
 
 
 def room_of(

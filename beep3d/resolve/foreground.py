@@ -289,9 +289,14 @@ class GeometricForeground:
         self.wall_objects = frozenset(wall_objects)
         self._last: tuple | None = None  # (scene ref, boxes, positions, result) of the last call
 
+    @property
+    def room_settings(self) -> tuple[float, float, int]:
+        """(tolerance m, agreement, seed): the arguments :func:`room_of` finds this stage's room with."""
+        return (self.tolerance, self.agreement, self.seed)
+
     def surfaces_of(self, scene: Scene) -> SurfacePoints:
         """The points of ``scene`` on its floor, walls and ceiling (computed once per scene)."""
-        return room_of(scene, self.tolerance, self.agreement, self.seed).points
+        return room_of(scene, *self.room_settings).points
 
     def separate(
         self, scene: Scene, boxes: BoxSet, resolution: Resolution, membership: Membership | None = None

@@ -24,7 +24,9 @@ from beep3d.classes import SCANNET18
 from beep3d.corrections import Corrections
 from beep3d.defaults import DEFAULT_MEMBERSHIP, DEFAULT_SHARE
 from beep3d.geometry.boxes import BoxSet, Membership
+from beep3d.geometry.child_geometry import GeometryChild
 from beep3d.geometry.overlap import OverlapAnalysis, membership_for
+from beep3d.geometry.room_surfaces import room_known
 from beep3d.resolve.corrections import DEFAULT_CLICK_SPREAD, apply_corrections
 from beep3d.resolve.diagnostics import DiagnosisMemory, Problem, background_problems, diagnose_edit
 from beep3d.resolve.foreground import Foreground, ForegroundStage, NoForeground, apply_foreground
@@ -148,6 +150,46 @@ def point_labels(
     )
 
 
+def load_beside_scan_geometry(
+    scene: Scene, resolver: Resolver, foreground: ForegroundStage | None, progress: Progress
+) -> None:
+    """Load a resolver that is not loaded yet while a child process finds the scan's geometry.
+
+    A teacher's first resolution imports torch and spconv and reads the network, and the scan needs
+    its superpoints, normals and (for the geometric foreground stage) room surfaces: both hold the
+    GIL, so in one process they add up. Here the geometry runs in a child process
+    (:class:`beep3d.geometry.child_geometry.GeometryChild`) while this process loads the network;
+    its results are then where the later stages look for them. Nothing happens for a loaded
+    resolver, a rule, a small scan, or a scan whose geometry is known; a child that fails leaves the
+    work to the stages, as before.
+
+    Raises
+    ------
+    Beep3dError
+        From the resolver's load (the child is stopped).
+    Cancelled
+        ``progress`` was cancelled while the child worked (the child is stopped).
+    """
+    load = getattr(resolver, "load", None)
+    if load is None or getattr(resolver, "loaded", True):
+        return
+    room = getattr(foreground, "room_settings", None)
+    if room is not None and room_known(scene, *room):
+        room = None
+    child = GeometryChild.start(scene, room, getattr(resolver, "threads", None))
+    if child is None:
+        return
+    try:
+        progress.report(0.0, "teacher model")
+        load()
+        progress.report(0.0, "superpoints")  # what is left to wait for: the child
+    except BaseException:
+        child.stop()
+        raise
+    child.install(cancelled=lambda: progress.cancelled)
+    progress.check()
+
+
 def annotate(
     scene: Scene,
     boxes: BoxSet,
@@ -214,6 +256,7 @@ def annotate(
         membership, analysis = edited.edit.membership, edited.analysis  # an in-place edit of a few boxes
         separated, resolution, resolved = edited.foreground, edited.resolution, edited.resolved
     else:
+        load_beside_scan_geometry(scene, resolver, foreground, progress or Progress())
         plan.begin("box membership")
         membership = membership_for(scene, boxes, level, share)
         analysis = OverlapAnalysis.from_membership(membership)

@@ -293,3 +293,41 @@ def test_the_thread_count_is_set_again_whenever_the_network_runs(checkpoint, ove
         np.testing.assert_array_equal(resolver.resolve(scene, boxes).instance_ids, first.instance_ids)
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_first_resolution_finds_the_scan_geometry_in_a_child_while_the_teacher_loads(
+    checkpoint, monkeypatch
+):
+    from beep3d.geometry import child_geometry
+    from beep3d.resolve import pipeline
+    from beep3d.resolve.foreground import get_foreground
+    from tests.geometry.test_child_geometry import room_scan
+
+    started, original = [], child_geometry.GeometryChild.start
+
+    def spied_start(*args, **kwargs):
+        child = original(*args, **kwargs)
+        started.append(child)
+        return child
+
+    monkeypatch.setattr(pipeline.GeometryChild, "start", spied_start)  # the same class: restored after
+    boxes = BoxSet(
+        [
+            Box(1, "table", (2.0, 1.5, 0.6), (1.8, 1.4, 1.3)),
+            Box(2, "chair", (2.6, 1.5, 0.6), (1.0, 1.0, 1.3)),
+        ]
+    )
+    scene, alone = room_scan(), room_scan()
+    resolver = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    result = pipeline.annotate(scene, boxes, resolver, foreground=get_foreground("geometric"))
+    assert len(started) == 1 and started[0] is not None and resolver.loaded
+    assert result.foreground.background.any()  # the floor under the table left its mask
+
+    pipeline.annotate(alone, boxes, resolver, foreground=get_foreground("geometric"))
+    assert len(started) == 1  # a loaded teacher: the geometry is found in this process
+    monkeypatch.setattr(child_geometry, "MIN_POINTS", 10**9)
+    fresh = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    expected = pipeline.annotate(room_scan(), boxes, fresh, foreground=get_foreground("geometric"))
+    assert started[-1] is None  # the child was not worth it, the same result without it
+    assert np.array_equal(result.labels.instance_ids, expected.labels.instance_ids)
+    assert np.array_equal(result.labels.confidence, expected.labels.confidence)
