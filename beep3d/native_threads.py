@@ -9,6 +9,7 @@ With two jobs on two cores, each job's extra OpenMP thread spun: a training step
 from __future__ import annotations
 
 import os
+import sys
 
 from beep3d.errors import Beep3dError
 
@@ -29,5 +30,18 @@ def limit_native_threads(threads: int | None) -> None:
     if threads < 1:
         raise Beep3dError(f"--threads must be at least 1, got {threads}")
     os.environ["OMP_NUM_THREADS"] = str(threads)
-    os.environ["NUMBA_NUM_THREADS"] = str(threads)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if numba_pool_started():
+        # numba's pool has its size; were the variable to change now, numba would refuse to compile
+        # any kernel from then on ("Cannot set NUMBA_NUM_THREADS ..."): use fewer of its threads
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    else:
+        os.environ["NUMBA_NUM_THREADS"] = str(threads)
+
+
+def numba_pool_started() -> bool:
+    """Whether numba has started its thread pool in this process (its size is fixed from then on)."""
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    return bool(getattr(parallel, "_is_initialized", False))

@@ -26,6 +26,25 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _native_thread_variables():
+    """Undo what a test's ``--threads`` did to the thread variables (``limit_native_threads`` sets
+    them for the whole process), except the size of a numba pool started meanwhile: numba refuses
+    to compile anything once ``NUMBA_NUM_THREADS`` no longer matches its pool."""
+    from beep3d.native_threads import numba_pool_started
+
+    names = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "NUMBA_NUM_THREADS")
+    saved = {name: os.environ.get(name) for name in names}
+    yield
+    for name, value in saved.items():
+        if name == "NUMBA_NUM_THREADS" and numba_pool_started():
+            continue
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture
 def grid_scene() -> Scene:
     """A 1 m cube of points on a 5 cm grid (21^3 = 9261 points), colours by position."""
