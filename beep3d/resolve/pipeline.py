@@ -125,6 +125,12 @@ PIPELINE_STAGES = {
     "diagnostics": 0.02,
 }
 
+#: Weight of a first resolution's network load (and, meanwhile, the scan's geometry in a child
+#: process) beside :data:`PIPELINE_STAGES` (which sum to 1): most of the first resolution's time.
+LOAD_STAGE_WEIGHT = 1.5
+#: Rough seconds to import torch and spconv and read a network (2 CPU cores).
+LOAD_SECONDS = 1.5
+
 
 def point_labels(
     membership: Membership,
@@ -150,43 +156,54 @@ def point_labels(
     )
 
 
+def needs_loading(resolver: Resolver) -> bool:
+    """Whether ``resolver`` has a network still to load (seconds) before it can resolve."""
+    return hasattr(resolver, "load") and not getattr(resolver, "loaded", True)
+
+
 def load_beside_scan_geometry(
     scene: Scene, resolver: Resolver, foreground: ForegroundStage | None, progress: Progress
 ) -> None:
-    """Load a resolver that is not loaded yet while a child process finds the scan's geometry.
+    """Load a resolver's network, while a child process finds the scan's geometry when that pays.
 
     A teacher's first resolution imports torch and spconv and reads the network, and the scan needs
     its superpoints, normals and (for the geometric foreground stage) room surfaces: both hold the
     GIL, so in one process they add up. Here the geometry runs in a child process
     (:class:`beep3d.geometry.child_geometry.GeometryChild`) while this process loads the network;
-    its results are then where the later stages look for them. Nothing happens for a loaded
-    resolver, a rule, a small scan, or a scan whose geometry is known; a child that fails leaves the
-    work to the stages, as before.
+    its results are then where the later stages look for them. A small scan, or one whose geometry
+    is known, gets no child; a child that fails leaves the work to the stages, as before.
+
+    ``progress`` hears "teacher model", then, while the child still works, "superpoints and room
+    surfaces" with the share of its expected time passed.
 
     Raises
     ------
     Beep3dError
         From the resolver's load (the child is stopped).
     Cancelled
-        ``progress`` was cancelled while the child worked (the child is stopped).
+        ``progress`` was cancelled (the child is stopped; the load itself is not interrupted).
     """
-    load = getattr(resolver, "load", None)
-    if load is None or getattr(resolver, "loaded", True):
+    if not needs_loading(resolver):
         return
     room = getattr(foreground, "room_settings", None)
     if room is not None and room_known(scene, *room):
         room = None
     child = GeometryChild.start(scene, room, getattr(resolver, "threads", None))
+    progress.report(0.0, "teacher model")
     if child is None:
+        resolver.load()
         return
+    expected = max(child.expected_seconds, LOAD_SECONDS)
     try:
-        progress.report(0.0, "teacher model")
-        load()
-        progress.report(0.0, "superpoints")  # what is left to wait for: the child
+        resolver.load()
     except BaseException:
         child.stop()
         raise
-    child.install(cancelled=lambda: progress.cancelled)
+
+    def waiting(seconds: float) -> None:
+        progress.report(min(seconds / expected, 0.95), "superpoints and room surfaces")
+
+    child.install(cancelled=lambda: progress.cancelled, waiting=waiting)
     progress.check()
 
 
@@ -240,7 +257,10 @@ def annotate(
         ``progress`` was cancelled (:class:`beep3d.resolve.progress.Cancelled`); nothing is returned.
     """
     started = time.perf_counter()
-    plan = (progress or Progress()).stages(PIPELINE_STAGES)
+    loading = len(boxes) > 0 and needs_loading(resolver)
+    plan = (progress or Progress()).stages(
+        {"teacher model": LOAD_STAGE_WEIGHT if loading else 0.0, **PIPELINE_STAGES}
+    )
     inputs = (id(scene), scene.num_points, id(resolver), level, share, id(foreground))
     edited = None
     if (
@@ -256,7 +276,9 @@ def annotate(
         membership, analysis = edited.edit.membership, edited.analysis  # an in-place edit of a few boxes
         separated, resolution, resolved = edited.foreground, edited.resolution, edited.resolved
     else:
-        load_beside_scan_geometry(scene, resolver, foreground, progress or Progress())
+        if loading:
+            plan.begin("teacher model")
+            load_beside_scan_geometry(scene, resolver, foreground, plan.within("teacher model"))
         plan.begin("box membership")
         membership = membership_for(scene, boxes, level, share)
         analysis = OverlapAnalysis.from_membership(membership)

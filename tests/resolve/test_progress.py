@@ -109,9 +109,9 @@ def test_the_teacher_reports_load_superpoints_backbone_and_decoder(checkpoint):
     first = annotate(scene, boxes, resolver, progress=progress)
     stages = list(dict.fromkeys(stage for _, stage in seen))  # in order of first appearance
     assert stages == [
+        "teacher model",
         "box membership",
         "resolution",
-        "teacher model",
         "superpoints",
         "teacher backbone",
         "teacher decoder",
@@ -153,3 +153,56 @@ def test_cancel_inside_the_backbone_stops_it_and_caches_nothing(checkpoint):
         Scene(xyz=scene.xyz, rgb=scene.rgb, superpoints=scene.superpoints, name="t"), boxes
     )
     np.testing.assert_array_equal(resolver.resolve(scene, boxes).instance_ids, fresh.instance_ids)
+
+
+def _room_and_boxes():
+    from tests.geometry.test_child_geometry import room_scan
+
+    boxes = BoxSet(
+        [
+            Box(1, "table", (2.0, 1.5, 0.6), (1.8, 1.4, 1.3)),
+            Box(2, "chair", (2.6, 1.5, 0.6), (1.0, 1.0, 1.3)),
+        ]
+    )
+    return room_scan(), boxes
+
+
+def test_a_first_resolution_reports_the_child_geometry_and_cancel_stops_the_child(checkpoint, monkeypatch):
+    """A scan big enough for a child process: its wait is reported (the bar moves), and Cancel
+    during it stops the child and leaves nothing behind."""
+    from beep3d.geometry.child_geometry import GeometryChild
+    from beep3d.geometry.room_surfaces import room_known
+
+    stopped, stop = [], GeometryChild.stop
+    monkeypatch.setattr(GeometryChild, "stop", lambda child: stopped.append(child) or stop(child))
+
+    scene, boxes = _room_and_boxes()
+    progress, seen = _recorder()
+    annotate(
+        scene,
+        boxes,
+        get_resolver("teacher", checkpoint=checkpoint, threads=1),
+        foreground=get_foreground("geometric"),
+        progress=progress,
+    )
+    stages = list(dict.fromkeys(stage for _, stage in seen))
+    assert stages[:3] == ["teacher model", "superpoints and room surfaces", "box membership"]
+    waits = [f for f, s in seen if s == "superpoints and room surfaces"]
+    assert len(waits) >= 2 and waits[-1] > waits[0]  # the torch import is done here: the child is waited for
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions)
+
+    scene, boxes = _room_and_boxes()
+    progress = Progress(
+        lambda fraction, stage: progress.cancel() if stage.startswith("superpoints") else None
+    )
+    with pytest.raises(Cancelled):
+        annotate(
+            scene,
+            boxes,
+            get_resolver("teacher", checkpoint=checkpoint, threads=1),
+            foreground=get_foreground("geometric"),
+            progress=progress,
+        )
+    assert scene.superpoints is None and not room_known(scene)
+    assert len(stopped) == 1 and stopped[0]._process.returncode is not None  # killed, not left running
