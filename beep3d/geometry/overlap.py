@@ -68,6 +68,73 @@ def superpoint_membership(
     return Membership(point_index[by_point], box_index[by_point].astype(np.int64), n, k)
 
 
+def superpoint_membership_edit(
+    point_edit: MembershipEdit, previous: Membership, superpoints: np.ndarray, share: float = 0.5
+) -> MembershipEdit:
+    """The superpoint-level edit that goes with a point-level one (equal to :func:`superpoint_membership`).
+
+    A superpoint's boxes depend only on its own points' boxes, so only the superpoints holding one
+    of the point edit's points (``point_edit.points``: inside a changed box before or after) can
+    change; their points' rows are found again and spliced into ``previous``.
+
+    Parameters
+    ----------
+    point_edit
+        The point-level edit (:meth:`beep3d.geometry.boxes.BoxSet.membership_edit`).
+    previous
+        :func:`superpoint_membership` of the boxes before the edit (same ``superpoints``, ``share``).
+    superpoints, share
+        As for :func:`superpoint_membership`.
+
+    Returns
+    -------
+    MembershipEdit
+        Its ``points`` are every point of the superpoints the edit reaches; ``changed`` is the point
+        edit's.
+    """
+    superpoints = np.asarray(superpoints, dtype=np.int64)
+    n, k = previous.num_points, previous.num_boxes
+    reached = np.unique(superpoints[point_edit.points])
+    points = np.flatnonzero(np.isin(superpoints, reached, kind="table")) if len(reached) else reached
+    rows = concatenated_ranges(
+        np.searchsorted(previous.point_index, points, side="left"),
+        np.searchsorted(previous.point_index, points, side="right")
+        - np.searchsorted(previous.point_index, points, side="left"),
+    )
+    old_point, old_box = previous.point_index[rows], previous.box_index[rows]
+    now = point_edit.membership
+    starts = np.searchsorted(now.point_index, points, side="left")
+    stops = np.searchsorted(now.point_index, points, side="right")
+    inside = concatenated_ranges(starts, stops - starts)
+    local = superpoints[points]
+    _, sizes = np.unique(local, return_counts=True)  # ``points`` holds every point of each reached superpoint
+    slot = np.searchsorted(reached, superpoints[now.point_index[inside]])
+    keys, pair_counts = np.unique(slot * k + now.box_index[inside], return_counts=True)
+    slot_of, box_of = keys // k, keys % k
+    keep = pair_counts >= share * sizes[slot_of] - 1e-9
+    kept_slot, kept_box = slot_of[keep], box_of[keep]
+    # every point of a member superpoint gets the box: the points grouped by superpoint, then expanded
+    by_slot = np.argsort(np.searchsorted(reached, local), kind="stable")
+    slot_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    lengths = sizes[kept_slot]
+    expanded = points[by_slot[concatenated_ranges(slot_starts[kept_slot], lengths)]]
+    boxes_of = np.repeat(kept_box, lengths)
+    order = np.lexsort((boxes_of, expanded))
+    new_point, new_box = expanded[order].astype(np.int64), boxes_of[order].astype(np.int64)
+    from beep3d.geometry.splice import splice_rows  # numba: imported when an edit needs it
+
+    point_index, box_index = splice_rows(previous.point_index, previous.box_index, points, new_point, new_box)
+    return MembershipEdit(
+        Membership(point_index, box_index, n, k),
+        point_edit.changed,
+        points,
+        old_point,
+        old_box,
+        new_point,
+        new_box,
+    )
+
+
 _LAST: dict[int, tuple[weakref.ref, BoxSet, Membership]] = {}
 _LAST_LOCK = threading.Lock()
 

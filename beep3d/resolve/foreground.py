@@ -322,6 +322,7 @@ class GeometricForeground:
         previous: Foreground,
         changed_boxes: np.ndarray,
         changed_points: np.ndarray,
+        members: Membership | None = None,
     ) -> tuple[Foreground, np.ndarray] | None:
         """:meth:`separate` after an in-place edit, touching only the points of the boxes it redoes.
 
@@ -335,6 +336,9 @@ class GeometricForeground:
             (C,) int64 positions of the boxes the edit changed.
         changed_points
             (D,) int64 sorted points whose resolved box may differ from the last call's.
+        members
+            The resolution's membership when it is not point-level (superpoint membership gives a
+            box points outside it): the points of the redone boxes are taken from it too.
 
         Returns
         -------
@@ -362,9 +366,10 @@ class GeometricForeground:
             return None
         index = scene.point_index
         extents = [boxes.points_in(int(p), index) for p in asked]
-        # every point given to a redone box, before or after, is inside it now or was inside a
-        # changed box before (those are among ``changed_points``)
-        touched = np.unique(np.concatenate([np.zeros(0, np.int64), changed_points, *extents]))
+        # every point given to a redone box, before or after, is one of its members now or was one
+        # of a changed box before (those are among ``changed_points``)
+        given = [] if members is None else [members.points_of(int(p)) for p in asked]
+        touched = np.unique(np.concatenate([np.zeros(0, np.int64), changed_points, *extents, *given]))
         surfaces = self.surfaces_of(scene)
         lookup = np.concatenate([[False], redo])
         here = positions[touched]

@@ -1,7 +1,8 @@
 """The pipeline after an in-place edit of a few boxes: only the points the edit can change are redone.
 
 An edit that moves, resizes, turns or relabels a few boxes (same ids, same order) changes the boxes
-of the points inside those boxes before or after it (the edit's points), and nothing else. A rule
+of the points inside those boxes before or after it (the edit's points), and nothing else; with
+superpoint membership, of the points of the superpoints holding one of them. A rule
 resolver decides a point from the boxes containing it, so only the edit's points are resolved
 again; the teacher decodes again the queries of the boxes holding them and decides those points
 again (:mod:`beep3d.resolve.teacher_edits`; the resolver says which points it redid). The
@@ -19,7 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from beep3d.geometry.boxes import BoxSet, Membership, MembershipEdit
-from beep3d.geometry.overlap import OverlapAnalysis, remember_membership
+from beep3d.geometry.overlap import (
+    OverlapAnalysis,
+    remember_membership,
+    remembered_membership,
+    superpoint_membership_edit,
+)
 from beep3d.resolve.foreground import Foreground, NoForeground, apply_foreground
 from beep3d.resolve.resolution import DECIDED_BY_FOREGROUND, Resolution
 from beep3d.scene import Scene
@@ -60,6 +66,7 @@ def edit_stages(
     boxes: BoxSet,
     resolver: object,
     level: str,
+    share: float,
     stage: object | None,
     previous: object | None,
     inputs: tuple,
@@ -68,8 +75,10 @@ def edit_stages(
 
     Parameters
     ----------
-    scene, boxes, resolver, level, stage
-        As for :func:`beep3d.resolve.pipeline.annotate` (``stage``: its ``foreground``).
+    scene, boxes, resolver, level, share
+        As for :func:`beep3d.resolve.pipeline.annotate`.
+    stage
+        Its ``foreground``.
     previous
         The previous :class:`beep3d.resolve.pipeline.AnnotationResult`.
     inputs
@@ -78,23 +87,34 @@ def edit_stages(
     Returns
     -------
     EditedStages or None
-        None when this edit cannot be done incrementally: no previous result or other inputs,
-        superpoint membership, a resolver without ``resolve_edit``, or an edit that adds, deletes or
+        None when this edit cannot be done incrementally: no previous result or other inputs, a
+        resolver without ``resolve_edit`` or of another membership level, superpoint membership
+        without the previous boxes' point membership remembered, or an edit that adds, deletes or
         reorders boxes or changes many.
     """
     if (
         previous is None
-        or level != "point"
         or previous.inputs != inputs
         or previous.resolved is None
         or not hasattr(resolver, "resolve_edit")
-        or getattr(resolver, "level", None) != "point"
+        or getattr(resolver, "level", None) != level
     ):
         return None
-    edit = boxes.membership_edit(previous.membership, previous.boxes, scene.point_index)
-    if edit is None:
-        return None
-    remember_membership(scene, boxes, edit.membership)
+    if level == "point":
+        edit = boxes.membership_edit(previous.membership, previous.boxes, scene.point_index)
+        if edit is None:
+            return None
+        point_level = edit.membership
+    else:
+        remembered = remembered_membership(scene)
+        if remembered is None or scene.superpoints is None or remembered[0] != previous.boxes:
+            return None
+        point_edit = boxes.membership_edit(remembered[1], previous.boxes, scene.point_index)
+        if point_edit is None:
+            return None
+        edit = superpoint_membership_edit(point_edit, previous.membership, scene.superpoints, share)
+        point_level = point_edit.membership
+    remember_membership(scene, boxes, point_level)
     analysis = previous.analysis.updated(edit)
     resolved, redone = resolver.resolve_edit(scene, boxes, previous.resolved, edit)
     stage = stage or NoForeground()
@@ -104,9 +124,10 @@ def edit_stages(
         )
     done = None
     if hasattr(stage, "separate_edit"):
-        done = stage.separate_edit(scene, boxes, resolved, previous.foreground, edit.changed, redone)
+        members = None if level == "point" else edit.membership
+        done = stage.separate_edit(scene, boxes, resolved, previous.foreground, edit.changed, redone, members)
     if done is None:
-        separated = stage.separate(scene, boxes, resolved, edit.membership)
+        separated = stage.separate(scene, boxes, resolved, point_level)
         before = previous.foreground
         differs = np.flatnonzero(
             (separated.reason != before.reason) | (separated.confidence != before.confidence)
@@ -150,11 +171,14 @@ def first_box_after(before: np.ndarray, edit: MembershipEdit) -> np.ndarray:
     return first_box
 
 
-def box_points(scene: Scene, boxes: BoxSet, membership: Membership, changed: np.ndarray):
-    """Sorted points inside the box at a position (the grid for the changed boxes, else ``membership``)."""
+def box_points(
+    scene: Scene, boxes: BoxSet, membership: Membership, changed: np.ndarray, level: str = "point"
+):
+    """Sorted points of the box at a position (point level: the grid for the changed boxes, else
+    ``membership``; superpoint level: ``membership``)."""
 
     def points_of(position: int) -> np.ndarray:
-        if position in changed:
+        if level == "point" and position in changed:
             return boxes.points_in(position, scene.point_index)
         return membership.points_of(position)
 

@@ -185,26 +185,37 @@ def load_beside_scan_geometry(
     """
     if not needs_loading(resolver):
         return
+    progress.report(0.0, "teacher model")
     room = getattr(foreground, "room_settings", None)
     if room is not None and room_known(scene, *room):
         room = None
-    child = GeometryChild.start(scene, room, getattr(resolver, "threads", None))
-    progress.report(0.0, "teacher model")
+    child = (
+        None if network_imported() else GeometryChild.start(scene, room, getattr(resolver, "threads", None))
+    )
     if child is None:
         resolver.load()
         return
-    expected = max(child.expected_seconds, LOAD_SECONDS)
     try:
+        expected = max(child.expected_seconds, LOAD_SECONDS)
         resolver.load()
+        stage = "superpoints and room surfaces" if room is not None else "superpoints"
+
+        def waiting(seconds: float) -> None:
+            progress.report(min(seconds / expected, 0.95), stage)
+
+        child.install(cancelled=lambda: progress.cancelled, waiting=waiting)
     except BaseException:
         child.stop()
         raise
-
-    def waiting(seconds: float) -> None:
-        progress.report(min(seconds / expected, 0.95), "superpoints and room surfaces")
-
-    child.install(cancelled=lambda: progress.cancelled, waiting=waiting)
     progress.check()
+
+
+def network_imported() -> bool:
+    """Whether torch, spconv and the network's modules are imported in full (a load then reads the
+    weights only: a fraction of a second, which a child process's start would not win back)."""
+    import sys
+
+    return hasattr(sys.modules.get("beep3d.model.beep3d_model"), "Beep3DModel")
 
 
 def annotate(
@@ -272,7 +283,7 @@ def annotate(
         membership, analysis = reuse.membership, reuse.analysis
         separated, resolution = reuse.foreground, reuse.uncorrected
         resolved = reuse.resolved
-    elif (edited := edit_stages(scene, boxes, resolver, level, foreground, reuse, inputs)) is not None:
+    elif (edited := edit_stages(scene, boxes, resolver, level, share, foreground, reuse, inputs)) is not None:
         membership, analysis = edited.edit.membership, edited.analysis  # an in-place edit of a few boxes
         separated, resolution, resolved = edited.foreground, edited.resolution, edited.resolved
     else:
@@ -312,7 +323,7 @@ def annotate(
         and (reuse.labels.corrected is None or not reuse.labels.corrected.any())
     ):
         changed = edited.edit.changed  # nothing corrected, before or now: only the edit's points changed
-        points_of = box_points(scene, boxes, membership, changed)
+        points_of = box_points(scene, boxes, membership, changed, level)
         problems, memory = diagnose_edit(
             boxes, analysis, resolution, reuse.memory, changed, edited.touched, points_of
         )

@@ -63,8 +63,8 @@ class _RuleResolver:
         """The resolution after an in-place edit of a few boxes, from the one before it (``previous``).
 
         A point's box, confidence and decider depend only on the boxes containing it, so only the
-        edit's points (``edit.points``: inside a changed box before or after) are resolved again; the
-        result equals :meth:`resolve`. Point-level membership only.
+        edit's points (``edit.points``: inside a changed box before or after, or at superpoint level
+        in a superpoint holding such a point) are resolved again; the result equals :meth:`resolve`.
 
         Parameters
         ----------

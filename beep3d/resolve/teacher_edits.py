@@ -183,7 +183,7 @@ def edited_teacher_resolution(
     memory
         What the resolution before the edit kept (:meth:`TeacherEditMemory.fits` must hold).
     edit
-        The membership edit (point level).
+        The membership edit (point or superpoint level).
     overlap_score
         What eq. 2 compares.
     class_set
@@ -212,7 +212,7 @@ def edited_teacher_resolution(
         parts = [edit.points]
         if priority is not None and memory.priority is not None:
             for position in np.flatnonzero(priority != memory.priority):  # the nested-box rule changed
-                inside = boxes.points_in(int(position), scene.point_index)
+                inside = membership.points_of(int(position))
                 parts.append(inside[counts[inside] >= 2])
         points = np.unique(np.concatenate(parts)) if len(parts) > 1 else edit.points
         _, boxes_there = pairs_of(membership, points)

@@ -389,7 +389,7 @@ class TeacherResolver:
             overlap_counts=counts,
             decided_by=np.asarray(decided_by, dtype=np.int8),
         )
-        if decoding is not None and self.level == "point":
+        if decoding is not None:
             self._edits = TeacherEditMemory(weakref.ref(scene), boxes, decoding, priority, resolution)
         return resolution
 
@@ -403,7 +403,6 @@ class TeacherResolver:
         points decided again (:mod:`beep3d.resolve.teacher_edits`, which says how the result can
         differ from :meth:`resolve`'s; with at most :attr:`exact_pairs` boxes x superpoints every
         query is, and the result is :meth:`resolve`'s); otherwise this is :meth:`resolve`.
-        Point-level membership only.
 
         Parameters
         ----------

@@ -52,10 +52,13 @@ def assert_same(edited: AnnotationResult, full: AnnotationResult) -> None:
             np.testing.assert_array_equal(p.point_index, q.point_index)
 
 
-def full_recompute(scene: Scene, boxes: BoxSet, resolver_name: str, foreground: str) -> AnnotationResult:
+def full_recompute(
+    scene: Scene, boxes: BoxSet, resolver_name: str, foreground: str, level: str = "point"
+) -> AnnotationResult:
     """The pipeline with nothing remembered between runs."""
     forget_membership(scene)
-    return annotate(scene, boxes, get_resolver(resolver_name), foreground=get_foreground(foreground))
+    resolver = get_resolver(resolver_name, level=level)
+    return annotate(scene, boxes, resolver, level, foreground=get_foreground(foreground))
 
 
 box_params = st.tuples(
@@ -81,12 +84,13 @@ def make_box(box_id: int, params: tuple) -> Box:
     st.lists(st.tuples(st.integers(0, 6), box_params, st.booleans()), min_size=1, max_size=4),
     st.sampled_from(("smallest-box", "nearest-centre")),
     st.sampled_from(("geometric", "off")),
+    st.sampled_from(("point", "superpoint")),
 )
-def test_edits_resolved_incrementally_equal_a_full_recompute(params, edits, resolver_name, foreground):
+def test_edits_resolved_incrementally_equal_a_full_recompute(params, edits, resolver_name, foreground, level):
     boxes = [make_box(i + 1, p) for i, p in enumerate(params)]
-    resolver = get_resolver(resolver_name)
+    resolver = get_resolver(resolver_name, level=level)
     stage = get_foreground(foreground)
-    previous = annotate(SCENE, BoxSet(boxes), resolver, foreground=stage)
+    previous = annotate(SCENE, BoxSet(boxes), resolver, level, foreground=stage)
     for position, new_params, small in edits:
         position %= len(boxes)
         old = boxes[position]
@@ -96,8 +100,8 @@ def test_edits_resolved_incrementally_equal_a_full_recompute(params, edits, reso
             new = make_box(old.id, new_params)
         boxes[position] = new
         box_set = BoxSet(boxes)
-        previous = annotate(SCENE, box_set, resolver, foreground=stage, reuse=previous)
-        assert_same(previous, full_recompute(SCENE, box_set, resolver_name, foreground))
+        previous = annotate(SCENE, box_set, resolver, level, foreground=stage, reuse=previous)
+        assert_same(previous, full_recompute(SCENE, box_set, resolver_name, foreground, level))
 
 
 def grid_scene(side: int = 5, seed: int = 0) -> tuple[Scene, list[Box]]:
@@ -115,13 +119,14 @@ def grid_scene(side: int = 5, seed: int = 0) -> tuple[Scene, list[Box]]:
     return Scene(xyz=xyz, rgb=np.zeros((len(xyz), 3), np.uint8), name="grid"), boxes
 
 
+@pytest.mark.parametrize("level", ["point", "superpoint"])
 @pytest.mark.parametrize("resolver_name", ["smallest-box", "nearest-centre"])
-def test_a_run_of_edits_on_many_overlapping_boxes_equals_full_recomputes(resolver_name):
+def test_a_run_of_edits_on_many_overlapping_boxes_equals_full_recomputes(resolver_name, level):
     """Low-confidence overlaps, shared and exclusive counts and first boxes stay right edit after edit."""
     scene, boxes = grid_scene()
-    resolver = get_resolver(resolver_name)
+    resolver = get_resolver(resolver_name, level=level)
     stage = get_foreground("geometric")
-    previous = annotate(scene, BoxSet(boxes), resolver, foreground=stage)
+    previous = annotate(scene, BoxSet(boxes), resolver, level, foreground=stage)
     assert any(p.kind == "low_confidence" for p in previous.problems) or resolver_name != "smallest-box"
     rng = np.random.default_rng(1)
     for i in range(12):
@@ -133,17 +138,20 @@ def test_a_run_of_edits_on_many_overlapping_boxes_equals_full_recomputes(resolve
             # smaller and relabelled: it may lie inside a neighbour
             boxes[position] = boxes[position].moved(size=(0.3, 0.3, 0.3), label="chair")
         box_set = BoxSet(boxes)
-        previous = annotate(scene, box_set, resolver, foreground=stage, reuse=previous)
-        assert_same(previous, full_recompute(scene, box_set, resolver_name, "geometric"))
+        previous = annotate(scene, box_set, resolver, level, foreground=stage, reuse=previous)
+        assert_same(previous, full_recompute(scene, box_set, resolver_name, "geometric", level))
 
 
-def test_an_edit_is_resolved_incrementally():
-    """The pipeline takes the incremental path for a moved box (the result remembers a diagnosis)."""
+@pytest.mark.parametrize("level", ["point", "superpoint"])
+def test_an_edit_is_resolved_incrementally(level, monkeypatch):
+    """The pipeline takes the incremental path for a moved box (the resolver is asked for the edit
+    only, and the result remembers a diagnosis)."""
     scene, boxes = grid_scene(3)
-    resolver, stage = get_resolver("smallest-box"), get_foreground("geometric")
-    first = annotate(scene, BoxSet(boxes), resolver, foreground=stage)
+    resolver, stage = get_resolver("smallest-box", level=level), get_foreground("geometric")
+    first = annotate(scene, BoxSet(boxes), resolver, level, foreground=stage)
+    monkeypatch.setattr(resolver, "resolve", lambda *a, **k: pytest.fail("a full resolution"))
     boxes[4] = boxes[4].moved(center=(1.0, 1.0, 0.3))
-    second = annotate(scene, BoxSet(boxes), resolver, foreground=stage, reuse=first)
+    second = annotate(scene, BoxSet(boxes), resolver, level, foreground=stage, reuse=first)
     assert second.resolved is not first.resolved and second.memory is not None
     assert second.membership is not first.membership
 

@@ -198,13 +198,17 @@ def test_edits_that_touch_no_point_end_every_overlap_and_make_one_again(checkpoi
         max_size=4,
     )
 )
-def test_any_edit_sequence_decides_each_edits_points_as_a_full_resolution(checkpoint, room, edits):
+@pytest.mark.parametrize("level", ["point", "superpoint"])
+def test_any_edit_sequence_decides_each_edits_points_as_a_full_resolution(checkpoint, room, level, edits):
+    from beep3d.geometry.overlap import superpoint_membership, superpoint_membership_edit
+
     scene, boxes = room
-    teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1, level=level)
     teacher.exact_pairs = 0  # this scene is small: decode only the queries an edit touches
-    fresh = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    fresh = get_resolver("teacher", checkpoint=checkpoint, threads=1, level=level)
     result = teacher.resolve(scene, boxes)
     membership = boxes.membership(scene.xyz)
+    members = superpoint_membership(membership, scene.superpoints, teacher.share)
     for position, kind, amount in edits:
         box = boxes[position]
         if kind == "move":
@@ -216,6 +220,9 @@ def test_any_edit_sequence_decides_each_edits_points_as_a_full_resolution(checkp
         before_boxes, boxes = boxes, boxes.with_box(after)
         edit = boxes.membership_edit(membership, before_boxes, scene.point_index)
         membership = edit.membership
+        if level == "superpoint":
+            edit = superpoint_membership_edit(edit, members, scene.superpoints, teacher.share)
+            members = edit.membership
         previous = result
         result, redone = teacher.resolve_edit(scene, boxes, previous, edit)
         full = fresh.resolve(scene, boxes)
@@ -227,20 +234,22 @@ def test_any_edit_sequence_decides_each_edits_points_as_a_full_resolution(checkp
         np.testing.assert_allclose(result.confidence[redone], full.confidence[redone], atol=1e-4)
 
 
-def test_on_a_small_scene_every_edit_gives_exactly_a_full_resolution(checkpoint, room):
+@pytest.mark.parametrize("level", ["point", "superpoint"])
+def test_on_a_small_scene_every_edit_gives_exactly_a_full_resolution(checkpoint, room, level):
     scene, boxes = room
-    teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1, level=level)
     assert len(boxes) * teacher.encoding_for(scene).scene.superpoint_xyz.shape[0] <= teacher.exact_pairs
-    result = annotate(scene, boxes, teacher)
+    result = annotate(scene, boxes, teacher, level)
     calls = []
     original = teacher.resolve
     teacher.resolve = lambda *a, **k: calls.append(1) or original(*a, **k)
     for position, dx in ((0, 0.05), (2, -0.08), (1, 0.1), (4, -0.3), (3, 0.07), (4, 0.2)):
         boxes = edited(boxes, position, dx)
-        result = annotate(scene, boxes, teacher, reuse=result)
+        result = annotate(scene, boxes, teacher, level, reuse=result)
         assert not calls, "an edit decodes again, but does not resolve from scratch"
         assert teacher.is_exact(result.resolved)
-        full = annotate(scene, boxes, get_resolver("teacher", checkpoint=checkpoint, threads=1)).resolution
+        fresh = get_resolver("teacher", checkpoint=checkpoint, threads=1, level=level)
+        full = annotate(scene, boxes, fresh, level).resolution
         for name in ("instance_ids", "semantic_ids", "decided_by", "overlap_counts"):
             np.testing.assert_array_equal(getattr(result.resolution, name), getattr(full, name), err_msg=name)
         np.testing.assert_allclose(result.resolution.confidence, full.confidence, atol=1e-5)
