@@ -14,8 +14,11 @@ computed: the same functions run on the same inputs (a test compares them).
 The child is a plain ``python -m beep3d.geometry.child_geometry FOLDER``; the scan goes to it and
 its results come back as ``.npz`` files in a temporary folder (no pickle either way). When it cannot
 start, fails or returns something that does not fit, nothing is installed and the parent computes
-the geometry itself, as before (the reason is logged). Not used in frozen applications, nor for scans
-below :data:`MIN_POINTS` points, where the child's start-up (about 0.5 s) is not won back.
+the geometry itself, as before (the reason is logged); so it does when the child runs far past its
+expected time. A child whose parent has gone stops between its steps and removes its folder. Not
+used in frozen applications or when ``sys.executable`` is not a Python interpreter, nor for scans
+below :data:`MIN_POINTS` points, where the child's start-up (about 1.4 s with its imports, on 2 cores)
+is not won back.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +49,11 @@ MIN_POINTS = 20_000
 START_SECONDS = 1.4
 SECONDS_PER_POINT = 2.8e-6
 
+#: A child still working after this many times its expected time, plus this many seconds, is
+#: stopped and the parent does the work (it would hang on an interpreter that does not exit).
+TIMEOUT_FACTOR = 10.0
+TIMEOUT_MARGIN = 30.0
+
 _INPUT, _OUTPUT, _SETTINGS = "scan.npz", "geometry.npz", "settings.json"
 
 
@@ -66,29 +75,37 @@ class GeometryChild:
         self.scene = scene
         self.room = room
         self._folder = tempfile.TemporaryDirectory(prefix="beep3d-geometry-")
-        folder = Path(self._folder.name)
-        arrays = {"xyz": scene.xyz, "rgb": scene.rgb}
-        for name in ("normals", "faces", "superpoints"):
-            value = getattr(scene, name)
-            if value is not None:
-                arrays[name] = value
-        np.savez(folder / _INPUT, **arrays)
-        (folder / _SETTINGS).write_text(json.dumps({"room": list(room) if room is not None else None}))
-        env = dict(os.environ)
-        if threads is not None:
-            env.update(OMP_NUM_THREADS=str(threads), NUMBA_NUM_THREADS=str(threads))
-            env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        package_root = str(Path(__file__).resolve().parents[2])  # importable also from a source checkout
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self._log = open(folder / "child.log", "wb")  # noqa: SIM115 - closed in _finish
-        self._started = time.perf_counter()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "beep3d.geometry.child_geometry", str(folder)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        self._log = None
+        try:
+            folder = Path(self._folder.name)
+            arrays = {"xyz": scene.xyz, "rgb": scene.rgb}
+            for name in ("normals", "faces", "superpoints"):
+                value = getattr(scene, name)
+                if value is not None:
+                    arrays[name] = value
+            np.savez(folder / _INPUT, **arrays)
+            settings = {"room": list(room) if room is not None else None, "parent": os.getpid()}
+            (folder / _SETTINGS).write_text(json.dumps(settings))
+            env = dict(os.environ)
+            if threads is not None:
+                env.update(OMP_NUM_THREADS=str(threads), NUMBA_NUM_THREADS=str(threads))
+                env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            package_root = str(Path(__file__).resolve().parents[2])  # importable also from a source checkout
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+            self._log = open(folder / "child.log", "wb")  # noqa: SIM115 - closed in _finish
+            self._started = time.perf_counter()
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "beep3d.geometry.child_geometry", str(folder)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+            )
+        except BaseException:
+            if self._log is not None:
+                self._log.close()
+            self._folder.cleanup()
+            raise
 
     @classmethod
     def start(
@@ -99,13 +116,13 @@ class GeometryChild:
         It pays for scans of at least :data:`MIN_POINTS` points that lack superpoints or room
         surfaces, outside frozen applications.
         """
-        if getattr(sys, "frozen", False) or scene.num_points < MIN_POINTS:
+        if getattr(sys, "frozen", False) or scene.num_points < MIN_POINTS or not _runs_python(sys.executable):
             return None
         if scene.superpoints is not None and room is None:
             return None
         try:
             return cls(scene, room, threads)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             log.warning("the scan's geometry is computed in this process: no child process (%s)", exc)
             return None
 
@@ -133,18 +150,29 @@ class GeometryChild:
         waiting
             Called every 50 ms while waiting with the seconds since the child started.
 
+        A child still working after :data:`TIMEOUT_FACTOR` times its expected time (plus
+        :data:`TIMEOUT_MARGIN` seconds) is stopped, and False returned.
+
         Returns
         -------
         bool
             Whether the results were installed (False: the parent computes them itself when needed).
         """
         try:
+            limit = TIMEOUT_FACTOR * self.expected_seconds + TIMEOUT_MARGIN
             while self._process.poll() is None:
                 if cancelled is not None and cancelled():
                     self.stop()
                     return False
+                waited = time.perf_counter() - self._started
+                if waited > limit:
+                    log.warning(
+                        "the scan's geometry is computed in this process: the child took over %.0f s", limit
+                    )
+                    self.stop()
+                    return False
                 if waiting is not None:
-                    waiting(time.perf_counter() - self._started)
+                    waiting(waited)
                 time.sleep(0.05)
             folder = Path(self._folder.name)
             if self._process.returncode != 0:
@@ -157,7 +185,7 @@ class GeometryChild:
             try:
                 with np.load(folder / _OUTPUT, allow_pickle=False) as found:
                     self._use(dict(found))
-            except (OSError, ValueError, Beep3dError) as exc:
+            except Exception as exc:  # noqa: BLE001 - any damage to the results: compute them here
                 log.warning("the scan's geometry is computed in this process: the child's results (%s)", exc)
                 return False
             return True
@@ -184,15 +212,27 @@ class GeometryChild:
             remember_room(scene, room, *self.room)
 
     def _finish(self) -> None:
-        if self._process.poll() is None:  # left early (cancelled, or an error while waiting)
+        if self._process.poll() is None:  # left early (cancelled, timed out, or an error while waiting)
             self._process.kill()
             self._process.wait()
-        self._log.close()
+        if self._log is not None:
+            self._log.close()
         self._folder.cleanup()
 
 
-def compute_geometry(scene: Scene, room: tuple[float, float, int] | None) -> dict[str, np.ndarray]:
-    """What the child computes: superpoints, the shared normals and the room surfaces, as arrays."""
+def _runs_python(executable: str) -> bool:
+    """Whether ``executable`` looks like a Python interpreter (an application embedding Python names
+    its own binary in ``sys.executable``, which would not run the child)."""
+    return bool(executable) and Path(executable).name.lower().startswith(("python", "pypy"))
+
+
+def compute_geometry(
+    scene: Scene, room: tuple[float, float, int] | None, go_on: Callable[[], bool] = lambda: True
+) -> dict[str, np.ndarray] | None:
+    """What the child computes: superpoints, the shared normals and the room surfaces, as arrays.
+
+    ``go_on`` is asked between the steps; None is returned as soon as it answers False.
+    """
     from beep3d.geometry.normals import scene_normals
     from beep3d.geometry.room_surfaces import room_of
     from beep3d.geometry.superpoints import compute_superpoints
@@ -200,8 +240,12 @@ def compute_geometry(scene: Scene, room: tuple[float, float, int] | None) -> dic
     if scene.superpoints is None:
         scene.superpoints = compute_superpoints(scene)
     arrays: dict[str, np.ndarray] = {"superpoints": scene.superpoints}
+    if not go_on():
+        return None
     if room is not None:
         arrays.update(room_of(scene, *room).to_arrays())
+    if not go_on():
+        return None
     arrays["normals"] = scene_normals(scene)  # computed with the superpoints (or the room), or now
     return arrays
 
@@ -219,7 +263,17 @@ def _child_main(folder: Path) -> None:
         superpoints=arrays.get("superpoints"),
         name="child",
     )
-    found = compute_geometry(scene, (float(room[0]), float(room[1]), int(room[2])) if room else None)
+    parent = settings.get("parent")
+
+    def parent_alive() -> bool:  # an orphan stops early and leaves no folder behind
+        return parent is None or os.getppid() == parent
+
+    found = compute_geometry(
+        scene, (float(room[0]), float(room[1]), int(room[2])) if room else None, parent_alive
+    )
+    if found is None or not parent_alive():
+        shutil.rmtree(folder, ignore_errors=True)
+        return
     partial = folder / ("partial-" + _OUTPUT)
     np.savez(partial, **found)
     partial.replace(folder / _OUTPUT)

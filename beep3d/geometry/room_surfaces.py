@@ -398,10 +398,10 @@ _ROOMS_LOCK = threading.Lock()
 def room_known(
     scene: Scene, tolerance: float = DEFAULT_TOLERANCE, agreement: float = DEFAULT_AGREEMENT, seed: int = 0
 ) -> bool:
-    """Whether :func:`room_of` has the room of ``scene`` for these settings already (answers at once)."""
-    with _ROOMS_LOCK:
-        cached = _ROOMS.get(id(scene))
-        return cached is not None and cached[0]() is scene and cached[1] == (tolerance, agreement, seed)
+    """Whether :func:`room_of` has the room of ``scene`` for these settings already (answers at once:
+    without the lock, which :func:`room_of` holds while it searches a scan's planes)."""
+    cached = _ROOMS.get(id(scene))  # one dict read: atomic
+    return cached is not None and cached[0]() is scene and cached[1] == (tolerance, agreement, seed)
 
 
 def remember_room(

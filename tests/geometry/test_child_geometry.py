@@ -50,21 +50,40 @@ def test_the_child_finds_the_superpoints_normals_and_room_this_process_would() -
     assert np.array_equal(found.points.confidence, expected.points.confidence)
 
 
-def test_a_failed_or_cancelled_child_installs_nothing_and_cleans_up(monkeypatch, caplog) -> None:
+def fake_python(folder: Path, body: str) -> str:
+    """An executable named like a Python interpreter that runs the shell ``body`` instead."""
+    path = folder / "python-fake"
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_failed_cancelled_or_stuck_child_installs_nothing_and_cleans_up(
+    tmp_path, monkeypatch, caplog
+) -> None:
     scene = room_scan()
     child = GeometryChild.start(scene, ROOM)
     folder = Path(child._folder.name)
     assert not child.install(cancelled=lambda: True)
     assert scene.superpoints is None and not room_known(scene, *ROOM) and not folder.exists()
 
-    monkeypatch.setattr(child_geometry.sys, "executable", shutil.which("false"))
+    monkeypatch.setattr(child_geometry.sys, "executable", fake_python(tmp_path, "exit 3"))
     failing = GeometryChild.start(scene, ROOM)
     assert failing is not None and not failing.install()
     assert scene.superpoints is None and not room_known(scene, *ROOM)
     assert "computed in this process" in caplog.text
 
+    monkeypatch.setattr(child_geometry.sys, "executable", fake_python(tmp_path, "exec sleep 600"))
+    monkeypatch.setattr(child_geometry, "TIMEOUT_FACTOR", 0.0)
+    monkeypatch.setattr(child_geometry, "TIMEOUT_MARGIN", 0.3)
+    stuck = GeometryChild.start(scene, ROOM)
+    assert not stuck.install()  # given up on, not waited for
+    assert stuck._process.returncode is not None and "took over" in caplog.text
+
     monkeypatch.setattr(child_geometry.sys, "executable", "/no/such/python")
     assert GeometryChild.start(scene, ROOM) is None  # cannot start: the parent does the work
+    monkeypatch.setattr(child_geometry.sys, "executable", shutil.which("true"))
+    assert GeometryChild.start(scene, ROOM) is None  # not an interpreter (Python embedded in an application)
 
 
 def test_small_scans_and_scans_whose_geometry_is_known_get_no_child() -> None:

@@ -311,6 +311,7 @@ def test_a_first_resolution_finds_the_scan_geometry_in_a_child_while_the_teacher
         return child
 
     monkeypatch.setattr(pipeline.GeometryChild, "start", spied_start)  # the same class: restored after
+    monkeypatch.setattr(pipeline, "network_imported", lambda: False)  # as in a fresh process
     boxes = BoxSet(
         [
             Box(1, "table", (2.0, 1.5, 0.6), (1.8, 1.4, 1.3)),
@@ -325,6 +326,11 @@ def test_a_first_resolution_finds_the_scan_geometry_in_a_child_while_the_teacher
 
     pipeline.annotate(alone, boxes, resolver, foreground=get_foreground("geometric"))
     assert len(started) == 1  # a loaded teacher: the geometry is found in this process
+    monkeypatch.setattr(pipeline, "network_imported", lambda: True)
+    imported = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+    pipeline.annotate(room_scan(), boxes, imported, foreground=get_foreground("geometric"))
+    assert len(started) == 1 and imported.loaded  # torch and the network imported: loading is cheap, no child
+    monkeypatch.setattr(pipeline, "network_imported", lambda: False)
     monkeypatch.setattr(child_geometry, "MIN_POINTS", 10**9)
     fresh = get_resolver("teacher", checkpoint=checkpoint, threads=1)
     expected = pipeline.annotate(room_scan(), boxes, fresh, foreground=get_foreground("geometric"))
