@@ -17,7 +17,8 @@ With ``--colour-mode MODE`` each timed edit also computes the view's colours for
 (:func:`beep3d.app.colouring.point_colours`, as the window does with a result: it remembers the last
 colours and recolours only the points whose labels changed); a full recompute colours every point.
 
-The last line is ``p95 <x> ms`` (incremental).
+``--level superpoint`` uses superpoint membership (the Model menu's check box) instead of point
+membership. The last line is ``p95 <x> ms`` (incremental).
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def timed_edits(
     incremental: bool,
     seed: int,
     colour_mode: str | None = None,
+    level: str = "point",
 ) -> tuple[list[float], object, BoxSet]:
     """Seconds of each edit's resolution (a full recompute: a new foreground stage, nothing remembered).
 
@@ -92,7 +94,7 @@ def timed_edits(
         box_colours = np.random.default_rng(seed).uniform(0, 255, (len(boxes), 3))
     rng = np.random.default_rng(seed)
     stage = get_foreground(foreground)
-    previous = annotate(scene, boxes, resolver, foreground=stage)
+    previous = annotate(scene, boxes, resolver, level, foreground=stage)
     if colour is not None:
         colour(colour_mode, scene.rgb, previous.labels, box_colours)
     seconds = []
@@ -104,16 +106,18 @@ def timed_edits(
             box_iou_3d.cache_clear()
             stage = get_foreground(foreground)
         started = time.perf_counter()
-        previous = annotate(scene, boxes, resolver, foreground=stage, reuse=previous if incremental else None)
+        previous = annotate(
+            scene, boxes, resolver, level, foreground=stage, reuse=previous if incremental else None
+        )
         if colour is not None:
             colour(colour_mode, scene.rgb, previous.labels, box_colours)
         seconds.append(time.perf_counter() - started)
     return seconds, previous, boxes
 
 
-def disagreement(scene: Scene, boxes: BoxSet, result, resolver, foreground: str) -> str:
+def disagreement(scene: Scene, boxes: BoxSet, result, resolver, foreground: str, level: str = "point") -> str:
     """How the result of the incremental edits differs from a full resolution of the same boxes."""
-    full = annotate(scene, boxes, resolver, foreground=get_foreground(foreground)).resolution
+    full = annotate(scene, boxes, resolver, level, foreground=get_foreground(foreground)).resolution
     ours = result.resolution
     contested = full.overlap_counts >= 2
     differ = ours.instance_ids != full.instance_ids
@@ -138,6 +142,9 @@ def main() -> None:
     parser.add_argument("--foreground", default="geometric", choices=("off", "geometric"))
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument(
+        "--level", default="point", choices=("point", "superpoint"), help="box membership (default: point)"
+    )
+    parser.add_argument(
         "--colour-mode",
         default=None,
         choices=("membership", "overlap", "instances", "confidence"),
@@ -148,19 +155,19 @@ def main() -> None:
     options = (
         {"checkpoint": DEFAULT_CHECKPOINT, "threads": args.threads} if args.resolver == "teacher" else {}
     )
-    resolver = get_resolver(args.resolver, **options)
+    resolver = get_resolver(args.resolver, level=args.level, **options)
     stage = get_foreground(args.foreground)
     started = time.perf_counter()
-    annotate(scene, boxes, resolver, foreground=stage)  # scene-level work, once per scan
+    annotate(scene, boxes, resolver, args.level, foreground=stage)  # scene-level work, once per scan
     print(
         f"{scene.name}: {scene.num_points:,} points, {len(boxes)} boxes, resolver {args.resolver}, "
-        f"foreground {args.foreground}"
+        f"foreground {args.foreground}, membership {args.level}"
         + (f", colours {args.colour_mode}" if args.colour_mode else "")
         + f"; first resolution {time.perf_counter() - started:.2f} s"
     )
     runs = {
         incremental: timed_edits(
-            scene, boxes, resolver, args.foreground, args.edits, incremental, 1, args.colour_mode
+            scene, boxes, resolver, args.foreground, args.edits, incremental, 1, args.colour_mode, args.level
         )
         for incremental in (False, True)
     }
@@ -170,7 +177,7 @@ def main() -> None:
     )
     incremental, last, edited = runs[True]
     print(f"incremental: median {1000 * np.median(incremental):.0f} ms")
-    print(disagreement(scene, edited, last, resolver, args.foreground))
+    print(disagreement(scene, edited, last, resolver, args.foreground, args.level))
     print(f"p95 {1000 * np.percentile(incremental, 95):.0f} ms")
 
 

@@ -15,6 +15,7 @@ A stage added later (foreground removal, hand corrections) is added here, once.
 from __future__ import annotations
 
 import inspect
+import sys
 import time
 from dataclasses import dataclass
 
@@ -170,8 +171,9 @@ def load_beside_scan_geometry(
     its superpoints, normals and (for the geometric foreground stage) room surfaces: both hold the
     GIL, so in one process they add up. Here the geometry runs in a child process
     (:class:`beep3d.geometry.child_geometry.GeometryChild`) while this process loads the network;
-    its results are then where the later stages look for them. A small scan, or one whose geometry
-    is known, gets no child; a child that fails leaves the work to the stages, as before.
+    its results are then where the later stages look for them. A small scan, a scan whose geometry
+    is known, or a process that has imported the network already (:func:`network_imported`) gets no
+    child; a child that fails leaves the work to the stages, as before.
 
     ``progress`` hears "teacher model", then, while the child still works, "superpoints and room
     surfaces" with the share of its expected time passed.
@@ -213,8 +215,6 @@ def load_beside_scan_geometry(
 def network_imported() -> bool:
     """Whether torch, spconv and the network's modules are imported in full (a load then reads the
     weights only: a fraction of a second, which a child process's start would not win back)."""
-    import sys
-
     return hasattr(sys.modules.get("beep3d.model.beep3d_model"), "Beep3DModel")
 
 
