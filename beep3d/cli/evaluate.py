@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from beep3d.errors import Beep3dError
+from beep3d.io.report import LoadReport
 
 
 def _load_array(
@@ -88,22 +89,26 @@ def _load_array(
     return array
 
 
-def kept_points_of_file(gt_path: Path, export_dir: Path, num_points: int) -> np.ndarray | None:
+def kept_points_of_file(
+    export_dir: Path, num_points: int, report: LoadReport, name: str
+) -> np.ndarray | None:
     """Which points of the GT scan's file its loading kept, when the export's rows need it.
 
     An export has one row per point of the scan file; loading drops points with NaN or infinite
     coordinates and strays. When the export's ``instance_ids.npy`` does not have one row per loaded
-    point, the scan is read again with :func:`beep3d.io.load_scene_with_report` for its kept-point
-    mask (and the loader's notes are printed), so the rows can be lined up with the loaded points.
+    point, the loading report's kept-point mask lines the rows up with the loaded points (and the
+    loader's notes are printed).
 
     Parameters
     ----------
-    gt_path
-        The GT scan, as given to ``--gt``.
     export_dir
         The export folder.
     num_points
         Points of the GT scene as loaded.
+    report
+        What loading the GT scan noticed (:func:`beep3d.io.load_scene_with_report`).
+    name
+        The GT scan's file name, for the notes.
 
     Returns
     -------
@@ -117,12 +122,9 @@ def kept_points_of_file(gt_path: Path, export_dir: Path, num_points: int) -> np.
         return None
     if rows == num_points:
         return None
-    from beep3d.io import load_scene_with_report
-
-    _, report = load_scene_with_report(gt_path)
     if report.kept is not None:
         for note in report.notes:  # the points dropped on loading, among others
-            print(f"beep3d-eval: note: {gt_path.name}: {note}", file=sys.stderr)
+            print(f"beep3d-eval: note: {name}: {note}", file=sys.stderr)
     return report.kept
 
 
@@ -241,10 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``beep3d-eval``; returns the exit status (2 for errors the user can fix)."""
     args = build_parser().parse_args(argv)
     try:
-        from beep3d.io import load_scene
+        from beep3d.io import load_scene_with_report
 
-        scene = load_scene(args.gt)
-        kept = kept_points_of_file(args.gt, args.export_dir, len(scene.xyz))
+        scene, loaded = load_scene_with_report(args.gt)
+        kept = kept_points_of_file(args.export_dir, len(scene.xyz), loaded, Path(args.gt).name)
         report = evaluate_export(args.export_dir, scene, args.boxes, kept=kept)
         print(
             f"scene {report['scene']}: {report['num_predictions']} predicted instances, {report['num_points']} points"

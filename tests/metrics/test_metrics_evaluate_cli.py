@@ -65,7 +65,7 @@ def write_export(folder, with_boxes: bool = True) -> None:
 @pytest.fixture
 def gt_scene(monkeypatch, tmp_path):
     scene = tiny_scene()
-    monkeypatch.setattr(beep3d.io, "load_scene", lambda path: scene, raising=False)
+    monkeypatch.setattr(beep3d.io, "load_scene_with_report", lambda path: (scene, beep3d.io.LoadReport()))
     return tmp_path / "tiny_gt.npz"
 
 
@@ -115,7 +115,7 @@ def test_cli_export_of_another_scene_is_a_clean_error(tmp_path, gt_scene, capsys
 def test_cli_scene_without_labels_is_a_clean_error(tmp_path, monkeypatch, capsys):
     scene = tiny_scene()
     scene.semantic = scene.instance = None
-    monkeypatch.setattr(beep3d.io, "load_scene", lambda path: scene, raising=False)
+    monkeypatch.setattr(beep3d.io, "load_scene_with_report", lambda path: (scene, beep3d.io.LoadReport()))
     write_export(tmp_path / "export")
     assert main([str(tmp_path / "export"), "--gt", str(tmp_path / "x.npz")]) == 2
     assert "no GT semantic and instance labels" in capsys.readouterr().err
