@@ -198,8 +198,10 @@ class GeometryChild:
 
         scene, n = self.scene, self.scene.num_points
         superpoints = found.get("superpoints")
-        if superpoints is None or superpoints.shape != (n,):
+        if superpoints is None or superpoints.shape != (n,) or superpoints.dtype.kind not in "iu":
             raise Beep3dError("no superpoints of the scan's size")
+        if n and superpoints.min() < 0:
+            raise Beep3dError("negative superpoint ids")
         room = Room.from_arrays(found, n) if self.room is not None else None
         normals = found.get("normals")
         if normals is not None:
