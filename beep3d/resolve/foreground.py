@@ -287,7 +287,7 @@ class GeometricForeground:
         self.max_surface_share = max_surface_share
         self.seed = seed
         self.wall_objects = frozenset(wall_objects)
-        self._last: tuple | None = None  # (scene ref, boxes, positions, result) of the last call
+        self._last: tuple | None = None  # (scene ref, boxes, positions, result, superpoints) of the last call
 
     @property
     def room_settings(self) -> tuple[float, float, int]:
@@ -311,7 +311,7 @@ class GeometricForeground:
             asked = np.ones(len(boxes), dtype=bool)
         previous = None if base is None else self._last[2]
         result = self._separate_boxes(scene, boxes, positions, membership, asked, base, previous)
-        self._last = (weakref.ref(scene), boxes, positions, result)
+        self._last = (weakref.ref(scene), boxes, positions, result, scene.superpoints)
         return result
 
     def separate_edit(
@@ -348,7 +348,13 @@ class GeometricForeground:
             ``previous``, or the edit reaches too many boxes): call :meth:`separate`.
         """
         last = self._last
-        if last is None or last[0]() is not scene or last[3] is not previous or len(last[1]) != len(boxes):
+        if (
+            last is None
+            or last[0]() is not scene
+            or last[3] is not previous
+            or len(last[1]) != len(boxes)
+            or last[4] is not scene.superpoints  # other surface patches: every box again
+        ):
             return None
         k = len(boxes)
         positions = last[2].copy()
@@ -397,7 +403,7 @@ class GeometricForeground:
         reason[gone] = surfaces.kind[gone].astype(np.int16) + 1
         confidence[gone] = surfaces.confidence[gone]
         result = Foreground(reason, confidence, box_share, kept_surface)
-        self._last = (last[0], boxes, positions, result)
+        self._last = (last[0], boxes, positions, result, last[4])
         return result, touched
 
     def _in_their_wall(self, boxes: BoxSet, positions: np.ndarray, kinds: np.ndarray) -> np.ndarray:
@@ -451,7 +457,7 @@ class GeometricForeground:
         its points and its geometry, so its surface points, patch shares and share stay as they were.
         """
         last = getattr(self, "_last", None)
-        if last is None or last[0]() is not scene or len(last[1]) != len(boxes):
+        if last is None or last[0]() is not scene or len(last[1]) != len(boxes) or last[4] is not scene.superpoints:
             return None
         if not np.array_equal(last[1].ids, boxes.ids):
             return None

@@ -87,8 +87,9 @@ def edit_stages(
     Returns
     -------
     EditedStages or None
-        None when this edit cannot be done incrementally: no previous result or other inputs, a
-        resolver without ``resolve_edit`` or of another membership level, superpoint membership
+        None when this edit cannot be done incrementally: no previous result or other inputs (the
+        scene's superpoints replaced among them), a resolver without ``resolve_edit`` or of another
+        membership rule (level or share) than the call's, superpoint membership
         without the previous boxes' point membership remembered, or an edit that adds, deletes or
         reorders boxes or changes many.
     """
@@ -98,6 +99,7 @@ def edit_stages(
         or previous.resolved is None
         or not hasattr(resolver, "resolve_edit")
         or getattr(resolver, "level", None) != level
+        or getattr(resolver, "share", share) != share
     ):
         return None
     if level == "point":

@@ -272,7 +272,7 @@ def annotate(
     plan = (progress or Progress()).stages(
         {"teacher model": LOAD_STAGE_WEIGHT if loading else 0.0, **PIPELINE_STAGES}
     )
-    inputs = (id(scene), scene.num_points, id(resolver), level, share, id(foreground))
+    inputs = run_inputs(scene, resolver, level, share, foreground)
     edited = None
     if (
         reuse is not None
@@ -342,7 +342,31 @@ def annotate(
         labels,
         time.perf_counter() - started,
         uncorrected,
-        inputs,
+        run_inputs(scene, resolver, level, share, foreground),  # the superpoints may be new since
         resolved,
         memory,
     )
+
+
+class _Same:
+    """Equal to another only when it holds the very same object (an array's identity, kept alive so
+    that its id is not reused by a new array)."""
+
+    __slots__ = ("held",)
+
+    def __init__(self, held: object) -> None:
+        self.held = held
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.held is self.held
+
+    def __hash__(self) -> int:
+        return id(self.held)
+
+
+def run_inputs(
+    scene: Scene, resolver: Resolver, level: str, share: float, foreground: ForegroundStage | None
+) -> tuple:
+    """What a result was computed from, compared to tell whether a later call may reuse it: the scene
+    (and its superpoints array), the resolver, the membership rule and the foreground stage."""
+    return (id(scene), scene.num_points, _Same(scene.superpoints), id(resolver), level, share, id(foreground))

@@ -173,3 +173,34 @@ def test_an_edit_of_a_box_without_points_keeps_the_other_boxes_low_confidence_po
     boxes[0] = make_box(1, same)  # box 1 now holds every shared point: the pairs change
     previous = annotate(SCENE, BoxSet(boxes), resolver, foreground=stage, reuse=previous)
     assert_same(previous, full_recompute(SCENE, BoxSet(boxes), "smallest-box", "geometric"))
+
+
+@pytest.mark.parametrize("level", ["point", "superpoint"])
+def test_superpoints_replaced_between_edits_are_not_mixed_with_the_old_ones(level):
+    """A scene given new superpoints: the next edit must not reuse what the old ones decided
+    (superpoint members, surface patches), at either membership level."""
+    scene, boxes = grid_scene(3)
+    scene.superpoints = np.unique(np.floor(scene.xyz / 0.4).astype(np.int64), axis=0, return_inverse=True)[
+        1
+    ].ravel()
+    resolver, stage = get_resolver("smallest-box", level=level), get_foreground("geometric")
+    previous = annotate(scene, BoxSet(boxes), resolver, level, foreground=stage)
+    scene.superpoints = np.unique(np.floor(scene.xyz / 0.25).astype(np.int64), axis=0, return_inverse=True)[
+        1
+    ].ravel()
+    boxes[4] = boxes[4].moved(center=(1.0, 1.0, 0.3))
+    edited = annotate(scene, BoxSet(boxes), resolver, level, foreground=stage, reuse=previous)
+    assert_same(edited, full_recompute(scene, BoxSet(boxes), "smallest-box", "geometric", level))
+
+
+def test_a_resolver_of_another_share_than_the_call_is_not_edited_incrementally():
+    """The resolver decides with its own share; the pipeline's membership with the call's: an edit
+    must then give what a full run gives."""
+    scene, boxes = grid_scene(3)
+    resolver, stage = get_resolver("smallest-box", level="superpoint", share=0.9), get_foreground("off")
+    previous = annotate(scene, BoxSet(boxes), resolver, "superpoint", 0.2, foreground=stage)
+    boxes[4] = boxes[4].moved(center=(1.0, 1.0, 0.3))
+    edited = annotate(scene, BoxSet(boxes), resolver, "superpoint", 0.2, foreground=stage, reuse=previous)
+    forget_membership(scene)
+    full = annotate(scene, BoxSet(boxes), resolver, "superpoint", 0.2, foreground=get_foreground("off"))
+    assert_same(edited, full)
