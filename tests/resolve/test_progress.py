@@ -178,15 +178,12 @@ def test_a_first_resolution_reports_the_child_geometry_and_cancel_stops_the_chil
     monkeypatch.setattr(GeometryChild, "stop", lambda child: stopped.append(child) or stop(child))
     monkeypatch.setattr(pipeline, "network_imported", lambda: False)  # as in a fresh process
 
-    scene, boxes = _room_and_boxes()
+    def first_resolution(progress: Progress, scene: Scene, boxes: BoxSet) -> None:
+        teacher = get_resolver("teacher", checkpoint=checkpoint, threads=1)
+        annotate(scene, boxes, teacher, foreground=get_foreground("geometric"), progress=progress)
+
     progress, seen = _recorder()
-    annotate(
-        scene,
-        boxes,
-        get_resolver("teacher", checkpoint=checkpoint, threads=1),
-        foreground=get_foreground("geometric"),
-        progress=progress,
-    )
+    first_resolution(progress, *_room_and_boxes())
     stages = list(dict.fromkeys(stage for _, stage in seen))
     assert stages[:3] == ["teacher model", "superpoints and room surfaces", "box membership"]
     waits = [f for f, s in seen if s == "superpoints and room surfaces"]
@@ -194,17 +191,11 @@ def test_a_first_resolution_reports_the_child_geometry_and_cancel_stops_the_chil
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions)
 
-    scene, boxes = _room_and_boxes()
     progress = Progress(
         lambda fraction, stage: progress.cancel() if stage.startswith("superpoints") else None
     )
+    scene, boxes = _room_and_boxes()
     with pytest.raises(Cancelled):
-        annotate(
-            scene,
-            boxes,
-            get_resolver("teacher", checkpoint=checkpoint, threads=1),
-            foreground=get_foreground("geometric"),
-            progress=progress,
-        )
+        first_resolution(progress, scene, boxes)
     assert scene.superpoints is None and not room_known(scene)
     assert stopped and stopped[0]._process.returncode is not None  # killed, not left running
