@@ -182,6 +182,7 @@ def apply_nan_policy(scene: Scene, report: LoadReport, nan_policy: NanPolicy | L
             "the scan; remove them or load with nan_policy='drop' to drop them"
         )
     keep = finite & ~far
+    _refuse_coordinates_beyond_float32(scene.xyz[keep], where)
     if keep.all():
         return scene
     if bad_count:
@@ -200,6 +201,28 @@ def apply_nan_policy(scene: Scene, report: LoadReport, nan_policy: NanPolicy | L
 FAR_LIMIT_M = 10_000.0
 #: Above this share of stray points a file's coordinates are taken to be wrong, and it is refused.
 FAR_SHARE_LIMIT = 0.01
+
+
+#: Coordinates are kept as 32-bit floats, whose step is 2 mm up to this distance from the origin
+#: (metres); beyond it, nearby points of an indoor scan start to merge.
+FLOAT32_LIMIT_M = 16_384.0
+
+
+def _refuse_coordinates_beyond_float32(xyz: np.ndarray, where: object) -> None:
+    """Refuse a scan lying so far from the origin (georeferenced coordinates, for example a LAS file
+    in UTM) that its 32-bit coordinates cannot tell nearby points apart."""
+    if not len(xyz):
+        return
+    reach = float(np.abs(xyz).max())
+    if reach <= FLOAT32_LIMIT_M:
+        return
+    step = float(np.spacing(np.float32(reach)))
+    raise Beep3dError(
+        f"{where}: the scan lies {reach:,.0f} m from the origin (georeferenced coordinates?); this tool "
+        f"keeps coordinates as 32-bit floats, whose step there is {step * 100:.0f} cm, so nearby points "
+        "would merge; move the scan near the origin first (for example CloudCompare's global shift, or "
+        "PDAL's filters.transformation) and open it again"
+    )
 
 
 def _far_points(xyz: np.ndarray, finite: np.ndarray) -> np.ndarray:
