@@ -96,16 +96,10 @@ def superpoint_membership_edit(
     n, k = previous.num_points, previous.num_boxes
     reached = np.unique(superpoints[point_edit.points])
     points = np.flatnonzero(np.isin(superpoints, reached, kind="table")) if len(reached) else reached
-    rows = concatenated_ranges(
-        np.searchsorted(previous.point_index, points, side="left"),
-        np.searchsorted(previous.point_index, points, side="right")
-        - np.searchsorted(previous.point_index, points, side="left"),
-    )
-    old_point, old_box = previous.point_index[rows], previous.box_index[rows]
+    old_point, old_box = _rows_of(previous, points)
     now = point_edit.membership
     starts = np.searchsorted(now.point_index, points, side="left")
-    stops = np.searchsorted(now.point_index, points, side="right")
-    inside = concatenated_ranges(starts, stops - starts)
+    inside = concatenated_ranges(starts, np.searchsorted(now.point_index, points, side="right") - starts)
     local = superpoints[points]
     _, sizes = np.unique(local, return_counts=True)  # ``points`` holds every point of each reached superpoint
     slot = np.searchsorted(reached, superpoints[now.point_index[inside]])
@@ -133,6 +127,13 @@ def superpoint_membership_edit(
         new_point,
         new_box,
     )
+
+
+def _rows_of(membership: Membership, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (point, box) pairs of the sorted ``points`` in ``membership`` (sorted by point, then box)."""
+    starts = np.searchsorted(membership.point_index, points, side="left")
+    rows = concatenated_ranges(starts, np.searchsorted(membership.point_index, points, side="right") - starts)
+    return membership.point_index[rows], membership.box_index[rows]
 
 
 _LAST: dict[int, tuple[weakref.ref, BoxSet, Membership]] = {}

@@ -457,7 +457,12 @@ class GeometricForeground:
         its points and its geometry, so its surface points, patch shares and share stay as they were.
         """
         last = getattr(self, "_last", None)
-        if last is None or last[0]() is not scene or len(last[1]) != len(boxes) or last[4] is not scene.superpoints:
+        if (
+            last is None
+            or last[0]() is not scene
+            or len(last[1]) != len(boxes)
+            or last[4] is not scene.superpoints
+        ):
             return None
         if not np.array_equal(last[1].ids, boxes.ids):
             return None
