@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import inspect
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -175,8 +177,9 @@ def load_beside_scan_geometry(
     is known, or a process that has imported the network already (:func:`network_imported`) gets no
     child; a child that fails leaves the work to the stages, as before.
 
-    ``progress`` hears "teacher model", then, while the child still works, "superpoints and room
-    surfaces" with the share of its expected time passed.
+    ``progress`` hears "teacher model" while the network loads, then, while the child still works,
+    "superpoints and room surfaces" (or "superpoints"), each time with the share of the expected
+    time passed.
 
     Raises
     ------
@@ -194,22 +197,46 @@ def load_beside_scan_geometry(
     child = (
         None if network_imported() else GeometryChild.start(scene, room, getattr(resolver, "threads", None))
     )
+    expected = LOAD_SECONDS if child is None else max(child.expected_seconds, LOAD_SECONDS)
+    started = time.perf_counter()
+
+    def passed(stage: str) -> Callable[[], None]:
+        return lambda: progress.report(min((time.perf_counter() - started) / expected, 0.95), stage)
+
     if child is None:
-        resolver.load()
+        run_reporting(resolver.load, passed("teacher model"))
         return
     try:
-        expected = max(child.expected_seconds, LOAD_SECONDS)
-        resolver.load()
-        stage = "superpoints and room surfaces" if room is not None else "superpoints"
-
-        def waiting(seconds: float) -> None:
-            progress.report(min(seconds / expected, 0.95), stage)
-
-        child.install(cancelled=lambda: progress.cancelled, waiting=waiting)
+        run_reporting(resolver.load, passed("teacher model"))
+        stage = passed("superpoints and room surfaces" if room is not None else "superpoints")
+        child.install(cancelled=lambda: progress.cancelled, waiting=lambda _seconds: stage())
     except BaseException:
         child.stop()
         raise
     progress.check()
+
+
+def run_reporting(work: Callable[[], None], report: Callable[[], None], every: float = 0.05) -> None:
+    """Run ``work`` (which cannot report its own progress, such as a network's load) in a thread, and
+    call ``report`` every ``every`` seconds until it is done; its exception is raised here.
+
+    ``report`` may raise (a cancel): the work is then left to finish in its thread, unwatched.
+    """
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="pipeline load", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        report()
+        thread.join(every)
+    if failure:
+        raise failure[0]
 
 
 def network_imported() -> bool:

@@ -351,7 +351,9 @@ def _state(pid: int) -> str:
         return "Z"
 
 
-def test_a_georeferenced_scan_is_refused_with_what_to_do_instead_of_merging_its_points(tmp_path: Path) -> None:
+def test_a_georeferenced_scan_is_refused_with_what_to_do_instead_of_merging_its_points(
+    tmp_path: Path,
+) -> None:
     """A LAS file in UTM coordinates (500 km east, 4,000 km north): 32-bit coordinates there step by
     25-50 cm, so the room would collapse onto a coarse grid; it is refused, saying why and what to do.
     The same room 15 km out (2 mm steps) opens, every point kept apart."""

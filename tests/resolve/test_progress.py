@@ -199,3 +199,24 @@ def test_a_first_resolution_reports_the_child_geometry_and_cancel_stops_the_chil
         first_resolution(progress, scene, boxes)
     assert scene.superpoints is None and not room_known(scene)
     assert stopped and stopped[0]._process.returncode is not None  # killed, not left running
+
+
+def test_work_that_cannot_report_is_watched_from_outside():
+    """A network's load says nothing while it runs: it runs in a thread and is reported on from here;
+    its error is raised here, and a cancel stops the watching (the load finishes unwatched)."""
+    import time
+
+    from beep3d.errors import Beep3dError
+    from beep3d.resolve.pipeline import run_reporting
+
+    ticks = []
+    run_reporting(lambda: time.sleep(0.3), lambda: ticks.append(time.perf_counter()), every=0.02)
+    assert len(ticks) >= 5
+    with pytest.raises(Beep3dError, match="cannot be loaded"):
+        run_reporting(lambda: (_ for _ in ()).throw(Beep3dError("cannot be loaded")), lambda: None)
+    progress = Progress()
+    progress.cancel()
+    started = time.perf_counter()
+    with pytest.raises(Cancelled):
+        run_reporting(lambda: time.sleep(2.0), progress.check)
+    assert time.perf_counter() - started < 1.0
