@@ -84,29 +84,39 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, world_size: int, port: int, data: str, out: str, records: str) -> None:
+def _rank_trainer(rank: int, world_size: int, port: int, data: str, out: str, records: str, model) -> Trainer:  # noqa: ANN001
+    """This process as rank ``rank`` of the run, recording its losses, with a trainer of ``model``."""
     as_process_of(rank, world_size, port)
     os.environ[RECORD_DIR_ENV] = records
+    train, val, class_set, *_ = build_datasets(data, config())
+    return Trainer(config(), train, val, class_set, out, show_progress=False,
+                   model_factory=model, collate_fn=fake_collate)  # fmt: skip
+
+
+def _worker(rank: int, world_size: int, port: int, data: str, out: str, records: str) -> None:
     from beep3d.training.distributed import shutdown
 
-    train, val, class_set, *_ = build_datasets(data, config())
-    trainer = Trainer(config(), train, val, class_set, out, show_progress=False,
-                      model_factory=RecordingModel, collate_fn=fake_collate)  # fmt: skip
+    trainer = _rank_trainer(rank, world_size, port, data, out, records, RecordingModel)
     result = trainer.run()
     Path(records, f"last{rank}.json").write_text(json.dumps(result.last_losses))
     shutdown(trainer.dist)
 
 
-@pytest.mark.slow
-def test_two_processes_log_the_mean_of_their_losses(tmp_path: Path) -> None:
+def _two_processes(worker, tmp_path: Path) -> tuple[Path, Path]:  # noqa: ANN001
+    """Four rooms trained by ``worker`` as two processes; their records folder and run folder."""
     import torch.multiprocessing as mp
 
     write_rooms(tmp_path / "data", 4)
-    records = tmp_path / "records"
+    records, out = tmp_path / "records", tmp_path / "run"
     records.mkdir()
-    out = tmp_path / "run"
     args = (2, _free_port(), str(tmp_path / "data"), str(out), str(records))
-    mp.spawn(_worker, args=args, nprocs=2, join=True)
+    mp.spawn(worker, args=args, nprocs=2, join=True)
+    return records, out
+
+
+@pytest.mark.slow
+def test_two_processes_log_the_mean_of_their_losses(tmp_path: Path) -> None:
+    records, out = _two_processes(_worker, tmp_path)
     rank0, rank1, logged = own_losses(records, 0), own_losses(records, 1), logged_losses(out)
     assert sorted(rank0) == sorted(rank1) == sorted(logged) == [1, 2, 3, 4]
     assert any(rank0[s]["total"] != rank1[s]["total"] for s in rank0), "the processes train on other scenes"
@@ -130,14 +140,10 @@ class FailingModel(RecordingModel):
 
 
 def _failing_worker(rank: int, world_size: int, port: int, data: str, out: str, records: str) -> None:
-    as_process_of(rank, world_size, port)
-    os.environ[RECORD_DIR_ENV] = records
     from beep3d.errors import Beep3dError
     from beep3d.training.distributed import shutdown
 
-    train, val, class_set, *_ = build_datasets(data, config())
-    trainer = Trainer(config(), train, val, class_set, out, show_progress=False,
-                      model_factory=FailingModel, collate_fn=fake_collate)  # fmt: skip
+    trainer = _rank_trainer(rank, world_size, port, data, out, records, FailingModel)
     try:
         trainer.run()
         message = "finished"
@@ -149,13 +155,7 @@ def _failing_worker(rank: int, world_size: int, port: int, data: str, out: str, 
 
 @pytest.mark.slow
 def test_a_non_finite_loss_in_one_process_stops_every_process(tmp_path: Path) -> None:
-    import torch.multiprocessing as mp
-
-    write_rooms(tmp_path / "data", 4)
-    records = tmp_path / "records"
-    records.mkdir()
-    args = (2, _free_port(), str(tmp_path / "data"), str(tmp_path / "run"), str(records))
-    mp.spawn(_failing_worker, args=args, nprocs=2, join=True)
+    records, _out = _two_processes(_failing_worker, tmp_path)
     error0, error1 = (records / "error0.txt").read_text(), (records / "error1.txt").read_text()
     assert "at step 3 (scenes room" in error1, error1
     assert "at step 3 in another process" in error0, error0
