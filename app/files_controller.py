@@ -124,7 +124,8 @@ class FilesController(QObject):
                 from beep3d.io.box_files import load_boxes
                 from beep3d.io.box_formats import format_of_file
 
-                boxes, found_boxes = load_boxes(candidate, self.window.doc.class_set), candidate
+                boxes = load_boxes(candidate, self.window.doc.class_set, origin=scene.origin)
+                found_boxes = candidate
                 opened_format = format_of_file(candidate)
         except Beep3dError as exc:
             QGuiApplication.restoreOverrideCursor()
@@ -172,7 +173,8 @@ class FilesController(QObject):
         from beep3d.io.box_files import load_box_flags, load_corrections
 
         try:
-            recovered = load_boxes(recovery)
+            origin = self.window.doc.scene.origin if self.window.doc.scene is not None else (0.0, 0.0, 0.0)
+            recovered = load_boxes(recovery, origin=origin)
             corrections = load_corrections(recovery)
             flags = load_box_flags(recovery)
             if self.window.doc.scene is not None:
@@ -252,7 +254,7 @@ class FilesController(QObject):
         from beep3d.io.box_formats import format_of_file
 
         try:
-            boxes = load_boxes(path, self.window.doc.class_set)
+            boxes = load_boxes(path, self.window.doc.class_set, origin=self.window.doc.scene.origin)
             box_format = format_of_file(path)
         except Beep3dError as exc:
             self.window.error(str(exc))
@@ -305,6 +307,7 @@ class FilesController(QObject):
                 corrections=self.window.doc.corrections,
                 hidden=self.window.doc.hidden,
                 locked=self.window.doc.locked,
+                origin=self.window.doc.scene.origin,
             )
         except OSError as exc:
             self.window.error(
@@ -402,6 +405,7 @@ class FilesController(QObject):
                 corrections=self.window.doc.corrections,
                 hidden=self.window.doc.hidden,
                 locked=self.window.doc.locked,
+                origin=self.window.doc.scene.origin,
             )
         except (OSError, Beep3dError) as exc:
             self.window.status(f"Autosave failed: {exc}")

@@ -40,6 +40,10 @@ class Scene:
         A short scene name (the file or folder stem).
     source
         The path the scene was read from, or None.
+    origin
+        (3,) metres: the file's coordinates are ``xyz + origin``. (0, 0, 0) except for georeferenced
+        scans, which are read relative to a round origin near them (:mod:`beep3d.io.local_origin`)
+        so that their 32-bit ``xyz`` keep millimetres.
     """
 
     xyz: np.ndarray
@@ -53,8 +57,15 @@ class Scene:
     extra: dict[str, np.ndarray] = field(default_factory=dict)
     name: str = "scene"
     source: Path | None = None
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def __post_init__(self) -> None:
+        origin = tuple(float(v) for v in np.asarray(self.origin, dtype=np.float64).reshape(-1))
+        if len(origin) != 3 or not np.all(np.isfinite(origin)):
+            raise Beep3dError(
+                f"{self._where()}: origin must be 3 finite numbers (metres), got {self.origin!r}"
+            )
+        self.origin = origin
         self.xyz = np.ascontiguousarray(self.xyz, dtype=np.float32)
         if self.xyz.ndim != 2 or self.xyz.shape[1] != 3:
             raise Beep3dError(f"{self._where()}: coordinates must have shape (N, 3), got {self.xyz.shape}")
@@ -102,6 +113,18 @@ class Scene:
         return PointIndex(self.xyz)
 
     @property
+    def shifted(self) -> bool:
+        """True when the scene is held relative to a local origin (a georeferenced scan)."""
+        return any(self.origin)
+
+    def file_xyz(self) -> np.ndarray:
+        """(N, 3) the points in the file's own coordinates, metres: ``xyz`` itself (float32) for a scene
+        that is not shifted, else ``xyz + origin`` in float64."""
+        if not self.shifted:
+            return self.xyz
+        return self.xyz.astype(np.float64) + np.asarray(self.origin, dtype=np.float64)
+
+    @property
     def has_gt(self) -> bool:
         """True when ground-truth instance labels are present."""
         return self.instance is not None
@@ -136,4 +159,5 @@ class Scene:
             extra={k: v[index] for k, v in self.extra.items()},
             name=self.name,
             source=self.source,
+            origin=self.origin,
         )

@@ -293,7 +293,7 @@ class BoxSceneDataset:
         if entry.boxes_path is not None:
             from beep3d.io.box_files import load_boxes
 
-            boxes = load_boxes(entry.boxes_path)
+            boxes = load_boxes(entry.boxes_path, origin=scene.origin)
             where = str(entry.boxes_path)
         else:
             boxes = gt_boxes(scene, self.class_set, where)

@@ -129,7 +129,7 @@ def run_export(args: argparse.Namespace) -> int:
     scene, report = load_scene_with_report(scene_path)
     for note in report.notes:
         print(f"beep3d-annotate: note: {scene_path.name}: {note}", file=sys.stderr)
-    boxes = load_boxes(boxes_path, class_set)
+    boxes = load_boxes(boxes_path, class_set, origin=scene.origin)
     flags = load_box_flags(boxes_path)  # hidden / locked: kept in the export's boxes.json
     unknown = sorted({b.label for b in boxes} - set(class_set.names))
     if unknown:

@@ -201,7 +201,7 @@ def evaluate_export(
     if boxes_path is not None:
         from beep3d.io.box_files import load_boxes
 
-        boxes = load_boxes(boxes_path)
+        boxes = load_boxes(boxes_path, origin=scene.origin)
         membership = boxes.membership(scene.xyz)
         member_box_ids = boxes.ids[membership.box_index] if len(boxes) else np.zeros(0, dtype=np.int64)
         gt_box_ids, _ = gt_instances_as_box_ids(

@@ -222,6 +222,15 @@ class BoxSet:
         """A new set without the box of id ``box_id``."""
         return BoxSet(b for b in self._boxes if b.id != box_id)
 
+    def translated(self, offset: Iterable[float]) -> BoxSet:
+        """A new set with every centre moved by ``offset`` (3,) metres (sizes and yaws unchanged)."""
+        dx, dy, dz = (float(v) for v in offset)
+        if dx == dy == dz == 0.0:
+            return self
+        return BoxSet(
+            b.moved(center=(b.center[0] + dx, b.center[1] + dy, b.center[2] + dz)) for b in self._boxes
+        )
+
     def aabbs(self) -> tuple[np.ndarray, np.ndarray]:
         """Axis-aligned bounds of each (possibly rotated) box: (K, 3) minima and (K, 3) maxima."""
         if not self._boxes:

@@ -147,7 +147,8 @@ def read_npz_scene(
 
     Keys: coordinates under ``xyz``/``coord``/``coords``/``points``; colours under ``rgb``/``color``/
     ``colors``; optional ``normals``, ``faces``, ``superpoints``, ``semantic``/``semantic_ids``,
-    ``instance``/``instance_ids``, ``label_space`` (0-d string), and ``extra__<name>`` per-point arrays.
+    ``instance``/``instance_ids``, ``label_space`` (0-d string), ``extra__<name>`` per-point arrays, and
+    ``origin`` (3,): the local origin the coordinates are relative to (a georeferenced scan's).
     """
     data = _npz_arrays(path)
     xyz_key, xyz = _first(data, XYZ_KEYS)
@@ -187,6 +188,7 @@ def read_npz_scene(
         if faces.ndim != 2 or faces.shape[1] != 3:
             raise Beep3dError(f"{path}: array 'faces' must have shape (M, 3), got {faces.shape}")
     name = _stored_name(data) or name
+    origin = _stored_origin(path, data)
     label_space = _label_space(path, data, semantic is not None)
     if superpoints is not None and len(superpoints):
         superpoints = np.unique(superpoints, return_inverse=True)[1].reshape(-1)
@@ -209,7 +211,21 @@ def read_npz_scene(
         label_space=label_space,
         extra=extra,
         name=name,
+        origin=origin,
     )
+
+
+def _stored_origin(path: Path, data: dict[str, np.ndarray]) -> tuple[float, float, float] | None:
+    """The local origin a saved scene's ``xyz`` are relative to (key ``origin``), or None."""
+    if "origin" not in data:
+        return None
+    origin = np.asarray(data["origin"])
+    if origin.shape != (3,) or origin.dtype.kind not in "fiu" or not np.isfinite(origin).all():
+        raise Beep3dError(
+            f"{path}: 'origin' must be 3 finite numbers (the local origin of the points, metres), got "
+            f"{origin.shape} {origin.dtype}; the archive is damaged - save the scene again"
+        )
+    return (float(origin[0]), float(origin[1]), float(origin[2]))
 
 
 def read_bin_scene(path: Path, report: LoadReport, nan_policy: NanPolicy = "drop") -> Scene:

@@ -14,7 +14,9 @@ locked in the window carries ``"hidden": true`` / ``"locked": true`` (written on
 file without such boxes is the same as before; readers that do not know the keys ignore them).
 
 ``center`` and ``size`` are metres (``size`` = full extents along the box's own axes), ``yaw`` is radians
-about +z. More keys are allowed and ignored on reading (for example ``scene``, ``class_set``, per-box
+about +z. Centres are in the scan file's own coordinates, in every box format: for a georeferenced
+scan, which the tool holds relative to a local origin (:mod:`beep3d.io.local_origin`), the readers
+and writers take that ``origin`` and move the boxes by it. More keys are allowed and ignored on reading (for example ``scene``, ``class_set``, per-box
 ``color`` or ``note``). :func:`load_boxes` also reads the other tools' formats of
 :mod:`beep3d.io.box_formats` (labelCloud, SUSTechPOINTS, Supervisely, detection box arrays),
 recognised by their content (``.npy``: box arrays).
@@ -28,11 +30,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from beep3d.classes import ClassSet
 from beep3d.corrections import Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import MAX_BOX_ID, Box, BoxSet
 from beep3d.io.atomic import write_json_atomic
+from beep3d.io.local_origin import NO_SHIFT, Origin
 
 BOX_FILE_VERSION = 2
 #: Versions of the project's format this code reads.
@@ -54,11 +59,15 @@ def boxes_to_dict(
     corrections: Corrections | None = None,
     hidden: Iterable[int] = (),
     locked: Iterable[int] = (),
+    origin: Origin = NO_SHIFT,
 ) -> dict[str, Any]:
     """The JSON-ready dict of the project's box format (with the corrections, when there are any).
 
-    ``hidden`` and ``locked`` are ids of boxes that get ``"hidden": true`` / ``"locked": true``.
+    ``hidden`` and ``locked`` are ids of boxes that get ``"hidden": true`` / ``"locked": true``;
+    ``origin`` (metres) is added to the centres (the scene's local origin: centres are written in the
+    file's own coordinates).
     """
+    boxes = boxes.translated(origin)
     flagged = {"hidden": {int(i) for i in hidden}, "locked": {int(i) for i in locked}}
     data: dict[str, Any] = {"version": BOX_FILE_VERSION}
     if scene_name is not None:
@@ -89,10 +98,12 @@ def save_boxes(
     corrections: Corrections | None = None,
     hidden: Iterable[int] = (),
     locked: Iterable[int] = (),
+    origin: Origin = NO_SHIFT,
 ) -> None:
     """Write ``boxes`` (and ``corrections``, and which boxes are ``hidden`` / ``locked``: ids) to
-    ``path`` in the project's JSON format, atomically."""
-    write_json_atomic(path, boxes_to_dict(boxes, scene_name, corrections, hidden, locked))
+    ``path`` in the project's JSON format, atomically; ``origin`` is the scene's local origin
+    (:attr:`beep3d.scene.Scene.origin`), added to the centres."""
+    write_json_atomic(path, boxes_to_dict(boxes, scene_name, corrections, hidden, locked, origin))
 
 
 def load_box_flags(path: str | Path) -> BoxFlags:
@@ -158,7 +169,7 @@ def load_corrections(path: str | Path, notes: list[str] | None = None) -> Correc
     return corrections
 
 
-def load_boxes(path: str | Path, class_set: ClassSet | None = None) -> BoxSet:
+def load_boxes(path: str | Path, class_set: ClassSet | None = None, origin: Origin = NO_SHIFT) -> BoxSet:
     """Read a box file: the project's JSON, or any format of :mod:`beep3d.io.box_formats`.
 
     Parameters
@@ -168,6 +179,9 @@ def load_boxes(path: str | Path, class_set: ClassSet | None = None) -> BoxSet:
     class_set
         Turns class ids into names for formats that store ids (box arrays); default: the 18
         ScanNet classes (NYU40 ids).
+    origin
+        The local origin of the scene the boxes are for (:attr:`beep3d.scene.Scene.origin`, metres):
+        it is subtracted from the file's centres.
 
     Raises
     ------
@@ -179,8 +193,10 @@ def load_boxes(path: str | Path, class_set: ClassSet | None = None) -> BoxSet:
     if path.suffix.lower() == ".npy":
         from beep3d.io.box_formats import BOX_ARRAYS
 
-        return BOX_ARRAYS.read(path, class_set)
-    return boxes_from_dict(read_json(path), source=str(path))
+        return BOX_ARRAYS.read(path, class_set).translated(-np.asarray(origin, dtype=np.float64))
+    return boxes_from_dict(read_json(path), source=str(path)).translated(
+        -np.asarray(origin, dtype=np.float64)
+    )
 
 
 def read_json(path: Path) -> Any:

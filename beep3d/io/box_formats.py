@@ -58,6 +58,7 @@ from beep3d.io.box_files import (
     save_boxes,
     shown,
 )
+from beep3d.io.local_origin import NO_SHIFT, Origin
 
 __all__ = [
     "BOX_ARRAYS",
@@ -580,8 +581,12 @@ def save_boxes_as(
     corrections: Corrections | None = None,
     hidden: Iterable[int] = (),
     locked: Iterable[int] = (),
+    origin: Origin = NO_SHIFT,
 ) -> list[str]:
     """Write ``boxes`` to ``path`` in the format ``fmt`` (a name or a :class:`BoxFormat`), atomically.
+
+    ``origin`` is the scene's local origin (:attr:`beep3d.scene.Scene.origin`, metres): every format
+    holds centres in the scan file's own coordinates.
 
     ``corrections`` (the annotator's clicks and strokes on the masks) and which boxes are ``hidden``
     and ``locked`` (ids) are written by the project's format only (box file version 2); other formats
@@ -594,9 +599,9 @@ def save_boxes_as(
     """
     chosen = box_format(fmt) if isinstance(fmt, str) else fmt
     if chosen is BOX_FORMATS[0]:
-        save_boxes(path, boxes, scene_name, corrections, hidden, locked)
+        save_boxes(path, boxes, scene_name, corrections, hidden, locked, origin)
         return []
-    notes = list(chosen.write(Path(path), boxes, scene_name, class_set))
+    notes = list(chosen.write(Path(path), boxes.translated(origin), scene_name, class_set))
     ids = set(boxes.ids.tolist())
     flagged = [
         (name, len(ids & {int(i) for i in given})) for name, given in (("hidden", hidden), ("locked", locked))

@@ -200,7 +200,9 @@ EXPORTERS: tuple[Exporter, ...] = (
     _FunctionExporter("labelled LAS", lambda out, job: [write_labelled_las(out, job.scene, job.resolution)]),
     _FunctionExporter(
         "box formats",
-        lambda out, job: write_box_formats(out, job.scene.name, job.boxes, job.class_set, job.described),
+        lambda out, job: write_box_formats(
+            out, job.scene.name, job.boxes, job.class_set, job.described, job.scene.origin
+        ),
     ),
     _FunctionExporter(
         "ScanNet benchmark",
@@ -352,7 +354,15 @@ def write_boxes_file(
     masks and opening it restores the window's state.
     """
     path = out / "boxes.json"
-    save_boxes(path, boxes, scene_name=scene.name, corrections=corrections, hidden=hidden, locked=locked)
+    save_boxes(
+        path,
+        boxes,
+        scene_name=scene.name,
+        corrections=corrections,
+        hidden=hidden,
+        locked=locked,
+        origin=scene.origin,
+    )
     return path
 
 
@@ -382,7 +392,7 @@ def write_labelled_ply(out: Path, scene: Scene, resolution: Resolution) -> Path:
     properties = mask_fields(resolution)
     properties |= {f"orig_{c}": scene.rgb[:, i] for i, c in enumerate(("red", "green", "blue"))}
     path = out / f"{scene.name}_labelled.ply"
-    write_ply(path, scene.xyz, instance_colours(properties["instance"]), properties, faces=scene.faces)
+    write_ply(path, scene.file_xyz(), instance_colours(properties["instance"]), properties, faces=scene.faces)
     return path
 
 
@@ -393,7 +403,7 @@ def write_labelled_pcd(out: Path, scene: Scene, resolution: Resolution) -> Path:
     fields = mask_fields(resolution)
     fields |= {f"orig_{c}": scene.rgb[:, i] for i, c in enumerate(("red", "green", "blue"))}
     path = out / f"{scene.name}_labelled.pcd"
-    write_pcd(path, scene.xyz, instance_colours(fields["instance"]), fields)
+    write_pcd(path, scene.file_xyz(), instance_colours(fields["instance"]), fields)
     return path
 
 
@@ -405,7 +415,9 @@ def write_labelled_las(out: Path, scene: Scene, resolution: Resolution) -> Path:
     fields = mask_fields(resolution)
     path = out / f"{scene.name}_labelled.las"
     classification = np.where(fields["semantic"] < 0, 0, fields["semantic"])
-    write_las(path, scene.xyz, instance_colours(fields["instance"]), fields, classification=classification)
+    write_las(
+        path, scene.file_xyz(), instance_colours(fields["instance"]), fields, classification=classification
+    )
     return path
 
 
@@ -415,6 +427,7 @@ def write_box_formats(
     boxes: BoxSet,
     class_set: ClassSet,
     described: dict[Path, dict[str, Any]] | None = None,
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0),
 ) -> list[Path]:
     """``boxes/<format>/``: the boxes in every other tool's format of :mod:`beep3d.io.box_formats`.
 
@@ -424,6 +437,8 @@ def write_box_formats(
         When given, each file's format, the notes on what it could not hold (see
         :func:`beep3d.io.box_formats.save_boxes_as`) and, for the box arrays, their layout
         (:func:`box_arrays_layout`) are added to it, keyed by the file.
+    origin
+        The scene's local origin (metres): the files hold the scan file's own coordinates.
     """
     from beep3d.io.box_formats import BOX_ARRAYS, BOX_FORMATS, save_boxes_as
 
@@ -433,7 +448,7 @@ def write_box_formats(
             continue  # boxes.json
         name = f"{scene_name}_bbox.npy" if fmt.suffix == ".npy" else f"{scene_name}{fmt.suffix}"
         path = out / "boxes" / fmt.name / name
-        notes = save_boxes_as(path, boxes, fmt, scene_name=scene_name, class_set=class_set)
+        notes = save_boxes_as(path, boxes, fmt, scene_name=scene_name, class_set=class_set, origin=origin)
         written.append(path)
         if described is not None:
             entry: dict[str, Any] = {"format": fmt.name, "tool": fmt.title}
@@ -521,6 +536,7 @@ def write_training_folder(
         superpoints=scene.superpoints,
         label_space=class_set.label_space,
         name=scene.name,
+        origin=scene.origin,
     )
     folder = out / "training" / scene.name
     save_scene_folder(training_scene, folder, boxes=boxes)

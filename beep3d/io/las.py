@@ -30,8 +30,6 @@ __all__ = ["LAS_SUFFIXES", "read_las_scene", "write_las"]
 LAS_SUFFIXES = (".las", ".laz")
 #: laspy's names of the raw integer coordinates and colours; the scaled x y z are read instead.
 _RAW = ("X", "Y", "Z", "red", "green", "blue")
-#: Coordinates beyond this (metres) lose more than a centimetre in the Scene's float32.
-_FLOAT32_CM_LIMIT_M = 100_000.0
 
 
 #: Bytes of a VLR header and of an extended VLR header: each record takes at least that much.
@@ -255,12 +253,6 @@ def read_las_scene(path: Path, report: LoadReport, nan_policy: NanPolicy = "drop
             )
         else:
             columns[name] = values
-    reach = max(float(np.abs(las.header.mins).max()), float(np.abs(las.header.maxs).max()))
-    if reach > _FLOAT32_CM_LIMIT_M:
-        report.notes.append(
-            f"coordinates reach {reach:,.0f} m (georeferenced); held as float32 they keep about "
-            f"{reach * 2**-24 * 100:.0f} cm - shift the scan to a local origin for finer boxes"
-        )
     return scene_from_columns(path, report, nan_policy, columns)
 
 

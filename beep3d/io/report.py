@@ -11,6 +11,7 @@ import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.io.colours import ColourScale, normalise_colours
+from beep3d.io.local_origin import FLOAT32_LIMIT_M, NO_SHIFT, Origin, describe_shift, local_origin, shifted
 from beep3d.scene import Scene
 
 NanPolicy = Literal["drop", "refuse"]
@@ -79,6 +80,7 @@ def assemble_scene(
     label_space: str | None = None,
     extra: dict[str, np.ndarray] | None = None,
     name: str | None = None,
+    origin: Origin | None = None,
 ) -> Scene:
     """Check raw arrays read from ``path`` and build the Scene.
 
@@ -90,6 +92,9 @@ def assemble_scene(
         (N, 3) colours in any of the scales :func:`normalise_colours` detects, or None (mid grey).
     faces
         (M, 3) vertex indices, or None.
+    origin
+        The local origin ``xyz`` is already relative to (a saved scene folder's), or None: the file's
+        own coordinates, shifted here when they lie far from the origin (:mod:`beep3d.io.local_origin`).
 
     Raises
     ------
@@ -110,7 +115,13 @@ def assemble_scene(
     n = len(xyz)
     if n == 0:
         raise Beep3dError(f"{path}: the file has no points (0 vertices); choose a scan that has points")
-    xyz32 = np.ascontiguousarray(xyz, dtype=np.float32)
+    if origin is None:
+        origin = local_origin(xyz, path)
+        xyz32 = shifted(xyz, origin)
+    else:
+        xyz32 = np.ascontiguousarray(xyz, dtype=np.float32)
+    if origin != NO_SHIFT:
+        report.notes.append(describe_shift(origin))
     try:
         rgb, scale, colour_notes = normalise_colours(colours, n)
     except Beep3dError as exc:
@@ -137,6 +148,7 @@ def assemble_scene(
         extra={} if extra is None else extra,
         name=name if name is not None else path.stem,
         source=path,
+        origin=origin,
     )
     return apply_nan_policy(scene, report, nan_policy)
 
@@ -203,14 +215,10 @@ FAR_LIMIT_M = 10_000.0
 FAR_SHARE_LIMIT = 0.01
 
 
-#: Coordinates are kept as 32-bit floats, whose step is 2 mm up to this distance from the origin
-#: (metres); beyond it, nearby points of an indoor scan start to merge.
-FLOAT32_LIMIT_M = 16_384.0
-
-
 def _refuse_coordinates_beyond_float32(xyz: np.ndarray, where: object) -> None:
-    """Refuse a scan lying so far from the origin (georeferenced coordinates, for example a LAS file
-    in UTM) that its 32-bit coordinates cannot tell nearby points apart."""
+    """Refuse a scan reaching so far from the origin that its 32-bit coordinates cannot tell nearby
+    points apart (georeferenced files are shifted when read, :mod:`beep3d.io.local_origin`; this
+    catches scenes given as 32-bit arrays, and scans spread over more than 16 km)."""
     if not len(xyz):
         return
     reach = float(np.abs(xyz).max())

@@ -1,8 +1,9 @@
 """The project's own scene folder: ``scene.npz`` (+ ``boxes.json``, written by beep3d.io.box_files).
 
 ``scene.npz`` keys: ``xyz`` float32 (N, 3), ``rgb`` uint8 (N, 3), optional ``normals``, ``faces``,
-``superpoints``, ``semantic``, ``instance``, ``label_space`` and ``name`` (0-d strings), and
-``extra__<name>`` for each extra per-point property.
+``superpoints``, ``semantic``, ``instance``, ``label_space`` and ``name`` (0-d strings),
+``extra__<name>`` for each extra per-point property, and ``origin`` float64 (3,) for a georeferenced
+scan (``xyz`` are relative to it; ``boxes.json`` holds the file's own coordinates, as every box file).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def save_scene_folder(scene: Scene, folder: str | os.PathLike[str], boxes: BoxSe
             arrays[key] = value
     if scene.label_space is not None:
         arrays["label_space"] = np.array(scene.label_space)
+    if scene.shifted:
+        arrays["origin"] = np.asarray(scene.origin, dtype=np.float64)
     for key, value in scene.extra.items():
         arrays[f"extra__{key}"] = np.asarray(value)
     with atomic_path(folder / SCENE_FILE) as tmp, open(tmp, "wb") as handle:
@@ -58,7 +61,7 @@ def save_scene_folder(scene: Scene, folder: str | os.PathLike[str], boxes: BoxSe
     if boxes is not None:
         from beep3d.io.box_files import save_boxes
 
-        save_boxes(folder / BOXES_FILE, boxes, scene_name=scene.name)
+        save_boxes(folder / BOXES_FILE, boxes, scene_name=scene.name, origin=scene.origin)
     return folder
 
 

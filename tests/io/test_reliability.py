@@ -349,27 +349,3 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
     except OSError:
         return "Z"
-
-
-def test_a_georeferenced_scan_is_refused_with_what_to_do_instead_of_merging_its_points(
-    tmp_path: Path,
-) -> None:
-    """A LAS file in UTM coordinates (500 km east, 4,000 km north): 32-bit coordinates there step by
-    25-50 cm, so the room would collapse onto a coarse grid; it is refused, saying why and what to do.
-    The same room 15 km out (2 mm steps) opens, every point kept apart."""
-    import laspy
-
-    xyz = room()
-    for offset, opens in (((500_000.0, 4_000_000.0, 100.0), False), ((15_000.0, 0.0, 0.0), True)):
-        header = laspy.LasHeader(point_format=3, version="1.2")
-        header.scales, header.offsets = [0.001] * 3, list(offset)
-        las = laspy.LasData(header)
-        las.x, las.y, las.z = (xyz + np.asarray(offset)).T
-        path = tmp_path / f"scan_{int(offset[0])}.las"
-        las.write(str(path))
-        if opens:
-            scene = load_scene(path)
-            assert len(np.unique(scene.xyz, axis=0)) == len(np.unique(np.round(xyz, 3), axis=0))
-        else:
-            with pytest.raises(Beep3dError, match="from the origin .* global shift"):
-                load_scene(path)
