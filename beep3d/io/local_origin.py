@@ -60,11 +60,20 @@ def local_origin(xyz: np.ndarray, where: object) -> Origin:
         :data:`FILE_STEP_LIMIT_M`: the precision is lost in the file itself.
     """
     xyz = np.asarray(xyz)
+    if xyz.size == 0:
+        return NO_SHIFT
     with np.errstate(invalid="ignore", over="ignore"):
-        finite = np.isfinite(xyz).all(axis=1) if xyz.dtype.kind == "f" else np.ones(len(xyz), bool)
-        if not finite.any() or float(np.abs(xyz[finite]).max()) <= FLOAT32_LIMIT_M:
+        if xyz.dtype.kind == "f":
+            finite_values = np.isfinite(xyz)
+            reach = float(np.max(np.abs(xyz), where=finite_values, initial=0.0))
+        else:
+            finite_values = None
+            reach = float(np.abs(xyz.astype(np.float64)).max())
+        if reach <= FLOAT32_LIMIT_M:  # nearly every scan: one pass, no copy
             return NO_SHIFT
-        centre = np.median(np.asarray(xyz[finite], dtype=np.float64), axis=0)
+        points = xyz if finite_values is None else xyz[finite_values.all(axis=1)]
+        sample = points[:: max(1, len(points) // 100_000)]  # rounded to kilometres: 100k points decide
+        centre = np.median(np.asarray(sample, dtype=np.float64), axis=0)
     reach = float(np.abs(centre).max())
     if reach <= FLOAT32_LIMIT_M / 2:
         return NO_SHIFT  # a scan near the origin with a few far strays, which are dropped as strays
