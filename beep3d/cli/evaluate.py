@@ -18,8 +18,9 @@ Printed:
   Classes: the 18 ScanNet classes for NYU40 scenes, the 13 S3DIS classes for S3DIS scenes.
 - mACC in overlap regions and mean instance IoU (see ``beep3d.metrics.mask_quality``), when boxes are
   known (``--boxes`` or the export's ``boxes.json``). Box membership is point-level
-  (``BoxSet.membership``). Each box stands for the GT instance with the most points inside it; when
-  two boxes claim the same instance the box holding more of its points keeps it.
+  (``BoxSet.membership``). Each box stands for a GT object of the evaluated classes: its own instance
+  when the boxes were drawn around the GT objects (box id = instance id), else the object the
+  one-to-one matching pairs it with (:func:`beep3d.metrics.mask_quality.gt_instances_as_box_ids`).
 """
 
 from __future__ import annotations
@@ -71,11 +72,7 @@ def _load_array(
                 f"{path}: not found; the export folder must hold it (write it with the exporter)"
             )
         return None
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise Beep3dError(f"{path}: not a readable .npy array ({exc}); export the scene again") from None
-    array = np.asarray(array).reshape(-1).astype(dtype)
+    array = _per_point_values(path, dtype)
     if kept is not None and len(array) == len(kept) and len(array) != num_points:
         array = array[kept]  # one row per file point: keep those of the points the GT scene holds
     if num_points is not None and len(array) != num_points:
@@ -87,6 +84,45 @@ def _load_array(
             "export against the scene it was made from"
         )
     return array
+
+
+def _per_point_values(path: Path, dtype: type) -> np.ndarray:
+    """The values of an export's ``.npy`` file, one per point, checked for what they hold.
+
+    Ids (``dtype`` an integer type) must be whole numbers; confidences (a float type) must be finite
+    and in [0, 1]. The array must be (N,) or (N, 1).
+
+    Raises
+    ------
+    Beep3dError
+        Unreadable (empty, truncated, an ``.npz`` archive, pickled), not numbers, not one value per
+        point, or values that are not ids / confidences; the message says which and what to do.
+    """
+    again = "export the scene again"
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise Beep3dError(f"{path}: not a readable .npy array ({exc}); {again}") from None
+    if not isinstance(array, np.ndarray):  # np.load opened an .npz archive
+        array.close()
+        raise Beep3dError(f"{path}: an .npz archive, not an .npy array; {again}")
+    if array.dtype.kind not in "biuf":
+        raise Beep3dError(f"{path}: holds {array.dtype} values, not numbers; {again}")
+    if array.ndim > 2 or (array.ndim == 2 and array.shape[1] != 1):
+        raise Beep3dError(f"{path}: shape {array.shape}, but it needs one value per point (N,); {again}")
+    array = array.reshape(-1)
+    with np.errstate(invalid="ignore"):
+        if np.issubdtype(dtype, np.integer) and array.dtype.kind == "f":
+            whole = np.isfinite(array) & (array == np.round(array))
+            if not whole.all():
+                bad = array[~whole][0]
+                raise Beep3dError(f"{path}: holds {float(bad):g}, but ids are whole numbers (-1 = none); {again}")
+        if np.issubdtype(dtype, np.floating):
+            valid = np.isfinite(array) & (array >= 0) & (array <= 1)
+            if not valid.all():
+                bad = array[~valid][0]
+                raise Beep3dError(f"{path}: holds {float(bad):g}, but confidences lie in [0, 1]; {again}")
+    return array.astype(dtype)
 
 
 def kept_points_of_file(
@@ -117,9 +153,13 @@ def kept_points_of_file(
         array is missing or unreadable (reported by the evaluation), or loading dropped nothing.
     """
     try:
-        rows = np.load(export_dir / "instance_ids.npy", mmap_mode="r", allow_pickle=False).size
+        loaded = np.load(export_dir / "instance_ids.npy", mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError):
         return None
+    if not isinstance(loaded, np.ndarray):  # an .npz archive under that name: the evaluation says so
+        loaded.close()
+        return None
+    rows = loaded.size
     if rows == num_points:
         return None
     if report.kept is not None:
@@ -243,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``beep3d-eval``; returns the exit status (2 for errors the user can fix)."""
     args = build_parser().parse_args(argv)
     try:
+        if args.json is not None:
+            _check_report_path(args)
         from beep3d.io import load_scene_with_report
 
         scene, loaded = load_scene_with_report(args.gt)
@@ -273,7 +315,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Beep3dError as exc:
         print(f"beep3d-eval: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the report cannot be written there
+        print(
+            f"beep3d-eval: error: {args.json}: cannot write the report ({exc}); choose another path",
+            file=sys.stderr,
+        )
+        return 2
     return 0
+
+
+def _check_report_path(args: argparse.Namespace) -> None:
+    """Refuse a ``--json`` path that is a folder or one of the files the evaluation reads."""
+    target = Path(args.json)
+    if target.is_dir():
+        raise Beep3dError(
+            f"{target}: a folder; --json names the report file to write (for example eval.json)"
+        )
+    export_dir = Path(args.export_dir)
+    inputs = [Path(args.gt), export_dir / "boxes.json", export_dir / "export.json"]
+    inputs += [export_dir / name for name in ("instance_ids.npy", "semantic_ids.npy", "confidence.npy")]
+    if args.boxes is not None:
+        inputs.append(Path(args.boxes))
+    if target.exists() and any(p.exists() and target.resolve() == p.resolve() for p in inputs):
+        raise Beep3dError(
+            f"{target}: the evaluation reads this file; writing the report there would destroy it - "
+            "choose another --json path"
+        )
 
 
 if __name__ == "__main__":

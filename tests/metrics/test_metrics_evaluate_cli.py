@@ -112,6 +112,69 @@ def test_cli_export_of_another_scene_is_a_clean_error(tmp_path, gt_scene, capsys
     assert "5 values but the GT scene has 700 points" in capsys.readouterr().err
 
 
+def _spoil(folder, name: str, how: str) -> None:
+    path = folder / name
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "npz":
+        with open(path, "wb") as handle:
+            np.savez(handle, a=np.zeros(700))
+    elif how == "text":
+        np.save(path, np.array(["a"] * 700))
+    elif how == "fractional":
+        np.save(path, np.where(np.load(path) == 20, 20.9, np.load(path)))
+    elif how == "nan":
+        values = np.load(path).astype(np.float64)
+        values[5] = np.nan
+        np.save(path, values)
+    elif how == "pairs":
+        np.save(path, np.load(path).reshape(350, 2))
+    elif how == "negative":
+        np.save(path, np.full(700, -7.0, np.float32))
+
+
+@pytest.mark.parametrize(
+    "name, how, said",
+    [
+        ("instance_ids.npy", "empty", "not a readable .npy array"),
+        ("instance_ids.npy", "npz", "an .npz archive"),
+        ("instance_ids.npy", "text", "not numbers"),
+        ("instance_ids.npy", "fractional", "holds 20.9, but ids are whole numbers"),
+        ("instance_ids.npy", "nan", "holds nan, but ids are whole numbers"),
+        ("instance_ids.npy", "pairs", "shape (350, 2)"),
+        ("confidence.npy", "nan", "holds nan, but confidences lie in [0, 1]"),
+        ("confidence.npy", "negative", "holds -7, but confidences lie in [0, 1]"),
+    ],
+)
+def test_cli_export_arrays_that_are_not_per_point_ids_or_confidences_are_refused(
+    tmp_path, gt_scene, capsys, name, how, said
+):
+    """A damaged or foreign array is named with what is wrong, instead of a traceback or a silent cast."""
+    write_export(tmp_path / "export")
+    _spoil(tmp_path / "export", name, how)
+    assert main([str(tmp_path / "export"), "--gt", str(gt_scene)]) == 2
+    err = capsys.readouterr().err
+    assert f"{name}: " in err and said in err and "Traceback" not in err
+
+
+def test_cli_report_path_that_is_an_input_or_a_folder_is_refused_before_anything(tmp_path, gt_scene, capsys):
+    write_export(tmp_path / "export")
+    boxes = tmp_path / "export" / "boxes.json"
+    before = boxes.read_bytes()
+    assert main([str(tmp_path / "export"), "--gt", str(gt_scene), "--json", str(boxes)]) == 2
+    assert "the evaluation reads this file" in capsys.readouterr().err
+    assert boxes.read_bytes() == before  # the export still scores
+    assert main([str(tmp_path / "export"), "--gt", str(gt_scene), "--json", str(tmp_path)]) == 2
+    assert "a folder" in capsys.readouterr().err
+    (tmp_path / "afile").write_text("")
+    assert (
+        main([str(tmp_path / "export"), "--gt", str(gt_scene), "--json", str(tmp_path / "afile" / "r.json")])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "cannot write the report" in err and "Traceback" not in err
+
+
 def test_cli_scene_without_labels_is_a_clean_error(tmp_path, monkeypatch, capsys):
     scene = tiny_scene()
     scene.semantic = scene.instance = None
