@@ -116,7 +116,9 @@ def _per_point_values(path: Path, dtype: type) -> np.ndarray:
             whole = np.isfinite(array) & (array == np.round(array))
             if not whole.all():
                 bad = array[~whole][0]
-                raise Beep3dError(f"{path}: holds {float(bad):g}, but ids are whole numbers (-1 = none); {again}")
+                raise Beep3dError(
+                    f"{path}: holds {float(bad):g}, but ids are whole numbers (-1 = none); {again}"
+                )
         if np.issubdtype(dtype, np.floating):
             valid = np.isfinite(array) & (array >= 0) & (array <= 1)
             if not valid.all():

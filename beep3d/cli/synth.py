@@ -7,9 +7,12 @@ per scene and on average, the share of points that lie in two or more ground-tru
 ``--val V`` it also writes the split files ``beep3d-train`` reads: ``val.txt`` names the last V rooms
 and ``train.txt`` the others.
 
-Seeds: training rooms use seeds 0..9999; evaluation rooms use seeds from 100000
-(``beep3d.synthetic.rooms.EVAL_SEED_START``) upward, so the two never share a room. A seed range that
-crosses 100000 is refused.
+Seeds: training rooms use seeds below 100000 (the shipped teacher's come from 0..9999); evaluation
+rooms use seeds from 100000 (``beep3d.synthetic.rooms.EVAL_SEED_START``) upward, so the two never share
+a room. A seed range that crosses 100000 is refused.
+
+Each room is complete when its line is printed; Ctrl+C stops between rooms' writes without a
+traceback (exit status 130), and the rooms printed so far stay usable.
 """
 
 from __future__ import annotations
@@ -28,11 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="beep3d-synth",
         description="Write procedural indoor rooms (points, GT semantic + instance labels, GT boxes) as "
-        "scene folders. Training uses seeds 0..9999, evaluation seeds from 100000 upward.",
+        "scene folders. Training uses seeds below 100000, evaluation seeds from 100000 upward.",
     )
-    parser.add_argument(
-        "out_dir", type=Path, help="folder that receives one synthetic_XXXXX/ folder per room"
-    )
+    parser.add_argument("out_dir", type=str, help="folder that receives one synthetic_XXXXX/ folder per room")
     parser.add_argument("--count", type=int, required=True, help="number of rooms")
     parser.add_argument("--seed-start", type=int, required=True, help="seed of the first room (then +1 each)")
     parser.add_argument(
@@ -69,8 +70,13 @@ def write_room(
 
 
 def _check(args: argparse.Namespace) -> None:
-    from beep3d.synthetic.rooms import EVAL_SEED_START
+    """Refuse bad arguments before anything is written."""
+    from beep3d.synthetic.rooms import EVAL_SEED_START, check_room_parameters
 
+    if not str(args.out_dir).strip():  # Path("") would be the current folder
+        raise Beep3dError("OUT_DIR is empty; name the folder that receives the rooms")
+    args.out_dir = Path(args.out_dir)
+    check_room_parameters(args.spacing, args.clutter)
     if args.count < 1:
         raise Beep3dError(f"--count must be at least 1, got {args.count}")
     if args.seed_start < 0:
@@ -143,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"beep3d-synth: error: cannot write to {args.out_dir}: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("beep3d-synth: interrupted; the rooms printed above are complete", file=sys.stderr)
+        return 130
     mean_share = sum(r[3] for r in results) / len(results)
     elapsed = time.perf_counter() - started
     print(

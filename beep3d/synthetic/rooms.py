@@ -113,10 +113,7 @@ def make_room(
     """
     if seed < 0:
         raise Beep3dError(f"synthetic room seed must be >= 0, got {seed}")
-    if not 0.005 <= spacing <= 0.2:
-        raise Beep3dError(f"spacing {spacing} m is out of range; use 0.005 to 0.2 (0.02 is ScanNet-like)")
-    if not 0.0 <= clutter <= 5.0:
-        raise Beep3dError(f"clutter {clutter} is out of range; use 0 to 5 (1.0 is ScanNet-like)")
+    check_room_parameters(spacing, clutter)
     rng = np.random.default_rng(seed)
     pieces = _layout_room(rng, clutter * _DENSITY_AT_CLUTTER_ONE)
     xyz, normals, rgb, piece_of = _sample_pieces(pieces, spacing, rng, position_noise, colour_noise)
@@ -143,6 +140,14 @@ def make_room(
     yaws = np.array([pieces[i].yaw for i in kept_pieces], dtype=np.float64)
     boxes = gt_boxes(scene, yaws if oriented_boxes else None)
     return scene, boxes
+
+
+def check_room_parameters(spacing: float, clutter: float) -> None:
+    """Refuse a sampling ``spacing`` (metres) or ``clutter`` :func:`make_room` cannot use, saying the range."""
+    if not 0.005 <= spacing <= 0.2:
+        raise Beep3dError(f"spacing {spacing} m is out of range; use 0.005 to 0.2 (0.02 is ScanNet-like)")
+    if not 0.0 <= clutter <= 5.0:
+        raise Beep3dError(f"clutter {clutter} is out of range; use 0 to 5 (1.0 is ScanNet-like)")
 
 
 def gt_boxes(scene: Scene, yaws: np.ndarray | None = None, margin: float = 0.005) -> BoxSet:

@@ -73,7 +73,9 @@ def test_save_boxes_as_every_format_and_save_again_in_it(window, tmp_path: Path,
     assert format_of_file(written) is fmt and len(load_boxes(written)) == 1
 
 
-def test_a_georeferenced_scan_opens_with_its_boxes_and_saves_them_where_the_scan_is(window, tmp_path: Path) -> None:
+def test_a_georeferenced_scan_opens_with_its_boxes_and_saves_them_where_the_scan_is(
+    window, tmp_path: Path
+) -> None:
     """A LAS file in UTM: the window works near a local origin (millimetres kept) and says so; the
     boxes file, the saved boxes and the autosave hold UTM coordinates, like the scan file."""
     from tests.io.test_georeferenced_scans import UTM, write_utm_las
@@ -84,10 +86,16 @@ def test_a_georeferenced_scan_opens_with_its_boxes_and_saves_them_where_the_scan
     assert window.files.open_scene(scan), window.errors_shown
     scene = window.doc.scene
     assert scene.origin == (512_000.0, 5_403_000.0, 0.0)
-    np.testing.assert_allclose(window.doc.boxes.centers, BOXES.translated(UTM - scene.origin).centers, atol=1e-6)
+    np.testing.assert_allclose(
+        window.doc.boxes.centers, BOXES.translated(UTM - scene.origin).centers, atol=1e-6
+    )
     assert "georeferenced" in window.statusBar().currentMessage()
     window.doc.set_boxes(window.doc.boxes.without(5), dirty=True)
     assert window.files.autosave()
-    np.testing.assert_allclose(load_boxes(window.files.recovery_file).centers, BOXES.translated(UTM).centers[:1])
+    np.testing.assert_allclose(
+        load_boxes(window.files.recovery_file).centers, BOXES.translated(UTM).centers[:1]
+    )
     assert window.files.save()
-    np.testing.assert_allclose(load_boxes(tmp_path / "site.boxes.json").centers, BOXES.translated(UTM).centers[:1])
+    np.testing.assert_allclose(
+        load_boxes(tmp_path / "site.boxes.json").centers, BOXES.translated(UTM).centers[:1]
+    )

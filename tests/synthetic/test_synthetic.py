@@ -166,3 +166,45 @@ def test_cli_refuses_seed_ranges_crossing_evaluation_seeds(tmp_path, capsys) -> 
 def test_cli_refuses_a_validation_split_as_large_as_the_rooms(tmp_path, capsys) -> None:
     assert main([str(tmp_path), "--count", "2", "--seed-start", "0", "--val", "2"]) == 2
     assert "--val" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, said",
+    [
+        (["--spacing", "0"], "spacing 0.0 m is out of range"),
+        (["--clutter", "9"], "clutter 9.0 is out of range"),
+    ],
+)
+def test_cli_refuses_bad_room_parameters_before_making_the_folder(tmp_path, capsys, extra, said) -> None:
+    out = tmp_path / "rooms"
+    assert main([str(out), "--count", "1", "--seed-start", "0", *extra]) == 2
+    assert said in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_refuses_an_empty_folder_name(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["", "--count", "1", "--seed-start", "3"]) == 2
+    assert "OUT_DIR is empty" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_stopped_by_ctrl_c_keeps_the_rooms_written_and_says_so(tmp_path, capsys, monkeypatch) -> None:
+    import beep3d.cli.synth as synth
+
+    written = synth.write_room
+    calls = []
+
+    def write_then_interrupt(*args):
+        calls.append(args[0])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return written(*args)
+
+    monkeypatch.setattr(synth, "write_room", write_then_interrupt)
+    assert main([str(tmp_path / "rooms"), "--count", "3", "--seed-start", "0", "--spacing", "0.08"]) == 130
+    captured = capsys.readouterr()
+    assert "interrupted; the rooms printed above are complete" in captured.err
+    assert "Traceback" not in captured.err
+    assert "synthetic_00000:" in captured.out
+    assert sorted(p.name for p in (tmp_path / "rooms").iterdir()) == ["synthetic_00000"]
