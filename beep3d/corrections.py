@@ -59,8 +59,15 @@ class Correction:
             raise Beep3dError(f"a click is one point, got {len(points)}")
         if np.any(points < 0):
             raise Beep3dError("correction point indices must be >= 0")
-        if self.box_id == BACKGROUND and (self.kind != "stroke" or not self.positive):
-            raise Beep3dError("only a stroke can give points to background (box id -1)")
+        if self.kind == "stroke" and not self.positive:
+            raise Beep3dError(
+                "a stroke sets its points to its box, so it is always positive; to take points out of a "
+                "box, give them to background with a stroke for box -1, or use a negative click"
+            )
+        if self.box_id == BACKGROUND and self.kind != "stroke":
+            raise Beep3dError(
+                "only a stroke can give points to background (box id -1); a click is about a box"
+            )
 
     def __eq__(self, other: object) -> bool:
         return (

@@ -77,9 +77,11 @@ def boxes_to_dict(
         entry: dict[str, Any] = {
             "id": b.id,
             "label": b.label,
-            "center": [round(v, 6) for v in b.center],
-            "size": [round(v, 6) for v in b.size],
-            "yaw": round(b.yaw, 8),
+            # full precision (JSON floats round-trip exactly): a centre rounded to 1 um moved points
+            # lying on a box face in or out of it, so exporting an export's boxes.json changed masks
+            "center": list(b.center),
+            "size": list(b.size),
+            "yaw": b.yaw,
         }
         for flag in BOX_FLAGS:
             if b.id in flagged[flag]:

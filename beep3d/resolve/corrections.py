@@ -203,6 +203,7 @@ def apply_corrections(
             seeds.append(seed)
             inside = _inside(membership, position, n)
             if correction.positive:
+                # a click outside its box gives it the clicked point alone: the box is too tight there
                 region = region[inside[region]] if inside[region].any() else correction.points
                 labels[region] = correction.box_id
             else:

@@ -51,6 +51,15 @@ def click(**changes: Any) -> dict[str, Any]:
         (click(kind="Click"), "item 1: kind must be"),
         (click(kind=["click"]), "item 1: kind must be"),
         (click(box=-1, positive=True), "item 1: only a stroke can give points to background"),
+        # a stroke sets its points to its box: "positive": false would silently do the opposite
+        (
+            click(kind="stroke", positive=False, points=[1, 2, 3]),
+            "item 1: a stroke sets its points to its box",
+        ),
+        (
+            click(kind="stroke", box=-1, positive=False, points=[1, 2]),
+            "item 1: a stroke sets its points to its box",
+        ),
     ],
 )
 def test_loose_values_are_refused_naming_the_item(
