@@ -178,7 +178,7 @@ class FilesController(QObject):
             corrections = load_corrections(recovery)
             flags = load_box_flags(recovery)
             if self.window.doc.scene is not None:
-                corrections = corrections.for_scan(self.window.doc.scene.num_points)
+                corrections = corrections.for_scan(self.window.doc.scene.num_points, str(recovery))
         except Beep3dError as exc:
             self.window.status(f"Ignored an unreadable recovery file: {exc}")
             return
@@ -217,6 +217,8 @@ class FilesController(QObject):
         notes: list[str] = []
         try:
             corrections = load_corrections(path, notes)
+            if corrections and self.window.doc.scene is not None:
+                corrections = corrections.for_scan(self.window.doc.scene.num_points, str(path))
             if corrections:
                 self.window.doc.set_corrections(corrections)
         except Beep3dError as exc:

@@ -182,16 +182,25 @@ class Corrections:
         gone = set(int(i) for i in box_ids)
         return Corrections(tuple(c for c in self.items if c.box_id not in gone), self.num_points)
 
-    def for_scan(self, num_points: int) -> Corrections:
-        """These corrections checked against a scan of ``num_points`` points (a clear error if they do not fit)."""
+    def for_scan(self, num_points: int, where: str = "") -> Corrections:
+        """These corrections checked against a scan of ``num_points`` points (a clear error if they do not fit).
+
+        ``where`` (the box file) starts the error message when given.
+        """
+        prefix = f"{where}: " if where else ""
         if self.num_points is not None and self.num_points != num_points:
             raise Beep3dError(
-                f"the corrections were made on a scan of {self.num_points} points but this scan has {num_points}; "
-                "they refer to points by index, so they only fit the scan they were made on"
+                f"{prefix}the corrections were made on a scan of {self.num_points} points but this scan has "
+                f"{num_points}; they refer to points by index, so they only fit the scan they were made on"
             )
-        biggest = max((int(c.points.max()) for c in self.items), default=-1)
-        if biggest >= num_points:
-            raise Beep3dError(f"a correction refers to point {biggest}, but the scan has {num_points} points")
+        for position, item in enumerate(self.items):
+            biggest = int(item.points.max())
+            if biggest >= num_points:
+                about = "background" if item.box_id == BACKGROUND else f"box {item.box_id}"
+                raise Beep3dError(
+                    f"{prefix}corrections item {position} ({item.kind} for {about}) refers to point {biggest}, "
+                    f"but the scan has {num_points} points; the corrections belong to another scan"
+                )
         return Corrections(self.items, num_points)
 
     def to_dict(self) -> dict[str, Any]:

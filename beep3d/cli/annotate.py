@@ -148,7 +148,7 @@ def run_export(args: argparse.Namespace) -> int:
     resolver = get_resolver(name, **options)
     stage = foreground_stage(args.foreground, resolver, checkpoint, args.device, args.threads)
     correction_notes: list[str] = []
-    corrections = load_corrections(boxes_path, correction_notes).for_scan(scene.num_points)
+    corrections = load_corrections(boxes_path, correction_notes).for_scan(scene.num_points, str(boxes_path))
     for note in correction_notes:
         print(f"beep3d-annotate: note: {note}", file=sys.stderr)
     result = annotate(scene, boxes, resolver, args.membership, args.share, stage, corrections)

@@ -125,3 +125,11 @@ def test_about_boxes_keeps_background_and_the_boxes_given() -> None:
     assert corrections.about_boxes([2, 3]) == (corrections, [])
     kept, dropped = corrections.about_boxes([3])
     assert [c.box_id for c in kept] == [-1] and dropped == [1]
+
+
+def test_a_correction_beyond_the_scan_names_the_file_and_the_item(tmp_path: Path) -> None:
+    path = box_file(tmp_path, click(positive=True), click(points=[3999]), num_points=None)
+    with pytest.raises(
+        Beep3dError, match=rf"^{path}: corrections item 1 \(click for box 1\) refers to point 3999"
+    ):
+        load_corrections(path).for_scan(3000, str(path))
