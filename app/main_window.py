@@ -414,6 +414,7 @@ class MainWindow(QMainWindow):
             assert scene is not None
             self.result = None
             self.view.set_points(scene.xyz, scene.rgb)
+            self.box_editor.set_origin(scene.origin)
             self.scene_label.setText(f"{scene.name}: {scene.num_points:,} points")
             if self.doc.scene_path is not None:
                 self.navigation.remember(self.doc.scene_path)

@@ -119,7 +119,9 @@ class BoxEditor(QWidget):
     """Numeric entry of the selected box: class, centre, size (metres) and yaw (degrees).
 
     Emits ``boxEdited(before, after, field)`` when the annotator changes a value (``field`` is a key
-    of :data:`FIELD_NAMES`). Without a selected box the fields are hidden.
+    of :data:`FIELD_NAMES`). Without a selected box the fields are hidden. The centre is shown and
+    typed in the scan file's own coordinates (:meth:`set_origin`: a georeferenced scan's local
+    origin is added), as box files and other tools hold it.
     """
 
     boxEdited = Signal(object, object, str)
@@ -129,6 +131,7 @@ class BoxEditor(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._box: Box | None = None
+        self._origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
         self._updating = False
         self._undo_keys = _WindowUndoKeys(self)
         outer = QVBoxLayout(self)
@@ -142,7 +145,7 @@ class BoxEditor(QWidget):
         self.class_combo = QComboBox()
         self.class_combo.activated.connect(self._class_chosen)
         layout.addRow("Class", self.class_combo)
-        self.center = [self._spin(-1e4, 1e4, 0.01, f"center{i}") for i in range(3)]
+        self.center = [self._spin(-1e8, 1e8, 0.01, f"center{i}") for i in range(3)]  # UTM fits
         self.size = [self._spin(0.0, 1e3, 0.01, f"size{i}") for i in range(3)]
         self.yaw = self._spin(-360.0, 360.0, 1.0, "yaw", decimals=1, suffix=" °")
         layout.addRow("Centre x y z (m)", self._row(self.center))
@@ -185,6 +188,11 @@ class BoxEditor(QWidget):
         """The box shown (None: no box selected)."""
         return self._box
 
+    def set_origin(self, origin: tuple[float, float, float]) -> None:
+        """The open scene's local origin (metres; :attr:`beep3d.scene.Scene.origin`)."""
+        self._origin = tuple(float(v) for v in origin)
+        self.show_box(self._box)
+
     def show_box(self, box: Box | None) -> None:
         """Show ``box`` in the fields, or hide them (None)."""
         self._box = box
@@ -200,8 +208,8 @@ class BoxEditor(QWidget):
                 self.class_combo.addItem(box.label, box.label)
                 index = self.class_combo.count() - 1
             self.class_combo.setCurrentIndex(index)
-            for spin, value in zip(self.center, box.center, strict=True):
-                spin.setValue(value)
+            for spin, value, offset in zip(self.center, box.center, self._origin, strict=True):
+                spin.setValue(value + offset)
             for spin, value in zip(self.size, box.size, strict=True):
                 spin.setValue(value)
             self.yaw.setValue(math.degrees(box.yaw))
@@ -211,6 +219,8 @@ class BoxEditor(QWidget):
     def _edited(self, field: str, value: float) -> None:
         if self._updating or self._box is None:
             return
+        if field.startswith("center"):
+            value -= self._origin[int(field[-1])]
         after = box_with_field(self._box, field, value)
         if after != self._box:
             self.boxEdited.emit(self._box, after, field)

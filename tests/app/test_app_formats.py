@@ -90,6 +90,12 @@ def test_a_georeferenced_scan_opens_with_its_boxes_and_saves_them_where_the_scan
         window.doc.boxes.centers, BOXES.translated(UTM - scene.origin).centers, atol=1e-6
     )
     assert "georeferenced" in window.statusBar().currentMessage()
+    window.doc.select(0)  # the panel shows and takes the file's coordinates, as box files hold them
+    spin = window.box_editor.center[0]
+    assert spin.value() == pytest.approx(UTM[0] + 1.0)
+    spin.setValue(UTM[0] + 1.25)
+    assert window.doc.box(0).center[0] == pytest.approx(UTM[0] + 1.25 - scene.origin[0])
+    window.undo_stack.undo()
     window.doc.set_boxes(window.doc.boxes.without(5), dirty=True)
     assert window.files.autosave()
     np.testing.assert_allclose(
