@@ -29,7 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the BEEP3D student-teacher network on boxed scenes (ScanNetV2, S3DIS, or scene "
         "folders exported by beep3d-annotate / written by beep3d-synth).",
     )
-    parser.add_argument("--config", required=True, help="config name (scannet, s3dis, small) or a YAML file")
+    parser.add_argument(
+        "--config",
+        required=True,
+        help="config name (small, small_real, small_s3dis on a CPU; scannet, s3dis as in the paper) or a YAML file",
+    )
     parser.add_argument(
         "--data",
         required=True,

@@ -137,7 +137,7 @@ KNOWN_LABEL_SPACES = {
         "ScanNet's 18 classes (NYU40 ids)",
         "--config small (or small_real, scannet)",
     ),
-    S3DIS13.label_space: ("s3dis13", "S3DIS's 13 classes", "--config s3dis"),
+    S3DIS13.label_space: ("s3dis13", "S3DIS's 13 classes", "--config small_s3dis (or s3dis)"),
 }
 #: The label space of the GT of each kind of data whose boxes always come from its GT.
 DATA_LABEL_SPACES = {"s3dis": S3DIS13.label_space, "scannet": SCANNET18.label_space}

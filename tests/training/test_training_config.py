@@ -30,6 +30,17 @@ def test_s3dis_config_has_the_papers_loss_weights_and_13_classes() -> None:
     assert m.num_classes == 13 and config.class_set == "s3dis13" and config.epochs == 512
 
 
+def test_small_s3dis_config_is_the_small_run_with_the_papers_s3dis_classes_and_weights() -> None:
+    """The CPU run for S3DIS: nothing but the class set, the data kind and the S3DIS loss weights
+    differs from ``small`` (a change to one that forgets the other fails here)."""
+    from dataclasses import replace
+
+    small, s3dis, ours = load_config("small"), load_config("s3dis"), load_config("small_s3dis")
+    weights = ("num_classes", "w_bce", "w_dice", "w_cls", "w_q", "w_f")
+    model = replace(small.model, **{key: getattr(s3dis.model, key) for key in weights})
+    assert ours == replace(small, dataset="s3dis", class_set="s3dis13", model=model)
+
+
 def test_small_config_is_a_small_network_with_a_crop() -> None:
     config = load_config("small")
     assert 64 <= config.model.d_model <= 128

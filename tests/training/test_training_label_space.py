@@ -18,14 +18,15 @@ from tests.training_fakes import make_room, write_s3dis_room
 
 def test_s3dis_data_with_scannet_classes_is_refused_naming_the_s3dis_config(tmp_path: Path) -> None:
     write_s3dis_room(tmp_path / "s3dis" / "Area_1" / "office_1")
-    with pytest.raises(Beep3dError, match=r"S3DIS.*--config s3dis") as error:
+    with pytest.raises(Beep3dError, match=r"S3DIS.*--config small_s3dis \(or s3dis\)") as error:
         build_datasets(tmp_path / "s3dis", load_config("small"))
     assert "scannet18" in str(error.value) and "s3dis13" in str(error.value)
 
 
-def test_s3dis_data_with_s3dis_classes_gets_its_chairs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["s3dis", "small_s3dis"])
+def test_s3dis_data_with_s3dis_classes_gets_its_chairs(tmp_path: Path, name: str) -> None:
     write_s3dis_room(tmp_path / "s3dis" / "Area_1" / "office_1")
-    config = load_config("s3dis")
+    config = load_config(name)
     train, _, class_set, kind, _ = build_datasets(tmp_path / "s3dis", config)
     sample = train.prepared(0).sample
     labels = sorted(class_set.names[c] for c in sample.box_classes.tolist())
