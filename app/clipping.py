@@ -101,7 +101,8 @@ class Clipping:
 
 class ClippingPanel(QWidget):
     """Height slice (from / to, metres), the crop box (from / to along x, y, z, metres) and the crop
-    buttons. Emits ``changed`` after every edit."""
+    buttons. Emits ``changed`` after every edit. Numbers are in the scan file's own coordinates, as in
+    the Selected-box panel (:meth:`set_origin`: a georeferenced scan's local origin is added)."""
 
     changed = Signal()
     cropRequested = Signal()
@@ -109,6 +110,7 @@ class ClippingPanel(QWidget):
     def __init__(self, clipping: Clipping, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clipping = clipping
+        self._origin = np.zeros(3)
         self._updating = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -157,17 +159,23 @@ class ClippingPanel(QWidget):
 
     def _spin(self) -> QDoubleSpinBox:
         spin = QDoubleSpinBox()
-        spin.setRange(-1e4, 1e4)
+        spin.setRange(-1e8, 1e8)  # UTM fits
         spin.setDecimals(2)
         spin.setSingleStep(0.1)
         spin.setKeyboardTracking(False)
         return spin
 
+    def set_origin(self, origin: tuple[float, float, float]) -> None:
+        """The open scene's local origin (metres; :attr:`beep3d.scene.Scene.origin`): call before the
+        scene's heights and bounds."""
+        self._origin = np.asarray(origin, dtype=np.float64).reshape(3)
+
     def set_scene_heights(self, floor: float, top: float) -> None:
-        """A new scan: the slice starts at its floor and ends :data:`DEFAULT_SLICE_HEIGHT` above it."""
+        """A new scan: the slice starts at its floor and ends :data:`DEFAULT_SLICE_HEIGHT` above it
+        (local heights, metres)."""
         self._updating = True
-        self.z_lo.setValue(floor - 0.05)
-        self.z_hi.setValue(min(top, floor + DEFAULT_SLICE_HEIGHT))
+        self.z_lo.setValue(floor - 0.05 + self._origin[2])
+        self.z_hi.setValue(min(top, floor + DEFAULT_SLICE_HEIGHT) + self._origin[2])
         self._updating = False
 
     def set_scene_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
@@ -177,16 +185,16 @@ class ClippingPanel(QWidget):
     def _set_crop_fields(self, lo: np.ndarray, hi: np.ndarray) -> None:
         self._updating = True
         for axis in range(3):
-            self.crop_lo[axis].setValue(float(lo[axis]))
-            self.crop_hi[axis].setValue(float(hi[axis]))
+            self.crop_lo[axis].setValue(float(lo[axis]) + self._origin[axis])
+            self.crop_hi[axis].setValue(float(hi[axis]) + self._origin[axis])
         self._updating = False
 
     def _crop_edited(self) -> None:
         if self._updating:
             return
         if self.crop_check.isChecked():
-            lo = [spin.value() for spin in self.crop_lo]
-            hi = [spin.value() for spin in self.crop_hi]
+            lo = [spin.value() - self._origin[axis] for axis, spin in enumerate(self.crop_lo)]
+            hi = [spin.value() - self._origin[axis] for axis, spin in enumerate(self.crop_hi)]
             self.clipping.crop(lo, hi)
         elif self.clipping.mode == "crop":
             self.clipping.clear()
@@ -197,7 +205,7 @@ class ClippingPanel(QWidget):
         if self._updating:
             return
         if self.slice_check.isChecked():
-            self.clipping.slice(self.z_lo.value(), self.z_hi.value())
+            self.clipping.slice(self.z_lo.value() - self._origin[2], self.z_hi.value() - self._origin[2])
         elif self.clipping.mode == "slice":
             self.clipping.clear()
         self.show_state()
@@ -219,7 +227,8 @@ class ClippingPanel(QWidget):
         if mode == "crop" and self.clipping.crop_lo is not None and self.clipping.crop_hi is not None:
             self._set_crop_fields(self.clipping.crop_lo, self.clipping.crop_hi)
         if mode == "slice":
-            text = f"Showing points from z = {self.clipping.z_lo:.2f} to {self.clipping.z_hi:.2f} m."
+            z_lo, z_hi = self.clipping.z_lo + self._origin[2], self.clipping.z_hi + self._origin[2]
+            text = f"Showing points from z = {z_lo:.2f} to {z_hi:.2f} m."
         elif mode == "crop":
             text = "Showing only the points inside the crop box."
         else:

@@ -57,6 +57,7 @@ class SideViews:
         self.clipping.clear()
         floor = window.doc.floor_height()
         z = scene.xyz[:, 2]
+        self.clipping_panel.set_origin(scene.origin)
         self.clipping_panel.set_scene_heights(floor if floor is not None else float(z.min()), float(z.max()))
         self.clipping_panel.set_scene_bounds(scene.xyz.min(axis=0), scene.xyz.max(axis=0))
         self.clipping_panel.show_state()

@@ -58,7 +58,7 @@ from beep3d.io.box_files import (
     save_boxes,
     shown,
 )
-from beep3d.io.local_origin import NO_SHIFT, Origin
+from beep3d.io.local_origin import NO_SHIFT, Origin, refuse_lost_precision
 
 __all__ = [
     "BOX_ARRAYS",
@@ -459,6 +459,8 @@ class BoxArrays:
             )
         if not np.isfinite(array).all():
             raise Beep3dError(f"{path}: the box array holds NaN or infinite values")
+        if array.dtype.kind == "f" and array.dtype.itemsize <= 4 and len(array):
+            refuse_lost_precision(float(np.abs(array[:, :3]).max()), path, "the boxes")
         boxes = []
         for position, row in enumerate(array.astype(np.float64)):
             where = f"{path}: box row {position}"

@@ -16,6 +16,7 @@ import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.io.colours import normalise_colours
+from beep3d.io.local_origin import refuse_lost_precision
 from beep3d.io.report import LoadReport, NanPolicy, assemble_scene
 from beep3d.scene import Scene
 
@@ -43,6 +44,17 @@ def _open(path: Path):  # noqa: ANN202 - pye57.E57
         ) from None
 
 
+def _single_precision(e57, index: int) -> bool:  # noqa: ANN001 - pye57.E57
+    """True when scan ``index`` stores its cartesian coordinates as 32-bit floats."""
+    from pye57 import libe57
+
+    prototype = libe57.StructureNode(e57.get_header(index).points.prototype())
+    if not prototype.isDefined("cartesianX"):
+        return False
+    node = prototype.get("cartesianX")
+    return node.type() == libe57.E57_FLOAT and libe57.FloatNode(node).precision() == libe57.E57_SINGLE
+
+
 def read_e57_scene(path: Path, report: LoadReport, nan_policy: NanPolicy = "drop") -> Scene:
     """Read every scan of an E57 file, posed into one frame (see the module docstring).
 
@@ -61,6 +73,12 @@ def read_e57_scene(path: Path, report: LoadReport, nan_policy: NanPolicy = "drop
             )
             n = len(data["cartesianX"])
             xyz_parts.append(np.stack([data["cartesianX"], data["cartesianY"], data["cartesianZ"]], axis=1))
+            if n and _single_precision(e57, index):  # pye57 hands 32-bit fields over as 64-bit
+                header = e57.get_header(index)
+                stored = (xyz_parts[-1] - np.asarray(header.translation)) @ np.asarray(header.rotation_matrix)
+                refuse_lost_precision(
+                    float(np.abs(stored[np.isfinite(stored).all(axis=1)]).max(initial=0.0)), path
+                )
             colours = (
                 np.stack([data[c] for c in _COLOURS], axis=1) if all(c in data for c in _COLOURS) else None
             )

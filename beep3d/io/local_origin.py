@@ -77,17 +77,30 @@ def local_origin(xyz: np.ndarray, where: object) -> Origin:
     reach = float(np.abs(centre).max())
     if reach <= FLOAT32_LIMIT_M / 2:
         return NO_SHIFT  # a scan near the origin with a few far strays, which are dropped as strays
+    if xyz.dtype.kind == "f" and xyz.dtype.itemsize <= 4:
+        refuse_lost_precision(reach, where)
+    origin = np.round(centre / ORIGIN_STEP_M) * ORIGIN_STEP_M
+    return (float(origin[0]), float(origin[1]), float(origin[2]))
+
+
+def refuse_lost_precision(reach: float, where: object, what: str = "the scan") -> None:
+    """Refuse a file that stores 32-bit coordinates reaching ``reach`` metres from its origin when
+    their step there exceeds :data:`FILE_STEP_LIMIT_M` (the precision is lost in the file itself).
+
+    Readers whose library hands over 64-bit arrays of 32-bit data (E57 single-precision fields, glTF
+    positions) call it with the reach of the stored coordinates; ``what`` names them in the message
+    ("the scan", "the boxes").
+    """
     step = float(np.spacing(np.float32(reach)))
-    if xyz.dtype.kind == "f" and xyz.dtype.itemsize <= 4 and step > FILE_STEP_LIMIT_M:
+    if step > FILE_STEP_LIMIT_M:
         raise Beep3dError(
-            f"{where}: the scan lies {reach:,.0f} m from the origin (georeferenced coordinates) and the "
-            f"file stores them as 32-bit floats, whose step there is {step * 100:.0f} cm: nearby points "
-            "already merged in the file itself; export the scan with 64-bit (double) coordinates, or "
+            f"{where}: {what} lie{'' if what.endswith('s') else 's'} {reach:,.0f} m from the origin "
+            "(georeferenced coordinates) and the file stores them as 32-bit floats, whose step there is "
+            f"{step * 100:.0f} cm: nearby values already merged in the file itself; export {what} with "
+            "64-bit (double) coordinates, or "
             "shifted near the origin (for example CloudCompare's global shift, or PDAL's "
             "filters.transformation), and open it again"
         )
-    origin = np.round(centre / ORIGIN_STEP_M) * ORIGIN_STEP_M
-    return (float(origin[0]), float(origin[1]), float(origin[2]))
 
 
 def shifted(xyz: np.ndarray, origin: Origin) -> np.ndarray:

@@ -78,4 +78,6 @@ def read_mesh_scene(path: Path, report: LoadReport, nan_policy: NanPolicy = "dro
             f"{path}: no vertices could be read; the {suffix} file is damaged, empty or not a mesh - "
             "export it again"
         )
+    if suffix in (".glb", ".gltf"):  # glTF positions are 32-bit floats (trimesh hands them over as 64-bit)
+        vertices = np.asarray(vertices, dtype=np.float32)
     return assemble_scene(path, report, nan_policy, vertices, colours, faces=faces if len(faces) else None)

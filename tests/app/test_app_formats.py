@@ -96,6 +96,13 @@ def test_a_georeferenced_scan_opens_with_its_boxes_and_saves_them_where_the_scan
     spin.setValue(UTM[0] + 1.25)
     assert window.doc.box(0).center[0] == pytest.approx(UTM[0] + 1.25 - scene.origin[0])
     window.undo_stack.undo()
+    panel = window.clipping_panel  # the clipping numbers too: a crop typed in UTM crops there
+    assert panel.crop_lo[0].value() == pytest.approx(float(scene.xyz[:, 0].min()) + scene.origin[0], abs=0.01)
+    panel.crop_check.setChecked(True)
+    panel.crop_hi[0].setValue(UTM[0] + 2.0)
+    lo, hi = window.side.clipping.region()
+    assert hi[0] == pytest.approx(UTM[0] + 2.0 - scene.origin[0])
+    panel.clear()
     window.doc.set_boxes(window.doc.boxes.without(5), dirty=True)
     assert window.files.autosave()
     np.testing.assert_allclose(

@@ -138,3 +138,41 @@ def test_the_headless_export_reads_global_boxes_and_writes_the_files_coordinates
     assert training.origin == (512_000.0, 5_403_000.0, 0.0)
     reread = load_boxes(out / "training" / "scan" / "boxes.json", origin=training.origin)
     assert reread[0].center == pytest.approx(tuple(corner + [1.0, 1.0, 1.25] - training.origin))
+
+
+def test_32_bit_e57_and_glb_far_out_are_refused_but_an_e57_placed_by_its_pose_opens(tmp_path: Path) -> None:
+    """pye57 and trimesh hand 32-bit coordinates over as 64-bit arrays: the readers know the file's
+    precision. An E57 whose scan holds small single-precision coordinates and a UTM pose keeps them."""
+    import pye57
+    import trimesh
+
+    xyz = room(500)
+    far = pye57.E57(str(tmp_path / "far.e57"), mode="w")
+    far.write_scan_raw({f"cartesian{a}": (xyz + UTM)[:, i].copy() for i, a in enumerate("XYZ")})
+    far.close()
+    trimesh.Trimesh(vertices=xyz + UTM, faces=[[0, 1, 2]], process=False).export(tmp_path / "far.glb")
+    for name in ("far.e57", "far.glb"):
+        with pytest.raises(Beep3dError, match=r"32-bit floats.*merged in the file itself"):
+            load_scene(tmp_path / name)
+    posed = pye57.E57(str(tmp_path / "posed.e57"), mode="w")
+    posed.write_scan_raw(
+        {f"cartesian{a}": xyz[:, i].copy() for i, a in enumerate("XYZ")},
+        rotation=np.array([1.0, 0.0, 0.0, 0.0]),
+        translation=UTM,
+    )
+    posed.close()
+    scene = load_scene(tmp_path / "posed.e57")
+    assert scene.origin == (512_000.0, 5_403_000.0, 0.0)
+    assert np.abs(scene.file_xyz() - (xyz + UTM)).max() < 1e-3
+
+
+def test_a_32_bit_box_array_far_out_is_refused_and_a_64_bit_one_reads(tmp_path: Path) -> None:
+    rows = np.array([[*(UTM + [1.0, 1.0, 1.0]), 0.5, 0.4, 0.9, 5]])  # cx cy cz dx dy dz class (chair)
+    np.save(tmp_path / "f32_bbox.npy", rows.astype(np.float32))
+    with pytest.raises(Beep3dError, match=r"the boxes lie .* 32-bit floats"):
+        load_boxes(tmp_path / "f32_bbox.npy")
+    np.save(tmp_path / "f64_bbox.npy", rows)
+    origin = (512_000.0, 5_403_000.0, 0.0)
+    assert load_boxes(tmp_path / "f64_bbox.npy", origin=origin)[0].center == pytest.approx(
+        (346.0, 211.0, 251.0)
+    )
