@@ -13,18 +13,21 @@ Unknown keys (top level or under ``model``) raise :class:`~beep3d.errors.Beep3dE
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from beep3d.errors import Beep3dError
-from beep3d.model.config import ModelConfig
+from beep3d.model.config import ModelConfig, coerce_setting
 from beep3d.training.evaluation import SELECTION_FIGURES
 
 #: Folder of the configuration files shipped with the package.
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
 DATASET_KINDS = ("auto", "scannet", "s3dis", "folders", "plys")
+#: Fewest points a training crop may keep (``crop_points``).
+MIN_CROP_POINTS = 1000
 CLASS_SETS = ("auto", "scannet18", "s3dis13")
 
 
@@ -143,7 +146,7 @@ class TrainConfig:
             )
         if self.dataset not in DATASET_KINDS:
             raise Beep3dError(f"training config: dataset is {self.dataset!r}; use one of {DATASET_KINDS}")
-        for name in ("epochs", "batch_size", "crop_points"):
+        for name in ("epochs", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise Beep3dError(f"training config: {name} must be at least 1, got {getattr(self, name)}")
         for name in (
@@ -155,12 +158,30 @@ class TrainConfig:
         ):
             if int(getattr(self, name)) < 0:
                 raise Beep3dError(f"training config: {name} must be 0 or more, got {getattr(self, name)}")
-        if self.lr <= 0:
-            raise Beep3dError(f"training config: lr must be positive, got {self.lr}")
+        # every check is written so that NaN fails it (a comparison with NaN is False)
+        for name in ("lr", "lr_div_factor", "lr_final_div_factor"):
+            if not 0 < getattr(self, name) < math.inf:
+                raise Beep3dError(
+                    f"training config: {name} must be a positive number, got {getattr(self, name)}"
+                )
+        for name in ("weight_decay", "grad_clip"):
+            if not 0 <= getattr(self, name) < math.inf:
+                raise Beep3dError(f"training config: {name} must be 0 or more, got {getattr(self, name)}")
         if not 0.0 < self.lr_pct_start < 1.0:
             raise Beep3dError(f"training config: lr_pct_start must be in (0, 1), got {self.lr_pct_start}")
-        if self.log_every < 1:
+        if not 0.0 < self.membership_share <= 1.0:
+            raise Beep3dError(
+                f"training config: membership_share must be in (0, 1], got {self.membership_share}"
+            )
+        if not self.log_every >= 1:
             raise Beep3dError(f"training config: log_every must be at least 1, got {self.log_every}")
+        if not 0 <= self.seed < 2**32:
+            raise Beep3dError(f"training config: seed must be in 0 .. 2**32 - 1, got {self.seed}")
+        if not self.crop_points >= MIN_CROP_POINTS:
+            raise Beep3dError(
+                f"training config: crop_points must be at least {MIN_CROP_POINTS} (a crop of a few points "
+                f"holds no object to learn from), got {self.crop_points}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain types only, for YAML files and checkpoint metadata."""
@@ -174,7 +195,7 @@ class TrainConfig:
         if not isinstance(data, dict):
             raise Beep3dError(f"{source}: expected a mapping of settings, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(str(key) for key in set(data) - known)
         if unknown:
             raise Beep3dError(
                 f"{source}: unknown key(s) {unknown}; known keys are {sorted(known)}. Fix the spelling."
@@ -187,41 +208,15 @@ class TrainConfig:
             model_config = ModelConfig.from_dict(model)
         except Beep3dError as exc:
             raise Beep3dError(f"{source}: {exc}") from None
-        except TypeError as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise Beep3dError(f"{source}: bad model setting ({exc})") from None
         types = {f.name: f.type for f in fields(cls)}
         for name, value in values.items():
-            values[name] = _coerce(name, value, types[name], source)
-        return cls(model=model_config, **values)
-
-
-def _coerce(name: str, value: Any, type_name: Any, source: str) -> Any:
-    """Check a YAML value against the field's type (``from __future__`` annotations are strings)."""
-    kind = str(type_name)
-    try:
-        if kind == "bool":
-            if not isinstance(value, bool):
-                raise ValueError
-            return value
-        if kind == "int":
-            if isinstance(value, bool) or float(value) != int(value):
-                raise ValueError
-            return int(value)
-        if kind == "float":
-            if isinstance(value, bool):
-                raise ValueError
-            return float(value)
-        if kind == "str":
-            if not isinstance(value, str):
-                raise ValueError
-            return value
-        if kind == "list[str]":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ValueError
-            return list(value)
-    except (TypeError, ValueError):
-        raise Beep3dError(f"{source}: {name} must be a {kind}, got {value!r}") from None
-    return value
+            values[name] = coerce_setting(name, value, types[name], source)
+        try:
+            return cls(model=model_config, **values)
+        except Beep3dError as exc:  # a range check: name the file
+            raise Beep3dError(f"{source}: {str(exc).removeprefix('training config: ')}") from None
 
 
 def resolve_config_path(name_or_path: str | Path) -> Path:
@@ -262,6 +257,8 @@ def load_config(name_or_path: str | Path) -> TrainConfig:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise Beep3dError(f"{path}: not valid YAML ({exc}); fix the file") from None
+    except UnicodeDecodeError:
+        raise Beep3dError(f"{path}: not a text file in UTF-8; save the config as UTF-8 YAML") from None
     return TrainConfig.from_dict(data or {}, source=str(path))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -150,6 +151,8 @@ class ModelConfig:
         self.backbone_channels = tuple(int(c) for c in self.backbone_channels)
         if len(self.backbone_channels) < 1 or min(self.backbone_channels) < 1:
             raise Beep3dError(f"model config: backbone_channels {self.backbone_channels} must be positive")
+        if not self.num_heads > 0:
+            raise Beep3dError(f"model config: num_heads must be positive, got {self.num_heads}")
         if self.d_model % self.num_heads != 0:
             raise Beep3dError(
                 f"model config: d_model {self.d_model} must be divisible by num_heads {self.num_heads}"
@@ -164,15 +167,25 @@ class ModelConfig:
         ):
             if getattr(self, name) not in allowed:
                 raise Beep3dError(f"model config: {name} is {getattr(self, name)!r}; use one of {allowed}")
-        if self.w_center_queries < 0:
-            raise Beep3dError(f"model config: w_center_queries must be >= 0, got {self.w_center_queries}")
-        if self.pseudo_mask_warmup_steps < 0:
-            raise Beep3dError(
-                f"model config: pseudo_mask_warmup_steps must be >= 0, got {self.pseudo_mask_warmup_steps}"
-            )
-        for name in ("num_queries", "num_layers", "num_classes", "rpe_bins", "voxel_size", "rpe_grid"):
-            if getattr(self, name) <= 0:
+        # every check is written so that NaN fails it (a comparison with NaN is False)
+        positive = ("num_queries", "num_layers", "num_classes", "rpe_bins", "voxel_size", "rpe_grid")
+        positive += ("d_model", "num_heads", "ffn_dim", "blocks_per_level", "center_attention_scale")
+        for name in positive:
+            if not getattr(self, name) > 0:
                 raise Beep3dError(f"model config: {name} must be positive, got {getattr(self, name)}")
+        weights = ("w_bce", "w_dice", "w_cls", "w_q", "w_f", "w_center", "w_score", "w_center_queries")
+        for name in (*weights, "no_object_weight", "pseudo_mask_warmup_steps"):
+            if not getattr(self, name) >= 0:
+                raise Beep3dError(f"model config: {name} must be >= 0, got {getattr(self, name)}")
+        for name, low, high in (
+            ("ema_alpha", 0.0, 1.0),
+            ("mask_threshold", 0.0, 1.0),
+            ("dropout", 0.0, 0.999),
+        ):
+            if not low <= getattr(self, name) <= high:
+                raise Beep3dError(
+                    f"model config: {name} must be in [{low:g}, {high:g}], got {getattr(self, name)}"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain types only (lists instead of tuples), for YAML files and checkpoint metadata."""
@@ -182,12 +195,71 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        """Build from a plain dict; unknown keys raise :class:`Beep3dError` naming them."""
+        """Build from a plain dict; unknown keys and values of the wrong type raise :class:`Beep3dError`
+        naming them."""
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(str(key) for key in set(data) - known)
         if unknown:
             raise Beep3dError(
                 f"model config: unknown key(s) {unknown}; known keys are {sorted(known)}. "
                 "Fix the spelling in the config file or checkpoint."
             )
-        return cls(**data)
+        types = {f.name: f.type for f in fields(cls)}
+        return cls(
+            **{name: coerce_setting(name, value, types[name], "model config") for name, value in data.items()}
+        )
+
+
+def coerce_setting(name: str, value: Any, type_name: Any, source: str) -> Any:
+    """A config value checked against its field's type (``from __future__`` annotations are strings).
+
+    Booleans must be true / false (the string "no" is refused, not taken as true); integers whole
+    numbers; floats finite numbers (a numeric string such as YAML's ``1e-3`` is read as one); strings
+    strings; ``list[str]`` and ``tuple[int, ...]`` lists of them.
+
+    Raises
+    ------
+    Beep3dError
+        The value does not fit; the message names ``source``, the key and the expected kind.
+    """
+    kind = str(type_name)
+    try:
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError
+            return value
+        if kind == "int":
+            if isinstance(value, bool) or float(value) != int(value):
+                raise ValueError
+            return int(value)
+        if kind == "float":
+            if isinstance(value, bool) or not math.isfinite(float(value)):
+                raise ValueError
+            return float(value)
+        if kind == "str":
+            if not isinstance(value, str):
+                raise ValueError
+            return value
+        if kind == "list[str]":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError
+            return list(value)
+        if kind == "tuple[int, ...]":
+            if not isinstance(value, list | tuple) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            ):
+                raise ValueError
+            return tuple(value)
+    except (TypeError, ValueError, OverflowError):
+        raise Beep3dError(f"{source}: {name} must be {_KIND_NAMES.get(kind, kind)}, got {value!r}") from None
+    return value
+
+
+_KIND_NAMES = {
+    "bool": "true or false",
+    "int": "a whole number",
+    "float": "a finite number",
+    "str": "a text",
+    "list[str]": "a list of texts",
+    "tuple[int, ...]": "a list of whole numbers",
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,44 @@ def test_val_scenes_must_be_a_list_of_patterns() -> None:
     assert TrainConfig.from_dict({"val_scenes": ["scene0002_*"]}).val_scenes == ["scene0002_*"]
     with pytest.raises(Beep3dError, match="val_scenes must be a list"):
         TrainConfig.from_dict({"val_scenes": "scene0002_*"})
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("lr: .nan", "lr must be a finite number, got nan"),
+        ("epochs: .inf", "epochs must be a whole number"),
+        ("weight_decay: -1.0", "weight_decay must be 0 or more"),
+        ("lr_div_factor: 0.0", "lr_div_factor must be a positive number"),
+        ("seed: -1", "seed must be in 0 .. 2**32 - 1"),
+        ("crop_points: 1", "crop_points must be at least 1000"),
+        ("membership_share: -1.0", "membership_share must be in (0, 1]"),
+        ("grad_clip: .nan", "grad_clip must be a finite number"),
+        ("model: {num_heads: 0}", "num_heads must be positive"),
+        ("model: {d_model: 0}", "d_model must be positive"),
+        ("model: {num_queries: 8.5}", "num_queries must be a whole number"),
+        ("model: {backbone_channels: abc}", "backbone_channels must be a list of whole numbers"),
+        ("model: {dropout: 2.0}", "dropout must be in [0, 0.999]"),
+        ("model: {ema_alpha: -1.0}", "ema_alpha must be in [0, 1]"),
+        ("model: {ema_alpha: .nan}", "ema_alpha must be a finite number"),
+        ("model: {nested_box_prior: 'no'}", "nested_box_prior must be true or false, got 'no'"),
+        ("model: {pseudo_mask_warmup_steps: 1.5}", "pseudo_mask_warmup_steps must be a whole number"),
+        ("1: 2\nfoo: 3", "unknown key(s) ['1', 'foo']"),
+    ],
+)
+def test_a_value_no_run_can_use_is_refused_naming_the_file_and_key(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    """NaN passes ``x <= 0``; "no" is a true string; -1 as the EMA decay extrapolates the teacher:
+    each was accepted, or ended in a traceback mid-run, before these checks."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(text + "\n")
+    with pytest.raises(Beep3dError, match=rf"^{re.escape(str(path))}: .*{re.escape(said)}"):
+        load_config(path)
+
+
+def test_a_config_that_is_not_utf8_text_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"\xff\xfeepochs: 1\n")
+    with pytest.raises(Beep3dError, match="not a text file in UTF-8"):
+        load_config(path)
