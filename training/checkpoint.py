@@ -227,6 +227,12 @@ def read_checkpoint(path: str | Path) -> CheckpointState:
     """
     path = Path(path)
     meta, tensors = read_checkpoint_file(path)
+    missing = [key for key in ("config", "class_set", "step", "epoch", "rng") if key not in meta]
+    if missing:
+        raise Beep3dError(
+            f"{path}: the checkpoint's metadata lacks {', '.join(missing)}; it is damaged or was not written "
+            "by beep3d-train - use another checkpoint"
+        )
     try:
         config = TrainConfig.from_dict(meta["config"], source=f"{path} (saved config)")
     except Beep3dError as exc:
@@ -306,6 +312,56 @@ def check_compatible(path: str | Path, state: CheckpointState, config: TrainConf
         raise Beep3dError(
             f"{path}: the checkpoint's network differs from the config's ({'; '.join(differences)}). "
             "Resume with the config the run was started with (RUN_DIR/config.yaml), or start a new run folder."
+        )
+
+
+#: Training settings a resumed run may change: they decide how it is run and logged, not what it computes.
+RESUMABLE_CHANGES = frozenset(
+    {
+        "num_workers",
+        "cache_scenes",
+        "cache_megabytes",
+        "log_every",
+        "checkpoint_every_steps",
+        "checkpoint_every_epochs",
+    }
+)
+
+
+def check_same_run(path: str | Path, state: CheckpointState, config: TrainConfig) -> None:
+    """Refuse to resume a run with settings other than its own (see :data:`RESUMABLE_CHANGES`).
+
+    A resumed run restores the optimizer and the schedule from the checkpoint, so a new ``lr`` would
+    be ignored while a new EMA decay would be applied: the run would be neither the old one nor the
+    new one, and its ``config.yaml`` would say something it did not do.
+
+    Raises
+    ------
+    Beep3dError
+        The checkpoint holds weights only (an exported checkpoint), or settings differ (each named).
+    """
+    if state.optimizer_state is None or state.scheduler_state is None:
+        raise Beep3dError(
+            f"{path}: holds the network's weights only (an exported checkpoint), not a run's optimizer and "
+            "schedule, so the run cannot continue from it; start a new run from these weights with --init"
+        )
+    saved, wanted = state.config.to_dict(), config.to_dict()
+    saved_model, wanted_model = saved.pop("model"), wanted.pop("model")
+    differences = [
+        f"{key}: run {saved[key]!r}, now {wanted[key]!r}"
+        for key in saved
+        if key not in RESUMABLE_CHANGES and saved[key] != wanted.get(key)
+    ]
+    differences += [
+        f"model.{key}: run {saved_model[key]!r}, now {wanted_model.get(key)!r}"
+        for key in saved_model
+        if saved_model[key] != wanted_model.get(key)
+    ]
+    if differences:
+        raise Beep3dError(
+            f"{path}: the run was made with other settings ({'; '.join(differences)}); resume with the "
+            "config the run was started with (RUN_DIR/config.yaml) and the same command-line overrides, "
+            "or start a new run folder (--init RUN_DIR starts one from its weights)"
         )
 
 

@@ -13,6 +13,7 @@ Anything else is refused before any work:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from beep3d.errors import Beep3dError
@@ -70,6 +71,8 @@ def check_run_folder(run_dir: str | Path, resume: bool) -> None:
         )
     if not run_dir.is_dir():
         return
+    if not os.access(run_dir, os.W_OK | os.X_OK):
+        raise Beep3dError(f"--out {run_dir}: the folder cannot be written; choose a folder you can write")
     others = sorted(
         p.name for p in run_dir.iterdir() if p.name not in RUN_ENTRIES and not p.name.startswith(".")
     )

@@ -320,6 +320,7 @@ class Trainer:
 
         from beep3d.training.checkpoint import (
             check_compatible,
+            check_same_run,
             load_model_state,
             read_checkpoint,
             restore_rng_state,
@@ -335,6 +336,7 @@ class Trainer:
                 f"{self.dist.world_size} process(es)); resume with the run's epochs, batch size, data and "
                 "number of processes (torchrun's --nproc_per_node), or start a new run folder"
             )
+        check_same_run(path, state, self.config)
         load_model_state(path, self.model, state.model_state)
         if state.optimizer_state is not None:
             self.optimizer.load_state_dict(state.optimizer_state)
@@ -354,8 +356,9 @@ class Trainer:
     def _restore_best(self, last_extra: dict[str, Any]) -> None:
         """The best evaluation so far, when resuming: from ``best.safetensors``, else from ``last``.
 
-        ``last`` is written before the evaluation of its step, so the figures of a best found at that
-        step are only in ``best.safetensors`` (which holds its own score and key).
+        ``best.safetensors`` holds its own score and key, and may be newer than ``last``: the
+        evaluation of a step comes before its checkpoint, and a run stopped between the two resumes
+        from the checkpoint before (and evaluates that step again, to the same figures).
         """
         from beep3d.model.weights import read_checkpoint_info
 
@@ -504,6 +507,14 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(self.student_params, self.config.grad_clip)
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        # a finite loss can still take a step to non-finite weights (a huge lr): stop here, with the
+        # same advice, rather than in the next step's matching (every process holds the same weights)
+        norms = torch._foreach_norm([p.detach() for p in self.student_params])
+        if not bool(torch.isfinite(torch.stack(norms)).all()):
+            raise Beep3dError(
+                f"the network's weights became non-finite at step {self.step + 1} (scenes "
+                f"{', '.join(s.name for s in samples)}); lower lr in the config"
+            )
         self.scheduler.step()
         self.step += 1
         if self.config.model.teacher_mode == "ema":
@@ -585,9 +596,16 @@ class Trainer:
                         self.batch_in_epoch = 0
                         if self.config.model.teacher_mode == "self_training":
                             self.model.copy_student_to_teacher()
+                    final = self.step == stop_step
+                    # evaluate before the checkpoint: a run stopped between the two resumes from the
+                    # checkpoint before and evaluates again, instead of never recording this evaluation
+                    if final or (
+                        epoch_done and self.config.eval_every and self.epoch % self.config.eval_every == 0
+                    ):
+                        self._evaluate()
                     if (
                         epoch_done
-                        or self.step == stop_step
+                        or final
                         or (
                             self.config.checkpoint_every_steps
                             and self.step % self.config.checkpoint_every_steps == 0
@@ -600,11 +618,6 @@ class Trainer:
                         and (self.epoch % self.config.checkpoint_every_epochs == 0)
                     ):
                         self._save(f"epoch_{self.epoch:04d}")
-                    final = self.step == stop_step
-                    if final or (
-                        epoch_done and self.config.eval_every and self.epoch % self.config.eval_every == 0
-                    ):
-                        self._evaluate()
                     if self.step_callback is not None:
                         self.step_callback(self.step, losses)
                     if final:

@@ -6,8 +6,11 @@ cost = w_cls * (-p(class)) + w_bce * BCE + w_dice * Dice + w_center * L1(centre)
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+
+from beep3d.errors import Beep3dError
 
 
 def pairwise_bce_cost(mask_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -79,7 +82,13 @@ def hungarian_match(cost: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     # box centres (the shipped one) never matches, so a first resolution does not pay it
     from scipy.optimize import linear_sum_assignment
 
-    query_index, target_index = linear_sum_assignment(cost.detach().float().cpu().numpy())
+    values = cost.detach().float().cpu().numpy()
+    if not np.isfinite(values).all():
+        raise Beep3dError(
+            "the network's predictions became NaN or infinite, so its queries cannot be matched to the "
+            "boxes: training diverged (lower lr in the config), or the checkpoint's weights are damaged"
+        )
+    query_index, target_index = linear_sum_assignment(values)
     order = target_index.argsort()
     device = cost.device
     return (

@@ -335,6 +335,14 @@ def test_matching_recovers_a_planted_permutation():
     assert query_index.tolist() == permutation.tolist()
 
 
+def test_matching_non_finite_costs_says_training_diverged():
+    """scipy's "matrix contains invalid numeric entries" said nothing of why: a diverged network."""
+    cost = torch.rand(4, 3)
+    cost[1, 2] = float("nan")
+    with pytest.raises(Beep3dError, match="NaN or infinite.*lower lr"):
+        hungarian_match(cost)
+
+
 def test_dice_is_small_for_a_perfect_mask_and_large_for_the_inverse():
     targets = torch.tensor([[1.0, 1.0, 0.0, 0.0]])
     perfect = mask_dice_loss(targets * 20 - 10, targets)

@@ -123,6 +123,82 @@ def test_resume_refuses_another_network(tmp_path: Path) -> None:
         run(config, tmp_path / "data", tmp_path / "fresh", resume=True)
 
 
+def test_resume_refuses_other_settings_and_a_weights_only_checkpoint(tmp_path: Path) -> None:
+    """A resumed run restores the optimizer and schedule: a new lr would be ignored and a new EMA decay
+    applied, so neither is taken; config.yaml keeps saying what the run did."""
+    write_rooms(tmp_path / "data", 2)
+    config = fake_config()
+    run(config, tmp_path / "data", tmp_path / "run", max_steps=2)
+    written = (tmp_path / "run" / "config.yaml").read_text()
+    other = replace(config, lr=0.5, model=replace(config.model, ema_alpha=0.5))
+    with pytest.raises(Beep3dError, match=r"lr: run 0.01, now 0.5; model.ema_alpha: run 0.99, now 0.5"):
+        run(other, tmp_path / "data", tmp_path / "run", resume=True)
+    assert (tmp_path / "run" / "config.yaml").read_text() == written
+    run(
+        replace(config, num_workers=1, log_every=5),
+        tmp_path / "data",
+        tmp_path / "run",
+        resume=True,
+        max_steps=3,
+    )
+    from beep3d.training.checkpoint import read_checkpoint, save_checkpoint
+
+    last = tmp_path / "run" / "checkpoints" / "last.safetensors"
+    state = read_checkpoint(last)
+    model = FakeBeep3DModel(config.model)
+    model.load_state_dict(state.model_state)
+    save_checkpoint(last, model, state.config, state.class_set, step=state.step, epoch=state.epoch)
+    with pytest.raises(Beep3dError, match="weights only .* --init"):
+        run(config, tmp_path / "data", tmp_path / "run", resume=True)
+
+
+def test_an_evaluation_is_not_lost_when_the_run_stops_before_the_checkpoint_after_it(tmp_path: Path) -> None:
+    """The evaluation of an epoch's end comes before its checkpoint: stopped in between, the resumed
+    run goes back to the checkpoint before and evaluates that epoch again."""
+    write_rooms(tmp_path / "data", 3)
+    config = fake_config(eval_every=1, checkpoint_every_steps=0)
+    straight = run(config, tmp_path / "data", tmp_path / "straight")
+    import beep3d.training.trainer as trainer_module
+
+    saved = trainer_module.Trainer._save
+
+    def stop_at_the_second_epoch_end(self, name):  # noqa: ANN001, ANN202
+        if name == "last" and self.epoch == 2:
+            raise Killed
+        return saved(self, name)
+
+    trainer_module.Trainer._save = stop_at_the_second_epoch_end
+    try:
+        with pytest.raises(Killed):
+            run(config, tmp_path / "data", tmp_path / "stopped")
+    finally:
+        trainer_module.Trainer._save = saved
+    run(config, tmp_path / "data", tmp_path / "stopped", resume=True)
+
+    def evaluated(run_dir: Path) -> list[int]:
+        records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        return [r["step"] for r in records if r["kind"] == "eval"]
+
+    assert evaluated(tmp_path / "stopped") == evaluated(straight.run_dir) == [3, 6, 9]
+
+
+def test_a_step_that_makes_the_weights_non_finite_stops_the_run_with_advice(
+    tmp_path: Path, monkeypatch
+) -> None:
+    write_rooms(tmp_path / "data", 2)
+    step = torch.optim.AdamW.step
+
+    def overflowing_step(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        result = step(self, *args, **kwargs)
+        with torch.no_grad():
+            self.param_groups[0]["params"][0].fill_(float("inf"))
+        return result
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", overflowing_step)
+    with pytest.raises(Beep3dError, match="weights became non-finite at step 1 .* lower lr"):
+        run(fake_config(), tmp_path / "data", tmp_path / "run")
+
+
 def test_init_starts_a_new_run_from_the_weights_of_a_checkpoint(tmp_path: Path) -> None:
     from beep3d.training.checkpoint import read_checkpoint
 
