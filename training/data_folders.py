@@ -5,7 +5,9 @@ Four kinds of data folder (``--data DIR``); :func:`detect_kind` tells them apart
 1. **folders** - scene folders written by the tool's export or by ``beep3d-synth``: ``DIR/scene.npz``
    (one scene) or ``DIR/*/scene.npz``, each with ``boxes.json`` beside it (boxes only; GT instances in
    the scene are used for evaluation when present; without ``boxes.json`` the boxes are derived from the
-   GT instances). Optional split files ``DIR/train.txt`` and ``DIR/val.txt`` list folder names.
+   GT instances). Optional split files ``DIR/train.txt`` and ``DIR/val.txt`` list folder names (with
+   only one of them, the other set is the scenes it does not list; listed scenes that are missing
+   are named in a warning).
 2. **scannet** - one ScanNetV2 scene folder (``DIR`` holds ``<scene>_vh_clean_2.ply``), or scene
    folders ``DIR/sceneXXXX_XX/`` (or ``DIR/scans/sceneXXXX_XX/``); split files
    ``scannetv2_train.txt`` / ``scannetv2_val.txt`` in DIR when present.
@@ -31,12 +33,15 @@ the GT masks serve evaluation only, never the losses.
 from __future__ import annotations
 
 import fnmatch
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from beep3d.classes import S3DIS13, SCANNET18, ClassSet
 from beep3d.errors import Beep3dError
+
+log = logging.getLogger(__name__)
 
 SCENE_FILE = "scene.npz"
 BOXES_FILE = "boxes.json"
@@ -192,7 +197,29 @@ def _apply_split(entries: list[SceneEntry], names: list[str] | None, split_file:
     chosen = [e for e in entries if e.name in wanted]
     if not chosen:
         raise Beep3dError(f"{split_file}: none of the {len(wanted)} listed scenes is in the data folder")
+    missing = sorted(wanted - {e.name for e in chosen})
+    if missing:  # a subset of ScanNet against its full split files is common: say it, do not refuse
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        log.warning("%s: %d listed scene(s) are not in the data folder: %s", split_file, len(missing), shown)
     return chosen
+
+
+def _split(
+    entries: list[SceneEntry], root: Path, train_file: str, val_file: str
+) -> tuple[list[SceneEntry], list[SceneEntry], bool]:
+    """(training, validation, whether split files decided) of ``entries`` by the split files in ``root``.
+
+    With only one of the two files, the other set is the scenes it does not list: a folder with only
+    ``val.txt`` trains on the rest, never on its validation scenes.
+    """
+    train_names, val_names = _read_split(root / train_file), _read_split(root / val_file)
+    train = _apply_split(entries, train_names, root / train_file)
+    val = _apply_split(entries, val_names, root / val_file)
+    if train_names is None and val_names is not None:
+        train = [e for e in entries if e.name not in set(val_names)]
+    if val_names is None and train_names is not None:
+        val = [e for e in entries if e.name not in set(train_names)] or train
+    return _nonempty(root, train), _nonempty(root, val), train_names is not None or val_names is not None
 
 
 def list_scenes(root: str | Path, kind: str) -> tuple[list[SceneEntry], list[SceneEntry], bool]:
@@ -211,10 +238,7 @@ def list_scenes(root: str | Path, kind: str) -> tuple[list[SceneEntry], list[Sce
         entries = [
             SceneEntry(f, f.name, f / BOXES_FILE if (f / BOXES_FILE).is_file() else None) for f in folders
         ]
-        train_names, val_names = _read_split(root / "train.txt"), _read_split(root / "val.txt")
-        train = _apply_split(entries, train_names, root / "train.txt")
-        val = _apply_split(entries, val_names, root / "val.txt")
-        return _nonempty(root, train), _nonempty(root, val), train_names is not None or val_names is not None
+        return _split(entries, root, "train.txt", "val.txt")
     if kind == "s3dis":
         if _is_s3dis_room(root):  # one room: it trains and validates
             name = f"{root.parent.name}/{root.name}" if _S3DIS_AREA.match(root.parent.name) else root.name
@@ -239,17 +263,10 @@ def list_scenes(root: str | Path, kind: str) -> tuple[list[SceneEntry], list[Sce
             return [SceneEntry(root, root.name)], [SceneEntry(root, root.name)], False
         base = root / "scans" if (root / "scans").is_dir() else root
         entries = [SceneEntry(c, c.name) for c in _subfolders(base) if _SCANNET_NAME.match(c.name)]
-        train_names = _read_split(root / "scannetv2_train.txt")
-        val_names = _read_split(root / "scannetv2_val.txt")
-        train = _apply_split(entries, train_names, root / "scannetv2_train.txt")
-        val = _apply_split(entries, val_names, root / "scannetv2_val.txt")
-        return _nonempty(root, train), _nonempty(root, val), train_names is not None or val_names is not None
+        return _split(entries, root, "scannetv2_train.txt", "scannetv2_val.txt")
     if kind == "plys":
         entries = [SceneEntry(p, ply_scene_name(p)) for p in _ply_files(root)]
-        train_names, val_names = _read_split(root / "train.txt"), _read_split(root / "val.txt")
-        train = _apply_split(entries, train_names, root / "train.txt")
-        val = _apply_split(entries, val_names, root / "val.txt")
-        return _nonempty(root, train), _nonempty(root, val), train_names is not None or val_names is not None
+        return _split(entries, root, "train.txt", "val.txt")
     raise Beep3dError(f"unknown dataset kind {kind!r}; use auto, scannet, s3dis, folders or plys")
 
 

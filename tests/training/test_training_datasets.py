@@ -64,6 +64,22 @@ def test_splits(tmp_path: Path) -> None:
     assert [e.name for e in train] == ["Area_1/office_1"] and [e.name for e in val] == ["Area_5/office_1"]
 
 
+def test_one_split_file_makes_the_other_set_the_rest_and_missing_names_are_said(
+    tmp_path: Path, caplog
+) -> None:
+    """Only val.txt used to train on every scene, its validation scenes too, without a word."""
+    write_rooms(tmp_path, 3)
+    (tmp_path / "val.txt").write_text("room02\nroom09\n")
+    with caplog.at_level("WARNING"):
+        train, val, has_split = list_scenes(tmp_path, "folders")
+    assert [e.name for e in train] == ["room00", "room01"] and [e.name for e in val] == ["room02"]
+    assert has_split and "val.txt: 1 listed scene(s) are not in the data folder: room09" in caplog.text
+    (tmp_path / "val.txt").unlink()
+    (tmp_path / "train.txt").write_text("room00\n")
+    train, val, _ = list_scenes(tmp_path, "folders")
+    assert [e.name for e in train] == ["room00"] and [e.name for e in val] == ["room01", "room02"]
+
+
 def test_folder_samples_have_boxes_classes_membership_and_gt(tmp_path: Path) -> None:
     write_rooms(tmp_path, 2)
     train, val, class_set, kind, _ = build_datasets(tmp_path, small_config())
