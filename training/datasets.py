@@ -22,6 +22,7 @@ from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet, Membership, boxes_from_instances
 from beep3d.geometry.overlap import membership_for
+from beep3d.model.config import ModelConfig
 from beep3d.model.sample import ModelSample, sample_from_scene, with_model_dtypes
 from beep3d.scene import Scene
 from beep3d.training.augment import augment_scene, crop_scene
@@ -290,6 +291,7 @@ class BoxSceneDataset:
         log_load_notes(entry.path, report.notes)
         scene.name = entry.name
         where = str(entry.path)
+        check_scene_spread(scene.xyz, self.config.model, where)
         if entry.boxes_path is not None:
             from beep3d.io.box_files import load_boxes
 
@@ -336,33 +338,64 @@ def check_box_labels(entries: list[SceneEntry], class_set: ClassSet) -> None:
             box_classes_for(load_boxes(entry.boxes_path), class_set, str(entry.boxes_path))
 
 
-def check_boxes_to_train_on(train_set: BoxSceneDataset, where: str) -> None:
-    """Refuse a training set without a single box before training starts.
+def check_scene_spread(xyz: np.ndarray, model: ModelConfig, where: str) -> None:
+    """Refuse a scene whose points fill fewer than two cells of the network's coarsest level.
 
-    Box files are counted first (cheap); only when none holds a box are the scenes whose boxes come
-    from their GT loaded, one after the other until one has a box (loaded scenes stay in the
-    dataset's cache).
+    The backbone halves its resolution at every level and normalises each level's features over the
+    batch (BatchNorm): a scene of one point, or of points within one coarse cell, cannot be trained
+    on alone and ended a run mid-way with a BatchNorm error.
+
+    Parameters
+    ----------
+    xyz
+        (N, 3) the scene's points, metres.
+    model
+        The network's settings (voxel size, number of levels).
+    where
+        The scene, for the message.
+    """
+    cell = model.voxel_size * 2 ** (len(model.backbone_channels) - 1)
+    if len(xyz):
+        cells = np.floor(np.asarray(xyz, dtype=np.float64) / cell).astype(np.int64)
+        if (cells != cells[0]).any():  # two cells at least, without sorting
+            return
+    raise Beep3dError(
+        f"{where}: its {len(xyz)} point(s) lie within one {cell:g} m cell, the network's coarsest; a "
+        "scene to train on must spread wider - leave it out of the data folder"
+    )
+
+
+def check_boxes_to_train_on(train_set: BoxSceneDataset, where: str) -> None:
+    """Refuse a training set without a single box holding a point before training starts.
+
+    Box files are read first (cheap); then scenes are loaded, those with boxes first, until one has
+    a box holding a point (usually the first; loaded scenes stay in the dataset's cache). Boxes that
+    hold no point train nothing: a run on them ended after its last step having learnt nothing.
 
     Raises
     ------
     Beep3dError
-        No training scene has a box: every ``boxes.json`` is empty and no GT instance is of a class
-        in the class set.
+        No training scene has a box holding a point: every ``boxes.json`` is empty or its boxes lie
+        beside the scan, and no GT instance is of a class in the class set.
     """
     from beep3d.io.box_files import load_boxes
 
-    derived = []
+    derived, boxed = [], []
     for index, entry in enumerate(train_set.entries):
         if entry.boxes_path is None:
             derived.append(index)
         elif len(load_boxes(entry.boxes_path)) > 0:
-            return
-    for index in derived:
-        if train_set.prepared(index).sample.num_boxes > 0:
+            boxed.append(index)
+    for index in boxed + derived:  # usually the first scene answers
+        if len(train_set.prepared(index).sample.member_points) > 0:
             return
     scenes = len(train_set.entries)
     how = []
-    if len(derived) < scenes:
+    if boxed:
+        how.append(
+            "no box of any boxes.json holds a point of its scene: check that the boxes belong to these scans"
+        )
+    elif len(derived) < scenes:
         how.append("every boxes.json is empty: draw boxes and export again")
     if derived:
         how.append(f"no GT instance is of a class in the class set ({train_set.class_set.label_space})")
