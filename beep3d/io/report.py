@@ -150,10 +150,18 @@ def assemble_scene(
         source=path,
         origin=origin,
     )
-    return apply_nan_policy(scene, report, nan_policy)
+    placeholders = None
+    if origin != NO_SHIFT and nan_policy != "keep":
+        placeholders = (xyz == 0).all(axis=1)
+    return apply_nan_policy(scene, report, nan_policy, placeholders)
 
 
-def apply_nan_policy(scene: Scene, report: LoadReport, nan_policy: NanPolicy | Literal["keep"]) -> Scene:
+def apply_nan_policy(
+    scene: Scene,
+    report: LoadReport,
+    nan_policy: NanPolicy | Literal["keep"],
+    placeholders: np.ndarray | None = None,
+) -> Scene:
     """Drop (or refuse) points with NaN or infinite coordinates, and stray points far from the scan.
 
     "keep" leaves them for a later call: loaders that attach per-vertex labels after reading the
@@ -164,6 +172,10 @@ def apply_nan_policy(scene: Scene, report: LoadReport, nan_policy: NanPolicy | L
     it is dropped and counted like a NaN point. When more than :data:`FAR_SHARE_LIMIT` of the points
     are that far, the coordinates themselves are wrong (not metres, or the wrong byte order) and the
     file is refused. ``report.kept`` records which of the file's points were kept.
+
+    ``placeholders`` (N,) bool marks the points of a georeferenced scan that lie exactly at the file's
+    (0, 0, 0): scanners write that for a missing return. They are strays, said as such, and do not
+    count towards the share that refuses a file.
     """
     if nan_policy == "keep":
         return scene
@@ -181,6 +193,14 @@ def apply_nan_policy(scene: Scene, report: LoadReport, nan_policy: NanPolicy | L
             f"{where}: all {n} points have NaN or infinite coordinates; the file has no usable points"
         )
     far = _far_points(scene.xyz, finite)
+    at_zero = np.zeros(n, dtype=bool) if placeholders is None else placeholders & far
+    far &= ~at_zero
+    zero_count = int(np.count_nonzero(at_zero))
+    if zero_count and nan_policy == "refuse":
+        raise Beep3dError(
+            f"{where}: {zero_count} of {n} points lie at (0, 0, 0), far from the rest of the georeferenced "
+            "scan (placeholders for missing returns); remove them or load with nan_policy='drop'"
+        )
     far_count = int(np.count_nonzero(far))
     if far_count > FAR_SHARE_LIMIT * n:
         raise Beep3dError(
@@ -193,13 +213,19 @@ def apply_nan_policy(scene: Scene, report: LoadReport, nan_policy: NanPolicy | L
             f"{where}: {far_count} of {n} points lie more than {FAR_LIMIT_M / 1000:g} km from the rest of "
             "the scan; remove them or load with nan_policy='drop' to drop them"
         )
-    keep = finite & ~far
+    keep = finite & ~far & ~at_zero
     _refuse_coordinates_beyond_float32(scene.xyz[keep], where)
     if keep.all():
         return scene
     if bad_count:
         report.dropped_non_finite += bad_count
         report.notes.append(f"dropped {bad_count} points with NaN or infinite coordinates")
+    if zero_count:
+        report.dropped_far += zero_count
+        report.notes.append(
+            f"dropped {zero_count} points at (0, 0, 0), far from the georeferenced scan (scanners write "
+            "that for a missing return)"
+        )
     if far_count:
         report.dropped_far += far_count
         report.notes.append(

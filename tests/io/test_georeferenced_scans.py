@@ -176,3 +176,18 @@ def test_a_32_bit_box_array_far_out_is_refused_and_a_64_bit_one_reads(tmp_path: 
     assert load_boxes(tmp_path / "f64_bbox.npy", origin=origin)[0].center == pytest.approx(
         (346.0, 211.0, 251.0)
     )
+
+
+def test_rows_at_zero_in_a_utm_scan_are_dropped_as_missing_returns_not_blamed_on_units(
+    tmp_path: Path,
+) -> None:
+    """Some scanner exports write (0, 0, 0) for a missing return: 2 % of such rows made a UTM scan
+    "not in metres, or the wrong byte order"."""
+    xyz = room() + UTM
+    xyz[:60] = 0.0  # 2 %
+    path = tmp_path / "scan.ply"
+    write_ply(path, xyz, np.zeros((len(xyz), 3), np.uint8))
+    scene, report = load_scene_with_report(path)
+    assert scene.num_points == len(xyz) - 60 and report.dropped_far == 60
+    assert any("60 points at (0, 0, 0)" in note and "missing return" in note for note in report.notes)
+    assert not report.kept[:60].any() and report.kept[60:].all()
