@@ -39,6 +39,7 @@ from beep3d.geometry.boxes import BoxSet
 from beep3d.io import load_scene
 from beep3d.io.box_files import load_boxes
 from beep3d.resolve.corrections import (
+    CLICK_BOX_SHARE,
     CLICK_RADIUS,
     CLICK_SPREADS,
     DEFAULT_CLICK_SPREAD,
@@ -107,6 +108,7 @@ def simulate(
     max_angle: float = SURFACE_ANGLE,
     max_colour: float = SURFACE_COLOUR,
     oracle: bool = False,
+    box_share: float = CLICK_BOX_SHARE,
 ) -> dict:
     """Run the simulated annotator on one scene: IoU after k clicks per object and NoC per object.
 
@@ -162,6 +164,7 @@ def simulate(
             max_angle=max_angle,
             max_colour=max_colour,
             earlier=applied,
+            box_share=box_share,
         )
         applied = corrections
         seconds.append(time.perf_counter() - started)
@@ -208,6 +211,12 @@ def main() -> None:
     parser.add_argument("--spread", default=DEFAULT_CLICK_SPREAD, choices=CLICK_SPREADS)
     parser.add_argument("--radius", type=float, default=CLICK_RADIUS, help="click ball radius, metres")
     parser.add_argument(
+        "--box-share",
+        type=float,
+        default=CLICK_BOX_SHARE,
+        help="a click reaches at most this share of its box's median side (0: the radius always)",
+    )
+    parser.add_argument(
         "--angle", type=float, default=SURFACE_ANGLE, help="surface spread: normal angle, degrees"
     )
     parser.add_argument(
@@ -251,6 +260,7 @@ def main() -> None:
             args.angle,
             args.colour,
             args.oracle,
+            args.box_share,
         )
         for k in REPORTED:
             pooled_iou[k] += [found["iou"][k]] * found["objects"]  # weight by objects: a mean over objects

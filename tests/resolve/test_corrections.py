@@ -221,7 +221,11 @@ def test_a_later_click_leaves_what_is_nearer_an_earlier_click():
     nearer_first = contested & (
         np.linalg.norm(xyz - xyz[first], axis=1) < np.linalg.norm(xyz - xyz[second], axis=1)
     )
-    near_first = nearer_first & (np.linalg.norm(xyz - xyz[first], axis=1) < 0.3)
+    from beep3d.resolve.corrections import CLICK_BOX_SHARE, CLICK_RADIUS
+
+    reach = min(CLICK_RADIUS, CLICK_BOX_SHARE * float(np.median(boxes[boxes.position_of(2)].size)))
+    near_first = nearer_first & (np.linalg.norm(xyz - xyz[first], axis=1) < reach)
+    assert near_first.sum() > 10  # the test asks something
     assert after[first] == 2 and after[second] == 1
     assert np.all(after[near_first] == 2)  # the negative click did not take back what the first one gave
 
@@ -252,3 +256,18 @@ def test_clicks_applied_one_at_a_time_equal_clicks_applied_together():
         applied = applied.added(click)
     np.testing.assert_array_equal(resolution.instance_ids, together.instance_ids)
     np.testing.assert_array_equal(corrected, corrected_together)
+
+
+def test_a_click_reaches_a_quarter_of_its_boxs_median_side_so_it_cannot_swallow_a_small_object():
+    """Box 1's median side is 0.42 m: a negative click for it reaches 0.105 m, not the 0.3 m ball,
+    which on real scans took most of a small object with its error."""
+    scene, boxes = two_blocks()
+    base = annotate(scene, boxes, get_resolver("smallest-box")).resolution
+    xyz = scene.xyz.astype(np.float64)
+    click = int(np.argmin(np.linalg.norm(xyz - [0.2, 0.2, 0.2], axis=1)))
+    distance = np.linalg.norm(xyz - xyz[click], axis=1)
+    negative = Corrections((Correction("click", 1, False, [click]),), scene.num_points)
+    for share, reach in ((0.25, 0.105), (0.0, 0.3)):
+        after, changed = apply_corrections(scene, boxes, base, negative, box_share=share)
+        assert changed.any() and distance[changed].max() <= reach + 1e-6
+        assert distance[changed].max() > reach - 0.03  # the whole reach, not less
