@@ -24,7 +24,7 @@ from beep3d.errors import Beep3dError
 
 #: Coordinates are kept as 32-bit floats, whose step is 2 mm up to this distance from the origin
 #: (metres); beyond it, nearby points of an indoor scan start to merge. Scans reaching further are
-#: shifted (or refused when the file's own coordinates are 32-bit).
+#: shifted (or refused, when the file's own 32-bit coordinates step by more than a centimetre).
 FLOAT32_LIMIT_M = 16_384.0
 #: A file storing 32-bit coordinates whose step is coarser than this where the scan lies (metres;
 #: beyond 131,072 m from the origin) has lost its precision in the file itself and is refused.
@@ -51,7 +51,9 @@ def local_origin(xyz: np.ndarray, where: object) -> Origin:
     -------
     tuple of 3 floats
         :data:`NO_SHIFT` when every finite coordinate lies within :data:`FLOAT32_LIMIT_M` of the
-        origin (nearly every scan); else the median point rounded to :data:`ORIGIN_STEP_M` per axis.
+        origin (nearly every scan), or when the median point lies within half of it (the far points
+        are strays, which loading drops); else the median point rounded to :data:`ORIGIN_STEP_M` per
+        axis.
 
     Raises
     ------
