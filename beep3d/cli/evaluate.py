@@ -234,6 +234,8 @@ def evaluate_export(
         **ap.to_dict(),
     }
     report["table"] = ap.table()
+    evaluated = np.isin(scene.semantic, class_ids) & (scene.instance >= 0)
+    report["num_gt_instances"] = int(len(np.unique(scene.instance[evaluated])))
 
     if boxes_path is None and (export_dir / "boxes.json").exists():
         boxes_path = export_dir / "boxes.json"
@@ -297,6 +299,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.per_class:
             print(report["table"])
+        if report["num_gt_instances"] == 0:
+            print(
+                f"beep3d-eval: note: {Path(args.gt).name}: no GT instance of the {len(_class_set_for(scene.label_space)[0])} "
+                "evaluated classes (wall and floor are not among them): AP and the box figures are n/a",
+                file=sys.stderr,
+            )
         print(f"AP    {_fmt(report['ap'])}")
         print(f"AP50  {_fmt(report['ap50'])}")
         print(f"AP25  {_fmt(report['ap25'])}")

@@ -216,3 +216,13 @@ def test_cli_on_the_real_scannet_scene_with_box_contents_as_masks(tmp_path):
     assert report["ap50"] == 1.0 and report["per_class"]["chair"]["ap"] == 1.0
     assert report["overlap_points"] == 0  # this scene has no point in two boxes
     assert report["mean_instance_iou"] > 0.9 and report["num_boxed_instances"] == 5
+
+
+def test_cli_on_a_scene_with_only_walls_and_floor_says_why_every_figure_is_na(tmp_path, monkeypatch, capsys):
+    scene = tiny_scene()
+    scene.semantic = np.full_like(scene.semantic, FLOOR)
+    monkeypatch.setattr(beep3d.io, "load_scene_with_report", lambda path: (scene, beep3d.io.LoadReport()))
+    write_export(tmp_path / "export")
+    assert main([str(tmp_path / "export"), "--gt", str(tmp_path / "floor.npz")]) == 0
+    captured = capsys.readouterr()
+    assert "no GT instance of the 18 evaluated classes" in captured.err and "AP    n/a" in captured.out
