@@ -16,10 +16,10 @@ file without such boxes is the same as before; readers that do not know the keys
 ``center`` and ``size`` are metres (``size`` = full extents along the box's own axes), ``yaw`` is radians
 about +z. Centres are in the scan file's own coordinates, in every box format: for a georeferenced
 scan, which the tool holds relative to a local origin (:mod:`beep3d.io.local_origin`), the readers
-and writers take that ``origin`` and move the boxes by it. More keys are allowed and ignored on reading (for example ``scene``, ``class_set``, per-box
-``color`` or ``note``). :func:`load_boxes` also reads the other tools' formats of
-:mod:`beep3d.io.box_formats` (labelCloud, SUSTechPOINTS, Supervisely, detection box arrays),
-recognised by their content (``.npy``: box arrays).
+and writers take that ``origin`` and move the boxes by it. More keys are allowed and ignored on
+reading (for example ``scene``, ``class_set``, per-box ``color`` or ``note``). :func:`load_boxes`
+also reads the other tools' formats of :mod:`beep3d.io.box_formats` (labelCloud, SUSTechPOINTS,
+Supervisely, detection box arrays), recognised by their content (``.npy``: box arrays).
 """
 
 from __future__ import annotations
@@ -195,10 +195,10 @@ def load_boxes(path: str | Path, class_set: ClassSet | None = None, origin: Orig
     if path.suffix.lower() == ".npy":
         from beep3d.io.box_formats import BOX_ARRAYS
 
-        return BOX_ARRAYS.read(path, class_set).translated(-np.asarray(origin, dtype=np.float64))
-    return boxes_from_dict(read_json(path), source=str(path)).translated(
-        -np.asarray(origin, dtype=np.float64)
-    )
+        boxes = BOX_ARRAYS.read(path, class_set)
+    else:
+        boxes = boxes_from_dict(read_json(path), source=str(path))
+    return boxes.translated(-np.asarray(origin, dtype=np.float64))
 
 
 def read_json(path: Path) -> Any:

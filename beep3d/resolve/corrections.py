@@ -168,8 +168,9 @@ def apply_corrections(
         Corrections ``resolution`` already holds (when new ones are applied one at a time, as the
         window does for a new click): the new ones treat them as if all were applied together.
     box_share
-        A click reaches at most this share of its box's median side (metres; ``radius`` caps it),
-        so a click about a small object does not take the whole object with its error; 0: ``radius``.
+        A click reaches at most this share of its box's median side (a fraction; ``radius``, in
+        metres, caps the reach), so a click about a small object does not take the whole object
+        with its error; 0: ``radius`` always.
 
     Returns
     -------
