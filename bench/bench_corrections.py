@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,8 +48,9 @@ from beep3d.resolve.corrections import (
     SURFACE_COLOUR,
     apply_corrections,
 )
-from beep3d.resolve.foreground import FOREGROUND_MODES, get_foreground
+from beep3d.resolve.foreground import FOREGROUND_MODES, ForegroundStage, get_foreground
 from beep3d.resolve.pipeline import annotate
+from beep3d.resolve.resolution import Resolver
 from beep3d.resolve.resolvers import get_resolver
 from beep3d.scene import Scene
 from beep3d.training.datasets import gt_boxes
@@ -194,7 +196,8 @@ def iou(mask: np.ndarray, truth: np.ndarray) -> float:
     return float(np.sum(mask & truth) / union) if union else 1.0
 
 
-def main() -> None:
+def parse_arguments() -> argparse.Namespace:
+    """The command line; ``--clicks`` capped at :data:`MAX_CLICKS`; exits on ``--boxes`` with several scenes."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -232,53 +235,100 @@ def main() -> None:
     if args.boxes is not None and len(args.scenes) != 1:
         raise SystemExit("--boxes goes with one scene; without it each scene's boxes come from its instances")
     args.clicks = min(args.clicks, MAX_CLICKS)
+    return args
+
+
+def resolver_and_stage(args: argparse.Namespace) -> tuple[Resolver, ForegroundStage]:
+    """The resolver that gives the starting masks and the foreground stage run after it."""
     options = {"checkpoint": args.checkpoint, "threads": args.threads} if args.resolver == "teacher" else {}
     resolver = get_resolver(args.resolver, **options)
     stage = get_foreground(args.foreground, teacher=resolver if args.resolver == "teacher" else None)
-    pooled_iou: dict[int, list[float]] = {k: [] for k in REPORTED}
-    pooled_noc: dict[float, list[int]] = {q: [] for q in QUALITY}
-    seconds: list[float] = []
+    return resolver, stage
+
+
+def simulate_scan(
+    path: Path, args: argparse.Namespace, resolver: Resolver, stage: ForegroundStage
+) -> tuple[Scene, dict]:
+    """Load one labelled scan, box it (``--boxes`` or its GT instances) and run :func:`simulate`."""
+    scene = load_scene(path)
+    if scene.instance is None:
+        raise SystemExit(f"{path}: no per-point instance labels to place clicks with")
+    boxes = load_boxes(args.boxes) if args.boxes else gt_boxes(scene, SCANNET18, str(path))
+    found = simulate(
+        scene,
+        boxes,
+        resolver,
+        stage,
+        args.spread,
+        args.clicks,
+        args.radius,
+        args.angle,
+        args.colour,
+        args.oracle,
+        args.box_share,
+    )
+    return scene, found
+
+
+@dataclass
+class Pooled:
+    """The figures of every scan so far: IoU@k per object, NoC@q per object, seconds per click."""
+
+    iou: dict[int, list[float]] = field(default_factory=lambda: {k: [] for k in REPORTED})
+    noc: dict[float, list[int]] = field(default_factory=lambda: {q: [] for q in QUALITY})
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, found: dict) -> None:
+        """Pool one scan's :func:`simulate` result."""
+        for k in REPORTED:
+            self.iou[k] += [found["iou"][k]] * found["objects"]  # weight by objects: a mean over objects
+        for q in QUALITY:
+            self.noc[q] += found["noc"][q]
+        self.seconds += found["seconds"]
+
+
+def print_header(args: argparse.Namespace) -> None:
+    """The settings line and the head of the per-scan table."""
     spread = "oracle (whole error region, GT owners)" if args.oracle else args.spread
     print(
         f"resolver {args.resolver}, foreground {args.foreground}, click spread {spread}, <= {args.clicks} clicks per object"
     )
     print("| scan | objects | " + " | ".join(f"IoU@{k}" for k in REPORTED) + " | NoC@85 | NoC@90 |")
     print("|---|---|" + "---|" * (len(REPORTED) + 2))
-    for path in args.scenes:
-        scene = load_scene(path)
-        if scene.instance is None:
-            raise SystemExit(f"{path}: no per-point instance labels to place clicks with")
-        boxes = load_boxes(args.boxes) if args.boxes else gt_boxes(scene, SCANNET18, str(path))
-        found = simulate(
-            scene,
-            boxes,
-            resolver,
-            stage,
-            args.spread,
-            args.clicks,
-            args.radius,
-            args.angle,
-            args.colour,
-            args.oracle,
-            args.box_share,
-        )
-        for k in REPORTED:
-            pooled_iou[k] += [found["iou"][k]] * found["objects"]  # weight by objects: a mean over objects
-        for q in QUALITY:
-            pooled_noc[q] += found["noc"][q]
-        seconds += found["seconds"]
-        cells = " | ".join(f"{found['iou'][k]:.3f}" for k in REPORTED)
-        nocs = " | ".join(f"{np.mean(found['noc'][q]):.2f}" for q in QUALITY)
-        print(f"| {scene.name} | {found['objects']} | {cells} | {nocs} |")
+
+
+def print_scan_row(name: str, found: dict) -> None:
+    """One scan's row: objects, IoU@k and NoC@q."""
+    cells = " | ".join(f"{found['iou'][k]:.3f}" for k in REPORTED)
+    nocs = " | ".join(f"{np.mean(found['noc'][q]):.2f}" for q in QUALITY)
+    print(f"| {name} | {found['objects']} | {cells} | {nocs} |")
+
+
+def print_summary(pooled: Pooled) -> None:
+    """The corrections stage's time per click (when any click ran it) and the pooled last line."""
+    seconds = pooled.seconds
     if seconds:
         print(
             f"corrections stage per click: median {1000 * np.median(seconds):.1f} ms, p95 {1000 * np.percentile(seconds, 95):.1f} ms"
         )
     print(
-        " ".join(f"IoU@{k} {np.mean(pooled_iou[k]):.3f}" for k in REPORTED)
+        " ".join(f"IoU@{k} {np.mean(pooled.iou[k]):.3f}" for k in REPORTED)
         + " "
-        + " ".join(f"NoC@{round(q * 100)} {np.mean(pooled_noc[q]):.2f}" for q in QUALITY)
+        + " ".join(f"NoC@{round(q * 100)} {np.mean(pooled.noc[q]):.2f}" for q in QUALITY)
     )
+
+
+def main() -> None:
+    """Simulate the annotator on every scene given; print a row per scene and the pooled figures."""
+    args = parse_arguments()
+    resolver, stage = resolver_and_stage(args)
+    pooled = Pooled()
+    print_header(args)
+    for path in args.scenes:
+        scene, found = simulate_scan(path, args, resolver, stage)
+        pooled.add(found)
+        print_scan_row(scene.name, found)
+    print_summary(pooled)
 
 
 if __name__ == "__main__":

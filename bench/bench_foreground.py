@@ -23,31 +23,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_real_quality import scans
-from shared_data import REAL_SCANS
+from shared_data import add_scan_options, real_scenes
 
-from beep3d.classes import SCANNET18
 from beep3d.defaults import DEFAULT_CHECKPOINT
-from beep3d.io import load_scene
 from beep3d.metrics.mask_quality import mean_instance_iou
 from beep3d.resolve.foreground import FOREGROUND_MODES, get_foreground
 from beep3d.resolve.pipeline import annotate
 from beep3d.resolve.resolvers import get_resolver
 from beep3d.scene import Scene
-from beep3d.training.data_folders import ply_scene_name
-from beep3d.training.datasets import gt_boxes
-
-VALIDATION = ("scene0002_*", "scene0004_*")
-
-
-def real_scenes(data: Path, patterns: list[str]) -> list[tuple[Scene, object]]:
-    """(scene, GT-derived boxes) of the real scans whose names match ``patterns``."""
-    loaded = []
-    for path in scans(data, patterns):
-        scene = load_scene(path)
-        scene.name = ply_scene_name(path)
-        loaded.append((scene, gt_boxes(scene, SCANNET18, str(path))))
-    return loaded
 
 
 def added_seconds(scene: Scene, boxes, resolver, stage, repeats: int = 5) -> float:
@@ -116,8 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", type=Path, default=REAL_SCANS)
-    parser.add_argument("--scans", nargs="+", default=list(VALIDATION), help="scene-name patterns")
+    add_scan_options(parser)
     parser.add_argument("--synthetic", type=int, default=10, help="synthetic evaluation rooms (0: none)")
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     parser.add_argument("--threads", type=int, default=None)

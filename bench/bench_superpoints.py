@@ -18,6 +18,7 @@ import trimesh
 from shared_data import REAL_SCENE
 
 from beep3d.geometry.superpoints import compute_superpoints, superpoint_purity
+from beep3d.io import load_scene
 from beep3d.scene import Scene
 
 
@@ -84,20 +85,12 @@ def cluttered_room(num_points: int, seed: int = 0, noise: float = 0.002) -> Scen
 
 
 def read_real_scene() -> Scene | None:
+    """The shared real ScanNet scene (53k points with GT instances), or None when it is absent."""
     if not REAL_SCENE.exists():
         return None
-    raw = REAL_SCENE.read_bytes()
-    header_end = raw.index(b"end_header\n") + len(b"end_header\n")
-    count = int(raw[:header_end].split(b"element vertex ")[1].split(b"\n")[0])
-    dtype = np.dtype([("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("r", "u1"), ("g", "u1"), ("b", "u1"),
-                      ("sem20", "<i2"), ("nyu40", "<i2"), ("instance", "<i4")])  # fmt: skip
-    vertex = np.frombuffer(raw, dtype=dtype, offset=header_end, count=count)
-    return Scene(
-        xyz=np.stack([vertex["x"], vertex["y"], vertex["z"]], axis=1),
-        rgb=np.stack([vertex["r"], vertex["g"], vertex["b"]], axis=1),
-        instance=vertex["instance"],
-        name="scene0423_00",
-    )
+    scene = load_scene(REAL_SCENE)
+    scene.name = "scene0423_00"
+    return scene
 
 
 def timed(scene: Scene, repeats: int = 2, **kwargs) -> tuple[np.ndarray, dict[str, float], float]:

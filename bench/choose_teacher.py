@@ -13,22 +13,16 @@ real-scan figures choose on room 0002 and report room 0004 (bench/bench_real_qua
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import itertools
 from pathlib import Path
 
-from shared_data import REAL_SCANS
+from shared_data import REAL_SCANS, real_scenes
 
-from beep3d.classes import SCANNET18
 from beep3d.geometry.overlap import membership_for
-from beep3d.geometry.superpoints import compute_superpoints
-from beep3d.io import load_scene
 from beep3d.metrics.mask_quality import overlap_accuracy
 from beep3d.resolve.resolution import DECIDED_BY_NETWORK
 from beep3d.resolve.resolvers import get_resolver
 from beep3d.resolve.teacher_resolver import TeacherResolver
-from beep3d.training.data_folders import ply_scene_name
-from beep3d.training.datasets import gt_boxes
 
 SHARED_REAL = REAL_SCANS
 
@@ -58,15 +52,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
-    scenes = []
-    for path in sorted(args.data.glob("*.ply")):
-        if any(fnmatch.fnmatchcase(ply_scene_name(path), p) for p in args.scans):
-            scene = load_scene(path)
-            scene.name = ply_scene_name(path)
-            scene.superpoints = compute_superpoints(scene)
-            scenes.append((scene, gt_boxes(scene, SCANNET18, str(path))))
-    if not scenes:
-        raise SystemExit(f"no scan in {args.data} matches {args.scans}")
+    scenes = real_scenes(args.data, args.scans, with_superpoints=True)
     print(f"choosing on {', '.join(s.name for s, _ in scenes)} at {args.membership} membership")
 
     def pooled(resolve) -> tuple[float, float, int]:  # noqa: ANN001
