@@ -23,6 +23,7 @@ points or edges.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -426,31 +427,17 @@ def compute_superpoints(
     n = scene.num_points
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    start = time.perf_counter()
     if scene.faces is not None and len(scene.faces):
         weight = 0.0 if colour_weight is None else float(colour_weight)
         edges, weights = _mesh_graph(scene, weight, tick)
         return segment_graph(n, edges, weights, k_thresh=k_thresh, min_size=min_size, timings=timings)
 
     weight = CLOUD_COLOUR_WEIGHT if colour_weight is None else float(colour_weight)
+    start = time.perf_counter()
     order = spatial_order(scene.xyz)  # work in spatial order: neighbours sit close in memory
     xyz = np.ascontiguousarray(scene.xyz[order])
-    start = tick("order", start)
-    neighbours = knn_neighbours(xyz, knn, max_edge_length)
-    start = tick("knn", start)
-    if scene.normals is not None:
-        normals = np.ascontiguousarray(scene.normals[order])
-    elif knn == CLOUD_NORMAL_NEIGHBOURS and max_edge_length == CLOUD_NORMAL_EDGE:
-        # the scan's shared normals (room surfaces, region growing): built from this graph, or already known
-        shared = scene_normals(scene, lambda: in_scene_order(point_normals(xyz, neighbours), order))
-        normals = np.ascontiguousarray(shared[order])
-    else:
-        normals = point_normals(xyz, neighbours)
-    start = tick("normals", start)
-    edges = knn_edges(neighbours)
-    start = tick("edges", start)
-    weights = edge_weights(xyz, normals, edges, scene.rgb[order], weight)
-    start = tick("weights", start)
+    tick("order", start)
+    edges, weights = _cloud_graph(scene, order, xyz, knn, max_edge_length, weight, tick)
     sorted_labels = segment_graph(n, edges, weights, k_thresh=k_thresh, min_size=min_size, timings=timings)
     start = time.perf_counter()
     labels = np.empty(n, dtype=np.int64)
@@ -460,8 +447,13 @@ def compute_superpoints(
     return labels
 
 
-def _mesh_graph(scene: Scene, colour_weight: float, tick) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
-    """A mesh's face edges and their weights (no kNN: the faces are the graph)."""
+def _mesh_graph(
+    scene: Scene, colour_weight: float, tick: Callable[[str, float], float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """A mesh's face edges and their weights (no kNN: the faces are the graph).
+
+    ``tick(stage, start)`` adds the seconds since ``start`` to the stage's time and returns the time now.
+    """
     start = time.perf_counter()
     edges = mesh_edges(scene.faces, scene.num_points)
     start = tick("edges", start)
@@ -470,6 +462,51 @@ def _mesh_graph(scene: Scene, colour_weight: float, tick) -> tuple[np.ndarray, n
     weights = edge_weights(scene.xyz, normals, edges, scene.rgb, colour_weight)
     tick("weights", start)
     return edges, weights
+
+
+def _cloud_graph(
+    scene: Scene,
+    order: np.ndarray,
+    xyz: np.ndarray,
+    knn: int,
+    max_edge_length: float | None,
+    colour_weight: float,
+    tick: Callable[[str, float], float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """A point cloud's kNN edges and their weights, between positions in ``order`` ((N,) permutation
+    of the points, :func:`spatial_order`; ``xyz``: (N, 3) their positions in that order, metres).
+
+    ``tick`` as for :func:`_mesh_graph`.
+    """
+    start = time.perf_counter()
+    neighbours = knn_neighbours(xyz, knn, max_edge_length)
+    start = tick("knn", start)
+    normals = _cloud_normals(scene, order, xyz, neighbours, knn, max_edge_length)
+    start = tick("normals", start)
+    edges = knn_edges(neighbours)
+    start = tick("edges", start)
+    weights = edge_weights(xyz, normals, edges, scene.rgb[order], colour_weight)
+    tick("weights", start)
+    return edges, weights
+
+
+def _cloud_normals(
+    scene: Scene,
+    order: np.ndarray,
+    xyz: np.ndarray,
+    neighbours: np.ndarray,
+    knn: int,
+    max_edge_length: float | None,
+) -> np.ndarray:
+    """(N, 3) unit normals of the points in ``order`` (``xyz``, ``neighbours``: theirs): the scene's own,
+    else the scan's shared normals when the graph is theirs, else from the neighbourhoods."""
+    if scene.normals is not None:
+        return np.ascontiguousarray(scene.normals[order])
+    if knn == CLOUD_NORMAL_NEIGHBOURS and max_edge_length == CLOUD_NORMAL_EDGE:
+        # the scan's shared normals (room surfaces, region growing): built from this graph, or already known
+        shared = scene_normals(scene, lambda: in_scene_order(point_normals(xyz, neighbours), order))
+        return np.ascontiguousarray(shared[order])
+    return point_normals(xyz, neighbours)
 
 
 def numbered_by_first_appearance(labels: np.ndarray) -> np.ndarray:

@@ -34,12 +34,13 @@ Corrected points get confidence 1 and the decider code "correction".
 
 from __future__ import annotations
 
-from dataclasses import replace
+import functools
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from beep3d.classes import SCANNET18, ClassSet
-from beep3d.corrections import BACKGROUND, Corrections
+from beep3d.corrections import BACKGROUND, Correction, Corrections
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet, Membership
 from beep3d.geometry.overlap import point_membership
@@ -180,6 +181,40 @@ def apply_corrections(
         (N,) bool: the points some correction decided (``earlier`` ones included).
     """
     n = scene.num_points
+    corrected, pinned, seeds = _earlier_marks(resolution, earlier, n)
+    if not corrections:
+        return resolution, corrected
+    corrections = corrections.for_scan(n)
+    if membership is None:
+        membership = point_membership(scene, boxes)
+    context = _CorrectionContext(
+        scene, boxes, membership, box_signatures(membership), spread, radius, box_share, max_angle, max_colour
+    )
+    position_of = {int(box_id): i for i, box_id in enumerate(boxes.ids)}
+    labels = np.asarray(resolution.instance_ids, dtype=np.int64).copy()
+    for correction in corrections:
+        position = position_of.get(correction.box_id)
+        if correction.box_id != BACKGROUND and position is None:
+            continue  # the box is gone
+        corrected[context.apply(correction, position, labels, pinned, seeds)] = True
+        pinned[correction.points] = True
+    return _corrected_resolution(resolution, boxes, position_of, labels, corrected, class_set), corrected
+
+
+def _earlier_marks(
+    resolution: Resolution, earlier: Corrections | None, n: int
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """What the corrections ``resolution`` already holds (``earlier``) leave for the new ones.
+
+    Returns
+    -------
+    corrected
+        (N,) bool: the points a correction decided (by ``resolution``'s deciders).
+    pinned
+        (N,) bool: the points of earlier strokes and clicks, which no click region takes.
+    seeds
+        The points clicked earlier, oldest first.
+    """
     corrected = np.zeros(n, dtype=bool)
     pinned = np.zeros(n, dtype=bool)
     seeds: list[int] = []
@@ -190,42 +225,94 @@ def apply_corrections(
             pinned[correction.points] = True
             if correction.kind == "click":
                 seeds.append(int(correction.points[0]))
-    if not corrections:
-        return resolution, corrected
-    corrections = corrections.for_scan(n)
-    if membership is None:
-        membership = point_membership(scene, boxes)
-    signatures = box_signatures(membership)
-    position_of = {int(box_id): i for i, box_id in enumerate(boxes.ids)}
-    volumes = np.prod(boxes.sizes, axis=1) if len(boxes) else np.zeros(0)
-    labels = np.asarray(resolution.instance_ids, dtype=np.int64).copy()
-    for correction in corrections:
-        position = position_of.get(correction.box_id)
-        if correction.box_id != BACKGROUND and position is None:
-            continue  # the box is gone
-        if correction.kind == "stroke":
-            region = correction.points
+    return corrected, pinned, seeds
+
+
+@dataclass(frozen=True)
+class _CorrectionContext:
+    """What applying a correction depends on besides the correction (arguments of
+    :func:`apply_corrections`, and the boxes' point-level membership and signatures)."""
+
+    scene: Scene
+    boxes: BoxSet
+    membership: Membership
+    signatures: np.ndarray
+    spread: str
+    radius: float
+    box_share: float
+    max_angle: float
+    max_colour: float
+
+    @functools.cached_property
+    def volumes(self) -> np.ndarray:
+        """(K,) box volumes, m^3 (where a negative click's points go: the smallest other box)."""
+        return np.prod(self.boxes.sizes, axis=1) if len(self.boxes) else np.zeros(0)
+
+    def apply(
+        self,
+        correction: Correction,
+        position: int | None,
+        labels: np.ndarray,
+        pinned: np.ndarray,
+        seeds: list[int],
+    ) -> np.ndarray:
+        """Apply one correction about the box at ``position`` (None: background) to ``labels`` ((N,) box
+        id per point), and return the points it decided.
+
+        ``pinned`` ((N,) bool: the points of earlier corrections) and ``seeds`` (the points clicked
+        before) say what a click's region keeps off; a click adds its point to ``seeds``.
+        """
+        if correction.kind == "stroke":  # exactly its points
+            labels[correction.points] = correction.box_id
+            return correction.points
+        return self._click(correction, position, labels, pinned, seeds)
+
+    def _click(
+        self, correction: Correction, position: int, labels: np.ndarray, pinned: np.ndarray, seeds: list[int]
+    ) -> np.ndarray:
+        """Relabel the region of a click (see :meth:`apply`) and return the region's points.
+
+        A positive click gives the box the region's points inside it (or, outside it, the clicked
+        point alone: the box is too tight there); a negative click sends the region's points of the
+        box to the smallest other box containing each, or to background.
+        """
+        seed = int(correction.points[0])
+        reach = self.radius
+        if self.box_share > 0:
+            reach = min(self.radius, self.box_share * float(np.median(self.boxes.sizes[position])))
+        region = click_region(
+            self.scene,
+            seed,
+            self.spread,
+            labels,
+            self.signatures,
+            reach,
+            pinned,
+            self.max_angle,
+            self.max_colour,
+        )
+        region = _nearer_than_earlier_clicks(self.scene.xyz, region, seed, seeds)
+        seeds.append(seed)
+        inside = _inside(self.membership, position, self.scene.num_points)
+        if correction.positive:
+            region = region[inside[region]] if inside[region].any() else correction.points
             labels[region] = correction.box_id
         else:
-            seed = int(correction.points[0])
-            reach = radius
-            if box_share > 0:
-                reach = min(radius, box_share * float(np.median(boxes.sizes[position])))
-            region = click_region(
-                scene, seed, spread, labels, signatures, reach, pinned, max_angle, max_colour
-            )
-            region = _nearer_than_earlier_clicks(scene.xyz, region, seed, seeds)
-            seeds.append(seed)
-            inside = _inside(membership, position, n)
-            if correction.positive:
-                # a click outside its box gives it the clicked point alone: the box is too tight there
-                region = region[inside[region]] if inside[region].any() else correction.points
-                labels[region] = correction.box_id
-            else:
-                region = region[labels[region] == correction.box_id]
-                labels[region] = _next_box(region, position, membership, volumes, boxes.ids)
-        corrected[region] = True
-        pinned[correction.points] = True
+            region = region[labels[region] == correction.box_id]
+            labels[region] = _next_box(region, position, self.membership, self.volumes, self.boxes.ids)
+        return region
+
+
+def _corrected_resolution(
+    resolution: Resolution,
+    boxes: BoxSet,
+    position_of: dict[int, int],
+    labels: np.ndarray,
+    corrected: np.ndarray,
+    class_set: ClassSet,
+) -> Resolution:
+    """``resolution`` with the ``corrected`` points ((N,) bool) given their box of ``labels`` ((N,) box
+    id per point, -1 background), their box's class, confidence 1 and the decider "correction"."""
     semantic = np.asarray(resolution.semantic_ids).copy()
     for box_id in np.unique(labels[corrected]):
         if box_id < 0:
@@ -234,16 +321,16 @@ def apply_corrections(
         points = corrected & (labels == box_id)
         semantic[points] = class_set.id_of(box.label) if box.label in class_set.names else -1
     semantic[corrected & (labels < 0)] = -1
+    n = len(labels)
     decided_by = np.zeros(n, np.int8) if resolution.decided_by is None else resolution.decided_by.copy()
     decided_by[corrected] = DECIDED_BY_CORRECTION
-    corrected_resolution = replace(
+    return replace(
         resolution,
         instance_ids=labels.astype(np.int32),
         semantic_ids=semantic.astype(np.int32),
         confidence=np.where(corrected, 1.0, resolution.confidence).astype(np.float32),
         decided_by=decided_by,
     )
-    return corrected_resolution, corrected
 
 
 def _nearer_than_earlier_clicks(

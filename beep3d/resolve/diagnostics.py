@@ -412,33 +412,84 @@ def diagnose_edit(
     changed = np.zeros(k, dtype=bool)
     if not fresh:
         changed[np.asarray(changed_boxes, dtype=np.int64)] = True
-    # touching pairs
-    if fresh:
-        touching = _touching_matrix(boxes)
-    else:
-        touching = previous.touching.copy()
-        if changed.any():
-            lo, hi = boxes.aabbs()
-            for c in np.flatnonzero(changed):
-                row = np.all(lo[c] <= hi, axis=1) & np.all(lo <= hi[c], axis=1)
-                touching[c, :] = row
-                touching[:, c] = row
+    remembered = None if fresh else previous
+    touching = _touching_after(boxes, remembered, changed)
+    pair_problems = _pair_problems_after(box_list, touching, remembered, changed, points_of)
+    count_problems = _count_problems_after(box_list, analysis, remembered, changed, points_of)
+    u_points, u_keys, low = _low_confidence_after(boxes, analysis, resolution, remembered, changed_points)
+    problems = [p for p, _ in pair_problems.values() if p is not None]
+    problems += [p for _, _, p in count_problems if p is not None]
+    problems += [p for _, p in pair_problems.values() if p is not None]
+    problems += _degenerate_problems(box_list)
+    problems += [low[key] for key in sorted(low) if low[key] is not None]
+    memory = DiagnosisMemory(boxes, touching, pair_problems, count_problems, u_points, u_keys, low)
+    return problems, memory
+
+
+def _touching_after(boxes: BoxSet, previous: DiagnosisMemory | None, changed: np.ndarray) -> np.ndarray:
+    """(K, K) bool :func:`_touching_matrix` of ``boxes``, from ``previous``'s with the rows and columns of
+    the ``changed`` boxes ((K,) bool) redone (None: from scratch)."""
+    if previous is None:
+        return _touching_matrix(boxes)
+    touching = previous.touching.copy()
+    if changed.any():
+        lo, hi = boxes.aabbs()
+        for c in np.flatnonzero(changed):
+            row = np.all(lo[c] <= hi, axis=1) & np.all(lo <= hi[c], axis=1)
+            touching[c, :] = row
+            touching[:, c] = row
+    return touching
+
+
+def _pair_problems_after(
+    box_list: list[Box],
+    touching: np.ndarray,
+    previous: DiagnosisMemory | None,
+    changed: np.ndarray,
+    points_of: Callable[[int], np.ndarray],
+) -> dict:
+    """(i, j) -> :func:`_pair_problems` of the touching pairs i < j, ``previous``'s for the pairs of
+    unchanged boxes (None: every pair anew)."""
+    k = len(box_list)
     first, second = np.nonzero(np.triu(touching, k=1)) if k else (np.zeros(0, int), np.zeros(0, int))
     pair_problems = {}
     for i, j in zip(first.tolist(), second.tolist(), strict=True):
-        known = None if fresh or changed[i] or changed[j] else previous.pair_problems.get((i, j))
+        known = None if previous is None or changed[i] or changed[j] else previous.pair_problems.get((i, j))
         pair_problems[(i, j)] = known if known is not None else _pair_problems(box_list, i, j, points_of)
-    # point counts per box
+    return pair_problems
+
+
+def _count_problems_after(
+    box_list: list[Box],
+    analysis: OverlapAnalysis,
+    previous: DiagnosisMemory | None,
+    changed: np.ndarray,
+    points_of: Callable[[int], np.ndarray],
+) -> list:
+    """Per box position (total, exclusive, :func:`_count_problem`), ``previous``'s for an unchanged box
+    whose point counts are the same (None: every box anew)."""
     count_problems = []
     for position, box in enumerate(box_list):
         figures = (int(analysis.total[position]), int(analysis.exclusive[position]))
-        known = None if fresh or changed[position] else previous.count_problems[position]
+        known = None if previous is None or changed[position] else previous.count_problems[position]
         if known is not None and known[:2] == figures:
             count_problems.append(known)
         else:
             count_problems.append((*figures, _count_problem(box, position, *figures, points_of)))
-    # low confidence, by pair of boxes
-    if fresh:
+    return count_problems
+
+
+def _low_confidence_after(
+    boxes: BoxSet,
+    analysis: OverlapAnalysis,
+    resolution: Resolution,
+    previous: DiagnosisMemory | None,
+    changed_points: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The uncertain points and their pair keys (:func:`_uncertain_points`), and pair key -> its
+    low-confidence problem (None: too few points); from ``previous``'s, with the ``changed_points``
+    looked at again (None ``previous``: from scratch)."""
+    if previous is None:
         u_points, u_keys = _uncertain_points(boxes, analysis, resolution)
         low = {int(key): None for key in np.unique(u_keys)}
         affected = list(low)
@@ -459,13 +510,7 @@ def diagnose_edit(
             low[key] = _low_confidence_problem(boxes, resolution, key, selected)
         else:
             low.pop(key, None)
-    problems = [p for p, _ in pair_problems.values() if p is not None]
-    problems += [p for _, _, p in count_problems if p is not None]
-    problems += [p for _, p in pair_problems.values() if p is not None]
-    problems += _degenerate_problems(box_list)
-    problems += [low[key] for key in sorted(low) if low[key] is not None]
-    memory = DiagnosisMemory(boxes, touching, pair_problems, count_problems, u_points, u_keys, low)
-    return problems, memory
+    return u_points, u_keys, low
 
 
 def background_problems(boxes: BoxSet, foreground: Foreground) -> list[Problem]:

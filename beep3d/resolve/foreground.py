@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet, Membership
-from beep3d.geometry.overlap import point_membership
 from beep3d.geometry.room_surfaces import (
     DEFAULT_AGREEMENT,
     DEFAULT_TOLERANCE,
@@ -43,6 +42,7 @@ from beep3d.geometry.room_surfaces import (
     SurfacePoints,
     room_of,
 )
+from beep3d.resolve.box_shares import box_positions, shares_per_box, superpoint_share_in_box
 from beep3d.resolve.resolution import DECIDED_BY_FOREGROUND, Resolution
 from beep3d.scene import Scene
 
@@ -125,97 +125,6 @@ class ForegroundStage(Protocol):
         ...
 
 
-def box_positions(instance_ids: np.ndarray, boxes: BoxSet) -> np.ndarray:
-    """(N,) int64 position in ``boxes`` of each point's box id, -1 for background."""
-    ids = np.asarray(instance_ids, dtype=np.int64)
-    if len(boxes) == 0:
-        return np.full(len(ids), -1, dtype=np.int64)
-    largest = int(boxes.ids.max())
-    if 0 <= int(boxes.ids.min()) and largest <= 4 * len(ids) + 1024:  # a lookup table: one gather
-        table = np.full(largest + 2, -1, dtype=np.int64)
-        table[boxes.ids] = np.arange(len(boxes))
-        return table[np.where((ids >= 0) & (ids <= largest), ids, largest + 1)]
-    order = np.argsort(boxes.ids, kind="stable")
-    sorted_ids = boxes.ids[order]
-    slot = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
-    found = (ids >= 0) & (sorted_ids[slot] == ids)
-    return np.where(found, order[slot], -1).astype(np.int64)
-
-
-def shares_per_box(positions: np.ndarray, leaving: np.ndarray, num_boxes: int) -> np.ndarray:
-    """(K,) float32 share of each box's points (``positions``, -1 none) flagged in ``leaving``."""
-    totals = np.bincount(positions + 1, minlength=num_boxes + 1)[1:]  # slot 0: points in no box
-    left = np.bincount(np.where(leaving, positions + 1, 0), minlength=num_boxes + 1)[1:]
-    return (left / np.maximum(totals, 1)).astype(np.float32)
-
-
-def superpoint_share_in_box(
-    scene: Scene,
-    boxes: BoxSet,
-    positions: np.ndarray,
-    subset: np.ndarray | None = None,
-    membership: Membership | None = None,
-    boxes_asked: np.ndarray | None = None,
-) -> np.ndarray:
-    """Share of each point's superpoint that lies inside the box the point was given to.
-
-    Parameters
-    ----------
-    scene
-        The scan; its superpoints are computed once and kept on it when it has none.
-    boxes
-        The boxes (K).
-    positions
-        (N,) int64 position in ``boxes`` of each point's box, -1 for none (share 0).
-    subset
-        (N,) bool: only these points are asked about (the work is done for their superpoints only).
-    membership
-        The boxes' point-level membership when already known (else computed here).
-    boxes_asked
-        (K,) bool: the asked points' boxes are among these (only their pairs are counted).
-
-    Returns
-    -------
-    np.ndarray
-        (M,) float64 share in [0, 1] for the M points of ``subset`` (all N points when None).
-    """
-    if scene.superpoints is None:
-        from beep3d.geometry.superpoints import compute_superpoints
-
-        scene.superpoints = compute_superpoints(scene)
-    superpoints = np.asarray(scene.superpoints, dtype=np.int64)
-    asked = np.arange(len(positions)) if subset is None else np.flatnonzero(subset)
-    if len(asked) == 0 or len(boxes) == 0:
-        return np.zeros(len(asked))
-    k = len(boxes)
-    sizes = np.bincount(superpoints)
-    relevant = np.zeros(len(sizes), dtype=bool)
-    relevant[superpoints[asked]] = True
-    if membership is None:
-        membership = point_membership(scene, boxes)
-    # count (superpoint, box) pairs only for the asked points' superpoints, numbered compactly
-    compact = np.full(len(sizes), -1, dtype=np.int64)
-    compact[relevant] = np.arange(int(relevant.sum()))
-    pair_points, pair_boxes = membership.point_index, membership.box_index
-    if boxes_asked is not None:
-        in_asked = boxes_asked[pair_boxes]
-        pair_points, pair_boxes = pair_points[in_asked], pair_boxes[in_asked]
-    pair_compact = compact[superpoints[pair_points]]
-    keep = pair_compact >= 0
-    pair_keys = pair_compact[keep] * k + pair_boxes[keep]
-    wanted = compact[superpoints[asked]] * k + np.maximum(positions[asked], 0)
-    if int(relevant.sum()) * k <= 20_000_000:  # a dense count table
-        counts = np.bincount(pair_keys, minlength=int(relevant.sum()) * k)[wanted]
-    else:
-        keys, key_counts = np.unique(pair_keys, return_counts=True)
-        if len(keys) == 0:
-            return np.zeros(len(asked))
-        slot = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
-        counts = np.where(keys[slot] == wanted, key_counts[slot], 0)
-    counts = np.where(positions[asked] >= 0, counts, 0)
-    return counts / np.maximum(sizes[superpoints[asked]], 1)
-
-
 def apply_foreground(resolution: Resolution, foreground: Foreground) -> Resolution:
     """The resolution with the stage's background points taken out of their boxes.
 
@@ -287,7 +196,7 @@ class GeometricForeground:
         self.max_surface_share = max_surface_share
         self.seed = seed
         self.wall_objects = frozenset(wall_objects)
-        self._last: tuple | None = None  # (scene ref, boxes, positions, result, superpoints) of the last call
+        self._last: _LastCall | None = None
 
     @property
     def room_settings(self) -> tuple[float, float, int]:
@@ -306,12 +215,12 @@ class GeometricForeground:
             self._last = None
             return Foreground.nothing(scene.num_points, len(boxes))
         asked = self._boxes_to_redo(scene, boxes, positions)
-        base = None if asked is None else self._last[3]
+        base = None if asked is None else self._last.result
         if asked is None:
             asked = np.ones(len(boxes), dtype=bool)
-        previous = None if base is None else self._last[2]
+        previous = None if base is None else self._last.positions
         result = self._separate_boxes(scene, boxes, positions, membership, asked, base, previous)
-        self._last = (weakref.ref(scene), boxes, positions, result, scene.superpoints)
+        self._last = _LastCall(weakref.ref(scene), boxes, positions, result, scene.superpoints)
         return result
 
     def separate_edit(
@@ -347,35 +256,18 @@ class GeometricForeground:
             may differ from ``previous``'s; None when the stage cannot tell (its last call was not
             ``previous``, or the edit reaches too many boxes): call :meth:`separate`.
         """
-        last = self._last
-        if (
-            last is None
-            or last[0]() is not scene
-            or last[3] is not previous
-            or len(last[1]) != len(boxes)
-            or last[4] is not scene.superpoints  # other surface patches: every box again
-        ):
+        last = self._last_call_of(scene, boxes)
+        if last is None or last.result is not previous:
             return None
-        k = len(boxes)
-        positions = last[2].copy()
+        positions = last.positions.copy()
         positions[changed_points] = box_positions(resolution.instance_ids[changed_points], boxes)
-        before = last[2][changed_points]
-        after = positions[changed_points]
-        moved = before != after
-        redo = np.zeros(k + 1, dtype=bool)  # slot 0: points in no box
-        redo[np.asarray(changed_boxes, dtype=np.int64) + 1] = True
-        redo[before[moved] + 1] = True
-        redo[after[moved] + 1] = True
-        redo = redo[1:]
-        asked = np.flatnonzero(redo)
-        if len(asked) > max(8, k // 4):
+        redo = _boxes_to_redo_of(
+            len(boxes), changed_boxes, last.positions[changed_points], positions[changed_points]
+        )
+        if redo is None:
             return None
-        index = scene.point_index
-        extents = [boxes.points_in(int(p), index) for p in asked]
-        # every point given to a redone box, before or after, is one of its members now or was one
-        # of a changed box before (those are among ``changed_points``)
-        given = [] if members is None else [members.points_of(int(p)) for p in asked]
-        touched = np.unique(np.concatenate([np.zeros(0, np.int64), changed_points, *extents, *given]))
+        asked = np.flatnonzero(redo)
+        extents, touched = _edit_points(scene, boxes, asked, changed_points, members)
         surfaces = self.surfaces_of(scene)
         lookup = np.concatenate([[False], redo])
         here = positions[touched]
@@ -387,23 +279,12 @@ class GeometricForeground:
             on_surface[on_surface] = (
                 self._patch_shares(scene, touched[on_surface], here[on_surface], asked, extents) < WHOLE_PATCH
             )
-        ours = np.where(mine, here + 1, 0)
-        totals = np.bincount(ours, minlength=k + 1)[1:]
-        on_counts = np.bincount(np.where(on_surface, here + 1, 0), minlength=k + 1)[1:]
-        kept_surface = previous.kept_surface.copy()
-        kept_surface[asked] = (on_counts / np.maximum(totals, 1))[asked] > self.max_surface_share
-        leaving = on_surface & ~kept_surface[np.maximum(here, 0)]
-        left_counts = np.bincount(np.where(leaving, here + 1, 0), minlength=k + 1)[1:]
-        box_share = previous.box_share.copy()
-        box_share[asked] = (left_counts / np.maximum(totals, 1))[asked]
-        reason, confidence = previous.reason.copy(), previous.confidence.copy()
-        was_mine = touched[lookup[last[2][touched] + 1]]
-        reason[was_mine], confidence[was_mine] = REASON_OBJECT, 0.0
-        gone = touched[leaving]
-        reason[gone] = surfaces.kind[gone].astype(np.int16) + 1
-        confidence[gone] = surfaces.confidence[gone]
+        kept_surface, box_share = previous.kept_surface.copy(), previous.box_share.copy()
+        leaving = self._leaving(here, mine, on_surface, asked, kept_surface, box_share)
+        stale = touched[lookup[last.positions[touched] + 1]]
+        reason, confidence = _reasons(previous, scene.num_points, stale, touched[leaving], surfaces)
         result = Foreground(reason, confidence, box_share, kept_surface)
-        self._last = (last[0], boxes, positions, result, last[4])
+        self._last = last._replace(boxes=boxes, positions=positions, result=result)
         return result, touched
 
     def _in_their_wall(self, boxes: BoxSet, positions: np.ndarray, kinds: np.ndarray) -> np.ndarray:
@@ -450,30 +331,30 @@ class GeometricForeground:
         self._sizes = (weakref.ref(scene), scene.superpoints, sizes)
         return sizes
 
+    def _last_call_of(self, scene: Scene, boxes: BoxSet) -> _LastCall | None:
+        """The memory of the last call when it was about ``scene`` (with the same superpoints: the same
+        surface patches) and as many boxes; None otherwise."""
+        last = getattr(self, "_last", None)
+        if (
+            last is None
+            or last.scene() is not scene
+            or len(last.boxes) != len(boxes)
+            or last.superpoints is not scene.superpoints
+        ):
+            return None
+        return last
+
     def _boxes_to_redo(self, scene: Scene, boxes: BoxSet, positions: np.ndarray) -> np.ndarray | None:
         """(K,) bool boxes whose points need the stage again after an in-place edit; None: all of them.
 
         A box is redone when it changed, or when a point joined or left it. Every other box keeps
         its points and its geometry, so its surface points, patch shares and share stay as they were.
         """
-        last = getattr(self, "_last", None)
-        if (
-            last is None
-            or last[0]() is not scene
-            or len(last[1]) != len(boxes)
-            or last[4] is not scene.superpoints
-        ):
+        last = self._last_call_of(scene, boxes)
+        if last is None or not np.array_equal(last.boxes.ids, boxes.ids):
             return None
-        if not np.array_equal(last[1].ids, boxes.ids):
-            return None
-        redo = np.zeros(len(boxes) + 1, dtype=bool)  # slot 0: points in no box
-        changed = [i for i, (a, b) in enumerate(zip(last[1], boxes, strict=True)) if a != b]
-        redo[np.asarray(changed, dtype=np.int64) + 1] = True
-        moved = positions != last[2]
-        redo[last[2][moved] + 1] = True
-        redo[positions[moved] + 1] = True
-        redo = redo[1:]
-        return redo if redo.sum() <= max(8, len(boxes) // 4) else None
+        changed = [i for i, (a, b) in enumerate(zip(last.boxes, boxes, strict=True)) if a != b]
+        return _boxes_to_redo_of(len(boxes), changed, last.positions, positions)
 
     def _separate_boxes(
         self,
@@ -495,25 +376,102 @@ class GeometricForeground:
             on_surface[on_surface] = (
                 superpoint_share_in_box(scene, boxes, positions, on_surface, membership, asked) < WHOLE_PATCH
             )
-        ours = np.where(mine, positions + 1, 0)
-        totals = np.bincount(ours, minlength=k + 1)[1:]
-        on_counts = np.bincount(np.where(on_surface, positions + 1, 0), minlength=k + 1)[1:]
         kept_surface = np.zeros(k, bool) if base is None else base.kept_surface.copy()
+        box_share = np.zeros(k, np.float32) if base is None else base.box_share.copy()
+        leaving = self._leaving(positions, mine, on_surface, asked, kept_surface, box_share)
+        stale = None if base is None else lookup[previous + 1]  # their old values are stale
+        reason, confidence = _reasons(base, len(positions), stale, leaving, surfaces)
+        return Foreground(reason, confidence, box_share, kept_surface)
+
+    def _leaving(
+        self,
+        positions: np.ndarray,
+        mine: np.ndarray,
+        on_surface: np.ndarray,
+        asked: np.ndarray,
+        kept_surface: np.ndarray,
+        box_share: np.ndarray,
+    ) -> np.ndarray:
+        """Which of some points leave their box; for the boxes ``asked`` (positions or (K,) bool), fills
+        in whether each keeps its surface points (``kept_surface``, (K,) bool) and the share of its
+        points that leave (``box_share``, (K,) float32).
+
+        ``positions``: (M,) int64 position of each point's box (-1: none); ``mine``: (M,) bool, the
+        point's box is asked; ``on_surface``: (M,) bool, the point is on a room surface whose patch
+        runs beyond its box. Returns (M,) bool.
+        """
+        k = len(kept_surface)
+        totals = np.bincount(np.where(mine, positions + 1, 0), minlength=k + 1)[1:]
+        on_counts = np.bincount(np.where(on_surface, positions + 1, 0), minlength=k + 1)[1:]
         kept_surface[asked] = (on_counts / np.maximum(totals, 1))[asked] > self.max_surface_share
         leaving = on_surface & ~kept_surface[np.maximum(positions, 0)]
         left_counts = np.bincount(np.where(leaving, positions + 1, 0), minlength=k + 1)[1:]
-        box_share = np.zeros(k, np.float32) if base is None else base.box_share.copy()
         box_share[asked] = (left_counts / np.maximum(totals, 1))[asked]
-        if base is None:
-            reason = np.zeros(len(positions), np.int8)
-            confidence = np.zeros(len(positions), np.float32)
-        else:
-            reason, confidence = base.reason.copy(), base.confidence.copy()
-            was_mine = lookup[previous + 1]  # their old values are stale
-            reason[was_mine], confidence[was_mine] = REASON_OBJECT, 0.0
-        reason[leaving] = surfaces.kind[leaving].astype(np.int16) + 1
-        confidence[leaving] = surfaces.confidence[leaving]
-        return Foreground(reason, confidence, box_share, kept_surface)
+        return leaving
+
+
+class _LastCall(NamedTuple):
+    """What :class:`GeometricForeground` remembers of its last call, to redo only an edit's boxes."""
+
+    scene: weakref.ref
+    boxes: BoxSet
+    positions: np.ndarray  # (N,) int64 position of each point's box, -1: none
+    result: Foreground
+    superpoints: np.ndarray | None  # the scene's superpoints array (its surface patches)
+
+
+def _boxes_to_redo_of(
+    num_boxes: int, changed_boxes: np.ndarray | list[int], before: np.ndarray, after: np.ndarray
+) -> np.ndarray | None:
+    """(K,) bool: the boxes an in-place edit changed (``changed_boxes``: positions) and those a point
+    joined or left (``before``, ``after``: (M,) int64 positions of the same points' boxes, -1: none).
+
+    None when they are too many for a partial redo (more than max(8, K / 4)): redo every box.
+    """
+    redo = np.zeros(num_boxes + 1, dtype=bool)  # slot 0: points in no box
+    redo[np.asarray(changed_boxes, dtype=np.int64) + 1] = True
+    moved = before != after
+    redo[before[moved] + 1] = True
+    redo[after[moved] + 1] = True
+    redo = redo[1:]
+    return redo if redo.sum() <= max(8, num_boxes // 4) else None
+
+
+def _edit_points(
+    scene: Scene,
+    boxes: BoxSet,
+    asked: np.ndarray,
+    changed_points: np.ndarray,
+    members: Membership | None,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """The points inside each redone box (``asked``: positions), and the sorted points whose result
+    may change: those, the ``changed_points``, and the redone boxes' ``members`` when given."""
+    extents = [boxes.points_in(int(p), scene.point_index) for p in asked]
+    # every point given to a redone box, before or after, is one of its members now or was one
+    # of a changed box before (those are among ``changed_points``)
+    given = [] if members is None else [members.points_of(int(p)) for p in asked]
+    touched = np.unique(np.concatenate([np.zeros(0, np.int64), changed_points, *extents, *given]))
+    return extents, touched
+
+
+def _reasons(
+    base: Foreground | None,
+    num_points: int,
+    stale: np.ndarray | None,
+    gone: np.ndarray,
+    surfaces: SurfacePoints,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) int8 reason and (N,) float32 confidence per point: ``base``'s (None: zeros) with the
+    ``stale`` points (of the redone boxes before) reset, and the ``gone`` points given their surface's."""
+    if base is None:
+        reason = np.zeros(num_points, np.int8)
+        confidence = np.zeros(num_points, np.float32)
+    else:
+        reason, confidence = base.reason.copy(), base.confidence.copy()
+        reason[stale], confidence[stale] = REASON_OBJECT, 0.0
+    reason[gone] = surfaces.kind[gone].astype(np.int16) + 1
+    confidence[gone] = surfaces.confidence[gone]
+    return reason, confidence
 
 
 class ModelForeground:

@@ -102,20 +102,10 @@ def edit_stages(
         or getattr(resolver, "share", share) != share
     ):
         return None
-    if level == "point":
-        edit = boxes.membership_edit(previous.membership, previous.boxes, scene.point_index)
-        if edit is None:
-            return None
-        point_level = edit.membership
-    else:
-        remembered = remembered_membership(scene)
-        if remembered is None or scene.superpoints is None or remembered[0] != previous.boxes:
-            return None
-        point_edit = boxes.membership_edit(remembered[1], previous.boxes, scene.point_index)
-        if point_edit is None:
-            return None
-        edit = superpoint_membership_edit(point_edit, previous.membership, scene.superpoints, share)
-        point_level = point_edit.membership
+    edited = _membership_edit(scene, boxes, level, share, previous)
+    if edited is None:
+        return None
+    edit, point_level = edited
     remember_membership(scene, boxes, point_level)
     analysis = previous.analysis.updated(edit)
     resolved, redone = resolver.resolve_edit(scene, boxes, previous.resolved, edit)
@@ -124,24 +114,63 @@ def edit_stages(
         return EditedStages(
             edit, analysis, resolved, Foreground.nothing(scene.num_points, len(boxes)), resolved, redone
         )
-    done = None
-    if hasattr(stage, "separate_edit"):
-        members = None if level == "point" else edit.membership
-        done = stage.separate_edit(scene, boxes, resolved, previous.foreground, edit.changed, redone, members)
-    if done is None:
-        separated = stage.separate(scene, boxes, resolved, point_level)
-        before = previous.foreground
-        differs = np.flatnonzero(
-            (separated.reason != before.reason) | (separated.confidence != before.confidence)
-        )
-        touched = np.union1d(redone, differs)
-    else:
-        separated, touched = done
+    members = None if level == "point" else edit.membership
+    separated, touched = _edited_foreground(
+        scene, boxes, stage, resolved, redone, edit.changed, point_level, members, previous.foreground
+    )
     if resolved.decided_by is None or previous.uncorrected is None:
         resolution = apply_foreground(resolved, separated)
     else:
         resolution = _foreground_applied(previous.uncorrected, resolved, separated, touched)
     return EditedStages(edit, analysis, resolved, separated, resolution, touched)
+
+
+def _membership_edit(
+    scene: Scene, boxes: BoxSet, level: str, share: float, previous: object
+) -> tuple[MembershipEdit, Membership] | None:
+    """How the membership at ``level`` changed from ``previous``'s boxes to ``boxes``, and the new
+    point-level membership; None when the edit is not one of a few boxes in place, or (superpoint
+    level) the previous boxes' point membership is not remembered."""
+    if level == "point":
+        edit = boxes.membership_edit(previous.membership, previous.boxes, scene.point_index)
+        if edit is None:
+            return None
+        return edit, edit.membership
+    remembered = remembered_membership(scene)
+    if remembered is None or scene.superpoints is None or remembered[0] != previous.boxes:
+        return None
+    point_edit = boxes.membership_edit(remembered[1], previous.boxes, scene.point_index)
+    if point_edit is None:
+        return None
+    edit = superpoint_membership_edit(point_edit, previous.membership, scene.superpoints, share)
+    return edit, point_edit.membership
+
+
+def _edited_foreground(
+    scene: Scene,
+    boxes: BoxSet,
+    stage: object,
+    resolved: Resolution,
+    redone: np.ndarray,
+    changed: np.ndarray,
+    point_level: Membership,
+    members: Membership | None,
+    before: Foreground,
+) -> tuple[Foreground, np.ndarray]:
+    """The foreground stage's result after the edit, and the sorted points whose resolution or
+    foreground may differ from before (``redone``: the resolver's; ``changed``: the changed boxes'
+    positions; ``members``: the membership at superpoint level, None at point level; ``before``: the
+    stage's previous result). A stage that cannot redo only the edit's boxes runs in full."""
+    done = None
+    if hasattr(stage, "separate_edit"):
+        done = stage.separate_edit(scene, boxes, resolved, before, changed, redone, members)
+    if done is not None:
+        return done
+    separated = stage.separate(scene, boxes, resolved, point_level)
+    differs = np.flatnonzero(
+        (separated.reason != before.reason) | (separated.confidence != before.confidence)
+    )
+    return separated, np.union1d(redone, differs)
 
 
 def _foreground_applied(

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,8 +34,8 @@ from beep3d.geometry.room_surfaces import room_known
 from beep3d.resolve.corrections import DEFAULT_CLICK_SPREAD, apply_corrections
 from beep3d.resolve.diagnostics import DiagnosisMemory, Problem, background_problems, diagnose_edit
 from beep3d.resolve.foreground import Foreground, ForegroundStage, NoForeground, apply_foreground
-from beep3d.resolve.incremental import box_points, edit_stages, first_box_after
-from beep3d.resolve.progress import Progress
+from beep3d.resolve.incremental import EditedStages, box_points, edit_stages, first_box_after
+from beep3d.resolve.progress import Progress, StagePlan
 from beep3d.resolve.resolution import Resolution, Resolver, empty_resolution
 from beep3d.scene import Scene
 
@@ -299,80 +300,196 @@ def annotate(
     plan = (progress or Progress()).stages(
         {"teacher model": LOAD_STAGE_WEIGHT if loading else 0.0, **PIPELINE_STAGES}
     )
+    stages, edited = _stages_before_corrections(
+        scene, boxes, resolver, level, share, foreground, reuse, plan, loading
+    )
+    plan.begin("corrections")
+    resolution, corrected = _corrections_stage(
+        scene, boxes, resolver, level, stages, corrections, click_spread
+    )
+    plan.begin("diagnostics")
+    problems, memory, labels = _diagnostics_stage(
+        scene, boxes, level, stages, resolution, corrected, edited, reuse
+    )
+    inputs = run_inputs(scene, resolver, level, share, foreground)  # the superpoints may be new since
+    return stages.result(boxes, resolution, problems, labels, time.perf_counter() - started, inputs, memory)
+
+
+class _BeforeCorrections(NamedTuple):
+    """What the stages before the corrections computed (see :class:`AnnotationResult`)."""
+
+    membership: Membership
+    analysis: OverlapAnalysis
+    foreground: Foreground
+    resolution: Resolution
+    resolved: Resolution | None
+
+    def result(
+        self,
+        boxes: BoxSet,
+        corrected: Resolution,
+        problems: list[Problem],
+        labels: PointLabels,
+        seconds: float,
+        inputs: tuple,
+        memory: DiagnosisMemory,
+    ) -> AnnotationResult:
+        """The pipeline's result: these stages' with the corrected resolution and the later stages'."""
+        return AnnotationResult(
+            boxes,
+            self.membership,
+            self.analysis,
+            corrected,
+            self.foreground,
+            problems,
+            labels,
+            seconds,
+            self.resolution,
+            inputs,
+            self.resolved,
+            memory,
+        )
+
+
+def _stages_before_corrections(
+    scene: Scene,
+    boxes: BoxSet,
+    resolver: Resolver,
+    level: str,
+    share: float,
+    foreground: ForegroundStage | None,
+    reuse: AnnotationResult | None,
+    plan: StagePlan,
+    loading: bool,
+) -> tuple[_BeforeCorrections, EditedStages | None]:
+    """The stages before the corrections (arguments as for :func:`annotate`; ``plan``: its progress by
+    stage, ``loading``: the resolver's network is to be loaded first), and the in-place edit's stages
+    when they were redone for an edit of a few of ``reuse``'s boxes only.
+
+    ``reuse``'s own when it was computed from the same inputs for equal boxes; else the edit's, when
+    :func:`beep3d.resolve.incremental.edit_stages` can tell; else all of them from scratch.
+    """
     inputs = run_inputs(scene, resolver, level, share, foreground)
-    edited = None
-    if (
+    if _reusable(reuse, inputs, boxes):
+        reused = _BeforeCorrections(
+            reuse.membership, reuse.analysis, reuse.foreground, reuse.uncorrected, reuse.resolved
+        )
+        return reused, None
+    edited = edit_stages(scene, boxes, resolver, level, share, foreground, reuse, inputs)
+    if edited is not None:  # an in-place edit of a few boxes
+        stages = _BeforeCorrections(
+            edited.edit.membership, edited.analysis, edited.foreground, edited.resolution, edited.resolved
+        )
+        return stages, edited
+    if loading:
+        plan.begin("teacher model")
+        load_beside_scan_geometry(scene, resolver, foreground, plan.within("teacher model"))
+    plan.begin("box membership")
+    membership = membership_for(scene, boxes, level, share)
+    analysis = OverlapAnalysis.from_membership(membership)
+    plan.begin("resolution")
+    resolved = _resolve(scene, boxes, resolver, plan)
+    separated = _foreground_stage(
+        scene, boxes, foreground, resolved, membership if level == "point" else None, plan
+    )
+    fresh = _BeforeCorrections(
+        membership, analysis, separated, apply_foreground(resolved, separated), resolved
+    )
+    return fresh, None
+
+
+def _reusable(reuse: AnnotationResult | None, inputs: tuple, boxes: BoxSet) -> bool:
+    """Whether ``reuse`` was computed from ``inputs`` (:func:`run_inputs`) for equal boxes, so that
+    only its corrections stage need run again."""
+    return (
         reuse is not None
         and reuse.uncorrected is not None
         and reuse.inputs == inputs
         and reuse.boxes == boxes
-    ):
-        membership, analysis = reuse.membership, reuse.analysis
-        separated, resolution = reuse.foreground, reuse.uncorrected
-        resolved = reuse.resolved
-    elif (edited := edit_stages(scene, boxes, resolver, level, share, foreground, reuse, inputs)) is not None:
-        membership, analysis = edited.edit.membership, edited.analysis  # an in-place edit of a few boxes
-        separated, resolution, resolved = edited.foreground, edited.resolution, edited.resolved
-    else:
-        if loading:
-            plan.begin("teacher model")
-            load_beside_scan_geometry(scene, resolver, foreground, plan.within("teacher model"))
-        plan.begin("box membership")
-        membership = membership_for(scene, boxes, level, share)
-        analysis = OverlapAnalysis.from_membership(membership)
-        plan.begin("resolution")
-        if not len(boxes):
-            resolution = empty_resolution(scene.num_points)
-        elif "progress" in inspect.signature(resolver.resolve).parameters:
-            resolution = resolver.resolve(scene, boxes, progress=plan.within("resolution"))
-        else:
-            resolution = resolver.resolve(scene, boxes)
-        stage = foreground or NoForeground()
-        if hasattr(stage, "surfaces_of") and np.any(resolution.instance_ids >= 0):  # once per scan
-            plan.begin("room surfaces")
-            stage.surfaces_of(scene)
-        plan.begin("foreground")
-        separated = stage.separate(scene, boxes, resolution, membership if level == "point" else None)
-        resolved, resolution = resolution, apply_foreground(resolution, separated)
-    uncorrected = resolution
-    point_membership = membership if level == "point" else None
-    class_set = getattr(resolver, "class_set", None) or SCANNET18
-    plan.begin("corrections")
-    resolution, corrected = apply_corrections(
-        scene, boxes, resolution, corrections, point_membership, click_spread, class_set
     )
-    plan.begin("diagnostics")
-    first_box, memory = None, None
+
+
+def _resolve(scene: Scene, boxes: BoxSet, resolver: Resolver, plan: StagePlan) -> Resolution:
+    """The resolver's resolution (all background without boxes); a resolver that takes a ``progress``
+    argument reports to ``plan``'s "resolution" stage."""
+    if not len(boxes):
+        return empty_resolution(scene.num_points)
+    if "progress" in inspect.signature(resolver.resolve).parameters:
+        return resolver.resolve(scene, boxes, progress=plan.within("resolution"))
+    return resolver.resolve(scene, boxes)
+
+
+def _foreground_stage(
+    scene: Scene,
+    boxes: BoxSet,
+    foreground: ForegroundStage | None,
+    resolved: Resolution,
+    point_membership: Membership | None,
+    plan: StagePlan,
+) -> Foreground:
+    """What the ``foreground`` stage (None: off) takes out of the boxes of the resolver's result; a
+    stage that finds the room's surfaces does so first (once per scan), as a stage of ``plan``."""
+    stage = foreground or NoForeground()
+    if hasattr(stage, "surfaces_of") and np.any(resolved.instance_ids >= 0):  # once per scan
+        plan.begin("room surfaces")
+        stage.surfaces_of(scene)
+    plan.begin("foreground")
+    return stage.separate(scene, boxes, resolved, point_membership)
+
+
+def _corrections_stage(
+    scene: Scene,
+    boxes: BoxSet,
+    resolver: Resolver,
+    level: str,
+    stages: _BeforeCorrections,
+    corrections: Corrections | None,
+    click_spread: str,
+) -> tuple[Resolution, np.ndarray]:
+    """The resolution with the annotator's corrections applied, and (N,) bool the points they decided
+    (:func:`beep3d.resolve.corrections.apply_corrections`, in the resolver's class set)."""
+    point_membership = stages.membership if level == "point" else None
+    class_set = getattr(resolver, "class_set", None) or SCANNET18
+    return apply_corrections(
+        scene, boxes, stages.resolution, corrections, point_membership, click_spread, class_set
+    )
+
+
+def _diagnostics_stage(
+    scene: Scene,
+    boxes: BoxSet,
+    level: str,
+    stages: _BeforeCorrections,
+    resolution: Resolution,
+    corrected: np.ndarray,
+    edited: EditedStages | None,
+    reuse: AnnotationResult | None,
+) -> tuple[list[Problem], DiagnosisMemory, PointLabels]:
+    """The problems, the diagnosis's memory and the display labels of the corrected ``resolution``.
+
+    After an in-place edit (``edited``) with nothing corrected, before (``reuse``) or now
+    (``corrected``: (N,) bool), only the edit's points changed, and only they are diagnosed again.
+    """
+    first_box = None  # each point's first box: found from the membership unless the edit tells
     if (
         edited is not None
         and not corrected.any()
         and reuse.memory is not None
         and (reuse.labels.corrected is None or not reuse.labels.corrected.any())
     ):
-        changed = edited.edit.changed  # nothing corrected, before or now: only the edit's points changed
-        points_of = box_points(scene, boxes, membership, changed, level)
+        changed = edited.edit.changed
+        points_of = box_points(scene, boxes, stages.membership, changed, level)
         problems, memory = diagnose_edit(
-            boxes, analysis, resolution, reuse.memory, changed, edited.touched, points_of
+            boxes, stages.analysis, resolution, reuse.memory, changed, edited.touched, points_of
         )
         first_box = first_box_after(reuse.labels.first_box, edited.edit)
     else:
-        problems, memory = diagnose_edit(boxes, analysis, resolution)
-    problems += background_problems(boxes, separated)
-    labels = point_labels(membership, analysis, resolution, separated, corrected, first_box)
-    return AnnotationResult(
-        boxes,
-        membership,
-        analysis,
-        resolution,
-        separated,
-        problems,
-        labels,
-        time.perf_counter() - started,
-        uncorrected,
-        run_inputs(scene, resolver, level, share, foreground),  # the superpoints may be new since
-        resolved,
-        memory,
+        problems, memory = diagnose_edit(boxes, stages.analysis, resolution)
+    problems += background_problems(boxes, stages.foreground)
+    labels = point_labels(
+        stages.membership, stages.analysis, resolution, stages.foreground, corrected, first_box
     )
+    return problems, memory, labels
 
 
 class _Same:
