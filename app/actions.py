@@ -136,8 +136,22 @@ def _nudge_specs() -> list[ActionSpec]:
 
 def action_table() -> list[ActionSpec]:
     """Every action of the window, in menu order (see the module docstring)."""
+    return [
+        *_file_actions(),
+        *_edit_actions(),
+        *_nudge_specs(),
+        *_tool_actions(),
+        *_view_actions(),
+        *_colour_actions(),
+        *_model_actions(),
+        *_class_and_help_actions(),
+    ]
+
+
+def _file_actions() -> list[ActionSpec]:
+    """The File menu: scenes, boxes, class set, export, quit."""
     standard = QKeySequence.StandardKey
-    specs = [
+    return [
         ActionSpec("open", "file", "&Open scene…", lambda w: w.files.open_scene_dialog(), (standard.Open,)),
         ActionSpec("next_scan", "file", "&Next scan in folder", lambda w: w.navigation.open_neighbour(1), ("Ctrl+PgDown",)),
         ActionSpec("previous_scan", "file", "&Previous scan in folder", lambda w: w.navigation.open_neighbour(-1), ("Ctrl+PgUp",)),
@@ -147,6 +161,12 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("class_set", "file", "Load &class set…", lambda w: w.files.load_class_set_dialog(), separator_before=True),
         ActionSpec("export", "file", "&Export masks…", lambda w: w.files.export_dialog(), ("Ctrl+E",)),
         ActionSpec("quit", "file", "&Quit", lambda w: w.close(), (standard.Quit,), separator_before=True),
+    ]  # fmt: skip
+
+
+def _edit_actions() -> list[ActionSpec]:
+    """The Edit menu's box actions (the nudges of its submenu are :func:`_nudge_specs`)."""
+    return [
         ActionSpec("delete", "edit", "&Delete box", lambda w: w.selection.delete_selected(), ("Del", "Backspace"), separator_before=True),
         ActionSpec("duplicate", "edit", "D&uplicate box", lambda w: w.duplicate_selected(), ("Ctrl+D",)),
         ActionSpec("hide", "edit", "H&ide selected boxes", lambda w: w.selection.hide_selected(), ("H",), separator_before=True),
@@ -156,8 +176,12 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("next", "edit", "Select &next box", lambda w: w.doc.select_step(1), ("N",), separator_before=True),
         ActionSpec("previous", "edit", "Select &previous box", lambda w: w.doc.select_step(-1), ("Shift+N",)),
         ActionSpec("deselect", "edit", "Cancel / select mode", lambda w: w.cancel(), ("Esc",)),
-        *_nudge_specs(),
     ]  # fmt: skip
+
+
+def _tool_actions() -> list[ActionSpec]:
+    """The Tools menu: the box tools and the mask correction tools (one checked), the brush size."""
+    specs = []
     box_tools = (("select", None), ("point", "B"), ("corners", "C"), ("rectangle", "R"))
     for name, shortcut in (*box_tools, *CORRECTION_KEYS):
         specs.append(
@@ -177,6 +201,12 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("brush_smaller", "tools", "Smaller brush", lambda w: w.tools["brush"].grow(w.view, -1), ("[",)),
         ActionSpec("brush_bigger", "tools", "Bigger brush", lambda w: w.tools["brush"].grow(w.view, 1), ("]",)),
     ]  # fmt: skip
+    return specs
+
+
+def _view_actions() -> list[ActionSpec]:
+    """The View menu: camera presets, projection, framing, clipping, point size."""
+    specs = []
     for name, shortcut in (("top", "T"), ("front", "G"), ("side", "V"), ("perspective", "P")):
         specs.append(
             ActionSpec(f"view_{name}", "view", f"{name.capitalize()} view", lambda w, n=name: w.view.set_preset(n), (shortcut,))
@@ -191,6 +221,12 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("bigger_points", "view", "Bigger points", lambda w: w.view.set_point_size(w.view.point_size + 1), ("+", "="), separator_before=True),
         ActionSpec("smaller_points", "view", "Smaller points", lambda w: w.view.set_point_size(w.view.point_size - 1), ("-",)),
     ]  # fmt: skip
+    return specs
+
+
+def _colour_actions() -> list[ActionSpec]:
+    """The Colours submenu of View: one checked colour mode (Ctrl+1..), and cycling through them."""
+    specs = []
     for index, (mode, text) in enumerate(COLOUR_MODES):
         specs.append(
             ActionSpec(
@@ -206,6 +242,12 @@ def action_table() -> list[ActionSpec]:
     specs.append(
         ActionSpec("cycle_colours", "colours", "Next colour mode", lambda w: w.cycle_colour_mode(), ("M",))
     )
+    return specs
+
+
+def _model_actions() -> list[ActionSpec]:
+    """The Model menu: the resolver and the foreground mode (one checked each), resolving, refitting."""
+    specs = []
     for name, text in RESOLVER_ENTRIES:
         specs.append(
             ActionSpec(
@@ -235,7 +277,13 @@ def action_table() -> list[ActionSpec]:
         ActionSpec("checkpoint", "model", "Choose teacher checkpoint…", lambda w: w.resolvers.choose_checkpoint_dialog()),
         ActionSpec("refit", "model", "Refit model on boxed scenes…", lambda w: w.refit.dialog(), separator_before=True),
         ActionSpec("refit_cancel", "model", "Cancel refit", lambda w: w.refit.cancel()),
+    ]  # fmt: skip
+    return specs
+
+
+def _class_and_help_actions() -> list[ActionSpec]:
+    """The Class menu's search (its classes come from the class set) and the Help menu."""
+    return [
         ActionSpec("pick_class", "class", "&Search classes…", lambda w: w.selection.pick_class(), ("Ctrl+K",)),
         ActionSpec("shortcuts", "help", "Keyboard shortcuts", lambda w: w.show_shortcuts(), ("F1",)),
     ]  # fmt: skip
-    return specs

@@ -18,9 +18,15 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from beep3d.cli.user_errors import report_user_errors
 from beep3d.errors import Beep3dError
 from beep3d.native_threads import limit_native_threads
+
+if TYPE_CHECKING:
+    from beep3d.training.config import TrainConfig
+    from beep3d.training.trainer import TrainResult
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,14 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads is not None and args.threads >= 1:
         limit_native_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return _run(args)
-    except Beep3dError as exc:
-        print(f"beep3d-train: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("beep3d-train: interrupted; continue later with --resume", file=sys.stderr)
-        return 130
+    return report_user_errors(lambda: _run(args), "beep3d-train", interrupted="continue later with --resume")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -110,25 +109,11 @@ def _run(args: argparse.Namespace) -> int:
             "last checkpoint, --init starts a new run from another checkpoint's weights; drop one "
             "(for --init, choose a new --out folder)"
         )
-    from dataclasses import replace
-
-    from beep3d.training.config import load_config
     from beep3d.training.run_folder import check_run_folder
 
     check_run_folder(args.out, args.resume)
 
-    config = load_config(args.config)
-    overrides = {}
-    if args.epochs is not None:
-        overrides["epochs"] = args.epochs
-    if args.num_workers is not None:
-        overrides["num_workers"] = args.num_workers
-    if args.seed is not None:
-        overrides["seed"] = args.seed
-    if args.val_scenes is not None:
-        overrides["val_scenes"] = list(args.val_scenes)
-    if overrides:
-        config = replace(config, **overrides)
+    config = _config_of(args)
     if args.max_steps is not None and args.max_steps < 1:
         raise Beep3dError("--max-steps must be at least 1")
 
@@ -170,6 +155,33 @@ def _run(args: argparse.Namespace) -> int:
 
         if getattr(trainer, "dist", None) is not None:
             shutdown(trainer.dist)
+    _say(_summary(result))
+    return 0
+
+
+def _config_of(args: argparse.Namespace) -> TrainConfig:
+    """The ``--config`` with the settings the command line overrides (epochs, workers, seed, val scenes)."""
+    from dataclasses import replace
+
+    from beep3d.training.config import load_config
+
+    config = load_config(args.config)
+    overrides = {}
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    if args.num_workers is not None:
+        overrides["num_workers"] = args.num_workers
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if args.val_scenes is not None:
+        overrides["val_scenes"] = list(args.val_scenes)
+    if overrides:
+        config = replace(config, **overrides)
+    return config
+
+
+def _summary(result: TrainResult) -> str:
+    """The line ``beep3d-train`` ends with: where the run stopped and its last evaluation's figures."""
     summary = (
         f"beep3d-train: stopped at step {result.step} (epoch {result.epoch}); run folder {result.run_dir}"
     )
@@ -180,8 +192,7 @@ def _run(args: argparse.Namespace) -> int:
             f"{k} {v:.3f}" for k, v in result.last_eval.items() if k in ("ap", "ap50", "ap25", "macc", "miou")
         )
         summary += f"; last evaluation: {figures}"
-    _say(summary)
-    return 0
+    return summary
 
 
 def _say(text: str) -> None:

@@ -74,6 +74,41 @@ def init_distributed(device_type: str, timeout: timedelta = PROCESS_GROUP_TIMEOU
     return info
 
 
+def loss_module_for(model: Any, info: DistInfo, device: Any) -> Any:
+    """A module whose forward is ``model.training_losses(batch, step=step)``; wrapped in DDP when the
+    run has several processes (DDP averages the gradients of what its forward computed).
+
+    Parameters
+    ----------
+    model
+        The student-teacher model (``training_losses(batch, step)`` returns a dict of loss tensors).
+    info
+        This process's place in the run.
+    device
+        The process's ``torch.device`` (its GPU index is DDP's device id; none on the CPU).
+    """
+    import torch
+
+    class LossForward(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, batch: Any, step: int | None = None) -> dict[str, Any]:
+            return self.inner.training_losses(batch, step=step)
+
+    module: Any = LossForward(model)
+    if info.enabled:
+        from torch.nn.parallel import DistributedDataParallel
+
+        module = DistributedDataParallel(
+            module,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=True,
+        )
+    return module
+
+
 def barrier(info: DistInfo) -> None:
     """Wait for every process (no-op in a single process).
 

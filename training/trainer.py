@@ -21,11 +21,8 @@ of an uninterrupted run.
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,22 +33,47 @@ import numpy as np
 
 from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
-from beep3d.io.atomic import write_json_atomic, write_text_atomic, write_with_atomic
 from beep3d.model.sample import ModelSample
-from beep3d.training.config import TrainConfig, dump_config
+from beep3d.training.config import TrainConfig
+from beep3d.training.data_loading import end_with_parent, make_loader, user_errors_unwrapped
 from beep3d.training.distributed import (
     DistInfo,
     average_across_processes,
     barrier,
-    dist_info_from_env,
     init_distributed,
+    loss_module_for,
+)
+from beep3d.training.run_records import (
+    CURVES_FILE,
+    METRICS_FILE,
+    add_to_tensorboard,
+    clean_value,
+    plot_curves,
+    read_records,
+    write_records,
+)
+from beep3d.training.run_start import (
+    CHECKPOINT_DIR,
+    init_weights_from,
+    last_checkpoint_to_start_from,
+    open_tensorboard,
+    read_state_to_resume,
+    stored_best,
+    training_device,
+    write_run_settings,
 )
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "CHECKPOINT_DIR",
+    "CURVES_FILE",
+    "METRICS_FILE",
+    "TrainResult",
+    "Trainer",
+    "end_with_parent",
+    "step_seed",
+]
 
-CHECKPOINT_DIR = "checkpoints"
-METRICS_FILE = "metrics.jsonl"
-CURVES_FILE = "training_curves.png"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,47 +91,6 @@ class TrainResult:
 def step_seed(seed: int, step: int) -> int:
     """The torch seed set before optimizer step ``step`` (makes model randomness resumable)."""
     return int(np.random.SeedSequence([int(seed), int(step), 0x7EED]).generate_state(1)[0])
-
-
-class _LossForward:
-    """Wraps a model so that DDP's forward computes the training losses."""
-
-    @staticmethod
-    def build(model: Any) -> Any:
-        import torch
-
-        class LossForward(torch.nn.Module):
-            def __init__(self, inner: Any) -> None:
-                super().__init__()
-                self.inner = inner
-
-            def forward(self, batch: Any, step: int | None = None) -> dict[str, Any]:
-                return self.inner.training_losses(batch, step=step)
-
-        return LossForward(model)
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _user_errors_unwrapped(loader: Any) -> Any:
-    """Iterate ``loader``; a :class:`Beep3dError` raised in a worker process loses the worker's traceback."""
-    iterator = iter(loader)
-    while True:
-        try:
-            samples = next(iterator)
-        except StopIteration:
-            return
-        except Beep3dError as exc:
-            message = str(exc)
-            marker = "Beep3dError: "
-            if "Original Traceback" in message and marker in message:
-                raise Beep3dError(message.rsplit(marker, 1)[1].strip()) from None
-            raise
-        yield samples
 
 
 class Trainer:
@@ -186,31 +167,28 @@ class Trainer:
 
     # ------------------------------------------------------------------ setup
     def _setup(self) -> None:
-        import torch
-
-        from beep3d.training.run_folder import check_run_folder
-
-        check_run_folder(self.run_dir, self.resume)
+        """Everything a run needs before its first step: device, model, optimizer, schedule, resumed
+        state and (main process) the run folder's files."""
+        last = last_checkpoint_to_start_from(self.run_dir, self.resume)
         self.checkpoint_dir = self.run_dir / CHECKPOINT_DIR
-        last = self.checkpoint_dir / "last.safetensors"
-        if self.resume and not last.exists():
-            raise Beep3dError(f"{last}: nothing to resume (no checkpoint); start the run without --resume")
-        if not self.resume and last.exists():
-            raise Beep3dError(
-                f"{self.run_dir}: this run folder already holds a checkpoint; add --resume to continue it, "
-                "or choose another --out folder for a new run"
-            )
-
-        if self.device_name == "cuda" and not torch.cuda.is_available():
-            raise Beep3dError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
-        # The process's GPU is made current before the process group is made (NCCL binds to it).
-        if self.device_name == "cuda":
-            self.device = torch.device("cuda", dist_info_from_env().local_rank)
-            torch.cuda.set_device(self.device)
-        else:
-            self.device = torch.device("cpu")
+        self.device = training_device(self.device_name)
         self.dist: DistInfo = init_distributed(self.device_name)
         self.use_amp = bool(self.config.amp and self.device.type == "cuda")
+        self._build_model()
+        self._build_optimization()
+        self.step = 0
+        self.epoch = 0
+        self.batch_in_epoch = 0
+        if self.resume:
+            self._resume_from(last)
+        self.writer = None
+        if self.dist.is_main:
+            self._prepare_run_folder()
+
+    def _build_model(self) -> None:
+        """The seeded model on the device (``--init``: with a checkpoint's weights) and its loss module."""
+        import torch
+
         if self.collate_fn is None:
             from beep3d.model.batch import collate
 
@@ -224,23 +202,20 @@ class Trainer:
         np.random.seed(self.config.seed % 2**32)
         self.model = self.model_factory(self.config.model).to(self.device)
         if self.init_from is not None and not self.resume:
-            self._init_weights_from(self.init_from)
+            init_weights_from(self.init_from, self.model, self.config, self.class_set)
         self.model.train()
-        self.loss_module: Any = _LossForward.build(self.model)
-        if self.dist.enabled:
-            from torch.nn.parallel import DistributedDataParallel
-
-            self.loss_module = DistributedDataParallel(
-                self.loss_module,
-                device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                find_unused_parameters=True,
-            )
+        self.loss_module: Any = loss_module_for(self.model, self.dist, self.device)
         self.student_params = [p for p in self.model.student_parameters() if p.requires_grad]
+
+    def _build_optimization(self) -> None:
+        """AdamW on the student, the epoch sampler, the one-cycle schedule over all epochs, the AMP scaler."""
+        import torch
+
+        from beep3d.training.sampling import EpochSampler
+
         self.optimizer = torch.optim.AdamW(
             self.student_params, lr=self.config.lr, weight_decay=self.config.weight_decay
         )
-        from beep3d.training.sampling import EpochSampler
-
         self.sampler = EpochSampler(
             len(self.train_set),
             self.config.batch_size,
@@ -259,84 +234,22 @@ class Trainer:
             final_div_factor=self.config.lr_final_div_factor,
         )
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
-        self.step = 0
-        self.epoch = 0
-        self.batch_in_epoch = 0
-        if self.resume:
-            self._resume_from(last)
-        self.writer = None
-        if self.dist.is_main:
-            self._prepare_run_folder()
 
     def _prepare_run_folder(self) -> None:
         """The run folder's config, class set, earlier records and TensorBoard writer (main process)."""
-        try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise Beep3dError(
-                f"--out {self.run_dir}: the run folder cannot be made ({exc.strerror}); choose a folder you can write"
-            ) from None
-        write_text_atomic(self.run_dir / "config.yaml", dump_config(self.config))
-        write_json_atomic(
-            self.run_dir / "class_set.json",
-            {"label_space": self.class_set.label_space, "names": list(self.class_set.names)},
-        )
+        write_run_settings(self.run_dir, self.config, self.class_set)
         self._load_records()
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.writer = SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=self.step + 1)
-        except ImportError:  # pragma: no cover - tensorboard is a dependency
-            log.warning("tensorboard is not installed; no TensorBoard logs")
-
-    def _init_weights_from(self, path: Path) -> None:
-        from beep3d.training.checkpoint import (
-            architecture_differences,
-            find_checkpoint,
-            load_model_state,
-            read_checkpoint,
-        )
-
-        path = find_checkpoint(path)
-        state = read_checkpoint(path)
-        differences = architecture_differences(state.config, self.config)
-        if differences:
-            raise Beep3dError(
-                f"{path}: --init needs a checkpoint of the config's network, but {'; '.join(differences)}. "
-                "Use the config the checkpoint was trained with, or train without --init."
-            )
-        if list(state.class_set.names) != list(self.class_set.names):
-            raise Beep3dError(
-                f"{path}: --init needs a checkpoint of the same classes, but it knows "
-                f"{len(state.class_set.names)} ({state.class_set.label_space}) and the data uses "
-                f"{len(self.class_set.names)} ({self.class_set.label_space}); set class_set in the config "
-                "to the checkpoint's, or train without --init."
-            )
-        load_model_state(path, self.model, state.model_state)
-        log.info("started from the weights of %s (step %d of its run)", path, state.step)
+        self.writer = open_tensorboard(self.run_dir, self.step)
 
     def _resume_from(self, path: Path) -> None:
+        """Continue from the checkpoint ``path``: weights, optimizer, schedule, randomness, position."""
         import torch
 
-        from beep3d.training.checkpoint import (
-            check_compatible,
-            check_same_run,
-            load_model_state,
-            read_checkpoint,
-            restore_rng_state,
-        )
+        from beep3d.training.checkpoint import load_model_state, restore_rng_state
 
-        state = read_checkpoint(path)
-        check_compatible(path, state, self.config)
-        saved_total = (state.scheduler_state or {}).get("total_steps")
-        if saved_total is not None and saved_total != self.total_steps:
-            raise Beep3dError(
-                f"{path}: the run's one-cycle schedule spans {saved_total} steps but this config gives "
-                f"{self.total_steps} ({self.config.epochs} epochs x {self.steps_per_epoch} steps with "
-                f"{self.dist.world_size} process(es)); resume with the run's epochs, batch size, data and "
-                "number of processes (torchrun's --nproc_per_node), or start a new run folder"
-            )
-        check_same_run(path, state, self.config)
+        state = read_state_to_resume(
+            path, self.config, self.total_steps, self.steps_per_epoch, self.dist.world_size
+        )
         load_model_state(path, self.model, state.model_state)
         if state.optimizer_state is not None:
             self.optimizer.load_state_dict(state.optimizer_state)
@@ -346,111 +259,36 @@ class Trainer:
             self.scaler.load_state_dict(state.scaler_state)
         restore_rng_state(state.rng_state)
         self.step, self.epoch, self.batch_in_epoch = state.step, state.epoch, state.batch_in_epoch
-        self._restore_best(state.extra)
+        self.best_score, self.best_key = stored_best(self.checkpoint_dir, state.extra)
         if torch.cuda.is_available() and self.device.type == "cuda":
             torch.cuda.synchronize()
         log.info(
             "resumed %s at step %d (epoch %d, batch %d)", path, self.step, self.epoch, self.batch_in_epoch
         )
 
-    def _restore_best(self, last_extra: dict[str, Any]) -> None:
-        """The best evaluation so far, when resuming: from ``best.safetensors``, else from ``last``.
-
-        ``best.safetensors`` holds its own score and key, and may be newer than ``last``: the
-        evaluation of a step comes before its checkpoint, and a run stopped between the two resumes
-        from the checkpoint before (and evaluates that step again, to the same figures).
-        """
-        from beep3d.model.weights import read_checkpoint_info
-
-        extra = last_extra
-        best = self.checkpoint_dir / "best.safetensors"
-        if best.is_file():
-            try:
-                extra = read_checkpoint_info(best).metadata.get("extra") or {}
-            except Beep3dError as exc:
-                log.warning("%s; the best figure is taken from the last checkpoint", exc)
-        stored_score = extra.get("best_score")
-        self.best_score = float("-inf") if stored_score is None else float(stored_score)
-        stored_key = extra.get("best_key")
-        self.best_key = (
-            None
-            if stored_key is None
-            else tuple(float("-inf") if value is None else float(value) for value in stored_key)
-        )
-
     # ------------------------------------------------------------------ records
     def _load_records(self) -> None:
+        """The records of the steps done so far (resuming), rewritten without those of later steps."""
         path = self.run_dir / METRICS_FILE
         self.records = []
         if not (self.resume and path.exists()):
             return
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by a kill
-            if int(record.get("step", 0)) <= self.step:
-                self.records.append(record)
-        self._write_records()
-
-    def _write_records(self) -> None:
-        text = "".join(json.dumps(r) + "\n" for r in self.records)
-        write_text_atomic(self.run_dir / METRICS_FILE, text)
+        self.records = read_records(path, self.step)
+        write_records(path, self.records)
 
     def _record(self, record: dict[str, Any]) -> None:
+        """Append ``record`` to ``metrics.jsonl`` and TensorBoard (main process)."""
         if not self.dist.is_main:
             return
-        self.records.append({k: _clean(v) for k, v in record.items()})
-        self._write_records()
+        self.records.append({k: clean_value(v) for k, v in record.items()})
+        write_records(self.run_dir / METRICS_FILE, self.records)
         if self.writer is not None:
-            prefix = "train" if record["kind"] == "train" else "eval"
-            for key, value in record.items():
-                if key in ("kind", "step", "epoch") or not isinstance(value, int | float):
-                    continue
-                if math.isfinite(value):
-                    self.writer.add_scalar(f"{prefix}/{key}", value, record["step"])
-            self.writer.flush()
+            add_to_tensorboard(self.writer, record)
 
     def _plot_curves(self) -> None:
-        if not self.dist.is_main or not self.records:
+        if not self.dist.is_main:
             return
-        import warnings
-
-        with warnings.catch_warnings():  # e.g. "no artists with labels" before the first evaluation
-            warnings.simplefilter("ignore")
-            self._draw_curves()
-
-    def _draw_curves(self) -> None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        train = [r for r in self.records if r["kind"] == "train"]
-        evals = [r for r in self.records if r["kind"] == "eval"]
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-        loss_keys = sorted({k for r in train for k in r if k.startswith("loss/")})
-        for key in loss_keys:
-            points = [(r["step"], r[key]) for r in train if r.get(key) is not None]
-            if points:
-                xs, ys = zip(*points, strict=True)
-                axes[0].plot(xs, ys, label=key[5:], linewidth=2.0 if key == "loss/total" else 1.0)
-        axes[0].set_xlabel("step")
-        axes[0].set_title("training losses")
-        axes[0].legend(fontsize=7)
-        for key in ("ap", "ap50", "ap25", "macc", "miou"):
-            points = [(r["step"], r[key]) for r in evals if r.get(key) is not None]
-            if points:
-                xs, ys = zip(*points, strict=True)
-                axes[1].plot(xs, ys, marker="o", label=key)
-        axes[1].set_xlabel("step")
-        axes[1].set_title("evaluation")
-        axes[1].set_ylim(0, 1)
-        if evals:
-            axes[1].legend(fontsize=7)
-        fig.tight_layout()
-        write_with_atomic(self.run_dir / CURVES_FILE, lambda p: fig.savefig(p, format="png", dpi=90))
-        plt.close(fig)
+        plot_curves(self.records, self.run_dir / CURVES_FILE)
 
     # ------------------------------------------------------------------ checkpoints
     def _save(self, name: str) -> None:
@@ -470,10 +308,44 @@ class Trainer:
             scheduler=self.scheduler,
             scaler=self.scaler,
             extra={
-                "best_score": _clean(self.best_score),
-                "best_key": None if self.best_key is None else [_clean(v) for v in self.best_key],
+                "best_score": clean_value(self.best_score),
+                "best_key": None if self.best_key is None else [clean_value(v) for v in self.best_key],
             },
         )
+
+    def _save_due_checkpoints(self, epoch_done: bool, final: bool) -> None:
+        """``last`` at an epoch's end, the final step and every ``checkpoint_every_steps``; ``epoch_XXXX``
+        every ``checkpoint_every_epochs`` epochs."""
+        every_steps = self.config.checkpoint_every_steps
+        if epoch_done or final or (every_steps and self.step % every_steps == 0):
+            self._save("last")
+        every_epochs = self.config.checkpoint_every_epochs
+        if epoch_done and every_epochs and (self.epoch % every_epochs == 0):
+            self._save(f"epoch_{self.epoch:04d}")
+
+    # ------------------------------------------------------------------ evaluation
+    def _evaluate(self) -> None:
+        """Evaluate on the validation scenes (main process), record the figures, keep the best checkpoint."""
+        if self.dist.is_main:
+            from beep3d.training import evaluation
+
+            samples = (self.val_set[i] for i in range(len(self.val_set)))
+            started = time.perf_counter()
+            figures = evaluation.evaluate(self.model, samples, self._collate, self.class_set)
+            figures["seconds"] = time.perf_counter() - started
+            self.last_eval = figures
+            self._record({"kind": "eval", "step": self.step, "epoch": self.epoch, **figures})
+            # The best checkpoint is picked by the config's figure with ties broken by the teacher's
+            # mACC, then mIoU (see evaluation.selection_key: a CPU-sized student's AP is 0.0 at every
+            # evaluation, and AP alone would keep the first evaluation for good).
+            score = evaluation.selection_score(figures, self.config.select_by)
+            key = evaluation.selection_key(figures, self.config.select_by)
+            better = score > self.best_score if self.best_key is None else key > self.best_key
+            if better and math.isfinite(max(key)):
+                self.best_score, self.best_key = score, key
+                self._save("best")
+            self._plot_curves()
+        barrier(self.dist)
 
     # ------------------------------------------------------------------ loop
     def _collate(self, samples: list[ModelSample]) -> Any:
@@ -521,51 +393,35 @@ class Trainer:
             self.model.update_teacher(self.step)
         return logged
 
-    def _make_loader(self) -> Any:
-        import torch
-        from torch.utils.data import DataLoader
-
-        workers = self.config.num_workers
-        return DataLoader(
-            self.train_set,
-            batch_size=self.config.batch_size,
-            sampler=self.sampler,
-            collate_fn=list,
-            num_workers=workers,
-            persistent_workers=workers > 0,
-            generator=torch.Generator().manual_seed(self.config.seed),
-            drop_last=False,
-            worker_init_fn=functools.partial(end_with_parent, os.getpid()),
-        )
-
-    def _evaluate(self) -> None:
-        if self.dist.is_main:
-            from beep3d.training import evaluation
-
-            samples = (self.val_set[i] for i in range(len(self.val_set)))
-            started = time.perf_counter()
-            figures = evaluation.evaluate(self.model, samples, self._collate, self.class_set)
-            figures["seconds"] = time.perf_counter() - started
-            self.last_eval = figures
-            self._record({"kind": "eval", "step": self.step, "epoch": self.epoch, **figures})
-            # The best checkpoint is picked by the config's figure with ties broken by the teacher's
-            # mACC, then mIoU (see evaluation.selection_key: a CPU-sized student's AP is 0.0 at every
-            # evaluation, and AP alone would keep the first evaluation for good).
-            score = evaluation.selection_score(figures, self.config.select_by)
-            key = evaluation.selection_key(figures, self.config.select_by)
-            better = score > self.best_score if self.best_key is None else key > self.best_key
-            if better and math.isfinite(max(key)):
-                self.best_score, self.best_key = score, key
-                self._save("best")
-            self._plot_curves()
-        barrier(self.dist)
+    def _after_step(self, losses: dict[str, float], stop_step: int) -> bool:
+        """Log, end the epoch, evaluate and checkpoint as due after a step; True after the last step."""
+        if self.step % self.config.log_every == 0 or self.step == stop_step:
+            record = {"kind": "train", "step": self.step, "epoch": self.epoch}
+            record["lr"] = float(self.scheduler.get_last_lr()[0])
+            record.update({f"loss/{k}": v for k, v in losses.items()})
+            self._record(record)
+        epoch_done = self.batch_in_epoch >= self.steps_per_epoch
+        if epoch_done:
+            self.epoch += 1
+            self.batch_in_epoch = 0
+            if self.config.model.teacher_mode == "self_training":
+                self.model.copy_student_to_teacher()
+        final = self.step == stop_step
+        # evaluate before the checkpoint: a run stopped between the two resumes from the
+        # checkpoint before and evaluates again, instead of never recording this evaluation
+        if final or (epoch_done and self.config.eval_every and self.epoch % self.config.eval_every == 0):
+            self._evaluate()
+        self._save_due_checkpoints(epoch_done, final)
+        if self.step_callback is not None:
+            self.step_callback(self.step, losses)
+        return final
 
     def run(self) -> TrainResult:
         """Train until the last epoch or ``max_steps``; returns the final state's figures."""
         self._setup()
         from tqdm import tqdm
 
-        loader = self._make_loader()
+        loader = make_loader(self.train_set, self.sampler, self.config)
         last_losses: dict[str, float] = {}
         stop_step = self.total_steps if self.max_steps is None else min(self.total_steps, self.max_steps)
         progress = tqdm(
@@ -579,48 +435,13 @@ class Trainer:
         try:
             while self.epoch < self.config.epochs and self.step < stop_step:
                 self.sampler.set_epoch(self.epoch, start_batch=self.batch_in_epoch)
-                for samples in _user_errors_unwrapped(loader):
+                for samples in user_errors_unwrapped(loader):
                     losses = self._train_step(samples)
                     last_losses = losses
                     self.batch_in_epoch += 1
                     progress.update(1)
                     progress.set_postfix(loss=f"{losses['total']:.4f}", epoch=self.epoch)
-                    if self.step % self.config.log_every == 0 or self.step == stop_step:
-                        record = {"kind": "train", "step": self.step, "epoch": self.epoch}
-                        record["lr"] = float(self.scheduler.get_last_lr()[0])
-                        record.update({f"loss/{k}": v for k, v in losses.items()})
-                        self._record(record)
-                    epoch_done = self.batch_in_epoch >= self.steps_per_epoch
-                    if epoch_done:
-                        self.epoch += 1
-                        self.batch_in_epoch = 0
-                        if self.config.model.teacher_mode == "self_training":
-                            self.model.copy_student_to_teacher()
-                    final = self.step == stop_step
-                    # evaluate before the checkpoint: a run stopped between the two resumes from the
-                    # checkpoint before and evaluates again, instead of never recording this evaluation
-                    if final or (
-                        epoch_done and self.config.eval_every and self.epoch % self.config.eval_every == 0
-                    ):
-                        self._evaluate()
-                    if (
-                        epoch_done
-                        or final
-                        or (
-                            self.config.checkpoint_every_steps
-                            and self.step % self.config.checkpoint_every_steps == 0
-                        )
-                    ):
-                        self._save("last")
-                    if (
-                        epoch_done
-                        and self.config.checkpoint_every_epochs
-                        and (self.epoch % self.config.checkpoint_every_epochs == 0)
-                    ):
-                        self._save(f"epoch_{self.epoch:04d}")
-                    if self.step_callback is not None:
-                        self.step_callback(self.step, losses)
-                    if final:
+                    if self._after_step(losses, stop_step):
                         break
             self._plot_curves()
         finally:
@@ -628,30 +449,3 @@ class Trainer:
             if self.writer is not None:
                 self.writer.close()
         return TrainResult(self.run_dir, self.step, self.epoch, last_losses, self.best_score, self.last_eval)
-
-
-def end_with_parent(parent_pid: int, _worker_id: int) -> None:
-    """DataLoader worker start-up: end this worker when the training process dies, even by kill -9.
-
-    On Linux the kernel sends the worker SIGTERM when its parent ends (``PR_SET_PDEATHSIG``); torch's
-    own watchdog only notices a dead parent while the worker waits for work. Elsewhere nothing is done.
-
-    Parameters
-    ----------
-    parent_pid
-        The training process's pid, taken when the DataLoader was made.
-    """
-    import ctypes
-    import signal
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    except OSError:
-        return
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    if os.getppid() != parent_pid:  # the parent died before the call
-        os._exit(0)

@@ -16,7 +16,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from beep3d.cli.user_errors import report_user_errors
 from beep3d.defaults import (
     DEFAULT_CHECKPOINT,
     DEFAULT_FOREGROUND,
@@ -27,6 +29,16 @@ from beep3d.defaults import (
 )
 from beep3d.errors import Beep3dError
 from beep3d.native_threads import limit_native_threads
+
+if TYPE_CHECKING:
+    from beep3d.classes import ClassSet
+    from beep3d.corrections import Corrections
+    from beep3d.geometry.boxes import BoxSet
+    from beep3d.io.box_files import BoxFlags
+    from beep3d.io.report import LoadReport
+    from beep3d.resolve.pipeline import AnnotationResult
+    from beep3d.resolve.resolution import Resolver
+    from beep3d.scene import Scene
 
 __all__ = ["DEFAULT_CHECKPOINT", "build_parser", "main", "run_export", "run_headless", "run_reporting_errors"]
 
@@ -100,12 +112,61 @@ def build_parser() -> argparse.ArgumentParser:
 def run_export(args: argparse.Namespace) -> int:
     """Headless resolution and export."""
     from beep3d.classes import SCANNET18, ClassSet
-    from beep3d.io import load_scene_with_report
-    from beep3d.io.box_files import load_box_flags, load_boxes, load_corrections
     from beep3d.io.export import export_all
-    from beep3d.io.staged_folder import check_inputs_outside
     from beep3d.resolve.pipeline import annotate
-    from beep3d.resolve.resolvers import get_resolver
+
+    scene_path, boxes_path, inputs = _export_inputs(args)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    name = choose_resolver_name(args.resolver, checkpoint)
+    check_device(args.device, needed=name == "teacher" or args.foreground == "model")
+    class_set = ClassSet.load(args.class_set) if args.class_set else SCANNET18
+    started = time.perf_counter()
+    scene, report, boxes, flags = _load_scan_and_boxes(scene_path, boxes_path, class_set)
+    resolver = _export_resolver(name, args, checkpoint, class_set)
+    stage = foreground_stage(args.foreground, resolver, checkpoint, args.device, args.threads)
+    corrections = _load_scan_corrections(boxes_path, scene.num_points)
+    result = annotate(scene, boxes, resolver, args.membership, args.share, stage, corrections)
+    for problem in result.problems:
+        if problem.kind in WARNED_PROBLEMS:
+            print(f"beep3d-annotate: warning: {problem.message}", file=sys.stderr)
+    written = export_all(
+        scene,
+        boxes,
+        result.resolution,
+        args.export,
+        class_set,
+        info=_export_info(args, name, boxes_path, resolver, result, len(corrections), report),
+        kept=report.kept,
+        corrections=corrections,
+        hidden=flags.hidden,
+        locked=flags.locked,
+        inputs=inputs,
+    )
+    _print_file_notes(Path(args.export))
+    analysis = result.analysis
+    print(
+        f"{scene.name}: {scene.num_points} points, {len(boxes)} boxes, "
+        f"{analysis.num_single} in one box, {analysis.num_multi} in several (resolved by {name}), "
+        f"{int(result.foreground.background.sum())} left their box as background (foreground {args.foreground}); "
+        f"wrote {len(written)} files to {args.export} in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def _export_inputs(args: argparse.Namespace) -> tuple[Path, Path, list[tuple[str, object]]]:
+    """The scan and box file of an export, and every input the export must not delete.
+
+    Returns
+    -------
+    scene_path, boxes_path, inputs
+        The scan, its box file (``--boxes`` or the scan's default), and (what, path) of each input.
+
+    Raises
+    ------
+    Beep3dError
+        No SCENE, no box file, or an input inside ``--export`` (the export replaces OUT as a whole).
+    """
+    from beep3d.io.staged_folder import check_inputs_outside
 
     if not args.scene:
         raise Beep3dError("--export needs a SCENE to resolve; see beep3d-annotate --help")
@@ -121,11 +182,19 @@ def run_export(args: argparse.Namespace) -> int:
         ("checkpoint", args.checkpoint),
     ]
     check_inputs_outside(args.export, inputs)
-    checkpoint = Path(args.checkpoint) if args.checkpoint else None
-    name = choose_resolver_name(args.resolver, checkpoint)
-    check_device(args.device, needed=name == "teacher" or args.foreground == "model")
-    class_set = ClassSet.load(args.class_set) if args.class_set else SCANNET18
-    started = time.perf_counter()
+    return scene_path, boxes_path, inputs
+
+
+def _load_scan_and_boxes(
+    scene_path: Path, boxes_path: Path, class_set: ClassSet
+) -> tuple[Scene, LoadReport, BoxSet, BoxFlags]:
+    """The scan, its :class:`~beep3d.io.report.LoadReport`, its boxes and their hidden / locked flags.
+
+    The loader's notes and the labels outside ``class_set`` are printed to stderr as notes.
+    """
+    from beep3d.io import load_scene_with_report
+    from beep3d.io.box_files import load_box_flags, load_boxes
+
     scene, report = load_scene_with_report(scene_path)
     for note in report.notes:
         print(f"beep3d-annotate: note: {scene_path.name}: {note}", file=sys.stderr)
@@ -137,6 +206,15 @@ def run_export(args: argparse.Namespace) -> int:
             f"beep3d-annotate: note: labels not in the class set get semantic id -1: {', '.join(unknown)}",
             file=sys.stderr,
         )
+    return scene, report, boxes, flags
+
+
+def _export_resolver(
+    name: str, args: argparse.Namespace, checkpoint: Path | None, class_set: ClassSet
+) -> Resolver:
+    """The resolver ``name`` with the export's membership options (the teacher: its checkpoint)."""
+    from beep3d.resolve.resolvers import get_resolver
+
     options: dict[str, object] = {"level": args.membership, "share": args.share, "class_set": class_set}
     if name == "teacher":
         if checkpoint is None and not DEFAULT_CHECKPOINT.exists():
@@ -145,57 +223,53 @@ def run_export(args: argparse.Namespace) -> int:
                 "beep3d-train and pass --checkpoint RUN_DIR, or use --resolver smallest-box"
             )
         options.update(checkpoint=checkpoint or DEFAULT_CHECKPOINT, device=args.device, threads=args.threads)
-    resolver = get_resolver(name, **options)
-    stage = foreground_stage(args.foreground, resolver, checkpoint, args.device, args.threads)
+    return get_resolver(name, **options)
+
+
+def _load_scan_corrections(boxes_path: Path, num_points: int) -> Corrections:
+    """The hand corrections stored with the boxes, for a scan of ``num_points`` (notes to stderr)."""
+    from beep3d.io.box_files import load_corrections
+
     correction_notes: list[str] = []
-    corrections = load_corrections(boxes_path, correction_notes).for_scan(scene.num_points, str(boxes_path))
+    corrections = load_corrections(boxes_path, correction_notes).for_scan(num_points, str(boxes_path))
     for note in correction_notes:
         print(f"beep3d-annotate: note: {note}", file=sys.stderr)
-    result = annotate(scene, boxes, resolver, args.membership, args.share, stage, corrections)
-    for problem in result.problems:
-        if problem.kind in WARNED_PROBLEMS:
-            print(f"beep3d-annotate: warning: {problem.message}", file=sys.stderr)
-    written = export_all(
-        scene,
-        boxes,
-        result.resolution,
-        args.export,
-        class_set,
-        info={
-            "resolver": name,
-            "membership": args.membership,
-            "share": args.share,
-            "boxes_file": str(boxes_path.resolve()),
-            "checkpoint": str(resolver.checkpoint) if name == "teacher" else None,
-            "foreground": args.foreground,
-            "background_in_boxes": int(result.foreground.background.sum()),
-            "corrections": len(corrections),
-            "points_corrected": int(result.labels.corrected.sum())
-            if result.labels.corrected is not None
-            else 0,
-            "points_dropped_on_loading": {
-                "non_finite": report.dropped_non_finite,
-                "stray": report.dropped_far,
-            },
+    return corrections
+
+
+def _export_info(
+    args: argparse.Namespace,
+    name: str,
+    boxes_path: Path,
+    resolver: Resolver,
+    result: AnnotationResult,
+    num_corrections: int,
+    report: LoadReport,
+) -> dict[str, object]:
+    """What ``export.json`` records of how the export was made (resolver, options, counts)."""
+    return {
+        "resolver": name,
+        "membership": args.membership,
+        "share": args.share,
+        "boxes_file": str(boxes_path.resolve()),
+        "checkpoint": str(resolver.checkpoint) if name == "teacher" else None,
+        "foreground": args.foreground,
+        "background_in_boxes": int(result.foreground.background.sum()),
+        "corrections": num_corrections,
+        "points_corrected": int(result.labels.corrected.sum()) if result.labels.corrected is not None else 0,
+        "points_dropped_on_loading": {
+            "non_finite": report.dropped_non_finite,
+            "stray": report.dropped_far,
         },
-        kept=report.kept,
-        corrections=corrections,
-        hidden=flags.hidden,
-        locked=flags.locked,
-        inputs=inputs,
-    )
-    summary = json.loads((Path(args.export) / "export.json").read_text())
+    }
+
+
+def _print_file_notes(export_dir: Path) -> None:
+    """Print the notes ``export.json`` holds per written file (what a box format could not hold)."""
+    summary = json.loads((export_dir / "export.json").read_text())
     for file_name, described in summary.get("file_notes", {}).items():
         for note in described.get("notes", []):  # what a box format could not hold
             print(f"beep3d-annotate: note: {file_name}: {note}", file=sys.stderr)
-    analysis = result.analysis
-    print(
-        f"{scene.name}: {scene.num_points} points, {len(boxes)} boxes, "
-        f"{analysis.num_single} in one box, {analysis.num_multi} in several (resolved by {name}), "
-        f"{int(result.foreground.background.sum())} left their box as background (foreground {args.foreground}); "
-        f"wrote {len(written)} files to {args.export} in {time.perf_counter() - started:.1f} s"
-    )
-    return 0
 
 
 #: The devices --device accepts: the CPU, or a CUDA GPU (its index optional).
@@ -284,15 +358,9 @@ def run_reporting_errors(command: Callable[[], int]) -> int:
     -------
     int
         The status ``command`` returned; 2 after a :class:`~beep3d.errors.Beep3dError`, whose message
-        is printed to stderr as one line (no traceback); 130 after Ctrl-C.
+        is printed to stderr as one line (no traceback); 130 after Ctrl-C (silently).
     """
-    try:
-        return command()
-    except Beep3dError as exc:
-        print(f"beep3d-annotate: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return report_user_errors(command, "beep3d-annotate")
 
 
 def run_headless(args: argparse.Namespace) -> int:

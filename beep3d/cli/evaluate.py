@@ -196,17 +196,6 @@ def evaluate_export(
         export's arrays (one row per file point) are cut to these, so that every figure is computed
         on the GT scene's points; None when loading dropped none.
     """
-    from beep3d.metrics import (
-        SceneEval,
-        evaluate_instances,
-        gt_instances_as_box_ids,
-        instances_of_classes,
-        instances_to_gt_ids,
-        masks_from_instance_ids,
-        mean_instance_iou,
-        overlap_accuracy,
-    )
-
     if not export_dir.is_dir():
         raise Beep3dError(f"{export_dir}: not a folder; give the folder the exporter wrote")
     if scene.semantic is None or scene.instance is None:
@@ -219,6 +208,36 @@ def evaluate_export(
     semantic_ids = _load_array(export_dir / "semantic_ids.npy", np.int64, n, kept=kept)
     confidence = _load_array(export_dir / "confidence.npy", np.float64, n, required=False, kept=kept)
     class_ids, class_names = _class_set_for(scene.label_space)
+    report = _ap_figures(scene, instance_ids, semantic_ids, confidence, class_ids, class_names)
+    if boxes_path is None and (export_dir / "boxes.json").exists():
+        boxes_path = export_dir / "boxes.json"
+    report["boxes"] = str(boxes_path) if boxes_path is not None else None
+    report.update(_box_figures(scene, instance_ids, boxes_path, class_ids))
+    return report
+
+
+def _ap_figures(
+    scene: Any,
+    instance_ids: np.ndarray,
+    semantic_ids: np.ndarray,
+    confidence: np.ndarray | None,
+    class_ids: tuple[int, ...],
+    class_names: tuple[str, ...],
+) -> dict[str, Any]:
+    """The ScanNet AP figures of the exported instances, their table and the counts of the report.
+
+    Parameters
+    ----------
+    scene
+        The GT scene (N points with ``semantic`` and ``instance``).
+    instance_ids, semantic_ids
+        (N,) int64 exported box id (-1: none) and class id per point.
+    confidence
+        (N,) float64 exported confidence per point, or None (every instance scores 1).
+    class_ids, class_names
+        The evaluated classes.
+    """
+    from beep3d.metrics import SceneEval, evaluate_instances, instances_to_gt_ids, masks_from_instance_ids
 
     gt_ids = instances_to_gt_ids(scene.semantic, scene.instance)
     masks, labels, scores = masks_from_instance_ids(instance_ids, semantic_ids, confidence)
@@ -229,38 +248,65 @@ def evaluate_export(
     )
     report: dict[str, Any] = {
         "scene": scene.name,
-        "num_points": n,
+        "num_points": len(scene.xyz),
         "num_predictions": len(masks),
         **ap.to_dict(),
     }
     report["table"] = ap.table()
     evaluated = np.isin(scene.semantic, class_ids) & (scene.instance >= 0)
     report["num_gt_instances"] = int(len(np.unique(scene.instance[evaluated])))
-
-    if boxes_path is None and (export_dir / "boxes.json").exists():
-        boxes_path = export_dir / "boxes.json"
-    report["boxes"] = str(boxes_path) if boxes_path is not None else None
-    report["overlap_accuracy"] = report["overlap_points"] = report["mean_instance_iou"] = None
-    report["num_boxed_instances"] = None
-    if boxes_path is not None:
-        from beep3d.io.box_files import load_boxes
-
-        boxes = load_boxes(boxes_path, origin=scene.origin)
-        membership = boxes.membership(scene.xyz)
-        member_box_ids = boxes.ids[membership.box_index] if len(boxes) else np.zeros(0, dtype=np.int64)
-        gt_box_ids, _ = gt_instances_as_box_ids(
-            scene.instance,
-            membership.point_index,
-            member_box_ids,
-            candidates=instances_of_classes(scene.semantic, scene.instance, class_ids),
-        )
-        accuracy = overlap_accuracy(instance_ids, gt_box_ids, membership.point_index, member_box_ids)
-        iou = mean_instance_iou(instance_ids, gt_box_ids, boxes.ids)
-        report["overlap_accuracy"] = accuracy.value if accuracy.eligible else None
-        report["overlap_points"] = accuracy.eligible
-        report["mean_instance_iou"] = iou.value if iou.count else None
-        report["num_boxed_instances"] = iou.count
     return report
+
+
+def _box_figures(
+    scene: Any, instance_ids: np.ndarray, boxes_path: Path | None, class_ids: tuple[int, ...]
+) -> dict[str, Any]:
+    """The accuracy in box overlaps and the mean instance IoU of the exported instances (None without boxes).
+
+    Parameters
+    ----------
+    scene
+        The GT scene (N points with ``semantic`` and ``instance``).
+    instance_ids
+        (N,) int64 exported box id per point (-1: none).
+    boxes_path
+        The box file, or None.
+    class_ids
+        The evaluated classes: the GT objects a box can stand for.
+    """
+    from beep3d.metrics import (
+        gt_instances_as_box_ids,
+        instances_of_classes,
+        mean_instance_iou,
+        overlap_accuracy,
+    )
+
+    figures: dict[str, Any] = {
+        "overlap_accuracy": None,
+        "overlap_points": None,
+        "mean_instance_iou": None,
+        "num_boxed_instances": None,
+    }
+    if boxes_path is None:
+        return figures
+    from beep3d.io.box_files import load_boxes
+
+    boxes = load_boxes(boxes_path, origin=scene.origin)
+    membership = boxes.membership(scene.xyz)
+    member_box_ids = boxes.ids[membership.box_index] if len(boxes) else np.zeros(0, dtype=np.int64)
+    gt_box_ids, _ = gt_instances_as_box_ids(
+        scene.instance,
+        membership.point_index,
+        member_box_ids,
+        candidates=instances_of_classes(scene.semantic, scene.instance, class_ids),
+    )
+    accuracy = overlap_accuracy(instance_ids, gt_box_ids, membership.point_index, member_box_ids)
+    iou = mean_instance_iou(instance_ids, gt_box_ids, boxes.ids)
+    figures["overlap_accuracy"] = accuracy.value if accuracy.eligible else None
+    figures["overlap_points"] = accuracy.eligible
+    figures["mean_instance_iou"] = iou.value if iou.count else None
+    figures["num_boxed_instances"] = iou.count
+    return figures
 
 
 def _fmt(value: float | None) -> str:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from beep3d.cli.user_errors import report_user_errors
 from beep3d.errors import Beep3dError
 
 
@@ -140,25 +141,22 @@ def write_split(out_dir: Path, names: Sequence[str], num_val: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``beep3d-synth``; returns the exit status (0 ok, 2 user error)."""
     args = _parser().parse_args(argv)
-    started = time.perf_counter()
-    try:
-        results = run(args)
-    except Beep3dError as exc:
-        print(f"beep3d-synth: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"beep3d-synth: error: cannot write to {args.out_dir}: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("beep3d-synth: interrupted; the rooms printed above are complete", file=sys.stderr)
-        return 130
-    mean_share = sum(r[3] for r in results) / len(results)
-    elapsed = time.perf_counter() - started
-    print(
-        f"wrote {len(results)} rooms to {args.out_dir} in {elapsed:.1f} s; "
-        f"mean share of points in >= 2 boxes: {100 * mean_share:.1f}%"
-    )
-    return 0
+
+    def write_rooms() -> int:
+        started = time.perf_counter()
+        try:
+            results = run(args)
+        except OSError as exc:
+            raise Beep3dError(f"cannot write to {args.out_dir}: {exc}") from None
+        mean_share = sum(r[3] for r in results) / len(results)
+        elapsed = time.perf_counter() - started
+        print(
+            f"wrote {len(results)} rooms to {args.out_dir} in {elapsed:.1f} s; "
+            f"mean share of points in >= 2 boxes: {100 * mean_share:.1f}%"
+        )
+        return 0
+
+    return report_user_errors(write_rooms, "beep3d-synth", interrupted="the rooms printed above are complete")
 
 
 if __name__ == "__main__":

@@ -318,15 +318,8 @@ def decide_contests(
     if not bool(shared.any()):
         return labels, margins
     scores, member_points, member_boxes = scores[shared], member_points[shared], member_boxes[shared]
-    if priority is not None:
-        rank = priority.to(device)[member_boxes].to(torch.float32)
-        # ties on the priority are broken by the score: sort by score, then stably by priority
-        order = torch.argsort(scores, descending=True, stable=True)
-        order = order[torch.argsort(rank[order], descending=True, stable=True)]
-    else:
-        rank = None
-        order = torch.argsort(scores, descending=True, stable=True)
-    order = order[torch.argsort(member_points[order], stable=True)]
+    rank = None if priority is None else priority.to(device)[member_boxes].to(torch.float32)
+    order = contest_order(scores, member_points, rank)
     sorted_points = member_points[order]
     starts = torch.ones_like(sorted_points, dtype=torch.bool)
     starts[1:] = sorted_points[1:] != sorted_points[:-1]
@@ -334,16 +327,73 @@ def decide_contests(
     second = order[torch.nonzero(starts).squeeze(1) + 1]  # every point here has a second pair
     several = sorted_points[starts]
     labels[several] = member_boxes[first]
+    margins[several] = contest_margins(scores, member_boxes, first, second, rank, rule_bias)
+    return labels, margins
+
+
+def contest_order(
+    scores: torch.Tensor, member_points: torch.Tensor, rank: torch.Tensor | None
+) -> torch.Tensor:
+    """The (point, box) pairs in the order that decides each point's contest: its winner first.
+
+    Parameters
+    ----------
+    scores
+        (P,) float score of each pair (eq. 2, after the project's steps).
+    member_points
+        (P,) int64 point of each pair.
+    rank
+        (P,) float32 priority of each pair's box (1: a nested box, 0: not), or None (no nested-box rule).
+
+    Returns
+    -------
+    (P,) int64 pair indices grouped by point (ascending), within a point by priority, then by score
+    (both descending); the sorts are stable, so ties keep the pairs' given order.
+    """
+    order = torch.argsort(scores, descending=True, stable=True)
+    if rank is not None:
+        # ties on the priority are broken by the score: sort by score, then stably by priority
+        order = order[torch.argsort(rank[order], descending=True, stable=True)]
+    return order[torch.argsort(member_points[order], stable=True)]
+
+
+def contest_margins(
+    scores: torch.Tensor,
+    member_boxes: torch.Tensor,
+    first: torch.Tensor,
+    second: torch.Tensor,
+    rank: torch.Tensor | None,
+    rule_bias: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The margin of each contested point: how clearly its winning pair beat the runner-up.
+
+    Parameters
+    ----------
+    scores
+        (P,) float score of each pair.
+    member_boxes
+        (P,) int64 box of each pair.
+    first, second
+        (M,) int64 the winning and the second pair of each of M contested points (:func:`contest_order`).
+    rank
+        (P,) float32 priority of each pair's box, or None (no nested-box rule).
+    rule_bias
+        (K,) per-box bias that measures a win by the nested-box rule, or None (such a win is certain).
+
+    Returns
+    -------
+    (M,) float32 tanh of half the score gap; a win by priority: tanh of half the ``rule_bias`` gap (1
+    without one).
+    """
     gap = torch.tanh((scores[first] - scores[second]) / 2).float()
     if rank is not None:
         if rule_bias is None:
             rule_gap = torch.ones_like(gap)
         else:
-            rule = rule_bias.to(device=device, dtype=torch.float32)[member_boxes]
+            rule = rule_bias.to(device=member_boxes.device, dtype=torch.float32)[member_boxes]
             rule_gap = torch.tanh((rule[first] - rule[second]).abs() / 2).float()
         gap = torch.where(rank[first] > rank[second], rule_gap, gap)
-    margins[several] = gap
-    return labels, margins
+    return gap
 
 
 def contest_deciders(

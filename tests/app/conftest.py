@@ -1,5 +1,5 @@
 """What the tests of the window share: when they are skipped, their own configuration folder, the
-``window`` fixture.
+``scene_path`` and ``window`` fixtures.
 
 Skips, decided here once for every module of this folder:
 
@@ -60,6 +60,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _private_config(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def scene_path(tmp_path):
+    """A scan of a small room with a cube and a block (:func:`tests.app.test_app_window._two_cube_scene`)."""
+    from tests.app.test_app_window import _two_cube_scene
+
+    return _two_cube_scene(tmp_path / "room.ply")
 
 
 @pytest.fixture

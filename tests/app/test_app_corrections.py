@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from tests.app.test_app_window import _open, _pixel, _top_view, _two_cube_scene
+from tests.app.test_app_window import _open, _pixel, _top_view
 
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 LEFT = Qt.MouseButton.LeftButton
@@ -16,11 +16,6 @@ LEFT = Qt.MouseButton.LeftButton
 CUBE = slice(30000, 36000)
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def scene_path(tmp_path):
-    return _two_cube_scene(tmp_path / "room.ply")
 
 
 def _boxed(window, qtbot, scene_path, tmp_path):
@@ -104,14 +99,19 @@ def test_correct_tool_needs_a_visible_unlocked_box(window, qtbot, scene_path, tm
     assert "locked" in window.statusBar().currentMessage()
 
 
+def _drag(window, qtbot, pixels, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """A left-button drag in the view through ``pixels`` (press at the first, release at the last)."""
+    qtbot.mousePress(window.view, LEFT, modifiers, pos=pixels[0])
+    for pixel in pixels[1:]:
+        qtbot.mouseMove(window.view, pixel)
+    qtbot.mouseRelease(window.view, LEFT, modifiers, pos=pixels[-1])
+    window.live.wait_idle()
+
+
 def _stroke(window, qtbot, start, end, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     """A brush drag from world point ``start`` to ``end`` (through its middle)."""
     a, b = _pixel(window, start), _pixel(window, end)
-    qtbot.mousePress(window.view, LEFT, modifiers, pos=a)
-    qtbot.mouseMove(window.view, QPoint((a.x() + b.x()) // 2, (a.y() + b.y()) // 2))
-    qtbot.mouseMove(window.view, b)
-    qtbot.mouseRelease(window.view, LEFT, modifiers, pos=b)
-    window.live.wait_idle()
+    _drag(window, qtbot, [a, QPoint((a.x() + b.x()) // 2, (a.y() + b.y()) // 2), b], modifiers)
 
 
 def test_brush_stroke_to_background_is_one_undo_step(window, qtbot, scene_path, tmp_path):
@@ -302,11 +302,7 @@ def test_a_correction_alone_is_asked_about_on_close_and_outlives_its_box(
 def _outline(window, qtbot, corners, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     """A lasso drag through the world points ``corners`` and back to the first."""
     pixels = [_pixel(window, c) for c in corners]
-    qtbot.mousePress(window.view, LEFT, modifiers, pos=pixels[0])
-    for pixel in [*pixels[1:], pixels[0]]:
-        qtbot.mouseMove(window.view, pixel)
-    qtbot.mouseRelease(window.view, LEFT, modifiers, pos=pixels[0])
-    window.live.wait_idle()
+    _drag(window, qtbot, [*pixels, pixels[0]], modifiers)
 
 
 def test_lasso_gives_the_points_inside_its_outline_one_undo_step(window, qtbot, scene_path, tmp_path):

@@ -12,13 +12,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from tests.app.test_app_day import _boxes_file, _two_boxes
-from tests.app.test_app_window import _open, _two_cube_scene
-
-
-@pytest.fixture
-def scene_path(tmp_path):
-    return _two_cube_scene(tmp_path / "room.ply")
+from tests.app.day_helpers import _boxes_file, _two_boxes
+from tests.app.test_app_window import _open
 
 
 def _four_boxes():

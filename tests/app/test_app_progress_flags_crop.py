@@ -11,15 +11,10 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.app.test_app_day import _boxes_file, _two_boxes
-from tests.app.test_app_window import _open, _two_cube_scene
+from tests.app.day_helpers import _boxes_file, _two_boxes
+from tests.app.test_app_window import _open
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def scene_path(tmp_path):
-    return _two_cube_scene(tmp_path / "room.ply")
 
 
 class _EndlessResolver:

@@ -35,11 +35,6 @@ def _two_cube_scene(path):
     return path
 
 
-@pytest.fixture
-def scene_path(tmp_path):
-    return _two_cube_scene(tmp_path / "room.ply")
-
-
 def _open(win, qtbot, path, boxes=None):
     assert win.files.open_scene(path, boxes)
     win.live.wait_idle()
