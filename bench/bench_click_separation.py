@@ -1,7 +1,10 @@
-"""Can the teacher tell a clicked object from the rest of its box? The cue a click-conditioned
+r"""Can the teacher tell a clicked object from the rest of its box? The cue a click-conditioned
 decoder would need, measured before building one.
 
-    .venv/bin/python bench/bench_click_separation.py scene0000_00 scene0001_00 scene0003_00 scene0005_00 --threads 1
+    .venv/bin/python bench/bench_click_separation.py scene0000_00 scene0001_00 scene0003_00 \
+        scene0005_00 scene0006_00 scene0007_00 scene0008_00 --threads 1
+
+(the seven real training rooms: 101 objects, the README's figures).
 
 For each real ScanNet scan named (``../shared/data/scannet_real/<name>_labeled.ply``, boxes derived
 from its instances, box ids = instance ids) and each boxed object whose box also holds other points,
