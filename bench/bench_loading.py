@@ -12,29 +12,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_load_formats import grid_mesh
 from shared_data import REAL_SCENE
 
 from beep3d.io import load_scene, write_ply
 
 SHARED_SAMPLE = REAL_SCENE
-
-
-def grid_mesh(vertices: int) -> tuple[np.ndarray, np.ndarray]:
-    """A square grid of about ``vertices`` vertices and its triangles (two per cell)."""
-    side = int(np.sqrt(vertices))
-    u, v = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
-    xyz = np.stack([u.ravel() * 0.01, v.ravel() * 0.01, np.sin(u.ravel() * 0.05) * 0.1], axis=1).astype(
-        np.float32
-    )
-    index = np.arange(side * side).reshape(side, side)
-    a, b, c, d = (
-        index[:-1, :-1].ravel(),
-        index[1:, :-1].ravel(),
-        index[:-1, 1:].ravel(),
-        index[1:, 1:].ravel(),
-    )
-    faces = np.concatenate([np.stack([a, b, c], axis=1), np.stack([b, d, c], axis=1)])
-    return xyz, faces
 
 
 def best_time(path: Path, repeats: int) -> tuple[float, int, int]:

@@ -1,4 +1,5 @@
-"""Named per-point columns to a Scene: the one mapping the PCD, text, LAS and E57 readers share.
+"""Named per-point columns to a Scene: the one mapping the PCD, text, LAS and E57 readers share
+(and, for the writers, the checks of the columns they are given).
 
 A reader that has turned its file into named (N,) columns hands them here. Well-known names become
 the Scene's fields, as in the PLY reader; every other column is kept in ``Scene.extra``:
@@ -12,6 +13,7 @@ the Scene's fields, as in the PLY reader; every other column is kept in ``Scene.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -153,3 +155,35 @@ def checked_extra_columns(
     if len(set(names)) != len(names):
         raise Beep3dError(f"{path}: {what} names repeat: {names}")
     return columns
+
+
+def coordinates_to_write(path: str | os.PathLike[str], xyz: np.ndarray) -> np.ndarray:
+    """``xyz`` checked for a writer: (N, 3) floats, metres (float32 unless float32 or wider is given).
+
+    Raises
+    ------
+    Beep3dError
+        ``xyz`` is not (N, 3).
+    """
+    xyz = np.asarray(xyz)
+    if xyz.ndim != 2 or xyz.shape[1] != 3:
+        raise Beep3dError(f"{path}: xyz must have shape (N, 3), got {xyz.shape}")
+    if not np.issubdtype(xyz.dtype, np.floating) or xyz.dtype.itemsize < 4:
+        xyz = xyz.astype(np.float32)
+    return xyz
+
+
+def colours_to_write(
+    path: str | os.PathLike[str], rgb: np.ndarray, n: int, dtype: type | None = None
+) -> np.ndarray:
+    """``rgb`` checked for a writer: (N, 3) colours, as ``dtype`` when given (else their own).
+
+    Raises
+    ------
+    Beep3dError
+        ``rgb`` is not one colour per point of the ``n``.
+    """
+    rgb = np.asarray(rgb, dtype=dtype)
+    if rgb.shape != (n, 3):
+        raise Beep3dError(f"{path}: rgb must have shape ({n}, 3), got {rgb.shape}")
+    return rgb

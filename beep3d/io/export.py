@@ -56,7 +56,14 @@ from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import MAX_BOX_ID, BoxSet
 from beep3d.io.atomic import write_json_atomic, write_npy_atomic, write_text_atomic
 from beep3d.io.box_files import save_boxes
-from beep3d.io.export_layout import file_notes, is_export_file
+from beep3d.io.export_labelled import (
+    instance_colours,
+    mask_fields,
+    write_labelled_las,
+    write_labelled_pcd,
+    write_labelled_ply,
+)
+from beep3d.io.export_layout import box_arrays_layout, file_notes, is_export_file
 from beep3d.io.staged_folder import MARKER_FILE, staged_folder
 from beep3d.resolve.resolution import (
     DECIDED_BY_CORRECTION,
@@ -67,30 +74,28 @@ from beep3d.resolve.resolution import (
 )
 from beep3d.scene import Scene
 
-
-def instance_colours(instance_ids: np.ndarray, background: tuple[int, int, int] = (90, 90, 90)) -> np.ndarray:
-    """(N, 3) uint8 colour per point from its instance id: a fixed, well-spread hue per id.
-
-    The same id always gets the same colour (golden-ratio hue steps), so exports and the app agree.
-    """
-    ids = np.asarray(instance_ids, dtype=np.int64)
-    hue = (np.maximum(ids, 0) * 0.618033988749895 + 0.13) % 1.0
-    sat, val = 0.75, 0.95
-    h6 = hue * 6.0
-    sector = np.floor(h6).astype(np.int64) % 6
-    frac = h6 - np.floor(h6)
-    p, q, t = val * (1 - sat), val * (1 - sat * frac), val * (1 - sat * (1 - frac))
-    table = np.stack(
-        [
-            np.choose(sector, [val, q, p, p, t, val]),
-            np.choose(sector, [t, val, val, q, p, p]),
-            np.choose(sector, [p, p, t, val, val, q]),
-        ],
-        axis=1,
-    )
-    colours = np.round(table * 255).astype(np.uint8)
-    colours[ids < 0] = background
-    return colours
+__all__ = [
+    "EXPORTERS",
+    "ExportJob",
+    "Exporter",
+    "PointRows",
+    "box_arrays_layout",
+    "export_all",
+    "export_summary",
+    "instance_colours",
+    "is_export_file",
+    "mask_fields",
+    "scannet_gt_ids",
+    "write_box_formats",
+    "write_boxes_file",
+    "write_json_atomic_path",
+    "write_labelled_las",
+    "write_labelled_pcd",
+    "write_labelled_ply",
+    "write_point_arrays",
+    "write_scannet_files",
+    "write_training_folder",
+]
 
 
 def scannet_gt_ids(instance_ids: np.ndarray, semantic_ids: np.ndarray, boxes: BoxSet) -> np.ndarray:
@@ -272,6 +277,34 @@ def export_all(
         training run's ``checkpoints/``: the message names them) or holds one of the inputs, or
         another export writing into it. Nothing is written before these checks.
     """
+    _check_export(scene, boxes, resolution, kept)
+    inputs = [("scan", scene.source), *inputs]
+    job = ExportJob(
+        scene,
+        boxes,
+        resolution,
+        PointRows.of(resolution, kept),
+        class_set,
+        corrections=corrections.for_scan(scene.num_points) if corrections else None,
+        hidden=frozenset(int(i) for i in hidden),
+        locked=frozenset(int(i) for i in locked),
+    )
+    with staged_folder(out_dir, inputs, owned=is_export_file) as staging:
+        written = [path for exporter in EXPORTERS for path in exporter.write(staging, job)]
+        written = _with_nested_files(staging, written)
+        written.append(_write_export_json(staging, written, job, info))
+    return [Path(out_dir) / p.relative_to(staging) for p in written]
+
+
+def _check_export(scene: Scene, boxes: BoxSet, resolution: Resolution, kept: np.ndarray | None) -> None:
+    """Refuse per-point arrays that do not match the scene's N points, and box ids beyond int32.
+
+    Raises
+    ------
+    Beep3dError
+        A resolution array or the ``kept`` mask of another length, or a box id above
+        :data:`MAX_BOX_ID`.
+    """
     n = scene.num_points
     for name in ("instance_ids", "semantic_ids", "confidence"):
         if len(getattr(resolution, name)) != n:
@@ -287,34 +320,30 @@ def export_all(
             f"export: box id {int(boxes.ids.max())} does not fit the exports' 32-bit ids (at most {MAX_BOX_ID}); "
             "renumber the boxes"
         )
-    inputs = [("scan", scene.source), *inputs]
-    rows = PointRows.of(resolution, kept)
-    job = ExportJob(
-        scene,
-        boxes,
-        resolution,
-        rows,
-        class_set,
-        corrections=corrections.for_scan(n) if corrections else None,
-        hidden=frozenset(int(i) for i in hidden),
-        locked=frozenset(int(i) for i in locked),
+
+
+def _with_nested_files(staging: Path, written: list[Path]) -> list[Path]:
+    """``written`` followed by every other file in the staging folder, sorted.
+
+    Every file there is this export's: the list holds the nested ones too (ScanNet masks, ...).
+    """
+    listed = set(written)
+    return written + sorted(p for p in staging.rglob("*") if p.is_file() and p not in listed)
+
+
+def _write_export_json(
+    staging: Path, written: list[Path], job: ExportJob, info: dict[str, Any] | None
+) -> Path:
+    """``export.json``: the export's summary (with ``info``), the ``written`` files and what each holds."""
+    summary = export_summary(job.scene, job.boxes, job.resolution, job.rows, job.class_set, info)
+    relative = [p.relative_to(staging).as_posix() for p in written]
+    summary["files"] = [*relative, MARKER_FILE]
+    summary["file_notes"] = file_notes(
+        job.scene.name,
+        relative,
+        {p.relative_to(staging).as_posix(): notes for p, notes in job.described.items()},
     )
-    with staged_folder(out_dir, inputs, owned=is_export_file) as staging:
-        written = [path for exporter in EXPORTERS for path in exporter.write(staging, job)]
-        # every file in the staging folder is this export's: the list holds the nested ones too
-        listed = set(written)
-        written += sorted(p for p in staging.rglob("*") if p.is_file() and p not in listed)
-        summary = export_summary(scene, boxes, resolution, rows, class_set, info)
-        relative = [p.relative_to(staging).as_posix() for p in written]
-        summary["files"] = [*relative, MARKER_FILE]
-        summary["file_notes"] = file_notes(
-            scene.name,
-            relative,
-            {p.relative_to(staging).as_posix(): notes for p, notes in job.described.items()},
-        )
-        written.append(write_json_atomic_path(staging / MARKER_FILE, summary))
-    final = Path(out_dir)
-    return [final / p.relative_to(staging) for p in written]
+    return write_json_atomic_path(staging / MARKER_FILE, summary)
 
 
 def write_json_atomic_path(path: Path, data: dict[str, Any]) -> Path:
@@ -366,61 +395,6 @@ def write_boxes_file(
     return path
 
 
-def mask_fields(resolution: Resolution) -> dict[str, np.ndarray]:
-    """The per-point fields of the labelled point files: instance, semantic, confidence, decided_by.
-
-    Returns
-    -------
-    dict
-        name -> (N,) array: ``instance`` and ``semantic`` int32 (-1 none), ``confidence`` float32 in
-        [0, 1], ``decided_by`` uint8 (when the resolution has it).
-    """
-    fields = {
-        "instance": np.asarray(resolution.instance_ids, dtype=np.int32),
-        "semantic": np.asarray(resolution.semantic_ids, dtype=np.int32),
-        "confidence": np.asarray(resolution.confidence, dtype=np.float32),
-    }
-    if resolution.decided_by is not None:
-        fields["decided_by"] = np.asarray(resolution.decided_by, dtype=np.uint8)
-    return fields
-
-
-def write_labelled_ply(out: Path, scene: Scene, resolution: Resolution) -> Path:
-    """``<scene>_labelled.ply``: the loaded points coloured by instance, labels as properties."""
-    from beep3d.io import write_ply
-
-    properties = mask_fields(resolution)
-    properties |= {f"orig_{c}": scene.rgb[:, i] for i, c in enumerate(("red", "green", "blue"))}
-    path = out / f"{scene.name}_labelled.ply"
-    write_ply(path, scene.file_xyz(), instance_colours(properties["instance"]), properties, faces=scene.faces)
-    return path
-
-
-def write_labelled_pcd(out: Path, scene: Scene, resolution: Resolution) -> Path:
-    """``<scene>_labelled.pcd``: the labelled PLY's points and fields as a binary PCD (no faces)."""
-    from beep3d.io.pcd import write_pcd
-
-    fields = mask_fields(resolution)
-    fields |= {f"orig_{c}": scene.rgb[:, i] for i, c in enumerate(("red", "green", "blue"))}
-    path = out / f"{scene.name}_labelled.pcd"
-    write_pcd(path, scene.file_xyz(), instance_colours(fields["instance"]), fields)
-    return path
-
-
-def write_labelled_las(out: Path, scene: Scene, resolution: Resolution) -> Path:
-    """``<scene>_labelled.las``: LAS 1.4 coloured by instance, the semantic id as classification and
-    the mask fields as extra-bytes dimensions."""
-    from beep3d.io.las import write_las
-
-    fields = mask_fields(resolution)
-    path = out / f"{scene.name}_labelled.las"
-    classification = np.where(fields["semantic"] < 0, 0, fields["semantic"])
-    write_las(
-        path, scene.file_xyz(), instance_colours(fields["instance"]), fields, classification=classification
-    )
-    return path
-
-
 def write_box_formats(
     out: Path,
     scene_name: str,
@@ -456,33 +430,6 @@ def write_box_formats(
                 entry |= box_arrays_layout(boxes, class_set)
             described[path] = entry | {"notes": notes}
     return written
-
-
-def box_arrays_layout(boxes: BoxSet, class_set: ClassSet) -> dict[str, Any]:
-    """How the exported box array is laid out, for export.json: shape, column order, units, class ids.
-
-    Returns
-    -------
-    dict
-        ``dtype``, ``shape`` [K, 7], ``columns``, ``units``, ``frame``, ``class_ids`` (the class set's
-        name -> id, and what -1 means) and ``rows`` (box id per row, in the file's order).
-    """
-    return {
-        "dtype": "float64",
-        "shape": [len(boxes), 7],
-        "columns": ["cx", "cy", "cz", "dx", "dy", "dz", "class_id"],
-        "units": "cx cy cz: box centre, metres; dx dy dz: full extents along the scene's x y z, metres; "
-        "class_id: the class set's id of the box's label (class_ids), stored as a float",
-        "frame": "the scan's coordinates, axis-aligned (no yaw column: a turned box is written as the "
-        "axis-aligned box around it, see notes); the layout of votenet's *_bbox.npy and "
-        "mmdetection3d's *_aligned_bbox.npy",
-        "class_set": class_set.label_space,
-        "class_ids": {
-            name: int(class_id) for name, class_id in zip(class_set.names, class_set.ids, strict=True)
-        },
-        "class_id_minus_1": "a label not in the class set",
-        "rows": [int(box_id) for box_id in boxes.ids],
-    }
 
 
 def write_scannet_files(

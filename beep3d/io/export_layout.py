@@ -1,5 +1,5 @@
 """The layout of an export folder: the names :func:`beep3d.io.export.export_all` writes, and what
-each file holds (export.json's ``file_notes``).
+each file holds (export.json's ``file_notes``; for the box arrays also their columns and class ids).
 
 Also what tells an earlier export's own files from what else is in its folder (a training run, notes),
 which an export never replaces (:func:`beep3d.io.staged_folder.foreign_entries`).
@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from beep3d.classes import ClassSet
+from beep3d.geometry.boxes import BoxSet
 from beep3d.io.staged_folder import MARKER_FILE
 
-__all__ = ["FILE_CONTENT", "TOP_LEVEL_FILES", "TRAINING_FILES", "file_notes", "is_export_file"]
+__all__ = [
+    "FILE_CONTENT",
+    "TOP_LEVEL_FILES",
+    "TRAINING_FILES",
+    "box_arrays_layout",
+    "file_notes",
+    "is_export_file",
+]
 
 #: The files :func:`export_all` writes at the top of its folder, besides ``<scene>_labelled.*``.
 TOP_LEVEL_FILES = frozenset(
@@ -113,3 +122,30 @@ def file_notes(
         content = patterns.get(name, patterns.get(folder) if folder else None)
         notes[name] = {"content": content, **described.get(name, {})}
     return notes
+
+
+def box_arrays_layout(boxes: BoxSet, class_set: ClassSet) -> dict[str, Any]:
+    """How the exported box array is laid out, for export.json: shape, column order, units, class ids.
+
+    Returns
+    -------
+    dict
+        ``dtype``, ``shape`` [K, 7], ``columns``, ``units``, ``frame``, ``class_ids`` (the class set's
+        name -> id, and what -1 means) and ``rows`` (box id per row, in the file's order).
+    """
+    return {
+        "dtype": "float64",
+        "shape": [len(boxes), 7],
+        "columns": ["cx", "cy", "cz", "dx", "dy", "dz", "class_id"],
+        "units": "cx cy cz: box centre, metres; dx dy dz: full extents along the scene's x y z, metres; "
+        "class_id: the class set's id of the box's label (class_ids), stored as a float",
+        "frame": "the scan's coordinates, axis-aligned (no yaw column: a turned box is written as the "
+        "axis-aligned box around it, see notes); the layout of votenet's *_bbox.npy and "
+        "mmdetection3d's *_aligned_bbox.npy",
+        "class_set": class_set.label_space,
+        "class_ids": {
+            name: int(class_id) for name, class_id in zip(class_set.names, class_set.ids, strict=True)
+        },
+        "class_id_minus_1": "a label not in the class set",
+        "rows": [int(box_id) for box_id in boxes.ids],
+    }

@@ -21,7 +21,7 @@ import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.io.atomic import atomic_path
-from beep3d.io.columns import scene_from_columns
+from beep3d.io.columns import coordinates_to_write, scene_from_columns
 from beep3d.io.report import LoadReport, NanPolicy
 from beep3d.scene import Scene
 
@@ -292,9 +292,7 @@ def write_las(
     """
     import laspy
 
-    xyz = np.asarray(xyz, dtype=np.float64)
-    if xyz.ndim != 2 or xyz.shape[1] != 3:
-        raise Beep3dError(f"{path}: xyz must have shape (N, 3), got {xyz.shape}")
+    xyz = coordinates_to_write(path, np.asarray(xyz, dtype=np.float64))
     n = len(xyz)
     fields = {name: np.asarray(values) for name, values in (fields or {}).items()}
     for name, values in fields.items():

@@ -45,254 +45,13 @@ _ERRORS = {
 }
 
 
-def _byte_classes() -> np.ndarray:
-    """(256,) uint8: 0 a word's byte, 1 a blank, 2 the line end, 3 ``#``, 4 ``\\``."""
-    classes = np.zeros(256, dtype=np.uint8)
-    classes[[32, 9, 13, 11, 12]] = 1
-    classes[10], classes[35], classes[92] = 2, 3, 4
-    return classes
-
-
-_CLASSES = _byte_classes()
-
-
-def _parse(  # noqa: C901, PLR0912, PLR0915 - one compiled pass, kept flat for numba
-    buf: np.ndarray,
-    fill: bool,
-    total_vertices: int,
-    vertices: np.ndarray,
-    triangles: np.ndarray,
-    pow10: np.ndarray,
-    classes: np.ndarray,
-) -> tuple[int, int, int, int, int, int, int, int]:  # pragma: no cover - compiled
-    """One pass over an OBJ file's bytes.
-
-    With ``fill`` False the pass counts (vertex lines, triangles, smallest and largest vertex width)
-    and checks the line shapes; with ``fill`` True it also parses the numbers into ``vertices``
-    ((V, 7) float64) and the fan triangles into ``triangles`` ((T, 3) int64), checking every index
-    against ``total_vertices``. ``pow10`` holds 10**0 .. 10**22 and ``classes`` the class of every
-    byte value (:data:`_CLASSES`).
-
-    Returns
-    -------
-    (vertices, triangles, min width, max width, error code, error line, error value, vertices before)
-        Error code 0: no error; otherwise see ``_ERRORS``.
-    """
-    n = len(buf)
-    i = 0
-    line = 1
-    n_vertices = 0
-    n_triangles = 0
-    min_width = 1 << 30
-    max_width = 0
-    while i < n:
-        # --- start of a statement: skip leading blanks, read the keyword
-        while i < n and classes[buf[i]] == 1:
-            i += 1
-        start = i
-        while i < n and classes[buf[i]] == 0:
-            i += 1
-        kind = 0
-        if i - start == 1 and buf[start] == 118:  # v
-            kind = 1
-        elif i - start == 1 and buf[start] == 102:  # f
-            kind = 2
-        statement_line = line
-        count = 0
-        first = np.int64(0)
-        previous = np.int64(0)
-        # --- the statement's values (a skipped statement's words are stepped over the same way)
-        while True:
-            while i < n:  # blanks, and a backslash continuing the statement on the next line
-                c = classes[buf[i]]
-                if c == 1:
-                    i += 1
-                elif c == 4:
-                    j = i + 1
-                    while j < n and (buf[j] == 13 or buf[j] == 32 or buf[j] == 9):
-                        j += 1
-                    if j < n and buf[j] == 10:
-                        i = j + 1
-                        line += 1
-                    elif j >= n:
-                        i = j
-                    else:
-                        break
-                else:
-                    break
-            if i >= n or classes[buf[i]] == 2 or classes[buf[i]] == 3:
-                break
-            if kind == 0 or not fill:
-                # step over the word
-                i += 1
-                while i < n and classes[buf[i]] == 0:
-                    i += 1
-                count += 1
-                continue
-            if kind == 1:
-                # --- a number: sign, digits, '.', digits, exponent; or nan / inf
-                negative = False
-                if buf[i] == 45 or buf[i] == 43:
-                    negative = buf[i] == 45
-                    i += 1
-                mantissa = np.int64(0)
-                digits = 0
-                exponent = 0
-                seen_digit = False
-                while i < n and 48 <= buf[i] <= 57:
-                    seen_digit = True
-                    if digits < 19:
-                        mantissa = mantissa * 10 + (buf[i] - 48)
-                        if mantissa > 0:
-                            digits += 1
-                    else:
-                        exponent += 1
-                    i += 1
-                if i < n and buf[i] == 46:
-                    i += 1
-                    while i < n and 48 <= buf[i] <= 57:
-                        seen_digit = True
-                        if digits < 19:
-                            mantissa = mantissa * 10 + (buf[i] - 48)
-                            if mantissa > 0:
-                                digits += 1
-                            exponent -= 1
-                        i += 1
-                value = 0.0
-                if seen_digit:
-                    if i < n and (buf[i] == 101 or buf[i] == 69):  # e / E
-                        i += 1
-                        exp_negative = False
-                        if i < n and (buf[i] == 45 or buf[i] == 43):
-                            exp_negative = buf[i] == 45
-                            i += 1
-                        if i >= n or not (48 <= buf[i] <= 57):
-                            return n_vertices, n_triangles, min_width, max_width, 2, statement_line, 0, 0
-                        written = 0
-                        while i < n and 48 <= buf[i] <= 57:
-                            if written < 100000:
-                                written = written * 10 + (buf[i] - 48)
-                            i += 1
-                        exponent += -written if exp_negative else written
-                    value = float(mantissa)
-                    if mantissa == 0:
-                        value = 0.0
-                    elif 0 < exponent <= 22 and mantissa < (1 << 53):
-                        value = value * pow10[exponent]
-                    elif -22 <= exponent < 0 and mantissa < (1 << 53):
-                        value = value / pow10[-exponent]
-                    elif exponent > 400:
-                        value = np.inf
-                    elif exponent < -400:
-                        value = 0.0
-                    elif exponent != 0:
-                        value = value * 10.0**exponent
-                else:  # nan, inf, infinity (any case)
-                    letters = 0
-                    while i + letters < n and (65 <= buf[i + letters] <= 90 or 97 <= buf[i + letters] <= 122):
-                        letters += 1
-                    word = buf[i : i + letters] | 32  # lower case
-                    if letters == 3 and word[0] == 110 and word[1] == 97 and word[2] == 110:
-                        value = np.nan
-                    elif (
-                        (letters == 3 or letters == 8)
-                        and word[0] == 105
-                        and word[1] == 110
-                        and word[2] == 102
-                    ):
-                        value = np.inf
-                        if letters == 8 and not (
-                            word[3] == 105
-                            and word[4] == 110
-                            and word[5] == 105
-                            and word[6] == 116
-                            and word[7] == 121
-                        ):
-                            return n_vertices, n_triangles, min_width, max_width, 2, statement_line, 0, 0
-                    else:
-                        return n_vertices, n_triangles, min_width, max_width, 2, statement_line, 0, 0
-                    i += letters
-                if i < n and classes[buf[i]] == 0:
-                    return n_vertices, n_triangles, min_width, max_width, 2, statement_line, 0, 0
-                if count < 7:
-                    vertices[n_vertices, count] = -value if negative else value
-                count += 1
-                continue
-            # --- a face corner: a signed vertex index, then '/...' (texture, normal) is stepped over
-            negative = False
-            if buf[i] == 45 or buf[i] == 43:
-                negative = buf[i] == 45
-                i += 1
-            index = np.int64(0)
-            seen_digit = False
-            while i < n and 48 <= buf[i] <= 57:
-                seen_digit = True
-                if index < (np.int64(1) << 40):
-                    index = index * 10 + (buf[i] - 48)
-                i += 1
-            if not seen_digit:
-                return n_vertices, n_triangles, min_width, max_width, 4, statement_line, 0, 0
-            if i < n and buf[i] == 47:  # '/'
-                while i < n and (buf[i] == 47 or buf[i] == 45 or buf[i] == 43 or 48 <= buf[i] <= 57):
-                    i += 1
-            if i < n and classes[buf[i]] == 0:
-                return n_vertices, n_triangles, min_width, max_width, 4, statement_line, 0, 0
-            if index == 0:
-                return n_vertices, n_triangles, min_width, max_width, 5, statement_line, 0, 0
-            if negative:
-                if index > n_vertices:
-                    return (
-                        n_vertices,
-                        n_triangles,
-                        min_width,
-                        max_width,
-                        7,
-                        statement_line,
-                        -index,
-                        n_vertices,
-                    )
-                resolved = n_vertices - index
-            else:
-                if index > total_vertices:
-                    return n_vertices, n_triangles, min_width, max_width, 6, statement_line, index, 0
-                resolved = index - 1
-            if count == 0:
-                first = resolved
-            elif count >= 2:
-                triangles[n_triangles + count - 2, 0] = first
-                triangles[n_triangles + count - 2, 1] = previous
-                triangles[n_triangles + count - 2, 2] = resolved
-            previous = resolved
-            count += 1
-        # --- end of the statement: a comment runs to the end of the line
-        while i < n and buf[i] != 10:
-            i += 1
-        if i < n:
-            i += 1
-            line += 1
-        if kind == 1:
-            if count != 3 and count != 4 and count != 6 and count != 7:
-                return n_vertices, n_triangles, min_width, max_width, 1, statement_line, count, 0
-            min_width = min(min_width, count)
-            max_width = max(max_width, count)
-            n_vertices += 1
-        elif kind == 2:
-            if count < 3:
-                return n_vertices, n_triangles, min_width, max_width, 3, statement_line, count, 0
-            n_triangles += count - 2
-    return n_vertices, n_triangles, min_width, max_width, 0, 0, 0, 0
-
-
 @cache
 def _kernel():  # noqa: ANN202 - a numba dispatcher
-    """The compiled parser (numba is imported on first use, after its disk cache is pointed at a
-    writable folder by :mod:`beep3d.geometry.graph_segmentation`)."""
-    import importlib
+    """The compiled parser, :func:`beep3d.io.obj_kernel.parse_obj` (numba is imported on first use,
+    after its disk cache is pointed at a writable folder by :mod:`beep3d.geometry.graph_segmentation`)."""
+    from beep3d.io.obj_kernel import parse_obj
 
-    importlib.import_module("beep3d.geometry.graph_segmentation")  # before numba: its cache folder
-    import numba
-
-    return numba.njit(cache=True, nogil=True)(_parse)
+    return parse_obj
 
 
 def _line_text(data: bytes, line: int) -> str:
@@ -337,17 +96,14 @@ def read_obj(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, lis
         data = data.replace(b"\r", b"\n")
     buf = np.frombuffer(data, dtype=np.uint8)
     parse = _kernel()
-    pow10 = 10.0 ** np.arange(23, dtype=np.float64)
     empty_v, empty_t = np.zeros((0, 7), np.float64), np.zeros((0, 3), np.int64)
     n_vertices, n_triangles, min_width, max_width, code, line, value, before = parse(
-        buf, False, 0, empty_v, empty_t, pow10, _CLASSES
+        buf, False, 0, empty_v, empty_t
     )
     if code == 0:
         vertices = np.zeros((n_vertices, 7), dtype=np.float64)
         triangles = np.empty((n_triangles, 3), dtype=np.int64)
-        _, _, _, _, code, line, value, before = parse(
-            buf, True, n_vertices, vertices, triangles, pow10, _CLASSES
-        )
+        _, _, _, _, code, line, value, before = parse(buf, True, n_vertices, vertices, triangles)
     if code != 0:
         problem = _ERRORS[int(code)].format(value=int(value), vertices=int(n_vertices), before=int(before))
         raise Beep3dError(

@@ -26,7 +26,12 @@ import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.io.atomic import atomic_path
-from beep3d.io.columns import checked_extra_columns, scene_from_columns
+from beep3d.io.columns import (
+    checked_extra_columns,
+    colours_to_write,
+    coordinates_to_write,
+    scene_from_columns,
+)
 from beep3d.io.lzf import lzf_decompress
 from beep3d.io.report import LoadReport, NanPolicy
 from beep3d.scene import Scene
@@ -369,17 +374,11 @@ def write_pcd(
     ascii
         Write ``DATA ascii`` instead of ``binary``.
     """
-    xyz = np.asarray(xyz)
-    if xyz.ndim != 2 or xyz.shape[1] != 3:
-        raise Beep3dError(f"{path}: xyz must have shape (N, 3), got {xyz.shape}")
+    xyz = coordinates_to_write(path, xyz)
     n = len(xyz)
-    if not np.issubdtype(xyz.dtype, np.floating) or xyz.dtype.itemsize < 4:
-        xyz = xyz.astype(np.float32)
     columns: list[tuple[str, np.ndarray]] = [(axis, xyz[:, i]) for i, axis in enumerate("xyz")]
     if rgb is not None:
-        rgb = np.asarray(rgb, dtype=np.uint32)
-        if rgb.shape != (n, 3):
-            raise Beep3dError(f"{path}: rgb must have shape ({n}, 3), got {rgb.shape}")
+        rgb = colours_to_write(path, rgb, n, np.uint32)
         packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
         columns.append(("rgb", packed.astype(np.uint32).view(np.float32)))
     columns = checked_extra_columns(path, columns, fields, n, "field")

@@ -24,7 +24,7 @@ import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.io.atomic import atomic_path
-from beep3d.io.columns import checked_extra_columns
+from beep3d.io.columns import checked_extra_columns, colours_to_write, coordinates_to_write
 from beep3d.io.report import LoadReport, NanPolicy, assemble_scene
 from beep3d.scene import Scene
 
@@ -334,17 +334,11 @@ def write_ply(
     faces
         (M, 3) triangle vertex indices, written as a ``face`` element with ``vertex_indices``, or None.
     """
-    xyz = np.asarray(xyz)
-    if xyz.ndim != 2 or xyz.shape[1] != 3:
-        raise Beep3dError(f"{path}: xyz must have shape (N, 3), got {xyz.shape}")
+    xyz = coordinates_to_write(path, xyz)
     n = len(xyz)
-    if not np.issubdtype(xyz.dtype, np.floating):
-        xyz = xyz.astype(np.float32)
     columns: list[tuple[str, np.ndarray]] = [(axis, xyz[:, i]) for i, axis in enumerate("xyz")]
     if rgb is not None:
-        rgb = np.asarray(rgb)
-        if rgb.shape != (n, 3):
-            raise Beep3dError(f"{path}: rgb must have shape ({n}, 3), got {rgb.shape}")
+        rgb = colours_to_write(path, rgb, n)
         columns += [(channel, rgb[:, i]) for i, channel in enumerate(("red", "green", "blue"))]
     columns = checked_extra_columns(path, columns, properties, n, "property")
     typed = [(name, *_ply_type(name, values), values) for name, values in columns]

@@ -103,39 +103,11 @@ def assemble_scene(
     """
     if nan_policy not in ("drop", "refuse", "keep"):
         raise ValueError(f"nan_policy must be 'drop' or 'refuse', got {nan_policy!r}")
-    xyz = np.asarray(xyz)
-    if xyz.ndim != 2 or xyz.shape[1] != 3:
-        raise Beep3dError(
-            f"{path}: coordinates must have shape (N, 3), got {xyz.shape}; the file is malformed"
-        )
-    if not (np.issubdtype(xyz.dtype, np.floating) or np.issubdtype(xyz.dtype, np.integer)):
-        raise Beep3dError(
-            f"{path}: coordinates must be numbers, got dtype {xyz.dtype}; the file is malformed"
-        )
+    xyz = _checked_coordinates(path, xyz)
     n = len(xyz)
-    if n == 0:
-        raise Beep3dError(f"{path}: the file has no points (0 vertices); choose a scan that has points")
-    if origin is None:
-        origin = local_origin(xyz, path)
-        xyz32 = shifted(xyz, origin)
-    else:
-        xyz32 = np.ascontiguousarray(xyz, dtype=np.float32)
-    if origin != NO_SHIFT:
-        report.notes.append(describe_shift(origin))
-    try:
-        rgb, scale, colour_notes = normalise_colours(colours, n)
-    except Beep3dError as exc:
-        raise Beep3dError(f"{path}: {exc}; the file is malformed") from None
-    report.colour_scale = scale
-    report.notes.extend(colour_notes)
-    if faces is not None:
-        faces = np.asarray(faces, dtype=np.int64)
-        if len(faces) and (faces.min() < 0 or faces.max() >= n):
-            bad = int(faces.max()) if faces.max() >= n else int(faces.min())
-            raise Beep3dError(
-                f"{path}: a mesh face refers to vertex {bad} but the file has {n} vertices; "
-                "the file is corrupt or truncated - re-export the mesh"
-            )
+    xyz32, origin = _local_coordinates(path, report, xyz, origin)
+    rgb = _scene_colours(path, report, colours, n)
+    faces = _checked_faces(path, faces, n)
     scene = Scene(
         xyz=xyz32,
         rgb=rgb,
@@ -154,6 +126,65 @@ def assemble_scene(
     if origin != NO_SHIFT and nan_policy != "keep":
         placeholders = (xyz == 0).all(axis=1)
     return apply_nan_policy(scene, report, nan_policy, placeholders)
+
+
+def _checked_coordinates(path: Path, xyz: np.ndarray) -> np.ndarray:
+    """``xyz`` as an (N, 3) numeric array of at least one point, or an error naming ``path``."""
+    xyz = np.asarray(xyz)
+    if xyz.ndim != 2 or xyz.shape[1] != 3:
+        raise Beep3dError(
+            f"{path}: coordinates must have shape (N, 3), got {xyz.shape}; the file is malformed"
+        )
+    if not (np.issubdtype(xyz.dtype, np.floating) or np.issubdtype(xyz.dtype, np.integer)):
+        raise Beep3dError(
+            f"{path}: coordinates must be numbers, got dtype {xyz.dtype}; the file is malformed"
+        )
+    if len(xyz) == 0:
+        raise Beep3dError(f"{path}: the file has no points (0 vertices); choose a scan that has points")
+    return xyz
+
+
+def _local_coordinates(
+    path: Path, report: LoadReport, xyz: np.ndarray, origin: Origin | None
+) -> tuple[np.ndarray, Origin]:
+    """(N, 3) float32 coordinates relative to the local origin, and that origin (metres).
+
+    With ``origin`` None the file's own coordinates are shifted when they lie far from (0, 0, 0)
+    (:mod:`beep3d.io.local_origin`); a shift is noted in ``report``.
+    """
+    if origin is None:
+        origin = local_origin(xyz, path)
+        xyz32 = shifted(xyz, origin)
+    else:
+        xyz32 = np.ascontiguousarray(xyz, dtype=np.float32)
+    if origin != NO_SHIFT:
+        report.notes.append(describe_shift(origin))
+    return xyz32, origin
+
+
+def _scene_colours(path: Path, report: LoadReport, colours: np.ndarray | None, n: int) -> np.ndarray:
+    """(N, 3) uint8 colours from any scale (mid grey when None); the scale and notes go to ``report``."""
+    try:
+        rgb, scale, colour_notes = normalise_colours(colours, n)
+    except Beep3dError as exc:
+        raise Beep3dError(f"{path}: {exc}; the file is malformed") from None
+    report.colour_scale = scale
+    report.notes.extend(colour_notes)
+    return rgb
+
+
+def _checked_faces(path: Path, faces: np.ndarray | None, n: int) -> np.ndarray | None:
+    """(M, 3) int64 faces whose every index names one of the ``n`` vertices, or None."""
+    if faces is None:
+        return None
+    faces = np.asarray(faces, dtype=np.int64)
+    if len(faces) and (faces.min() < 0 or faces.max() >= n):
+        bad = int(faces.max()) if faces.max() >= n else int(faces.min())
+        raise Beep3dError(
+            f"{path}: a mesh face refers to vertex {bad} but the file has {n} vertices; "
+            "the file is corrupt or truncated - re-export the mesh"
+        )
+    return faces
 
 
 def apply_nan_policy(
