@@ -22,6 +22,7 @@ from beep3d.classes import ClassSet
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet, Membership, boxes_from_instances
 from beep3d.geometry.overlap import membership_for
+from beep3d.io.arrays import read_npy_array
 from beep3d.model.config import ModelConfig
 from beep3d.model.sample import ModelSample, sample_from_scene, with_model_dtypes
 from beep3d.scene import Scene
@@ -186,12 +187,7 @@ def read_point_labels(folder: Path | None, num_points: int) -> np.ndarray | None
     """The fixed labels of a scene folder (``point_labels.npy``), None when it has none."""
     if folder is None or not (folder / POINT_LABELS_FILE).is_file():
         return None
-    try:
-        labels = np.load(folder / POINT_LABELS_FILE, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise Beep3dError(
-            f"{folder / POINT_LABELS_FILE}: cannot be read ({exc}); re-export the training folder"
-        ) from None
+    labels = read_npy_array(folder / POINT_LABELS_FILE, "re-export the training folder")
     if labels.shape != (num_points,) or not np.issubdtype(labels.dtype, np.integer):
         raise Beep3dError(
             f"{folder / POINT_LABELS_FILE}: expected {num_points} integer labels (one per point), got "

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from beep3d.errors import Beep3dError
+from beep3d.io.arrays import read_npy_array
 from beep3d.io.report import LoadReport
 
 
@@ -99,13 +100,7 @@ def _per_point_values(path: Path, dtype: type) -> np.ndarray:
         point, or values that are not ids / confidences; the message says which and what to do.
     """
     again = "export the scene again"
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise Beep3dError(f"{path}: not a readable .npy array ({exc}); {again}") from None
-    if not isinstance(array, np.ndarray):  # np.load opened an .npz archive
-        array.close()
-        raise Beep3dError(f"{path}: an .npz archive, not an .npy array; {again}")
+    array = read_npy_array(path, again)
     if array.dtype.kind not in "biuf":
         raise Beep3dError(f"{path}: holds {array.dtype} values, not numbers; {again}")
     if array.ndim > 2 or (array.ndim == 2 and array.shape[1] != 1):

@@ -81,6 +81,36 @@ def _first(data: dict[str, np.ndarray], keys: tuple[str, ...]) -> tuple[str, np.
     return None, None
 
 
+def read_npy_array(path: Path, remedy: str) -> np.ndarray:
+    """One plain numpy array from an ``.npy`` file, never unpickled.
+
+    Parameters
+    ----------
+    path
+        The ``.npy`` file.
+    remedy
+        What the user should do when it cannot be read, ending the error message ("re-export ...").
+
+    Returns
+    -------
+    np.ndarray
+        The array as stored (any shape and dtype but object).
+
+    Raises
+    ------
+    Beep3dError
+        Empty, truncated, damaged, an ``.npz`` archive, or pickled objects.
+    """
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, SyntaxError, tokenize.TokenError, MemoryError) as exc:
+        raise Beep3dError(f"{path}: not a readable .npy array ({exc}); {remedy}") from None
+    if not isinstance(array, np.ndarray):  # np.load opened an .npz archive
+        array.close()
+        raise Beep3dError(f"{path}: an .npz archive, not an .npy array; {remedy}")
+    return array
+
+
 def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
     """Every array of an ``.npz`` archive, each checked to be numpy data (never a pickle)."""
     try:

@@ -58,6 +58,13 @@ def test_broken_point_labels_are_refused_with_what_to_do(tmp_path: Path):
     np.save(folder / POINT_LABELS_FILE, np.zeros(3, dtype=np.int64))
     with pytest.raises(Beep3dError, match="one per point"):  # before training: the first scene is read then
         build_datasets(tmp_path, small_config())
+    (folder / POINT_LABELS_FILE).write_bytes(b"")  # empty, as a full disk leaves it
+    with pytest.raises(Beep3dError, match="not a readable .npy array.*re-export"):
+        build_datasets(tmp_path, small_config())
+    with open(folder / POINT_LABELS_FILE, "wb") as archive:  # an .npz archive under the .npy name
+        np.savez(archive, labels=np.zeros(3, dtype=np.int64))
+    with pytest.raises(Beep3dError, match="an .npz archive"):
+        build_datasets(tmp_path, small_config())
 
 
 def test_the_export_s_training_folder_fixes_corrected_and_foreground_points(tmp_path: Path):
