@@ -95,7 +95,9 @@ def cropped_fixed_labels(fixed: np.ndarray, box_map: np.ndarray) -> np.ndarray:
 
 
 def crop_scene(sample: ModelSample, keep: np.ndarray) -> ModelSample:
-    """Keep the points ``keep`` ((M,) sorted indices); keep the boxes that still have a member point.
+    """Keep the points ``keep`` ((M,) sorted indices); keep the boxes that still have a member point
+    or a kept point the annotator gave them (a correction's point outside every box, or in a box that
+    holds no scan point, still teaches its box).
 
     Membership pairs are restricted to the kept points (exact); box positions, superpoint ids and GT
     positions are renumbered densely.
@@ -107,6 +109,9 @@ def crop_scene(sample: ModelSample, keep: np.ndarray) -> ModelSample:
     member_points = point_map[sample.member_points[pair_kept]]
     member_boxes_old = sample.member_boxes[pair_kept]
     kept_boxes = np.unique(member_boxes_old)
+    if sample.fixed_labels is not None:
+        given = np.asarray(sample.fixed_labels)[keep]
+        kept_boxes = np.union1d(kept_boxes, given[given >= 0]).astype(np.int64)
     box_map = np.full(len(sample.box_centers), -1, dtype=np.int64)
     box_map[kept_boxes] = np.arange(len(kept_boxes))
     gt_instance = None

@@ -152,7 +152,8 @@ def prepare_scene(
     where: str | None = None,
     fixed_ids: np.ndarray | None = None,
 ) -> PreparedScene:
-    """Reduce a scene and its boxes to a :class:`ModelSample` (boxes without member points dropped).
+    """Reduce a scene and its boxes to a :class:`ModelSample` (boxes without member points dropped,
+    unless ``fixed_ids`` give them points).
 
     ``fixed_ids`` (N,) int64 are fixed training labels in box ids (-1 background, -2 free), from a
     training folder's ``point_labels.npy``; they become box positions in the sample.
@@ -165,7 +166,8 @@ def prepare_scene(
     gt = gt_positions(scene, boxes, membership)
     fixed = None if fixed_ids is None else fixed_positions(fixed_ids, boxes, where)
     sample = sample_from_scene(scene, superpoints, boxes, classes, membership, gt, fixed)
-    if len(np.unique(sample.member_boxes)) < len(boxes):
+    given = sample.fixed_labels[sample.fixed_labels >= 0] if sample.fixed_labels is not None else []
+    if len(np.union1d(sample.member_boxes, given)) < len(boxes):
         sample = crop_scene(sample, np.arange(len(sample.xyz)))
     return PreparedScene(scene.name, sample)
 

@@ -113,3 +113,29 @@ def test_geometric_foreground_targets_make_the_floor_in_boxes_background(tmp_pat
     assert np.all(fixed[parts["cube"]] == FREE)
     with pytest.raises(Beep3dError, match="foreground_targets"):
         small_config(foreground_targets="model")
+
+
+def test_points_given_to_a_box_that_holds_no_scan_point_still_teach_that_box(tmp_path: Path):
+    """A stroke can give points to a box drawn beside the scan (or a crop can keep a box's corrected
+    points but none of its own): the box stays in the sample, with those points as its targets."""
+    folder = write_rooms(tmp_path, 1)[0]
+    data = json.loads((folder / "boxes.json").read_text())
+    empty = {"id": 4242, "label": data["boxes"][0]["label"], "center": [50.0, 50.0, 50.0]}
+    data["boxes"].append({**data["boxes"][0], **empty})
+    (folder / "boxes.json").write_text(json.dumps(data))
+    n = load_scene(folder).num_points
+    fixed = np.full(n, -2, dtype=np.int64)
+    fixed[:7] = 4242
+    np.save(folder / POINT_LABELS_FILE, fixed)
+    _, val, *_ = build_datasets(tmp_path, small_config())
+    sample = val[0]
+    assert 4242 in sample.box_ids.tolist()
+    position = sample.box_ids.tolist().index(4242)
+    assert sample.fixed_labels[:7].tolist() == [position] * 7
+    assert position not in sample.member_boxes.tolist()  # it holds no point of the scan
+    cropped = crop_scene(sample, np.arange(3, n))  # a crop keeping four of its given points
+    assert 4242 in cropped.box_ids.tolist()
+    kept = cropped.box_ids.tolist().index(4242)
+    assert cropped.fixed_labels[:4].tolist() == [kept] * 4
+    cropped = crop_scene(sample, np.arange(7, n))  # and one keeping none drops it
+    assert 4242 not in cropped.box_ids.tolist()
