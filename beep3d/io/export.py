@@ -215,7 +215,9 @@ EXPORTERS: tuple[Exporter, ...] = (
     ),
     _FunctionExporter(
         "training folder",
-        lambda out, job: write_training_folder(out, job.scene, job.boxes, job.class_set, job.resolution),
+        lambda out, job: write_training_folder(
+            out, job.scene, job.boxes, job.class_set, job.resolution, job.corrections, job.hidden, job.locked
+        ),
     ),
 )
 
@@ -465,13 +467,23 @@ def write_scannet_files(
 
 
 def write_training_folder(
-    out: Path, scene: Scene, boxes: BoxSet, class_set: ClassSet, resolution: Resolution | None = None
+    out: Path,
+    scene: Scene,
+    boxes: BoxSet,
+    class_set: ClassSet,
+    resolution: Resolution | None = None,
+    corrections: Corrections | None = None,
+    hidden: Iterable[int] = (),
+    locked: Iterable[int] = (),
 ) -> list[Path]:
     """``training/<scene>/``: the scene and its boxes, as ``beep3d-train`` reads them (no GT).
 
-    With a resolution, ``point_labels.npy`` beside them fixes the training labels of the points the
-    annotator's corrections decided (their box id, or -1) and of those the foreground stage took out
-    of their box (-1); -2 leaves a point to the boxes and the teacher.
+    Its ``boxes.json`` is the export's own (:func:`write_boxes_file`: the corrections and the hidden
+    and locked boxes too; the folder holds the scene's points as loaded, which the corrections
+    index), so the folder opens and exports again to the same masks. With a resolution,
+    ``point_labels.npy`` beside them fixes the training labels of the points the annotator's
+    corrections decided (their box id, or -1) and of those the foreground stage took out of their
+    box (-1); -2 leaves a point to the boxes and the teacher.
     """
     from beep3d.io import save_scene_folder
 
@@ -486,8 +498,8 @@ def write_training_folder(
         origin=scene.origin,
     )
     folder = out / "training" / scene.name
-    save_scene_folder(training_scene, folder, boxes=boxes)
-    written = [folder / "scene.npz", folder / "boxes.json"]
+    save_scene_folder(training_scene, folder)
+    written = [folder / "scene.npz", write_boxes_file(folder, scene, boxes, corrections, hidden, locked)]
     if resolution is not None and resolution.decided_by is not None:
         decided = resolution.decided_by
         fixed = np.full(scene.num_points, -2, dtype=np.int64)

@@ -61,6 +61,19 @@ def test_exported_boxes_file_keeps_corrections_and_flags(tmp_path: Path) -> None
     np.testing.assert_array_equal(np.load(second / "decided_by.npy"), np.load(first / "decided_by.npy"))
 
 
+def test_the_training_folder_exports_again_to_the_same_masks(tmp_path: Path) -> None:
+    """The training folder is a scene folder: its boxes.json carries the corrections and flags too."""
+    scan, boxes = write_scan_with_corrections(tmp_path)
+    first, again = tmp_path / "first", tmp_path / "again"
+    assert main([str(scan), "--boxes", str(boxes), "--export", str(first), *OPTIONS]) == 0
+    folder = first / "training" / "scan"
+    assert load_box_flags(folder / "boxes.json") == (frozenset({2}), frozenset({2}))
+    assert len(load_corrections(folder / "boxes.json")) == 2
+    assert main([str(folder), "--boxes", str(folder / "boxes.json"), "--export", str(again), *OPTIONS]) == 0
+    np.testing.assert_array_equal(np.load(again / "instance_ids.npy"), np.load(first / "instance_ids.npy"))
+    np.testing.assert_array_equal(np.load(again / "decided_by.npy"), np.load(first / "decided_by.npy"))
+
+
 def test_exported_boxes_file_without_corrections_has_none(tmp_path: Path) -> None:
     scan, boxes = write_scan_with_corrections(tmp_path)
     data = json.loads(boxes.read_text())
