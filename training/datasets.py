@@ -40,7 +40,7 @@ from beep3d.training.data_folders import (
 
 log = logging.getLogger(__name__)
 
-SUPERPOINTS_FILE = "superpoints.npy"
+SUPERPOINTS_FILE = "superpoints.npy"  # beep3d.io.export_layout.TRAINING_CACHE_FILES: an export may replace it
 #: Fixed training labels beside a scene folder's boxes (written by the export's training folder):
 #: (N,) int64 box id where the annotator's corrections fixed the point, -1 where they or the
 #: foreground stage made it background, -2 (free) elsewhere.

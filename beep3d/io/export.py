@@ -63,7 +63,7 @@ from beep3d.io.export_labelled import (
     write_labelled_pcd,
     write_labelled_ply,
 )
-from beep3d.io.export_layout import box_arrays_layout, file_notes, is_export_file
+from beep3d.io.export_layout import box_arrays_layout, file_notes, is_export_cache, is_export_file
 from beep3d.io.staged_folder import MARKER_FILE, staged_folder
 from beep3d.resolve.resolution import (
     DECIDED_BY_CORRECTION,
@@ -291,7 +291,7 @@ def export_all(
         hidden=frozenset(int(i) for i in hidden),
         locked=frozenset(int(i) for i in locked),
     )
-    with staged_folder(out_dir, inputs, owned=is_export_file) as staging:
+    with staged_folder(out_dir, inputs, owned=is_export_file, disposable=is_export_cache) as staging:
         written = [path for exporter in EXPORTERS for path in exporter.write(staging, job)]
         written = _with_nested_files(staging, written)
         written.append(_write_export_json(staging, written, job, info))

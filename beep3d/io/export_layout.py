@@ -19,6 +19,7 @@ __all__ = [
     "TRAINING_FILES",
     "box_arrays_layout",
     "file_notes",
+    "is_export_cache",
     "is_export_file",
 ]
 
@@ -28,6 +29,9 @@ TOP_LEVEL_FILES = frozenset(
 )
 #: The files of a training scene folder (``training/<scene>/``).
 TRAINING_FILES = frozenset({"scene.npz", "boxes.json", "point_labels.npy"})
+#: What ``beep3d-train`` caches in a training scene folder it trains on (a scene without superpoints
+#: gets them computed once): derived from the export's files, so a new export may replace it.
+TRAINING_CACHE_FILES = frozenset({"superpoints.npy"})
 
 
 def is_export_file(relative: str) -> bool:
@@ -149,3 +153,17 @@ def box_arrays_layout(boxes: BoxSet, class_set: ClassSet) -> dict[str, Any]:
         "class_id_minus_1": "a label not in the class set",
         "rows": [int(box_id) for box_id in boxes.ids],
     }
+
+
+def is_export_cache(relative: str) -> bool:
+    """Whether a path inside an export folder is a cache another tool derived from the export's
+    files (:data:`TRAINING_CACHE_FILES` in ``training/<scene>/``): exporting into the folder again
+    replaces it (it could be stale for the new scene) instead of refusing the folder.
+
+    Parameters
+    ----------
+    relative
+        The path relative to the export folder, ``/``-separated.
+    """
+    parts = relative.split("/")
+    return len(parts) == 3 and parts[0] == "training" and parts[2] in TRAINING_CACHE_FILES

@@ -96,7 +96,11 @@ def _recorded_files(target: Path) -> set[str] | None:
     return {*files, MARKER_FILE}
 
 
-def foreign_entries(target: str | os.PathLike[str], owned: Callable[[str], bool] | None = None) -> list[str]:
+def foreign_entries(
+    target: str | os.PathLike[str],
+    owned: Callable[[str], bool] | None = None,
+    disposable: Callable[[str], bool] | None = None,
+) -> list[str]:
     """What in an earlier output folder its writer did not write (and replacing it would delete).
 
     Parameters
@@ -106,6 +110,10 @@ def foreign_entries(target: str | os.PathLike[str], owned: Callable[[str], bool]
     owned
         For a marker that lists no ``files`` (unreadable, or written by an older version): whether a
         path relative to ``target`` (``/``-separated) is one the writer writes. None: only the marker.
+    disposable
+        Whether a relative path is a cache another tool derived from the writer's files (a training
+        run's superpoints beside an exported scene): not the writer's, but replacing the folder may
+        delete it, since it is recomputed when missing. None: nothing is.
 
     Returns
     -------
@@ -118,6 +126,8 @@ def foreign_entries(target: str | os.PathLike[str], owned: Callable[[str], bool]
     recorded = _recorded_files(root)
 
     def is_own(name: str) -> bool:
+        if disposable is not None and disposable(name):
+            return True
         if recorded is not None:
             return name in recorded
         return name == MARKER_FILE or (owned is not None and owned(name))
@@ -141,8 +151,10 @@ def foreign_entries(target: str | os.PathLike[str], owned: Callable[[str], bool]
     return sorted(walk(root, "")[1])
 
 
-def _refuse_foreign(target: Path, owned: Callable[[str], bool] | None) -> None:
-    foreign = foreign_entries(target, owned)
+def _refuse_foreign(
+    target: Path, owned: Callable[[str], bool] | None, disposable: Callable[[str], bool] | None
+) -> None:
+    foreign = foreign_entries(target, owned, disposable)
     if not foreign:
         return
     named = ", ".join(foreign[:LISTED_ENTRIES])
@@ -155,7 +167,11 @@ def _refuse_foreign(target: Path, owned: Callable[[str], bool] | None) -> None:
     )
 
 
-def _check_target(target: Path, owned: Callable[[str], bool] | None = None) -> None:
+def _check_target(
+    target: Path,
+    owned: Callable[[str], bool] | None = None,
+    disposable: Callable[[str], bool] | None = None,
+) -> None:
     if target.is_symlink() and not target.is_dir():
         raise Beep3dError(
             f"{target}: this is a symbolic link to no folder (a broken link or a link loop); export into a "
@@ -174,7 +190,7 @@ def _check_target(target: Path, owned: Callable[[str], bool] | None = None) -> N
             "replaces its folder as a whole, so choose a new or empty folder"
         )
     if target.is_dir() and (target / MARKER_FILE).is_file():
-        _refuse_foreign(target, owned)
+        _refuse_foreign(target, owned, disposable)
 
 
 def _resolved(path: str | os.PathLike[str]) -> Path:
@@ -228,6 +244,7 @@ def staged_folder(
     target: str | os.PathLike[str],
     inputs: Iterable[tuple[str, str | os.PathLike[str] | None]] = (),
     owned: Callable[[str], bool] | None = None,
+    disposable: Callable[[str], bool] | None = None,
 ) -> Iterator[Path]:
     """Yield an empty staging folder; on success it replaces ``target`` as a whole.
 
@@ -242,6 +259,9 @@ def staged_folder(
     owned
         For an earlier export whose marker lists no ``files``: whether a relative path is one this
         writer writes (see :func:`foreign_entries`).
+    disposable
+        Whether a relative path is a derived cache that replacing ``target`` may delete (see
+        :func:`foreign_entries`).
 
     Raises
     ------
@@ -258,7 +278,7 @@ def staged_folder(
     """
     check_inputs_outside(target, inputs)
     target = Path(target).absolute()
-    _check_target(target, owned)
+    _check_target(target, owned, disposable)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock_path = target.parent / f".{target.name}.lock"
     fd = _lock(lock_path, target)
@@ -273,7 +293,7 @@ def staged_folder(
             raise
         old = target.parent / f".{target.name}.old-{os.getpid()}"
         try:  # again: something (a training run, a user) may have written into it meanwhile
-            _check_target(target, owned)
+            _check_target(target, owned, disposable)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -153,3 +153,20 @@ def test_the_names_the_export_writes(name: str, written: bool) -> None:
     from beep3d.io.export import is_export_file
 
     assert is_export_file(name) is written
+
+
+def test_a_superpoint_cache_a_training_run_left_in_the_training_folder_is_replaced(tmp_path: Path) -> None:
+    """beep3d-train on ``OUT/training`` caches each scene's superpoints there (the README's refit
+    workflow); exporting into OUT again replaces that cache, which may not fit the new scene, while a
+    run's checkpoints still make the export refuse."""
+    out = tmp_path / "r1"
+    export(out)
+    cache = out / "training" / "room" / "superpoints.npy"
+    np.save(cache, np.zeros(1000, dtype=np.int64))
+    export(out, points=1200)
+    assert not cache.exists() and np.load(out / "instance_ids.npy").shape == (1200,)
+    np.save(cache, np.zeros(1200, dtype=np.int64))
+    (out / "training" / "room" / "notes.txt").write_text("not a cache")
+    with pytest.raises(Beep3dError, match="notes.txt"):
+        export(out)
+    assert cache.exists()
