@@ -98,22 +98,26 @@ __all__ = [
 ]
 
 
-def scannet_gt_ids(instance_ids: np.ndarray, semantic_ids: np.ndarray, boxes: BoxSet) -> np.ndarray:
-    """(N,) int64 ScanNet GT-style ids: semantic id * 1000 + (box position + 1); 0 for background.
+def scannet_gt_ids(instance_ids: np.ndarray, semantic_ids: np.ndarray) -> np.ndarray:
+    """(N,) int64 ScanNet GT-style ids of the masks: class id * 1000 + the box's number among the
+    boxes of its class (:func:`beep3d.metrics.scannet_ap.instances_to_gt_ids`, as ``beep3d-eval``
+    reads GT); 0 for background.
 
     Parameters
     ----------
     instance_ids, semantic_ids
-        (N,) int box id and class id per point (-1 none); every instance id is one of ``boxes``' ids.
+        (N,) int box id and class id per point (-1 none).
+
+    Raises
+    ------
+    Beep3dError
+        A class has more than 999 boxes holding points: the format cannot number them.
     """
+    from beep3d.metrics.scannet_ap import instances_to_gt_ids
+
     inst = np.asarray(instance_ids, dtype=np.int64)
     semantic = np.asarray(semantic_ids, dtype=np.int64)
-    out = np.zeros(len(inst), dtype=np.int64)
-    assigned = (inst >= 0) & (semantic >= 0)
-    order = np.argsort(boxes.ids)
-    position = order[np.searchsorted(boxes.ids[order], inst[assigned])]
-    out[assigned] = semantic[assigned] * 1000 + position + 1
-    return out
+    return instances_to_gt_ids(np.where(inst >= 0, semantic, -1), np.where(semantic >= 0, inst, -1))
 
 
 @dataclass(frozen=True)
@@ -456,7 +460,7 @@ def write_scannet_files(
         np.array(labels, dtype=np.int64),
         np.array(scores, dtype=np.float64),
     )
-    gt_ids = scannet_gt_ids(rows.instance_ids, rows.semantic_ids, boxes)
+    gt_ids = scannet_gt_ids(rows.instance_ids, rows.semantic_ids)
     gt_path = scannet_dir / f"{scene_name}_instance_gt.txt"
     write_text_atomic(gt_path, "\n".join(map(str, gt_ids.tolist())) + "\n")
     # the mask files the prediction list names, in its order

@@ -377,9 +377,16 @@ def instances_to_gt_ids(semantic: np.ndarray, instance: np.ndarray) -> np.ndarra
     Returns
     -------
     np.ndarray
-        (N,) int64 ``label * 1000 + k`` with k = 1, 2, ... numbering the instances in ascending id order;
-        the label of an instance is the most frequent semantic id among its points (so an instance is
-        never split). 0 for points without an instance or whose instance has no label.
+        (N,) int64 ``label * 1000 + k``, the label of an instance being the most frequent semantic id
+        among its points (so an instance is never split), and k = 1, 2, ... numbering the instances
+        of each label in ascending id order (ScanNet's evaluation needs only ``id // 1000`` to be the
+        label and each instance's id to be its own). 0 for points without an instance or whose
+        instance has no label.
+
+    Raises
+    ------
+    Beep3dError
+        The lengths differ, or a label has more than 999 instances: the id format cannot number them.
     """
     semantic = np.asarray(semantic, dtype=np.int64).reshape(-1)
     instance = np.asarray(instance, dtype=np.int64).reshape(-1)
@@ -391,21 +398,35 @@ def instances_to_gt_ids(semantic: np.ndarray, instance: np.ndarray) -> np.ndarra
     gt_ids = np.zeros(len(instance), dtype=np.int64)
     has_instance = instance >= 0
     unique_instances, inverse = np.unique(instance[has_instance], return_inverse=True)
-    if len(unique_instances) >= GT_LABEL_DIVISOR:
-        raise Beep3dError(
-            f"{len(unique_instances)} GT instances in one scene; ScanNet's id format (label * 1000 + instance) "
-            f"holds at most {GT_LABEL_DIVISOR - 1}"
-        )
-    labels = semantic[has_instance]
-    ids = np.zeros(len(labels), dtype=np.int64)
-    for k in range(len(unique_instances)):
-        members = inverse == k
-        values, counts = np.unique(labels[members], return_counts=True)
-        label = int(values[np.argmax(counts)])
-        if label >= 0:
-            ids[members] = label * GT_LABEL_DIVISOR + k + 1
-    gt_ids[has_instance] = ids
+    inverse = inverse.reshape(-1)
+    instance_label = _majority_per_group(inverse, semantic[has_instance], len(unique_instances))
+    number = np.zeros(len(unique_instances), dtype=np.int64)
+    for label in np.unique(instance_label[instance_label >= 0]):
+        of_label = np.flatnonzero(instance_label == label)
+        if len(of_label) >= GT_LABEL_DIVISOR:
+            raise Beep3dError(
+                f"{len(of_label)} instances of class id {label} in one scene; ScanNet's id format (label * "
+                f"1000 + instance) holds at most {GT_LABEL_DIVISOR - 1} per class; split the scene into parts"
+            )
+        number[of_label] = np.arange(1, len(of_label) + 1)
+    ids = np.where(instance_label >= 0, instance_label * GT_LABEL_DIVISOR + number, 0)
+    gt_ids[has_instance] = ids[inverse]
     return gt_ids
+
+
+def _majority_per_group(group: np.ndarray, values: np.ndarray, num_groups: int) -> np.ndarray:
+    """(G,) int64 the most frequent of ``values`` in each group (the smallest among ties).
+
+    ``group`` (M,) int in [0, G) and ``values`` (M,) int; every group has a member.
+    """
+    pairs, counts = np.unique(np.stack([group, values], axis=1), axis=0, return_counts=True)
+    order = np.lexsort((pairs[:, 1], -counts, pairs[:, 0]))  # by group, then most frequent first
+    ranked = pairs[order]
+    first = np.ones(len(ranked), dtype=bool)
+    first[1:] = ranked[1:, 0] != ranked[:-1, 0]
+    majority = np.full(num_groups, -1, dtype=np.int64)
+    majority[ranked[first, 0]] = ranked[first, 1]
+    return majority
 
 
 def masks_from_instance_ids(

@@ -86,3 +86,22 @@ def test_every_file_is_described_and_the_box_arrays_say_their_layout(tmp_path: P
     # the other box formats say their format, and hold the yaw (no note on it)
     centroid = notes["boxes/labelcloud-centroid/room.json"]
     assert centroid["format"] == "labelcloud-centroid" and not any("turned" in n for n in centroid["notes"])
+
+
+def test_scannet_gt_ids_stay_one_per_box_with_more_than_999_boxes() -> None:
+    """ScanNet's ids are class * 1000 + instance: each class numbers its own boxes, so 1,200 boxes of
+    two classes keep one id each and ``id // 1000`` their class (a global count collided past 999)."""
+    import pytest
+
+    from beep3d.errors import Beep3dError
+    from beep3d.io.export import scannet_gt_ids
+
+    box_ids = np.repeat(np.arange(1200) * 7 + 3, 4)  # 4 points per box, ids not their positions
+    classes = np.where(np.repeat(np.arange(1200), 4) % 2 == 0, 5, 7)
+    gt = scannet_gt_ids(np.append(box_ids, -1), np.append(classes, -1))
+    assert gt[-1] == 0
+    pairs = set(zip(box_ids.tolist(), gt[:-1].tolist(), strict=True))
+    assert len(pairs) == 1200 and len({g for _, g in pairs}) == 1200
+    np.testing.assert_array_equal(gt[:-1] // 1000, classes)
+    with pytest.raises(Beep3dError, match="at most 999 per class"):
+        scannet_gt_ids(box_ids, np.full(len(box_ids), 5))

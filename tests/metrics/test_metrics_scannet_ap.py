@@ -197,7 +197,7 @@ def test_generic_label_space_with_class_zero():
     semantic = np.array([0] * 150 + [8] * 150 + [3] * 20)
     instance = np.array([4] * 150 + [9] * 150 + [-1] * 20)
     gt = instances_to_gt_ids(semantic, instance)
-    assert set(np.unique(gt)) == {0, 1, 8002}
+    assert set(np.unique(gt)) == {0, 1, 8001}  # each class numbers its own instances
     masks, labels, scores = masks_from_instance_ids(instance, semantic)
     result = evaluate_instances([SceneEval(gt, masks, labels, scores)], range(13), S3DIS13_NAMES)
     assert result.per_class_ap["ceiling"] == 1.0 and result.per_class_ap["chair"] == 1.0
@@ -209,7 +209,7 @@ def test_instances_to_gt_ids_uses_the_majority_label_and_keeps_void():
     semantic = np.array([5, 5, 7, 1, -1, 5])
     instance = np.array([3, 3, 3, 8, -1, -1])
     gt = instances_to_gt_ids(semantic, instance)
-    assert gt.tolist() == [5001, 5001, 5001, 1002, 0, 0]
+    assert gt.tolist() == [5001, 5001, 5001, 1001, 0, 0]
 
 
 def test_masks_from_instance_ids_mean_confidence():
