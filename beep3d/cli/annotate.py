@@ -147,7 +147,7 @@ def run_export(args: argparse.Namespace) -> int:
     print(
         f"{scene.name}: {scene.num_points} points, {len(boxes)} boxes, "
         f"{analysis.num_single} in one box, {analysis.num_multi} in several (resolved by {name}), "
-        f"{int(result.foreground.background.sum())} left their box as background (foreground {args.foreground}); "
+        f"{left_as_background(result)} left their box as background (foreground {args.foreground}); "
         f"wrote {len(written)} files to {args.export} in {time.perf_counter() - started:.1f} s"
     )
     return 0
@@ -237,6 +237,16 @@ def _load_scan_corrections(boxes_path: Path, num_points: int) -> Corrections:
     return corrections
 
 
+def left_as_background(result: AnnotationResult) -> int:
+    """How many points the foreground stage took out of their box and no correction gave back."""
+    from beep3d.resolve.resolution import DECIDED_BY_FOREGROUND
+
+    decided = result.resolution.decided_by
+    if decided is None:
+        return int(result.foreground.background.sum())
+    return int((decided == DECIDED_BY_FOREGROUND).sum())
+
+
 def _export_info(
     args: argparse.Namespace,
     name: str,
@@ -254,7 +264,7 @@ def _export_info(
         "boxes_file": str(boxes_path.resolve()),
         "checkpoint": str(resolver.checkpoint) if name == "teacher" else None,
         "foreground": args.foreground,
-        "background_in_boxes": int(result.foreground.background.sum()),
+        "background_in_boxes": left_as_background(result),
         "corrections": num_corrections,
         "points_corrected": int(result.labels.corrected.sum()) if result.labels.corrected is not None else 0,
         "points_dropped_on_loading": {

@@ -93,3 +93,31 @@ def test_a_correction_about_a_box_the_file_does_not_hold_is_left_out_with_a_note
     assert main([str(scan), "--boxes", str(boxes), "--export", str(tmp_path / "out"), *OPTIONS]) == 0
     assert "left out" in capsys.readouterr().err
     assert len(load_corrections(tmp_path / "out" / "boxes.json")) == 2
+
+
+def test_points_a_stroke_gives_back_are_not_counted_as_left_out(tmp_path: Path, capsys):
+    """export.json's background_in_boxes and the printed count are the masks' own: points the
+    foreground stage took out and a stroke gave back to their box are not background."""
+    from beep3d.corrections import Correction, Corrections
+    from beep3d.io import write_ply
+    from beep3d.io.box_files import save_boxes
+    from beep3d.resolve.resolution import DECIDED_BY_FOREGROUND
+    from tests.resolve.test_foreground import loose_boxes, room_scene
+
+    scene, _ = room_scene()
+    normals = {f"n{axis}": scene.normals[:, i] for i, axis in enumerate("xyz")}
+    write_ply(tmp_path / "room.ply", scene.xyz, scene.rgb, properties=normals)
+    boxes_file = tmp_path / "room.boxes.json"
+    save_boxes(boxes_file, loose_boxes())
+    args = [str(tmp_path / "room.ply"), "--resolver", "smallest-box", "--export"]
+    assert main([*args, str(tmp_path / "before")]) == 0
+    left = np.flatnonzero(np.load(tmp_path / "before" / "decided_by.npy") == DECIDED_BY_FOREGROUND)
+    before = json.loads((tmp_path / "before" / "export.json").read_text())["background_in_boxes"]
+    assert before == len(left) > 20
+    stroke = Correction("stroke", 1, True, left[:20])
+    save_boxes(boxes_file, loose_boxes(), corrections=Corrections((stroke,), scene.num_points))
+    capsys.readouterr()
+    assert main([*args, str(tmp_path / "after")]) == 0
+    after = json.loads((tmp_path / "after" / "export.json").read_text())["background_in_boxes"]
+    assert after == before - 20
+    assert f"{after} left their box as background" in capsys.readouterr().out
