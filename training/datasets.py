@@ -164,7 +164,7 @@ def prepare_scene(
     )
     classes = box_classes_for(boxes, class_set, where)
     gt = gt_positions(scene, boxes, membership)
-    fixed = None if fixed_ids is None else fixed_positions(fixed_ids, boxes, where)
+    fixed = None if fixed_ids is None else fixed_positions(fixed_ids, boxes)
     sample = sample_from_scene(scene, superpoints, boxes, classes, membership, gt, fixed)
     given = sample.fixed_labels[sample.fixed_labels >= 0] if sample.fixed_labels is not None else []
     if len(np.union1d(sample.member_boxes, given)) < len(boxes):
@@ -172,13 +172,9 @@ def prepare_scene(
     return PreparedScene(scene.name, sample)
 
 
-def fixed_positions(fixed_ids: np.ndarray, boxes: BoxSet, where: str) -> np.ndarray:
+def fixed_positions(fixed_ids: np.ndarray, boxes: BoxSet) -> np.ndarray:
     """(N,) int64 fixed labels in box positions; ids of boxes not in ``boxes`` become free (-2)."""
     fixed_ids = np.asarray(fixed_ids, dtype=np.int64).reshape(-1)
-    if np.any(fixed_ids < -2):
-        raise Beep3dError(
-            f"{where}: {POINT_LABELS_FILE} holds values below -2; re-export the training folder"
-        )
     positions = np.where(fixed_ids == -1, -1, -2).astype(np.int64)
     for position, box_id in enumerate(boxes.ids):
         positions[fixed_ids == box_id] = position
@@ -194,6 +190,13 @@ def read_point_labels(folder: Path | None, num_points: int) -> np.ndarray | None
         raise Beep3dError(
             f"{folder / POINT_LABELS_FILE}: expected {num_points} integer labels (one per point), got "
             f"{labels.dtype} {labels.shape}; re-export the training folder"
+        )
+    path = folder / POINT_LABELS_FILE
+    if len(labels) and (int(labels.min()) < -2 or int(labels.max()) > np.iinfo(np.int64).max):
+        bad = int(labels.min()) if int(labels.min()) < -2 else int(labels.max())
+        raise Beep3dError(
+            f"{path}: holds {bad}, but labels are box ids, -1 (background) or -2 (free); re-export the "
+            "training folder"
         )
     return labels.astype(np.int64)
 

@@ -65,6 +65,11 @@ def test_broken_point_labels_are_refused_with_what_to_do(tmp_path: Path):
         np.savez(archive, labels=np.zeros(3, dtype=np.int64))
     with pytest.raises(Beep3dError, match="an .npz archive"):
         build_datasets(tmp_path, small_config())
+    n = load_scene(folder).num_points
+    for wrong in (np.full(n, -3, dtype=np.int64), np.full(n, 2**64 - 1, dtype=np.uint64)):
+        np.save(folder / POINT_LABELS_FILE, wrong)
+        with pytest.raises(Beep3dError, match=rf"point_labels.npy: holds {wrong[0]}, but labels are box ids"):
+            build_datasets(tmp_path, small_config())
 
 
 def test_the_export_s_training_folder_fixes_corrected_and_foreground_points(tmp_path: Path):
