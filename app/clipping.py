@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from beep3d.app.number_field import DecimalField
 from beep3d.geometry.boxes import Box, BoxSet
 
 #: Margin around the selected box of a crop box, metres.
@@ -158,7 +159,7 @@ class ClippingPanel(QWidget):
         self.show_state()
 
     def _spin(self) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox()
+        spin = DecimalField()
         spin.setRange(-1e8, 1e8)  # UTM fits
         spin.setDecimals(2)
         spin.setSingleStep(0.1)

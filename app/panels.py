@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from beep3d.app.box_list import BoxTable  # noqa: F401 (the box list lives in beep3d.app.box_list)
+from beep3d.app.number_field import DecimalField
 from beep3d.classes import ClassSet
 from beep3d.geometry.boxes import Box
 
@@ -164,7 +165,7 @@ class BoxEditor(QWidget):
     def _spin(
         self, lo: float, hi: float, step: float, field: str, decimals: int = DECIMALS, suffix: str = ""
     ) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox()
+        spin = DecimalField()
         spin.setRange(lo, hi)
         spin.setSingleStep(step)
         spin.setDecimals(decimals)
@@ -212,7 +213,7 @@ class BoxEditor(QWidget):
                 spin.setValue(value + offset)
             for spin, value in zip(self.size, box.size, strict=True):
                 spin.setValue(value)
-            self.yaw.setValue(math.degrees(box.yaw))
+            self.yaw.setValue(math.degrees(math.remainder(box.yaw, math.tau)))  # shown in [-180, 180]
         finally:
             self._updating = False
 
@@ -223,11 +224,17 @@ class BoxEditor(QWidget):
             value -= self._origin[int(field[-1])]
         after = box_with_field(self._box, field, value)
         if after != self._box:
+            shown = self._box
             self.boxEdited.emit(self._box, after, field)
+            if self._box is shown:  # the window refused the edit (a locked box): show the box again
+                self.show_box(shown)
 
     def _class_chosen(self, index: int) -> None:
         if self._updating or self._box is None:
             return
         label = self.class_combo.itemData(index)
         if label and label != self._box.label:
+            shown = self._box
             self.boxEdited.emit(self._box, self._box.moved(label=label), "class")
+            if self._box is shown:  # refused
+                self.show_box(shown)
