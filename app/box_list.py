@@ -483,7 +483,9 @@ class BoxStats:
         self.confidence = getattr(result, "box_confidence", None) or box_confidences(
             labels.instance_ids, labels.confidence, boxes.ids
         )
-        shares = result.foreground.box_share
+        shares = getattr(result, "background_share", None)  # corrections included
+        if shares is None:
+            shares = result.foreground.box_share
         self.extra = {
             box.id: {"background": float(shares[i]) if i < len(shares) else None}
             for i, box in enumerate(boxes)

@@ -15,6 +15,12 @@ the document's "corrections" event.
 Points are found by projecting the scan with the view's camera (:meth:`SceneView.project`), the
 way the rectangle tool does: only points in front of the camera, inside the view's clipping region
 and on the surface the annotator sees (not hidden behind nearer points) are taken.
+
+Hidden and locked boxes take no corrections: each click and stroke keeps the ids of the boxes hidden
+or locked when it is made (:attr:`beep3d.corrections.Correction.protected`), and the corrections stage
+leaves their masks alone. The tools also refuse, with a message, a click or stroke that could only
+touch those masks (:func:`protected_owners`), and a stroke whose box was deleted or hidden while it
+was drawn.
 """
 
 from __future__ import annotations
@@ -48,24 +54,41 @@ BRUSH_PREVIEW_BACKGROUND = np.array([90, 90, 90], dtype=np.float32)
 
 
 class CorrectionEditor(ToolEditor, Protocol):
-    """What the correction tools use of the window: a :class:`ToolEditor` and the colours shown."""
+    """What the correction tools use of the window: a :class:`ToolEditor`, the colours shown and the
+    result shown (``result``: its ``labels.instance_ids`` are the masks on screen; None before one)."""
 
     #: (N, 3) uint8 colours the view shows, in scene order (None before a scan is open).
     shown_colours: np.ndarray | None
 
 
-def locked_mask_points(editor: CorrectionEditor, points: np.ndarray) -> np.ndarray:
-    """(M,) bool: which of ``points`` the shown masks give to a locked box.
+def protected_ids(doc: AnnotationDocument, box_id: int) -> tuple[int, ...]:
+    """The boxes a correction about ``box_id`` (-1: background) made now leaves alone: those hidden or
+    locked (:attr:`beep3d.corrections.Correction.protected`)."""
+    return tuple(sorted((doc.hidden | doc.locked) - {box_id}))
 
-    A locked box refuses edits, its mask included: no click or stroke for another box, or for
-    background, takes points from it.
+
+def protected_owners(editor: CorrectionEditor, points: np.ndarray) -> np.ndarray:
+    """(M,) int64: the hidden or locked box whose mask holds each of ``points``, -1 for none.
+
+    Such a box takes no corrections: the corrections stage leaves its mask alone, and the tools refuse
+    a click or stroke that could only touch it. The masks are those shown; before the first result
+    arrives, a point inside a hidden or locked box counts as its.
     """
-    locked = editor.doc.locked
+    doc = editor.doc
+    protected = doc.hidden | doc.locked
+    owners = np.full(len(points), -1, dtype=np.int64)
+    if not protected or len(points) == 0 or doc.scene is None:
+        return owners
     result = getattr(editor, "result", None)
     labels = None if result is None else getattr(result, "labels", None)
-    if not locked or labels is None or labels.instance_ids is None:
-        return np.zeros(len(points), dtype=bool)
-    return np.isin(np.asarray(labels.instance_ids)[points], np.fromiter(locked, np.int64))
+    if labels is not None and labels.instance_ids is not None:
+        ids = np.asarray(labels.instance_ids, dtype=np.int64)[points]
+        return np.where(np.isin(ids, np.fromiter(protected, np.int64)), ids, -1)
+    xyz = doc.scene.xyz[points]
+    for box in doc.boxes:
+        if box.id in protected:
+            owners[(owners < 0) & box.contains(xyz)] = box.id
+    return owners
 
 
 def _pickable(view, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -202,15 +225,16 @@ class CorrectTool(_CorrectionTool):
         if index is None:
             self.editor.status("No point under the cursor: click on a point of the scan.")
             return True
-        if locked_mask_points(self.editor, np.array([index]))[0]:
-            owner = int(self.editor.result.labels.instance_ids[index])
-            self.editor.status(
-                f"That point is in the mask of box {owner}, which is locked: unlock it first (Ctrl+Shift+L)."
-            )
+        owner = int(protected_owners(self.editor, np.array([index]))[0])
+        if owner >= 0:
+            hidden = owner in doc.hidden
+            what = "hidden: show it first (Shift+H)" if hidden else "locked: unlock it first (Ctrl+Shift+L)"
+            self.editor.status(f"That point is in the mask of box {owner}, which is {what}.")
             return True
         positive = not (modifiers & Qt.KeyboardModifier.ShiftModifier)
         text = f"{'Positive' if positive else 'Negative'} click for {box.label} {box.id}"
-        self.editor.push(AddCorrection(Correction("click", box.id, positive, np.array([index])), text=text))
+        click = Correction("click", box.id, positive, np.array([index]), protected_ids(doc, box.id))
+        self.editor.push(AddCorrection(click, text=text))
         return True
 
 
@@ -339,9 +363,23 @@ class BrushTool(_CorrectionTool):
             return
         self._painted[inside] = True
         if self._colours is not None:
-            tint = BRUSH_PREVIEW_BACKGROUND if self._box_id == BACKGROUND else BRUSH_PREVIEW
-            self._colours[inside] = (self._colours[inside] * 0.3 + tint * 0.7).astype(np.uint8)
+            self._tint(inside)
             view.set_colours(self._colours)
+
+    def _tint(self, points: np.ndarray) -> None:
+        """Draw ``points`` (indices or (N,) bool) in the preview colours as painted by this stroke."""
+        assert self._colours is not None
+        tint = BRUSH_PREVIEW_BACKGROUND if self._box_id == BACKGROUND else BRUSH_PREVIEW
+        self._colours[points] = (self._colours[points] * 0.3 + tint * 0.7).astype(np.uint8)
+
+    def shown_over(self, view, colours: np.ndarray) -> np.ndarray:
+        """``colours`` with the stroke painted so far over them: a result that arrives while the button
+        is down is shown under the stroke's preview (not replaced by the colours it started on)."""
+        if not self._painting or self._painted is None or self._colours is None:
+            return colours
+        self._colours = np.array(colours, dtype=np.uint8, copy=True)
+        self._tint(self._painted)
+        return self._colours
 
     def release(self, view, x, y, button, modifiers) -> None:
         if not self._painting:
@@ -376,23 +414,35 @@ def visible_stroke_points(view, pixels: np.ndarray, depth: np.ndarray, chosen: n
 
 
 def push_stroke(editor: CorrectionEditor, box_id: int | None, points: np.ndarray, tool: str) -> None:
-    """One stroke correction (one undo step) giving ``points`` to ``box_id`` or to background."""
+    """One stroke correction (one undo step) giving ``points`` to ``box_id`` or to background.
+
+    Dropped, with a message, when the box was deleted or hidden while the stroke was drawn; the points
+    of hidden and locked boxes' masks are left out (none left: dropped too).
+    """
     if len(points) == 0 or box_id is None:
         editor.status(f"The {tool.lower()} touched no point of the scan.")
         return
-    in_locked = locked_mask_points(editor, points)
-    if in_locked.all():
-        editor.status(
-            f"The {tool.lower()} touched only locked boxes' points: unlock them first (Ctrl+Shift+L)."
-        )
+    doc = editor.doc
+    box = None if box_id == BACKGROUND else doc.box(box_id)
+    if box_id != BACKGROUND and (box is None or box_id in doc.hidden):
+        gone = "deleted" if box is None else "hidden"
+        editor.status(f"Box {box_id} was {gone} while the {tool.lower()} was drawn: the stroke is dropped.")
         return
-    points = points[~in_locked]
-    if box_id == BACKGROUND:
+    owners = protected_owners(editor, points)
+    if (owners >= 0).all():
+        if any(int(i) in doc.hidden for i in owners):
+            what = "hidden or locked boxes' points: show (Shift+H) or unlock (Ctrl+Shift+L) them first"
+        else:
+            what = "locked boxes' points: unlock them first (Ctrl+Shift+L)"
+        editor.status(f"The {tool.lower()} touched only {what}.")
+        return
+    points = points[owners < 0]
+    if box is None:
         text = f"{tool} {len(points):,} points to background"
     else:
-        box = editor.doc.box(box_id)
-        text = f"{tool} {len(points):,} points to {box.label if box else 'box'} {box_id}"
-    editor.push(AddCorrection(Correction("stroke", box_id, True, points), text=text))
+        text = f"{tool} {len(points):,} points to {box.label} {box_id}"
+    stroke = Correction("stroke", box_id, True, points, protected_ids(doc, box_id))
+    editor.push(AddCorrection(stroke, text=text))
 
 
 class LassoTool(_CorrectionTool):

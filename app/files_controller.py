@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from beep3d.classes import ClassSet
 from beep3d.corrections import Corrections
+from beep3d.defaults import DEFAULT_SHARE
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet
 from beep3d.io import SUPPORTED_EXTENSIONS
@@ -92,7 +93,7 @@ class FilesController(QObject):
         self.kept_points: np.ndarray | None = None
         self.boxes_format: BoxFormat = BOX_FORMATS[0]
         self._recovery_file: Path | None = None
-        self._autosaved_index = -1
+        self._autosaved_revision = -1
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setInterval(int(AUTOSAVE_SECONDS * 1000))
         self._autosave_timer.timeout.connect(self.autosave)
@@ -153,7 +154,7 @@ class FilesController(QObject):
         self.window.doc.boxes_path = found_boxes if found_boxes is not None else default_boxes_path(path)
         self.window.undo_stack.setClean()
         self._recovery_file = recovery_path(path)
-        self._autosaved_index = -1
+        self._autosaved_revision = -1
         self._offer_recovery()
         unknown = sorted({b.label for b in self.window.doc.boxes} - set(self.window.doc.class_set.names))
         note = f"; classes not in the class set: {', '.join(unknown)}" if unknown else ""
@@ -323,9 +324,7 @@ class FilesController(QObject):
         self.boxes_format = box_format
         said = "".join(f"; {note}" for note in notes)
         if notes:
-            # the file does not hold everything the window has (corrections, flags, yaw): that part
-            # is still unsaved, so the title keeps its "*", closing asks, and the recovery file stays
-            said += ". What the file could not hold stays unsaved (kept in the recovery file)"
+            said += f". What the file could not hold stays unsaved ({self._keep_unsaved()})"
         else:
             self.window.undo_stack.setClean()
             self.window.doc.dirty = False
@@ -334,6 +333,18 @@ class FilesController(QObject):
             f"Saved {len(self.window.doc.boxes)} boxes to {target} ({box_format.title}){said}", 10000
         )
         return True
+
+    def _keep_unsaved(self) -> str:
+        """After a save whose file could not hold everything the window has (corrections, flags, yaw):
+        keep that part unsaved, so that the title keeps its "*", closing and the next scan ask, and the
+        recovery file holds it at once (a close answered "Save" loses nothing); says where it is."""
+        self.window.undo_stack.resetClean()  # no undo step is the saved state any more
+        self.window.doc.dirty = True
+        if self.autosave():
+            return "kept in the recovery file"
+        if self._recovery_file is not None and self._recovery_file.exists():
+            return "kept in the recovery file"  # written already, with nothing changed since
+        return "not kept in any file: save the boxes in the project's format (Save as)"
 
     def save_as_dialog(self) -> None:
         """Choose a file and a box format (one filter per format), and save the boxes there."""
@@ -397,8 +408,8 @@ class FilesController(QObject):
             return False
         if not self.window.doc.dirty:
             return False
-        if self._autosaved_index == self.window.undo_stack.index() and self._recovery_file.exists():
-            return False
+        if self._autosaved_revision == self.window.doc.revision and self._recovery_file.exists():
+            return False  # nothing changed since (not the undo index: an undo and a new edit reach it again)
         try:
             save_boxes(
                 self._recovery_file,
@@ -412,7 +423,7 @@ class FilesController(QObject):
         except (OSError, Beep3dError) as exc:
             self.window.status(f"Autosave failed: {exc}")
             return False
-        self._autosaved_index = self.window.undo_stack.index()
+        self._autosaved_revision = self.window.doc.revision
         return True
 
     def _on_clean_changed(self, clean: bool) -> None:
@@ -423,33 +434,39 @@ class FilesController(QObject):
     def _drop_recovery(self) -> None:
         if self._recovery_file is not None:
             self._recovery_file.unlink(missing_ok=True)
-        self._autosaved_index = -1
+        self._autosaved_revision = -1
 
     def current_resolution(self):
         """The resolution of the current boxes (waiting for or computing it when needed).
 
-        A result the teacher made from an edit (its untouched points keep earlier decisions:
-        :mod:`beep3d.resolve.teacher_edits`) is resolved again in full, so an export equals the
-        headless export of the same boxes; the window then shows that result.
+        The result shown is used only when it was computed from the same boxes, corrections and
+        settings (resolver, membership rule, foreground stage): after a cancelled resolution it is
+        older than the document. A result the teacher made from an edit (its untouched points keep
+        earlier decisions: :mod:`beep3d.resolve.teacher_edits`) is resolved again in full, so an
+        export equals the headless export of the same boxes; the window then shows that result.
         """
+        from beep3d.resolve.pipeline import run_inputs
+
         window = self.window
         window.live.wait_idle()
-        result = window.result
-        resolver = window.resolvers.resolver
-        assert window.doc.scene is not None and resolver is not None
-        if result is not None and result.boxes == window.doc.boxes:
+        result, scene = window.result, window.doc.scene
+        resolver, level = window.resolvers.resolver, window.resolvers.membership_level
+        foreground = window.resolvers.foreground
+        assert scene is not None and resolver is not None
+        inputs = run_inputs(scene, resolver, level, DEFAULT_SHARE, foreground)
+        if result is not None and result.computed_from(window.doc.boxes, window.doc.corrections, inputs):
             exact = getattr(resolver, "is_exact", None)
             if exact is None or result.resolved is None or exact(result.resolved):
                 return result.resolution
         from beep3d.app.live import resolve_for_view
 
         full = resolve_for_view(
-            window.doc.scene,
+            scene,
             window.doc.boxes,
             resolver,
-            window.resolvers.membership_level,
+            level,
             window.live.generation,
-            window.resolvers.foreground,
+            foreground,
             window.doc.corrections,
         )
         window.live.last_result = full  # the next edit starts from it

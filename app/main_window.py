@@ -556,7 +556,7 @@ class MainWindow(QMainWindow):
                 [self.doc.class_set.colour_of(b.label) for b in self.result.boxes], float
             ).reshape(-1, 3)
         self.shown_colours = point_colours(self.colour_mode, scene.rgb, labels, box_colours)
-        self.view.set_colours(self.shown_colours)
+        self.view.set_colours(self.tool.shown_over(self.view, self.shown_colours))  # a stroke's preview
         self.side.update_closeups()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)

@@ -98,6 +98,11 @@ class Tool:
     def cancel(self, view) -> None:
         """Esc: drop what is half drawn."""
 
+    def shown_over(self, view, colours: np.ndarray) -> np.ndarray:
+        """The point colours to draw when the window shows ``colours`` ((N, 3) uint8, scene order)
+        anew: ``colours`` with the tool's preview over them (none here)."""
+        return colours
+
 
 class SelectTool(Tool):
     """Click a box to select it; drag the selected box's handles to move, resize and turn it."""

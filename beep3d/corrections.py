@@ -7,6 +7,11 @@ A box gives a first mask; where it is wrong, the annotator corrects it:
 - a **negative click**: that point is not the selected box's object;
 - a **stroke** (brush or lasso): exactly these points belong to a box, or to background.
 
+Hidden and locked boxes take no corrections: each correction keeps the ids of the boxes that were
+hidden or locked when it was made (``protected``), and never changes their masks, whatever the boxes'
+flags are later (:mod:`beep3d.resolve.corrections`). So hiding, showing, locking or unlocking a box
+changes no mask, and a box file gives the same masks again.
+
 Corrections refer to points by their index in the scan, so they belong to one scan: the box file
 stores the scan's point count with them and refuses them for a scan of another size. Later
 corrections win over earlier ones where they touch the same points.
@@ -41,16 +46,26 @@ class Correction:
         True: the points are the box's object; False (clicks only): they are not.
     points
         (M,) int64 indices of the points in the scan (one for a click).
+    protected
+        Sorted ids of the boxes whose masks it leaves alone (those hidden or locked when it was made):
+        it takes no point from them and gives them none.
     """
 
     kind: CorrectionKind
     box_id: int
     positive: bool
     points: np.ndarray
+    protected: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         points = np.unique(np.asarray(self.points, dtype=np.int64).reshape(-1))
         object.__setattr__(self, "points", points)
+        protected = tuple(sorted({int(i) for i in self.protected}))
+        object.__setattr__(self, "protected", protected)
+        if any(i < 0 for i in protected):
+            raise Beep3dError(f"protected box ids must be >= 0, got {list(protected)}")
+        if self.box_id in protected:
+            raise Beep3dError(f"a correction about box {self.box_id} cannot leave that box's mask alone")
         if self.kind not in ("click", "stroke"):
             raise Beep3dError(f"unknown correction kind {self.kind!r}; use 'click' or 'stroke'")
         if len(points) == 0:
@@ -72,28 +87,41 @@ class Correction:
     def __eq__(self, other: object) -> bool:
         return (
             isinstance(other, Correction)
-            and (self.kind, self.box_id, self.positive) == (other.kind, other.box_id, other.positive)
+            and (self.kind, self.box_id, self.positive, self.protected)
+            == (other.kind, other.box_id, other.positive, other.protected)
             and np.array_equal(self.points, other.points)
         )
 
     def __hash__(self) -> int:
-        return hash((self.kind, self.box_id, self.positive, self.points.tobytes()))
+        return hash((self.kind, self.box_id, self.positive, self.protected, self.points.tobytes()))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready form stored in box files (version 2)."""
-        return {
+        """The JSON-ready form stored in box files (version 2); ``protected`` only when there are some."""
+        data: dict[str, Any] = {
             "kind": self.kind,
             "box": int(self.box_id),
             "positive": bool(self.positive),
             "points": [int(p) for p in self.points],
         }
+        if self.protected:
+            data["protected"] = list(self.protected)
+        return data
+
+    def without_protected(self, box_ids: Iterable[int]) -> Correction:
+        """This correction no longer leaving the boxes ``box_ids`` alone (they are gone)."""
+        gone = {int(i) for i in box_ids}
+        if not gone & set(self.protected):
+            return self
+        kept = tuple(i for i in self.protected if i not in gone)
+        return Correction(self.kind, self.box_id, self.positive, self.points, kept)
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "correction") -> Correction:
         """Read :meth:`to_dict`'s form strictly; a clear error naming ``where`` for anything else.
 
         ``kind`` is "click" or "stroke"; ``box`` an integer (a box id, or -1: background);
-        ``positive`` a JSON boolean (absent: true); ``points`` a non-empty list of integers. A number
+        ``positive`` a JSON boolean (absent: true); ``points`` a non-empty list of integers;
+        ``protected`` (absent: none) a list of box ids. A number
         with a fraction, a string such as "1" or "false", or a boolean where a number belongs is
         refused rather than converted: ``bool("false")`` is True, and a point 1.5 names no point.
         """
@@ -119,8 +147,12 @@ class Correction:
         too_big = next((p for p in points if not -(2**63) <= p < 2**63), None)
         if too_big is not None:
             raise Beep3dError(f"{where}: point index {_shown(too_big)} is beyond any scan")
+        protected = data.get("protected", [])
+        if not isinstance(protected, list):
+            raise Beep3dError(f"{where}: protected must be a list of box ids, got {_shown(protected)}")
+        protected = [_integer(i, where, f"protected[{k}]") for k, i in enumerate(protected)]
         try:
-            return cls(kind, box_id, positive, np.asarray(points, dtype=np.int64))
+            return cls(kind, box_id, positive, np.asarray(points, dtype=np.int64), tuple(protected))
         except Beep3dError as exc:
             raise Beep3dError(f"{where}: {exc}") from None
 
@@ -178,9 +210,11 @@ class Corrections:
         return Corrections(self.items[:index] + self.items[index + 1 :], self.num_points)
 
     def without_boxes(self, box_ids: Iterable[int]) -> Corrections:
-        """These corrections without those about the boxes ``box_ids`` (a deleted box takes its own)."""
+        """These corrections without those about the boxes ``box_ids`` (a deleted box takes its own),
+        and no longer leaving those boxes alone (a later box may get a freed id)."""
         gone = set(int(i) for i in box_ids)
-        return Corrections(tuple(c for c in self.items if c.box_id not in gone), self.num_points)
+        kept = tuple(c.without_protected(gone) for c in self.items if c.box_id not in gone)
+        return Corrections(kept, self.num_points)
 
     def for_scan(self, num_points: int, where: str = "") -> Corrections:
         """These corrections checked against a scan of ``num_points`` points (a clear error if they do not fit).
@@ -227,7 +261,8 @@ class Corrections:
 
         A correction about a box that is gone changes no mask (the corrections stage skips it); a box
         file written before deleting a box took its corrections with it can hold such ones. Left in,
-        they would pass to a new box that gets the freed id.
+        they would pass to a new box that gets the freed id. For the same reason, the kept ones no
+        longer leave such boxes alone (:attr:`Correction.protected`).
 
         Returns
         -------
@@ -237,4 +272,6 @@ class Corrections:
         known = {int(i) for i in box_ids} | {BACKGROUND}
         dropped = [i for i, c in enumerate(self.items) if c.box_id not in known]
         kept = tuple(c for c in self.items if c.box_id in known)
+        unknown = {i for c in kept for i in c.protected} - known  # boxes gone: nothing left to protect
+        kept = tuple(c.without_protected(unknown) for c in kept)
         return Corrections(kept, self.num_points), dropped

@@ -35,6 +35,8 @@ from beep3d.geometry.room_surfaces import Room
 from beep3d.scene import Scene
 
 Listener = Callable[[str], None]
+#: The events that change what a box file holds (:attr:`AnnotationDocument.revision` counts them).
+SAVED_EVENTS = ("scene", "boxes", "corrections", "flags")
 
 
 class AnnotationDocument:
@@ -61,6 +63,10 @@ class AnnotationDocument:
         Where the scene was read from and where the boxes are saved (None until known).
     dirty
         True when the boxes changed since they were last saved or loaded.
+    revision
+        Counts the changes of what a box file holds (boxes, corrections, flags, the scene): equal
+        revisions, the same annotation (an undo and a new edit, or merged key presses, change it
+        although the undo stack's index is the same again).
     """
 
     def __init__(self, class_set: ClassSet = SCANNET18) -> None:
@@ -76,6 +82,7 @@ class AnnotationDocument:
         self.scene_path: Path | None = None
         self.boxes_path: Path | None = None
         self._dirty = False
+        self.revision = 0
         self._listeners: list[Listener] = []
 
     # observers -----------------------------------------------------------------------------
@@ -84,6 +91,8 @@ class AnnotationDocument:
         self._listeners.append(listener)
 
     def _emit(self, event: str) -> None:
+        if event in SAVED_EVENTS:
+            self.revision += 1
         for listener in list(self._listeners):
             listener(event)
 
@@ -369,7 +378,8 @@ class AddCorrection(Command):
 class DeleteBox(Command):
     """Delete a box and the clicks and strokes about it; undo puts both back as they were.
 
-    The corrections go with the box: a later box may get the freed id, and must not inherit them.
+    The corrections go with the box: a later box may get the freed id, and must not inherit them
+    (nor the protection of the others, which no longer leave that id alone).
     """
 
     box_id: int
@@ -381,7 +391,7 @@ class DeleteBox(Command):
     def redo(self, doc: AnnotationDocument) -> None:
         self._removed, self._position = doc._remove(self.box_id)
         kept = doc.corrections.without_boxes([self.box_id])
-        if len(kept) != len(doc.corrections):
+        if kept != doc.corrections:  # its own went, or others no longer leave it alone
             self._corrections = doc.corrections
             doc.corrections = kept
             doc._emit("corrections")

@@ -128,3 +128,24 @@ def test_deleting_a_box_takes_its_corrections_so_a_new_box_with_its_id_inherits_
     assert list(doc.corrections) == [stroke, click, to_background]  # back in their order
     history.redo()
     assert list(doc.corrections) == [click, to_background]
+
+
+def test_the_revision_counts_every_change_a_box_file_holds_not_the_undo_steps(doc):
+    from beep3d.corrections import Correction
+    from beep3d.document import AddCorrection, SetBoxFlag
+
+    history = History(doc)
+    seen = [doc.revision]
+    box = doc.box(0)
+    for x in (0.3, 0.35):  # two presses of one key: merged into one undo step
+        history.push(ChangeBox(doc.box(0), box.moved(center=(x, 0.25, 0.25)), merge_key="key-move"))
+        seen.append(doc.revision)
+    assert seen[2] > seen[1] > seen[0]
+    history.push(AddCorrection(Correction("click", 0, True, [1])))
+    history.undo()  # undone, and another edit made: as many undo steps as before, another state
+    history.push(AddCorrection(Correction("click", 0, False, [2])))
+    history.push(SetBoxFlag((1,), "locked", True))
+    assert doc.revision > seen[2] + 3
+    now = doc.revision
+    doc.select(1)  # the selection is not saved
+    assert doc.revision == now

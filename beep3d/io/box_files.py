@@ -12,6 +12,8 @@ Version 2 adds the annotator's mask corrections (:mod:`beep3d.corrections`; the 
 only when there are some); version 1 files (boxes only) load as before. A box the annotator hid or
 locked in the window carries ``"hidden": true`` / ``"locked": true`` (written only when true, so a
 file without such boxes is the same as before; readers that do not know the keys ignore them).
+A correction item may carry ``"protected": [ids]``: the boxes hidden or locked when it was made,
+whose masks it leaves alone (:class:`beep3d.corrections.Correction`).
 
 ``center`` and ``size`` are metres (``size`` = full extents along the box's own axes), ``yaw`` is radians
 about +z. Centres are in the scan file's own coordinates, in every box format: for a georeferenced

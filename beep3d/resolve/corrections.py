@@ -8,6 +8,11 @@ point, a correction wins. Corrections are applied in the order they were made:
   goes to the smallest other box that contains it, or to background;
 - a **stroke** gives exactly its points to its box (or to background).
 
+Hidden and locked boxes take no corrections: a correction takes no point from the boxes it keeps as
+``protected`` (those hidden or locked when it was made, :class:`beep3d.corrections.Correction`) and
+gives them none: a negative click's points go to the smallest other box that is not among them, or to
+background.
+
 A click region is what the clicked point speaks for (``spread``):
 
 - ``"point"``: the point alone;
@@ -263,8 +268,9 @@ class _CorrectionContext:
         before) say what a click's region keeps off; a click adds its point to ``seeds``.
         """
         if correction.kind == "stroke":  # exactly its points
-            labels[correction.points] = correction.box_id
-            return correction.points
+            points = _unprotected(correction, correction.points, labels)
+            labels[points] = correction.box_id
+            return points
         return self._click(correction, position, labels, pinned, seeds)
 
     def _click(
@@ -274,7 +280,8 @@ class _CorrectionContext:
 
         A positive click gives the box the region's points inside it (or, outside it, the clicked
         point alone: the box is too tight there); a negative click sends the region's points of the
-        box to the smallest other box containing each, or to background.
+        box to the smallest other box containing each, or to background. Neither takes points from
+        nor gives points to the boxes the correction leaves alone (``correction.protected``).
         """
         seed = int(correction.points[0])
         reach = self.radius
@@ -296,10 +303,14 @@ class _CorrectionContext:
         inside = _inside(self.membership, position, self.scene.num_points)
         if correction.positive:
             region = region[inside[region]] if inside[region].any() else correction.points
+            region = _unprotected(correction, region, labels)
             labels[region] = correction.box_id
         else:
             region = region[labels[region] == correction.box_id]
-            labels[region] = _next_box(region, position, self.membership, self.volumes, self.boxes.ids)
+            volumes = self.volumes
+            if correction.protected:  # never the next box of a negative click
+                volumes = np.where(np.isin(self.boxes.ids, correction.protected), np.inf, volumes)
+            labels[region] = _next_box(region, position, self.membership, volumes, self.boxes.ids)
         return region
 
 
@@ -352,6 +363,13 @@ def _nearer_than_earlier_clicks(
     return np.union1d(region, [seed])
 
 
+def _unprotected(correction: Correction, points: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The ``points`` whose box (``labels``: (N,) box id per point) the correction does not leave alone."""
+    if not correction.protected or len(points) == 0:
+        return points
+    return points[~np.isin(labels[points], correction.protected)]
+
+
 def _inside(membership: Membership, position: int, n: int) -> np.ndarray:
     inside = np.zeros(n, dtype=bool)
     inside[membership.point_index[membership.box_index == position]] = True
@@ -361,7 +379,10 @@ def _inside(membership: Membership, position: int, n: int) -> np.ndarray:
 def _next_box(
     region: np.ndarray, position: int, membership: Membership, volumes: np.ndarray, ids: np.ndarray
 ) -> np.ndarray:
-    """Box id each region point goes to after a negative click: the smallest other containing box, or -1."""
+    """Box id each region point goes to after a negative click: the smallest other containing box, or -1.
+
+    A box of infinite ``volumes`` (K,) is never chosen.
+    """
     best = np.full(len(region), -1, dtype=np.int64)
     if len(region) == 0:
         return best

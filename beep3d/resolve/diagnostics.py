@@ -513,7 +513,9 @@ def _low_confidence_after(
     return u_points, u_keys, low
 
 
-def background_problems(boxes: BoxSet, foreground: Foreground) -> list[Problem]:
+def background_problems(
+    boxes: BoxSet, foreground: Foreground, shares: np.ndarray | None = None
+) -> list[Problem]:
     """Boxes that hold much background, and boxes whose object lies in a room surface.
 
     Parameters
@@ -522,10 +524,14 @@ def background_problems(boxes: BoxSet, foreground: Foreground) -> list[Problem]:
         The boxes (K).
     foreground
         The foreground stage's result for them (:mod:`beep3d.resolve.foreground`).
+    shares
+        (K,) share of each box's resolved points its mask leaves to background, corrections included
+        (:func:`beep3d.resolve.pipeline.background_shares`); None: the stage's ``box_share``.
     """
     problems = []
+    shares = foreground.box_share if shares is None else shares
     for position, box in enumerate(boxes):
-        share = float(foreground.box_share[position]) if position < len(foreground.box_share) else 0.0
+        share = float(shares[position]) if position < len(shares) else 0.0
         if share > MUCH_BACKGROUND:
             problems.append(
                 Problem(

@@ -31,6 +31,7 @@ from beep3d.geometry.boxes import BoxSet, Membership
 from beep3d.geometry.child_geometry import GeometryChild
 from beep3d.geometry.overlap import OverlapAnalysis, membership_for
 from beep3d.geometry.room_surfaces import room_known
+from beep3d.resolve.box_shares import box_positions, shares_per_box
 from beep3d.resolve.corrections import DEFAULT_CLICK_SPREAD, apply_corrections
 from beep3d.resolve.diagnostics import DiagnosisMemory, Problem, background_problems, diagnose_edit
 from beep3d.resolve.foreground import Foreground, ForegroundStage, NoForeground, apply_foreground
@@ -58,7 +59,7 @@ class PointLabels:
         (N,) int8 what decided each point (:data:`beep3d.resolve.resolution.DECIDERS`), or None.
     background_reason
         (N,) int8 why a point inside a box left it (:data:`beep3d.resolve.foreground.BACKGROUND_REASONS`,
-        0: it did not), or None.
+        0: it did not, or a correction gave it to a box since), or None.
     corrected
         (N,) bool: a click or stroke decided the point, or None.
     """
@@ -103,6 +104,11 @@ class AnnotationResult:
         The resolver's own result, before the foreground stage (an edit's rule resolution starts from it).
     memory
         What the diagnosis remembers for the next edit (:class:`beep3d.resolve.diagnostics.DiagnosisMemory`).
+    corrections
+        The clicks and strokes applied (None: none).
+    background_share
+        (K,) float32 share of each box's resolved points that its mask leaves to background, corrections
+        included (the foreground stage's ``box_share`` where no correction decided one of them).
     """
 
     boxes: BoxSet
@@ -117,6 +123,15 @@ class AnnotationResult:
     inputs: tuple = ()
     resolved: Resolution | None = None
     memory: DiagnosisMemory | None = None
+    corrections: Corrections | None = None
+    background_share: np.ndarray | None = None
+
+    def computed_from(self, boxes: BoxSet, corrections: Corrections | None, inputs: tuple) -> bool:
+        """Whether this is the result of ``boxes`` with ``corrections`` (None: none) and ``inputs``
+        (:func:`run_inputs`: the scene, resolver, membership rule and foreground stage)."""
+        applied = self.corrections.items if self.corrections else ()
+        asked = corrections.items if corrections else ()
+        return self.inputs == inputs and self.boxes == boxes and applied == asked
 
 
 #: The pipeline's stages and the rough share of a first run's time each takes (for progress).
@@ -149,13 +164,17 @@ def point_labels(
         first_box = np.full(membership.num_points, -1, dtype=np.int32)
         # membership is sorted by point: writing in reverse leaves each point's first box
         first_box[membership.point_index[::-1]] = membership.box_index[::-1]
+    instance_ids = np.asarray(resolution.instance_ids, dtype=np.int32)
+    reason = None if foreground is None else foreground.reason
+    if reason is not None and corrected is not None and corrected.any():
+        reason = np.where(corrected & (instance_ids >= 0), 0, reason).astype(reason.dtype)  # in a mask again
     return PointLabels(
         first_box=first_box,
         overlap_counts=np.asarray(analysis.counts, dtype=np.int32),
-        instance_ids=np.asarray(resolution.instance_ids, dtype=np.int32),
+        instance_ids=instance_ids,
         confidence=np.asarray(resolution.confidence, dtype=np.float32),
         decided_by=resolution.decided_by,
-        background_reason=None if foreground is None else foreground.reason,
+        background_reason=reason,
         corrected=corrected,
     )
 
@@ -308,11 +327,15 @@ def annotate(
         scene, boxes, resolver, level, stages, corrections, click_spread
     )
     plan.begin("diagnostics")
+    background = background_shares(boxes, stages.foreground, stages.resolved, resolution, corrected)
     problems, memory, labels = _diagnostics_stage(
-        scene, boxes, level, stages, resolution, corrected, edited, reuse
+        scene, boxes, level, stages, resolution, corrected, edited, reuse, background
     )
     inputs = run_inputs(scene, resolver, level, share, foreground)  # the superpoints may be new since
-    return stages.result(boxes, resolution, problems, labels, time.perf_counter() - started, inputs, memory)
+    seconds = time.perf_counter() - started
+    return stages.result(
+        boxes, resolution, problems, labels, seconds, inputs, memory, corrections, background
+    )
 
 
 class _BeforeCorrections(NamedTuple):
@@ -333,6 +356,8 @@ class _BeforeCorrections(NamedTuple):
         seconds: float,
         inputs: tuple,
         memory: DiagnosisMemory,
+        corrections: Corrections | None,
+        background_share: np.ndarray,
     ) -> AnnotationResult:
         """The pipeline's result: these stages' with the corrected resolution and the later stages'."""
         return AnnotationResult(
@@ -348,6 +373,8 @@ class _BeforeCorrections(NamedTuple):
             inputs,
             self.resolved,
             memory,
+            corrections,
+            background_share,
         )
 
 
@@ -455,6 +482,29 @@ def _corrections_stage(
     )
 
 
+def background_shares(
+    boxes: BoxSet,
+    foreground: Foreground,
+    resolved: Resolution | None,
+    resolution: Resolution,
+    corrected: np.ndarray,
+) -> np.ndarray:
+    """(K,) float32 share of each box's points in the resolver's result (``resolved``) that the
+    corrected ``resolution`` leaves to background: the ``foreground`` stage's ``box_share``, worked
+    out again for the boxes some of whose points a correction decided (``corrected``: (N,) bool)."""
+    shares = np.asarray(foreground.box_share, dtype=np.float32)
+    if not corrected.any() or resolved is None or len(shares) != len(boxes):
+        return shares
+    positions = box_positions(resolved.instance_ids, boxes)
+    touched = np.unique(positions[corrected & (positions >= 0)])
+    if len(touched) == 0:
+        return shares
+    shares = shares.copy()
+    now = shares_per_box(positions, np.asarray(resolution.instance_ids) < 0, len(boxes))
+    shares[touched] = now[touched]
+    return shares
+
+
 def _diagnostics_stage(
     scene: Scene,
     boxes: BoxSet,
@@ -464,8 +514,10 @@ def _diagnostics_stage(
     corrected: np.ndarray,
     edited: EditedStages | None,
     reuse: AnnotationResult | None,
+    background: np.ndarray,
 ) -> tuple[list[Problem], DiagnosisMemory, PointLabels]:
-    """The problems, the diagnosis's memory and the display labels of the corrected ``resolution``.
+    """The problems, the diagnosis's memory and the display labels of the corrected ``resolution``
+    (``background``: :func:`background_shares`, for the boxes that hold much background).
 
     After an in-place edit (``edited``) with nothing corrected, before (``reuse``) or now
     (``corrected``: (N,) bool), only the edit's points changed, and only they are diagnosed again.
@@ -485,7 +537,7 @@ def _diagnostics_stage(
         first_box = first_box_after(reuse.labels.first_box, edited.edit)
     else:
         problems, memory = diagnose_edit(boxes, stages.analysis, resolution)
-    problems += background_problems(boxes, stages.foreground)
+    problems += background_problems(boxes, stages.foreground, background)
     labels = point_labels(
         stages.membership, stages.analysis, resolution, stages.foreground, corrected, first_box
     )

@@ -233,9 +233,12 @@ def test_saving_to_a_format_without_corrections_says_so(window, qtbot, scene_pat
     message = window.statusBar().currentMessage()
     assert "cannot hold the 1 mask corrections" in message
     assert "corrections" not in json.loads((tmp_path / "labelcloud.json").read_text())
-    # the correction exists only in the window: it stays unsaved, so closing asks and autosave keeps it
-    assert window.doc.dirty and "stays unsaved" in message
-    assert window.files.autosave()
+    # the correction exists only in the window: it stays unsaved, so closing asks, and the recovery
+    # file holds it at once
+    assert window.doc.dirty and "stays unsaved (kept in the recovery file)" in message
+    from beep3d.io.box_files import load_corrections
+
+    assert load_corrections(window.files.recovery_file).items == window.doc.corrections.items
 
 
 def test_autosave_and_recovery_keep_the_corrections(window, qtbot, scene_path, tmp_path, monkeypatch):
