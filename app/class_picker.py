@@ -124,6 +124,33 @@ def make_searchable(combo: QComboBox) -> None:
     completer.setFilterMode(Qt.MatchFlag.MatchContains)
     completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
     combo.setCompleter(completer)
+    combo.lineEdit().returnPressed.connect(lambda: take_typed_class(combo))
+
+
+def typed_class_index(combo: QComboBox, text: str) -> int | None:
+    """The item a typed class name means: the class of that name (or item text), else the only class
+    whose name contains the text; None when the text names no class or several."""
+    typed = text.strip().lower()
+    if not typed:
+        return None
+    names = [str(combo.itemData(i) or combo.itemText(i)).lower() for i in range(combo.count())]
+    for i, name in enumerate(names):
+        if typed in (name, combo.itemText(i).strip().lower()):
+            return i
+    containing = [i for i, name in enumerate(names) if typed in name]
+    return containing[0] if len(containing) == 1 else None
+
+
+def take_typed_class(combo: QComboBox) -> None:
+    """Enter in a searchable class box: choose the class typed (as if picked from the list, so the
+    combo's ``activated`` handlers run), or show the current class again when the text names none."""
+    index = typed_class_index(combo, combo.lineEdit().text())
+    if index is None:
+        combo.setEditText(combo.itemText(combo.currentIndex()))
+        return
+    combo.setCurrentIndex(index)
+    combo.setEditText(combo.itemText(index))
+    combo.activated.emit(index)
 
 
 def refresh_completions(combo: QComboBox) -> None:

@@ -243,6 +243,26 @@ def test_the_class_picker_reaches_every_class_by_typing(window, qtbot, scene_pat
     assert completer.currentCompletion().endswith("shower curtain")
 
 
+def test_a_class_name_typed_into_the_toolbar_class_box_is_the_class(window, qtbot, scene_path, tmp_path):
+    """'chair' (listed as '3  chair') and Enter left the class unchanged while the box showed 'chair'."""
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    combo = window.class_combo
+
+    def type_class(text: str) -> None:
+        combo.setFocus()
+        combo.lineEdit().selectAll()
+        qtbot.keyClicks(combo.lineEdit(), text)
+        qtbot.keyClick(combo.lineEdit(), Qt.Key.Key_Return)
+
+    for typed, expected in (("chair", "chair"), ("Bookshelf", "bookshelf"), ("tub", "bathtub")):
+        type_class(typed)
+        assert window.doc.current_class == expected and combo.currentData() == expected
+    type_class("xyz")  # names no class: the class and the box's text stay as they were
+    assert window.doc.current_class == "bathtub" and combo.currentText() == combo.itemText(
+        combo.currentIndex()
+    )
+
+
 def test_the_legend_explains_each_colour_mode(window, qtbot, scene_path, tmp_path):
     _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
     assert window.legend_dock.isVisible()
