@@ -24,7 +24,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from beep3d.app.handles import box_rotation
-from beep3d.geometry.boxes import Box
+from beep3d.geometry.boxes import MAX_BOX_EXTENT_M, MAX_COORDINATE_M, Box
 
 #: Points within this share of the box's size around it are shown (and at least 10 cm).
 MARGIN = 0.35
@@ -71,9 +71,10 @@ def local_points(xyz: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
 
 def moved_face(box: Box, axis: int, sign: int, delta: float) -> Box:
     """``box`` with its face on ``axis`` (``sign`` +1 or -1: the face on that side) moved ``delta``
-    metres outward (negative: inward); the opposite face stays. A face is not pulled past the opposite one."""
+    metres outward (negative: inward); the opposite face stays. A face is not pulled past the opposite one,
+    nor pushed beyond the largest box side (:data:`~beep3d.geometry.boxes.MAX_BOX_EXTENT_M`)."""
     size = list(box.size)
-    new = max(size[axis] + delta, MIN_SIDE)
+    new = min(max(size[axis] + delta, MIN_SIDE), MAX_BOX_EXTENT_M)
     shift = sign * (new - size[axis]) / 2
     size[axis] = new
     offset = np.zeros(3)
@@ -83,10 +84,13 @@ def moved_face(box: Box, axis: int, sign: int, delta: float) -> Box:
 
 
 def moved_in_plane(box: Box, axes: tuple[int, int], delta: tuple[float, float]) -> Box:
-    """``box`` moved ``delta`` metres along two of its own axes."""
+    """``box`` moved ``delta`` metres along two of its own axes (its centre kept within
+    :data:`~beep3d.geometry.boxes.MAX_COORDINATE_M`)."""
     offset = np.zeros(3)
     offset[axes[0]], offset[axes[1]] = delta
-    center = np.asarray(box.center) + box_rotation(box.yaw) @ offset
+    center = np.clip(
+        np.asarray(box.center) + box_rotation(box.yaw) @ offset, -MAX_COORDINATE_M, MAX_COORDINATE_M
+    )
     return box.moved(center=tuple(center))
 
 
@@ -204,7 +208,10 @@ class CloseupView(QWidget):
         return "move" if rect.contains(pos) else None
 
     def dragged_box(self, grab: str, start: Box, du_px: float, dv_px: float) -> Box:
-        """The box after dragging ``grab`` by (du_px right, dv_px down) pixels."""
+        """The box after dragging ``grab`` by (du_px right, dv_px down) pixels; ``start`` itself for
+        no movement (a click: the face of a box thinner than :data:`MIN_SIDE` is not pushed out to it)."""
+        if du_px == 0 and dv_px == 0:
+            return start
         scale, _ = self._scale()
         u, v, _ = self.axes
         du, dv = du_px / scale, -dv_px / scale

@@ -85,6 +85,9 @@ class FilesController(QObject):
     boxes_format
         The box format Save writes: the one the boxes were loaded or last saved in (the project's
         JSON for new boxes).
+    unreadable
+        The scan the last :meth:`open_scene` could not open (its file or its boxes unreadable); None
+        after one that opened or that the annotator cancelled at the unsaved-boxes question.
     """
 
     def __init__(self, window: MainWindow) -> None:
@@ -92,6 +95,7 @@ class FilesController(QObject):
         self.window = window
         self.kept_points: np.ndarray | None = None
         self.boxes_format: BoxFormat = BOX_FORMATS[0]
+        self.unreadable: Path | None = None
         self._recovery_file: Path | None = None
         self._autosaved_revision = -1
         self._autosave_timer = QTimer(self)
@@ -113,6 +117,7 @@ class FilesController(QObject):
         """Open a scan (and its boxes: ``boxes_path``, else ``<scene>.boxes.json`` when present)."""
         from beep3d.io import load_scene_with_report
 
+        self.unreadable = None
         if not self.maybe_save():
             return False
         path = Path(path).absolute()  # export.json, recovery and dialogs need it wherever the window runs
@@ -130,10 +135,12 @@ class FilesController(QObject):
                 opened_format = format_of_file(candidate)
         except Beep3dError as exc:
             QGuiApplication.restoreOverrideCursor()
+            self.unreadable = path
             self.window.error(str(exc))
             return False
         except Exception as exc:  # a file the readers did not foresee: say so instead of crashing
             QGuiApplication.restoreOverrideCursor()
+            self.unreadable = path
             self.window.error(
                 f"{path}: could not be read ({type(exc).__name__}: {exc}); check that it is a scan this tool reads."
             )

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from beep3d.geometry.boxes import Box
+from beep3d.geometry.boxes import MAX_BOX_EXTENT_M, MAX_COORDINATE_M, Box
 
 #: Corner pairs of the 12 box edges, for corners ordered as in :meth:`Box.corners`.
 BOX_EDGES = np.array(
@@ -123,7 +123,9 @@ def drag_handle(
     Faces move along their axis with the opposite face fixed; "center" moves the box on the
     horizontal plane through its centre; "yaw" turns the box about its vertical axis.
     ``grab_offset`` is (handle position - where the mouse grabbed it) at the start of the drag,
-    so the handle does not jump to the cursor.
+    so the handle does not jump to the cursor. A drag toward the horizon stops at the largest box
+    (sides up to :data:`~beep3d.geometry.boxes.MAX_BOX_EXTENT_M`, centres within
+    :data:`~beep3d.geometry.boxes.MAX_COORDINATE_M`) instead of failing.
     """
     center = np.asarray(box.center, dtype=np.float64)
     size = np.asarray(box.size, dtype=np.float64)
@@ -132,7 +134,7 @@ def drag_handle(
         hit = ray_plane_hit(origin, direction, center - grab_offset, np.array([0.0, 0.0, 1.0]))
         if hit is None:
             return box
-        new_center = hit + grab_offset
+        new_center = np.clip(hit + grab_offset, -MAX_COORDINATE_M, MAX_COORDINATE_M)
         new_center[2] = center[2]
         return box.moved(center=tuple(new_center))
     if handle == "yaw":
@@ -148,7 +150,7 @@ def drag_handle(
     axis_dir = rot[:, axis] * sign
     opposite = center - axis_dir * size[axis] / 2
     s = closest_on_axis(origin, direction, opposite, axis_dir) + float(np.dot(grab_offset, axis_dir))
-    extent = max(s, 0.01)
+    extent = min(max(s, 0.01), MAX_BOX_EXTENT_M)
     new_size = size.copy()
     new_size[axis] = extent
     new_center = opposite + axis_dir * extent / 2

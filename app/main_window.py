@@ -49,7 +49,7 @@ from beep3d.document import (
 )
 from beep3d.errors import Beep3dError
 from beep3d.geometry import box_nudges
-from beep3d.geometry.boxes import Box, BoxSet
+from beep3d.geometry.boxes import MAX_BOX_EXTENT_M, MAX_COORDINATE_M, Box, BoxSet
 from beep3d.resolve.resolution import decider_counts, describe_deciders
 from beep3d.resolve.teacher_resolver import TeacherResolver
 
@@ -351,27 +351,27 @@ class MainWindow(QMainWindow):
             self.push(ChangeBox(box, shrunk, text="Shrink box to points"))
 
     def nudge(self, kind: str, p: int, q: int, big: bool = False) -> None:
-        """Keyboard edit of the selected box (see the Edit > Move, turn and resize menu)."""
+        """Keyboard edit of the selected box (see the Edit > Move, turn and resize menu); a step past
+        the box limits is refused with a message."""
         box = self.need_selection()
         if box is None:
             return
-        if kind == "move":
-            right, up, forward = self.view.camera.axes()
-            ahead, side = box_nudges.floor_directions(forward, up)
-            after = box_nudges.moved_on_floor(box, p, q, ahead, side, big)
-            text = "Move box"
-        elif kind == "up":
-            after, text = box_nudges.raised(box, p, big), "Move box"
-        elif kind == "yaw":
-            after, text = box_nudges.turned(box, p, big), "Turn box"
-        elif kind == "size":
-            after, text = box_nudges.resized(box, p, q, big), "Resize box"
-        else:
-            raise ValueError(f"unknown nudge {kind!r}; use move, up, yaw or size")
+        _, up, forward = self.view.camera.axes()
+        text = box_nudges.NUDGE_TEXTS.get(kind, "Change box")
+        try:
+            after = box_nudges.nudged(box, kind, p, q, big, forward, up)
+        except Beep3dError:  # a box of 1000 m grown further, or a centre past the coordinate limit
+            self.status(
+                f"{text}: box {box.id} is at the box limits (sides up to {MAX_BOX_EXTENT_M:g} m, "
+                f"centre coordinates up to {MAX_COORDINATE_M:g} m) and was left as it is."
+            )
+            return
         self.view.draw_fewer_points_for_a_moment()  # a held key: the frames until it is let go
         self.push(ChangeBox(box, after, text=text, merge_key=f"key-{kind}-{p}-{q}"))
 
-    def _panel_edit(self, before: Box, after: Box, field: str) -> None:
+    def _panel_edit(self, before: Box, after: Box, field: str, stepped: bool = False) -> None:
+        """A value of the Selected-box panel: one undo step; a run of arrow-key or wheel steps of
+        one field (``stepped``) is one step, every typed value its own."""
         current = self.doc.box(before.id)
         if current is None:
             return
@@ -382,7 +382,8 @@ class MainWindow(QMainWindow):
             return
         if after != current:
             name = FIELD_NAMES.get(field, field)
-            self.push(ChangeBox(current, after, text=f"Set box {name}", merge_key=f"panel-{field}"))
+            merge_key = f"panel-{field}" if stepped else ""
+            self.push(ChangeBox(current, after, text=f"Set box {name}", merge_key=merge_key))
 
     def frame_selected(self) -> None:
         box = self.need_selection()

@@ -119,13 +119,14 @@ def box_with_field(box: Box, field: str, value: float) -> Box:
 class BoxEditor(QWidget):
     """Numeric entry of the selected box: class, centre, size (metres) and yaw (degrees).
 
-    Emits ``boxEdited(before, after, field)`` when the annotator changes a value (``field`` is a key
-    of :data:`FIELD_NAMES`). Without a selected box the fields are hidden. The centre is shown and
-    typed in the scan file's own coordinates (:meth:`set_origin`: a georeferenced scan's local
-    origin is added), as box files and other tools hold it.
+    Emits ``boxEdited(before, after, field, stepped)`` when the annotator changes a value (``field``
+    is a key of :data:`FIELD_NAMES`; ``stepped`` is True for an arrow-key, wheel or arrow-button step
+    of a number field, False for a typed value or a chosen class). Without a selected box the fields
+    are hidden. The centre is shown and typed in the scan file's own coordinates (:meth:`set_origin`:
+    a georeferenced scan's local origin is added), as box files and other tools hold it.
     """
 
-    boxEdited = Signal(object, object, str)
+    boxEdited = Signal(object, object, str, bool)
     #: Decimals of lengths: 0.1 mm, so a degenerate 1 mm side reads 0.0010, not a rounded 0.010.
     DECIMALS = 4
 
@@ -173,7 +174,7 @@ class BoxEditor(QWidget):
         spin.setKeyboardTracking(False)
         spin.setObjectName(field)
         spin.installEventFilter(self._undo_keys)
-        spin.valueChanged.connect(lambda value, f=field: self._edited(f, value))
+        spin.valueChanged.connect(lambda value, f=field, s=spin: self._edited(f, value, s.stepping))
         return spin
 
     def set_class_set(self, class_set: ClassSet) -> None:
@@ -217,7 +218,7 @@ class BoxEditor(QWidget):
         finally:
             self._updating = False
 
-    def _edited(self, field: str, value: float) -> None:
+    def _edited(self, field: str, value: float, stepped: bool = False) -> None:
         if self._updating or self._box is None:
             return
         if field.startswith("center"):
@@ -225,7 +226,7 @@ class BoxEditor(QWidget):
         after = box_with_field(self._box, field, value)
         if after != self._box:
             shown = self._box
-            self.boxEdited.emit(self._box, after, field)
+            self.boxEdited.emit(self._box, after, field, stepped)
             if self._box is shown:  # the window refused the edit (a locked box): show the box again
                 self.show_box(shown)
 
@@ -235,6 +236,6 @@ class BoxEditor(QWidget):
         label = self.class_combo.itemData(index)
         if label and label != self._box.label:
             shown = self._box
-            self.boxEdited.emit(self._box, self._box.moved(label=label), "class")
+            self.boxEdited.emit(self._box, self._box.moved(label=label), "class", False)
             if self._box is shown:  # refused
                 self.show_box(shown)

@@ -20,7 +20,8 @@ from beep3d.app.handles import box_handles, box_rotation, closest_on_axis, drag_
 from beep3d.document import AddBox, AnnotationDocument, ChangeBox, Command
 from beep3d.errors import Beep3dError
 from beep3d.geometry.box_fitting import box_at_point, box_from_corners, fit_box_to_points
-from beep3d.geometry.boxes import Box
+from beep3d.geometry.boxes import MAX_BOX_EXTENT_M, MAX_COORDINATE_M, Box
+from beep3d.resolve.diagnostics import DEGENERATE_EXTENT
 
 
 class ToolEditor(Protocol):
@@ -47,6 +48,11 @@ class ToolEditor(Protocol):
 
 LEFT = Qt.MouseButton.LeftButton
 UP = np.array([0.0, 0.0, 1.0])
+#: A rectangle drag, or a second corner from the first, shorter than this (pixels) draws no box.
+MIN_DRAG_PIXELS = 4
+#: A first corner with a coordinate past this (metres; floor hits at the horizon) is refused: the box
+#: drawn from it could not keep its centre within the coordinate limit.
+FARTHEST_CORNER_M = MAX_COORDINATE_M - MAX_BOX_EXTENT_M
 
 
 def snapped_heading(yaw: float, step_degrees: float = 90.0, tolerance_degrees: float = 45.0) -> float:
@@ -204,7 +210,12 @@ class PointBoxTool(Tool):
 
 
 class CornersTool(Tool):
-    """Click two opposite corners on the floor, then move up and click to set the height."""
+    """Click two opposite corners on the floor, then move up and click to set the height.
+
+    A second corner on the first (within :data:`MIN_DRAG_PIXELS`, or a side under the 1 cm the
+    problems list calls flat) is refused with a message; no side grows past the largest box
+    (:func:`~beep3d.geometry.box_fitting.box_from_corners` stops it there).
+    """
 
     name = "corners"
     title = "Two corners + height"
@@ -251,7 +262,7 @@ class CornersTool(Tool):
             return False
         if self._corner_a is None:
             hit = self._floor_hit(view, x, y)
-            if hit is None:
+            if hit is None or float(np.max(np.abs(hit))) > FARTHEST_CORNER_M:
                 self.editor.status(
                     "The floor is not under the cursor: look down at the floor to place a corner."
                 )
@@ -261,6 +272,12 @@ class CornersTool(Tool):
         elif self._corner_b is None:
             hit = self._floor_hit(view, x, y)
             if hit is None:
+                return True
+            if self._on_first_corner(view, hit, x, y):
+                self.editor.status(
+                    "Corners: the opposite corner is on the first one (the box would be flat): click "
+                    "the corner diagonally across the object, or Esc to cancel."
+                )
                 return True
             self._corner_b = hit
             self._height = 0.05
@@ -285,13 +302,30 @@ class CornersTool(Tool):
         if self._corner_b is None:
             hit = self._floor_hit(view, x, y)
             if hit is not None:
-                view.set_ghost(self._ghost_box(view, hit, 0.02))
+                self._show_ghost(view, self._ghost_box(view, hit, 0.02))
             return True
         height = self._height_at(view, x, y)
         if height is not None:
             self._height = max(height, 0.02)
-        view.set_ghost(self._ghost_box(view, self._corner_b, self._height))
+        self._show_ghost(view, self._ghost_box(view, self._corner_b, self._height))
         return True
+
+    def _on_first_corner(self, view, hit: np.ndarray, x: float, y: float) -> bool:
+        """Whether a second corner at ``hit`` (pixel x, y) would draw a flat box: clicked within
+        :data:`MIN_DRAG_PIXELS` of where the first is seen, or a side of the floor rectangle under 1 cm."""
+        pixels, visible = view.project(np.asarray(self._corner_a, dtype=np.float64)[None])
+        if visible[0] and np.all(np.abs(pixels[0] - (x, y)) < MIN_DRAG_PIXELS):
+            return True
+        return min(self._ghost_box(view, hit, 0.02).size[:2]) < DEGENERATE_EXTENT
+
+    def _show_ghost(self, view, ghost: Box) -> None:
+        """Draw the box being drawn; say so when it reaches the largest box (the cursor far away)."""
+        view.set_ghost(ghost)
+        if max(ghost.size) >= MAX_BOX_EXTENT_M:
+            self.editor.status(
+                f"Corners: the box stops at {MAX_BOX_EXTENT_M:g} m, the largest box: the floor under "
+                "the cursor is farther away. Move the cursor back toward the object."
+            )
 
     def _height_at(self, view, x, y) -> float | None:
         """Box height for the cursor at (x, y) during the height step.
@@ -323,7 +357,8 @@ class CornersTool(Tool):
 
 
 class RectangleFitTool(Tool):
-    """Drag a rectangle in the top view: a box fitted to the points inside it (floor ignored)."""
+    """Drag a rectangle in the top view: a box fitted to the points inside it (floor ignored), of
+    those drawn (not the points clipping hides)."""
 
     name = "rectangle"
     title = "Rectangle fit (top view)"
@@ -360,12 +395,15 @@ class RectangleFitTool(Tool):
         self._start = None
         view.rubber_band = None
         view.update()
-        if rect.width() < 4 or rect.height() < 4:
+        if rect.width() < MIN_DRAG_PIXELS or rect.height() < MIN_DRAG_PIXELS:
             return
         doc = self.editor.doc
         if doc.scene is None:
             return
         pixels, visible = view.project(doc.scene.xyz)
+        if view.clip is not None:  # clipped points are neither drawn nor fitted
+            lo, hi = view.clip
+            visible = visible & np.all((doc.scene.xyz >= lo) & (doc.scene.xyz <= hi), axis=1)
         inside = (
             visible
             & (pixels[:, 0] >= rect.left())

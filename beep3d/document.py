@@ -320,6 +320,14 @@ class AnnotationDocument:
 # commands ----------------------------------------------------------------------------------
 
 
+def _select_keeping_others(doc: AnnotationDocument, box_id: int) -> None:
+    """Make ``box_id`` the selected box: the only one, unless it is among several selected already."""
+    if box_id in doc.selection:
+        doc.select_many(doc.selection, box_id)
+    else:
+        doc.select(box_id)
+
+
 class Command:
     """One undoable edit. ``redo`` applies it (also the first time), ``undo`` reverts it."""
 
@@ -376,7 +384,8 @@ class AddCorrection(Command):
 
 @dataclass
 class DeleteBox(Command):
-    """Delete a box and the clicks and strokes about it; undo puts both back as they were.
+    """Delete a box and the clicks and strokes about it; undo puts both back as they were, and the
+    box's hidden and locked flags with it.
 
     The corrections go with the box: a later box may get the freed id, and must not inherit them
     (nor the protection of the others, which no longer leave that id alone).
@@ -387,8 +396,10 @@ class DeleteBox(Command):
     _removed: Box | None = field(default=None, repr=False)
     _position: int = 0
     _corrections: Corrections | None = field(default=None, repr=False)
+    _flags: tuple[str, ...] = field(default=(), repr=False)
 
     def redo(self, doc: AnnotationDocument) -> None:
+        self._flags = tuple(flag for flag in ("hidden", "locked") if self.box_id in getattr(doc, flag))
         self._removed, self._position = doc._remove(self.box_id)
         kept = doc.corrections.without_boxes([self.box_id])
         if kept != doc.corrections:  # its own went, or others no longer leave it alone
@@ -398,7 +409,11 @@ class DeleteBox(Command):
 
     def undo(self, doc: AnnotationDocument) -> None:
         assert self._removed is not None
+        for flag in self._flags:  # before the box is back: a hidden box is never drawn
+            setattr(doc, flag, getattr(doc, flag) | {self.box_id})
         doc._insert(self._removed, self._position)
+        if self._flags:
+            doc._emit("flags")
         if self._corrections is not None:
             doc.corrections, self._corrections = self._corrections, None
             doc._emit("corrections")
@@ -415,6 +430,9 @@ class ChangeBox(Command):
     ``merge_key`` groups consecutive changes of one box into one undo step (for example a
     sequence of spin-box steps): two commands merge when both have the same non-empty key and
     the same box id.
+
+    The changed box becomes the selected one; when it is among several selected boxes, they stay
+    selected (a nudge or a panel edit of the box the panel shows keeps the others).
     """
 
     before: Box
@@ -428,11 +446,11 @@ class ChangeBox(Command):
 
     def redo(self, doc: AnnotationDocument) -> None:
         doc._replace(self.after)
-        doc.select(self.after.id)
+        _select_keeping_others(doc, self.after.id)
 
     def undo(self, doc: AnnotationDocument) -> None:
         doc._replace(self.before)
-        doc.select(self.before.id)
+        _select_keeping_others(doc, self.before.id)
 
     def box_ids(self) -> tuple[int, ...]:
         return (self.after.id,)

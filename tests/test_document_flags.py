@@ -71,3 +71,38 @@ def test_next_and_previous_skip_hidden_boxes(doc):
     SetBoxFlag((1, 3), "hidden", True).redo(doc)
     doc.select_step(1)
     assert doc.selected_id is None
+
+
+def test_undoing_a_delete_brings_the_boxes_back_hidden_and_locked_as_they_were(doc):
+    """The undo of a delete put the box back shown (DeleteBox kept the box, not its flags)."""
+    history = History(doc)
+    SetBoxFlag((1, 2), "hidden", True).redo(doc)
+    SetBoxFlag((2,), "locked", True).redo(doc)
+    doc.select(1)  # a hidden box, as a click on its row of the box list selects it
+    history.push(DeleteBox(1))
+    assert doc.hidden == {2}
+    history.undo()
+    assert doc.hidden == {1, 2} and [b.id for b in doc.visible_boxes()] == [3]
+    history.redo()
+    history.undo()  # redo then undo again: the flags come back again
+    assert doc.hidden == {1, 2}
+    SetBoxFlag((2,), "locked", False).redo(doc)
+    SetBoxFlag((3,), "locked", True).redo(doc)
+    history.push(Batch([DeleteBox(2), DeleteBox(3)]))  # several boxes: each keeps its own flags
+    assert [b.id for b in doc.boxes] == [1] and doc.hidden == {1} and doc.locked == frozenset()
+    history.undo()
+    assert [b.id for b in doc.boxes] == [1, 2, 3] and doc.hidden == {1, 2} and doc.locked == {3}
+
+
+def test_a_change_of_one_of_several_selected_boxes_keeps_them_selected(doc):
+    """A nudge or panel edit of the box the panel shows left only that box selected."""
+    history = History(doc)
+    doc.select_many([1, 3], primary=3)
+    box = doc.box(3)
+    history.push(ChangeBox(box, box.moved(center=(0.6, 0.5, 0.52)), merge_key="key-up-1-0"))
+    assert doc.selection == (1, 3) and doc.selected_id == 3
+    history.undo()
+    assert doc.selection == (1, 3) and doc.selected_id == 3 and doc.box(3) == box
+    doc.select_many([1, 2], primary=2)
+    history.redo()  # a box outside the selection: it alone is selected, as before
+    assert doc.selection == (3,) and doc.selected_id == 3

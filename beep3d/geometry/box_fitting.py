@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from beep3d.errors import Beep3dError
-from beep3d.geometry.boxes import MIN_BOX_EXTENT, Box
+from beep3d.geometry.boxes import MAX_BOX_EXTENT_M, MIN_BOX_EXTENT, Box
 
 #: Default box size (length along the box x axis, width along y, height; metres) per class name.
 DEFAULT_BOX_SIZES: dict[str, tuple[float, float, float]] = {
@@ -292,6 +292,11 @@ def box_from_corners(
 ) -> Box:
     """A box spanned by two opposite corners on a horizontal plane and a height.
 
+    No side is longer than :data:`~beep3d.geometry.boxes.MAX_BOX_EXTENT_M` (the largest box): a
+    ``corner_b`` farther from ``corner_a`` along a box axis is brought to that distance, a taller
+    ``height`` to that height. A corner picked on the floor near the horizon, kilometres away, gives
+    the largest box rather than an error.
+
     Parameters
     ----------
     corner_a, corner_b
@@ -306,10 +311,12 @@ def box_from_corners(
     a = np.asarray(corner_a, dtype=np.float64).reshape(-1)[:2]
     b = np.asarray(corner_b, dtype=np.float64).reshape(-1)[:2]
     two = _yaw_frame(np.array([[a[0], a[1], 0.0], [b[0], b[1], 0.0]]), yaw)
+    two[1, :2] = two[0, :2] + np.clip(two[1, :2] - two[0, :2], -MAX_BOX_EXTENT_M, MAX_BOX_EXTENT_M)
+    height = float(np.clip(height, -MAX_BOX_EXTENT_M, MAX_BOX_EXTENT_M))
     lo, hi = two.min(axis=0), two.max(axis=0)
-    z0, z1 = sorted((float(base_height), float(base_height) + float(height)))
+    z0, z1 = sorted((float(base_height), float(base_height) + height))
     local_center = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, 0.0])
     center = _from_yaw_frame(local_center, yaw)
     center[2] = (z0 + z1) / 2
-    size = np.maximum([hi[0] - lo[0], hi[1] - lo[1], z1 - z0], MIN_BOX_EXTENT * 10)
+    size = np.clip([hi[0] - lo[0], hi[1] - lo[1], z1 - z0], MIN_BOX_EXTENT * 10, MAX_BOX_EXTENT_M)
     return Box(box_id, label, tuple(center), tuple(size), float(yaw))

@@ -13,6 +13,9 @@ import numpy as np
 
 from beep3d.geometry.boxes import Box
 
+#: Undo texts of the nudge kinds :func:`nudged` takes.
+NUDGE_TEXTS = {"move": "Move box", "up": "Move box", "yaw": "Turn box", "size": "Resize box"}
+
 #: A small move or resize step, metres.
 MOVE_STEP_M = 0.02
 #: A big step is this many small ones.
@@ -81,3 +84,50 @@ def resized(box: Box, axis: int, steps: int, big: bool) -> Box:
     if axis == 2:
         center[2] += (new_size[2] - size[2]) / 2
     return box.moved(size=tuple(new_size), center=tuple(center))
+
+
+def nudged(
+    box: Box,
+    kind: str,
+    p: int,
+    q: int,
+    big: bool,
+    camera_forward: np.ndarray,
+    camera_up: np.ndarray,
+) -> Box:
+    """``box`` after one nudge key: the dispatch of the window's Move, turn and resize keys.
+
+    Parameters
+    ----------
+    box
+        The box to change.
+    kind
+        "move" (``p`` steps right, ``q`` ahead: :func:`moved_on_floor`), "up" (``p`` steps:
+        :func:`raised`), "yaw" (``p`` steps: :func:`turned`) or "size" (axis ``p``, ``q`` steps:
+        :func:`resized`); a key of :data:`NUDGE_TEXTS`.
+    p, q
+        The key's steps, as above.
+    big
+        A big step (Shift).
+    camera_forward, camera_up
+        (3,) the camera's viewing and screen-up directions (for "move": see :func:`floor_directions`).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``.
+    beep3d.errors.Beep3dError
+        When the nudged box would be past the box limits (a side over
+        :data:`~beep3d.geometry.boxes.MAX_BOX_EXTENT_M`, a centre coordinate over
+        :data:`~beep3d.geometry.boxes.MAX_COORDINATE_M`).
+    """
+    if kind == "move":
+        ahead, right = floor_directions(camera_forward, camera_up)
+        return moved_on_floor(box, p, q, ahead, right, big)
+    if kind == "up":
+        return raised(box, p, big)
+    if kind == "yaw":
+        return turned(box, p, big)
+    if kind == "size":
+        return resized(box, p, q, big)
+    raise ValueError(f"unknown nudge {kind!r}; use move, up, yaw or size")

@@ -49,6 +49,25 @@ def test_clipping_slices_by_height_and_crops_around_a_box(window, qtbot, scene_p
     assert view.pick_point(top_of_block.x(), top_of_block.y())[2] > 0.8
 
 
+def test_rectangle_fit_fits_only_the_points_the_clipping_draws(window, qtbot, scene_path):
+    """Under a height slice to 0.5 m, a rectangle around the 1 m block gave a 1 m tall box: its top
+    fitted to points that were not drawn."""
+    _open(window, qtbot, scene_path)
+    window.clipping_panel.slice_check.setChecked(True)
+    window.clipping_panel.z_lo.setValue(-1.0)
+    window.clipping_panel.z_hi.setValue(0.5)
+    assert window.view.clip[1][2] == pytest.approx(0.5)
+    window.set_tool("rectangle")
+    _top_view(window)
+    start, end = _pixel(window, (0.4, -0.1, 0.0)), _pixel(window, (1.6, 1.1, 0.0))
+    qtbot.mousePress(window.view, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(window.view, end)
+    qtbot.mouseRelease(window.view, Qt.MouseButton.LeftButton, pos=end)
+    box = window.doc.boxes[0]
+    assert box.center[2] + box.size[2] / 2 == pytest.approx(0.5, abs=0.02)  # the slice's top
+    np.testing.assert_allclose(box.size[:2], [0.8, 0.8], atol=0.04)
+
+
 def test_closeups_show_the_selected_box_and_edit_it_by_dragging_edges(window, qtbot, scene_path, tmp_path):
     from beep3d.app.closeups import local_points, moved_face
 
@@ -165,3 +184,21 @@ def test_the_front_and_side_closeups_show_the_near_side_of_a_box_over_the_far_si
         centre = view.to_pixel(0.0, 0.0)
         seen = image.pixelColor(int(centre.x()), int(centre.y()))
         assert (seen.red(), seen.blue()) == (250, 0), f"the {name} view shows the far sheet at its centre"
+
+
+def test_a_click_in_a_closeup_leaves_a_flat_box_as_it_is(window, qtbot, scene_path, tmp_path):
+    """A click without a drag on a 1 mm picture's edge made it 5 mm thick (the smallest side a face
+    drag leaves), moved its centre 2 mm and added an undo step."""
+    from beep3d.geometry.boxes import Box
+
+    picture = Box(3, "picture", (0.0, 1.9, 1.5), (0.6, 0.001, 0.4))
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, [*_two_boxes(), picture]))
+    window.doc.select(3)
+    steps = window.undo_stack.count()
+    for name in ("top", "side"):  # the box's 1 mm side across the view
+        view = window.closeups.views[name]
+        view.repaint()
+        middle = view._box_rect(view.box).center()
+        assert view.grab_at(middle) in ("v+", "v-", "u+", "u-")  # its edges lie on one another
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=middle.toPoint())
+        assert window.doc.box(3) == picture and window.undo_stack.count() == steps

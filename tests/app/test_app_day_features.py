@@ -5,6 +5,8 @@ long resolution) do what an annotator relies on.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6 import QtWidgets
@@ -104,6 +106,23 @@ def test_several_boxes_selected_in_the_list_change_class_and_delete_together(
     assert window.doc.box(2).label == "table" and "Box 2 is locked" in window.statusBar().currentMessage()
     qtbot.keyClick(window.view, Qt.Key.Key_Delete)
     assert [b.id for b in window.doc.boxes] == [2] and "left as it is" in window.statusBar().currentMessage()
+
+
+def test_a_nudge_or_a_panel_edit_keeps_the_other_selected_boxes(window, qtbot, scene_path, tmp_path):
+    """With boxes 1 and 2 selected, E raised box 2 and left it alone selected: the next class key
+    relabelled one box instead of both. The keys and the panel change the box the panel shows."""
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    window.doc.select_many([1, 2], 2)
+    first = window.doc.box(1)
+    qtbot.keyClick(window.view, Qt.Key.Key_E)  # up 2 cm
+    assert window.doc.selection == (1, 2) and window.doc.selected_id == 2
+    assert window.doc.box(2).center[2] == pytest.approx(0.52) and window.doc.box(1) == first
+    window.box_editor.size[0].setValue(0.5)  # the panel shows box 2
+    assert window.doc.box(2).size[0] == pytest.approx(0.5) and window.doc.selection == (1, 2)
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, CTRL)
+    assert window.doc.box(2).size[0] == pytest.approx(0.8) and window.doc.selection == (1, 2)
+    qtbot.keyClick(window.view, Qt.Key.Key_1)  # the first class for both
+    assert {window.doc.box(1).label, window.doc.box(2).label} == {window.doc.class_set.names[0]}
 
 
 def test_the_box_list_shows_confidence_sorts_and_filters(window, qtbot, scene_path, tmp_path):
@@ -321,3 +340,37 @@ def test_a_long_resolution_shows_progress_and_can_be_cancelled(window, qtbot, sc
     window.live.wait_idle()
     assert window.result.boxes == window.doc.boxes
     assert not progress.isVisible()
+
+
+def test_the_folder_walk_gets_past_a_scan_that_does_not_open(window, qtbot, tmp_path, monkeypatch):
+    """Ctrl+PgDown tried the same broken scan again at every press: the scans after it were out of
+    reach. A cancelled unsaved-boxes question is no failure: the walk stays where it was."""
+    import shutil
+
+    from beep3d.document import AddBox
+    from beep3d.geometry.boxes import Box
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    first = _two_cube_scene(folder / "room1.ply").absolute()
+    (folder / "room2.ply").write_text("ply\nformat ascii 1.0\nelement vertex 5\nend_header\n1 2\n")
+    third = Path(shutil.copy(first, folder / "room3.ply")).absolute()
+    _open(window, qtbot, first)
+    qtbot.keyClick(window.view, Qt.Key.Key_PageDown, CTRL)
+    assert window.doc.scene_path == first and "room2.ply" in window.errors_shown[-1]
+    qtbot.keyClick(window.view, Qt.Key.Key_PageUp, CTRL)  # back from the broken scan: the open one
+    assert window.doc.scene_path == first and "Back at room1.ply" in window.statusBar().currentMessage()
+    qtbot.keyClick(window.view, Qt.Key.Key_PageDown, CTRL)
+    qtbot.keyClick(window.view, Qt.Key.Key_PageDown, CTRL)  # past room2.ply
+    assert window.doc.scene_path == third and len(window.errors_shown) == 2
+    window.live.wait_idle()
+    qtbot.keyClick(window.view, Qt.Key.Key_PageUp, CTRL)
+    assert window.doc.scene_path == third and len(window.errors_shown) == 3
+    window.push(AddBox(Box(0, "chair", (-1.0, 0.0, 0.3), (0.6, 0.6, 0.6))))
+    monkeypatch.setattr(window, "ask", lambda *args: QtWidgets.QMessageBox.StandardButton.Cancel)
+    qtbot.keyClick(window.view, Qt.Key.Key_PageUp, CTRL)  # room1.ply: the question is cancelled
+    assert window.doc.scene_path == third and len(window.doc.boxes) == 1
+    monkeypatch.setattr(window, "ask", lambda *args: QtWidgets.QMessageBox.StandardButton.Discard)
+    qtbot.keyClick(window.view, Qt.Key.Key_PageUp, CTRL)  # room1.ply again, not the scan before it
+    assert window.doc.scene_path == first and len(window.errors_shown) == 3
+    window.live.wait_idle()

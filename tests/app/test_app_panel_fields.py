@@ -69,3 +69,22 @@ def test_a_yaw_past_a_full_turn_is_shown_as_its_angle(window, qtbot, scene_path,
     window.box_editor.yaw.stepBy(-1)
     turned = math.degrees(math.remainder(window.doc.box(1).yaw - 10.0, math.tau))
     assert turned == pytest.approx(-1.0, abs=0.1)
+
+
+def test_every_typed_value_is_its_own_undo_step_and_a_run_of_steps_is_one(
+    window, qtbot, scene_path, tmp_path
+):
+    """Two values typed one after the other into one field were one undo step: Ctrl+Z went back past
+    both. Arrow-key steps of a field still merge (a held key is one step)."""
+    _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
+    window.doc.select(1)
+    spin = window.box_editor.center[0]
+    type_into(qtbot, spin, "0.5")
+    type_into(qtbot, spin, "0.7")
+    qtbot.keyClick(spin, Qt.Key.Key_Up)
+    qtbot.keyClick(spin, Qt.Key.Key_Up)
+    assert window.doc.box(1).center[0] == pytest.approx(0.72)
+    assert window.undo_stack.count() == 3
+    for expected in (0.7, 0.5, -1.0):
+        qtbot.keyClick(spin, Qt.Key.Key_Z, CTRL)
+        assert window.doc.box(1).center[0] == pytest.approx(expected)

@@ -16,7 +16,7 @@ from beep3d.geometry.box_fitting import (
     fit_box_to_points,
     shrink_box_to_points,
 )
-from beep3d.geometry.boxes import Box
+from beep3d.geometry.boxes import MAX_BOX_EXTENT_M, Box
 
 
 def _floor_with_cube(floor_z: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +96,16 @@ def test_box_from_two_corners_and_height():
     np.testing.assert_allclose(box.size, [2.0, 1.0, 0.9])
     turned = box_from_corners([0, 0], [1, 1], height=1.0, base_height=0.0, yaw=math.pi / 4)
     np.testing.assert_allclose(turned.size[:2], [math.sqrt(2), 0.0 + 1e-3], atol=1e-3)
+
+
+def test_a_corner_kilometres_away_gives_the_largest_box_not_an_error():
+    """The corners tool near the horizon met the floor 1-50 km away: Box refused the box (over 1000 m)."""
+    box = box_from_corners([1.0, 2.0], [30000.0, -5.0], height=0.9, base_height=0.0)
+    np.testing.assert_allclose(box.size, [MAX_BOX_EXTENT_M, 7.0, 0.9])
+    np.testing.assert_allclose(box.center[:2], [1.0 + MAX_BOX_EXTENT_M / 2, -1.5])  # from the first corner
+    turned = box_from_corners([0, 0], [-40000.0, -40000.0], height=-5000.0, base_height=0.2, yaw=math.pi / 4)
+    assert turned.size == pytest.approx((MAX_BOX_EXTENT_M, 1e-3, MAX_BOX_EXTENT_M))
+    assert turned.center[2] + turned.size[2] / 2 == pytest.approx(0.2)  # spans down from the floor
 
 
 def test_a_click_a_few_centimetres_below_a_noisy_floor_plane_still_stands_the_box_on_the_floor():

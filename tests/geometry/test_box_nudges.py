@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from beep3d.errors import Beep3dError
 from beep3d.geometry import box_nudges
-from beep3d.geometry.boxes import Box
+from beep3d.geometry.boxes import MAX_BOX_EXTENT_M, Box
 
 BOX = Box(4, "chair", (1.0, 2.0, 0.45), (0.6, 0.5, 0.9), 0.0)
 
@@ -47,3 +48,17 @@ def test_height_grows_upwards_and_sides_never_vanish() -> None:
     assert wider.size == pytest.approx((0.6, 0.52, 0.9)) and wider.center == BOX.center
     thin = Box(1, "picture", (0, 0, 1), (0.02, 1.0, 0.5))
     assert box_nudges.resized(thin, 0, -1, big=True).size[0] == box_nudges.MIN_SIDE_M
+
+
+def test_nudged_dispatches_the_keys_and_a_step_past_the_box_limits_raises() -> None:
+    """The window refuses, with a message, the Beep3dError of a step past the limits (it escaped its slot)."""
+    forward, up = np.array([0.0, 0.9, -0.4]), np.array([0.0, 0.4, 0.9])
+    assert box_nudges.nudged(BOX, "move", 1, 0, False, forward, up).center == pytest.approx((1.02, 2.0, 0.45))
+    assert box_nudges.nudged(BOX, "up", 1, 0, False, forward, up) == box_nudges.raised(BOX, 1, False)
+    assert box_nudges.nudged(BOX, "yaw", -1, 0, True, forward, up) == box_nudges.turned(BOX, -1, True)
+    assert box_nudges.nudged(BOX, "size", 2, 1, False, forward, up) == box_nudges.resized(BOX, 2, 1, False)
+    longest = BOX.moved(size=(MAX_BOX_EXTENT_M, 0.5, 0.9))
+    with pytest.raises(Beep3dError, match="beyond any scan"):
+        box_nudges.nudged(longest, "size", 0, 1, False, forward, up)
+    with pytest.raises(ValueError, match="unknown nudge"):
+        box_nudges.nudged(BOX, "spin", 1, 0, False, forward, up)
