@@ -17,6 +17,7 @@ import numpy as np
 
 from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet, Membership, MembershipEdit, concatenated_ranges
+from beep3d.geometry.scene_superpoints import scene_superpoints
 from beep3d.scene import Scene
 
 MembershipLevel = Literal["point", "superpoint"]
@@ -200,11 +201,7 @@ def membership_for(
         return point_level
     if level != "superpoint":
         raise Beep3dError(f"unknown membership level {level!r}; use 'point' or 'superpoint'")
-    if scene.superpoints is None:
-        from beep3d.geometry.superpoints import compute_superpoints
-
-        scene.superpoints = compute_superpoints(scene)
-    return superpoint_membership(point_level, scene.superpoints, share)
+    return superpoint_membership(point_level, scene_superpoints(scene), share)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import numpy as np
 
 from beep3d.geometry.boxes import BoxSet, Membership
 from beep3d.geometry.overlap import point_membership
+from beep3d.geometry.scene_superpoints import scene_superpoints
 from beep3d.scene import Scene
 
 
@@ -67,11 +68,7 @@ def superpoint_share_in_box(
     np.ndarray
         (M,) float64 share in [0, 1] for the M points of ``subset`` (all N points when None).
     """
-    if scene.superpoints is None:
-        from beep3d.geometry.superpoints import compute_superpoints
-
-        scene.superpoints = compute_superpoints(scene)
-    superpoints = np.asarray(scene.superpoints, dtype=np.int64)
+    superpoints = scene_superpoints(scene)
     asked = np.arange(len(positions)) if subset is None else np.flatnonzero(subset)
     if len(asked) == 0 or len(boxes) == 0:
         return np.zeros(len(asked))

@@ -50,6 +50,7 @@ from beep3d.errors import Beep3dError
 from beep3d.geometry.boxes import BoxSet, Membership
 from beep3d.geometry.overlap import point_membership
 from beep3d.geometry.region_growing import grow_region, scene_graph
+from beep3d.geometry.scene_superpoints import scene_superpoints
 from beep3d.resolve.resolution import DECIDED_BY_CORRECTION, Resolution
 from beep3d.scene import Scene
 from beep3d.scene_cache import SceneCache
@@ -110,11 +111,7 @@ def click_region(
     if spread == "point":
         return np.array([point], dtype=np.int64)
     if spread == "superpoint":
-        if scene.superpoints is None:
-            from beep3d.geometry.superpoints import compute_superpoints
-
-            scene.superpoints = compute_superpoints(scene)
-        superpoints = np.asarray(scene.superpoints)
+        superpoints = scene_superpoints(scene)
         same = superpoints == superpoints[point]
         if fixed is not None:
             same &= ~fixed

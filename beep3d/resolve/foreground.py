@@ -42,6 +42,7 @@ from beep3d.geometry.room_surfaces import (
     SurfacePoints,
     room_of,
 )
+from beep3d.geometry.scene_superpoints import scene_superpoints
 from beep3d.resolve.box_shares import box_positions, shares_per_box, superpoint_share_in_box
 from beep3d.resolve.resolution import DECIDED_BY_FOREGROUND, Resolution
 from beep3d.scene import Scene
@@ -306,11 +307,7 @@ class GeometricForeground:
 
         Equal to :func:`superpoint_share_in_box` for boxes among ``asked`` whose points are ``extents``.
         """
-        if scene.superpoints is None:
-            from beep3d.geometry.superpoints import compute_superpoints
-
-            scene.superpoints = compute_superpoints(scene)
-        superpoints = np.asarray(scene.superpoints, dtype=np.int64)
+        superpoints = scene_superpoints(scene)
         sizes = self._superpoint_sizes(scene, superpoints)
         slot = np.searchsorted(asked, given)
         pair_keys = np.concatenate(
