@@ -186,6 +186,10 @@ def test_edits_that_touch_no_point_end_every_overlap_and_make_one_again(checkpoi
         np.testing.assert_allclose(result.resolution.confidence, full.confidence, atol=1e-3)
 
 
+#: A confidence (the margin of the winning box) below this is a tie at float precision.
+TIE_CONFIDENCE = 1e-6
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     edits=st.lists(
@@ -227,10 +231,14 @@ def test_any_edit_sequence_decides_each_edits_points_as_a_full_resolution(checkp
         result, redone = teacher.resolve_edit(scene, boxes, previous, edit)
         full = fresh.resolve(scene, boxes)
         kept = np.setdiff1d(np.arange(scene.num_points), redone)
+        # a contest the full resolution decides by a margin within float rounding (confidence ~6e-8 on
+        # this random network) may go either way when fewer queries are decoded: not a decision
+        decided = redone[full.confidence[redone] > TIE_CONFIDENCE]
         for name in ("instance_ids", "semantic_ids", "decided_by", "overlap_counts"):
             ours, theirs = getattr(result, name), getattr(full, name)
-            np.testing.assert_array_equal(ours[redone], theirs[redone], err_msg=name)
+            np.testing.assert_array_equal(ours[decided], theirs[decided], err_msg=name)
             np.testing.assert_array_equal(ours[kept], getattr(previous, name)[kept], err_msg=name)
+        np.testing.assert_array_equal(result.decided_by[redone], full.decided_by[redone])
         np.testing.assert_allclose(result.confidence[redone], full.confidence[redone], atol=1e-4)
 
 
