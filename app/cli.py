@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 
 from beep3d.cli.annotate import build_parser, check_device, run_headless, run_reporting_errors
+from beep3d.cli.output_paths import check_output_file
 from beep3d.native_threads import limit_native_threads
 
 
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     def open_window() -> int:
         from beep3d.app.launch import run_app
 
+        if args.screenshot is not None:
+            check_output_file(args.screenshot, "--screenshot", "shot.png")
         limit_native_threads(args.threads)
         if args.device != "cpu":
             check_device(args.device)

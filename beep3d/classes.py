@@ -86,22 +86,89 @@ class ClassSet:
 
     @staticmethod
     def load(path: str | Path) -> ClassSet:
-        """Read a class set from JSON: ``{"label_space": "...", "classes": [{"name", "id", "color"}]}``."""
+        """Read a class set from JSON: ``{"label_space": "...", "classes": [{"name", "id", "color"}]}``.
+
+        Each id must be a JSON integer in 0..2**31-1 (the exports hold semantic ids as int32), unique;
+        each name a non-empty string, unique; each colour three integers 0..255.
+
+        Raises
+        ------
+        Beep3dError
+            The file cannot be read, is no JSON, or a class breaks one of those rules.
+        """
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             classes = data["classes"]
-            names = tuple(str(c["name"]) for c in classes)
-            ids = tuple(int(c["id"]) for c in classes)
-            colours = tuple(tuple(int(v) for v in c.get("color", (160, 160, 160))) for c in classes)
+            checked = [_checked_class(path, number, c) for number, c in enumerate(classes, 1)]
         except FileNotFoundError:
             raise Beep3dError(f"{path}: class set file not found") from None
+        except IsADirectoryError:
+            raise Beep3dError(f"{path}: a folder; --class-set names a class set JSON file") from None
+        except OSError as exc:
+            raise Beep3dError(f"{path}: cannot read the class set ({exc.strerror or exc})") from None
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise Beep3dError(f"{path}: not a valid class set ({exc}); expected {_EXPECTED}") from None
+        names = tuple(c[0] for c in checked)
+        ids = tuple(c[1] for c in checked)
+        _refuse_repeats(path, names, ids)
+        return ClassSet(names, ids, tuple(c[2] for c in checked), str(data.get("label_space", path.stem)))
+
+
+#: What a class set file looks like, for the messages.
+_EXPECTED = '{"classes": [{"name": "chair", "id": 5, "color": [r, g, b]}, ...]}'
+#: Largest class id: the exports write semantic ids as int32.
+MAX_CLASS_ID = 2**31 - 1
+
+
+def _refuse_repeats(path: Path, names: tuple[str, ...], ids: tuple[int, ...]) -> None:
+    """Refuse a class set file with no class, or two classes of one name or one id."""
+    if not names:
+        raise Beep3dError(f"{path}: the class set has no class; list at least one, {_EXPECTED}")
+    for name in names:
+        if names.count(name) > 1:
+            raise Beep3dError(f"{path}: two classes are named {name!r}; give each class its own name")
+    for class_id in ids:
+        if ids.count(class_id) > 1:
+            sharing = [n for n, i in zip(names, ids, strict=True) if i == class_id]
             raise Beep3dError(
-                f"{path}: not a valid class set ({exc}); expected "
-                '{"classes": [{"name": "chair", "id": 5, "color": [r, g, b]}, ...]}'
-            ) from None
-        return ClassSet(names, ids, colours, str(data.get("label_space", path.stem)))  # type: ignore[arg-type]
+                f"{path}: classes {', '.join(map(repr, sharing))} share id {class_id}; give each class its "
+                "own id (they would all be written with the same semantic id)"
+            )
+
+
+def _checked_class(path: Path, number: int, entry: object) -> tuple[str, int, tuple[int, int, int]]:
+    """(name, id, colour) of class ``number`` (1-based) of a class set file, checked.
+
+    Raises
+    ------
+    Beep3dError
+        No object, a name that is no non-empty string, an id that is no JSON integer in
+        0..:data:`MAX_CLASS_ID`, or a colour that is not three integers 0..255.
+    """
+    if not isinstance(entry, dict):
+        raise Beep3dError(f"{path}: class {number} is {entry!r}, not an object; expected {_EXPECTED}")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise Beep3dError(
+            f"{path}: class {number} has name {name!r}; give every class a non-empty name string"
+        )
+    class_id = entry.get("id")
+    if isinstance(class_id, bool) or not isinstance(class_id, int) or not 0 <= class_id <= MAX_CLASS_ID:
+        raise Beep3dError(
+            f"{path}: class {name!r} has id {class_id!r}; ids are whole numbers 0..{MAX_CLASS_ID} "
+            '(written as a JSON integer, e.g. "id": 5)'
+        )
+    colour = entry.get("color", (160, 160, 160))
+    if (
+        not isinstance(colour, list | tuple)
+        or len(colour) != 3
+        or any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 255 for v in colour)
+    ):
+        raise Beep3dError(
+            f"{path}: class {name!r} has color {colour!r}; give three integers 0..255, e.g. [31, 119, 180]"
+        )
+    return name, class_id, (colour[0], colour[1], colour[2])
 
 
 SCANNET18 = ClassSet(SCANNET18_NAMES, SCANNET18_NYU40, SCANNET18_COLOURS, "nyu40")

@@ -23,12 +23,18 @@ def limit_native_threads(threads: int | None) -> None:
     Raises
     ------
     Beep3dError
-        ``threads`` below 1.
+        ``threads`` below 1 or above :func:`max_threads` (each thread reserves memory: 10**11 of
+        them exhausted the machine's memory).
     """
     if threads is None:
         return
     if threads < 1:
         raise Beep3dError(f"--threads must be at least 1, got {threads}")
+    if threads > max_threads():
+        raise Beep3dError(
+            f"--threads {threads} is more than this machine can use ({os.cpu_count() or 1} cores; at most "
+            f"{max_threads()}); leave --threads out to use every core"
+        )
     os.environ["OMP_NUM_THREADS"] = str(threads)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if numba_pool_started():
@@ -39,6 +45,11 @@ def limit_native_threads(threads: int | None) -> None:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     else:
         os.environ["NUMBA_NUM_THREADS"] = str(threads)
+
+
+def max_threads() -> int:
+    """The most ``--threads`` accepts: four per core, at most 1024."""
+    return min(1024, 4 * (os.cpu_count() or 1))
 
 
 def numba_pool_started() -> bool:

@@ -96,10 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``beep3d-train``; returns the exit status (0 done, 2 user error)."""
     args = build_parser().parse_args(argv)
-    if args.threads is not None and args.threads >= 1:
-        limit_native_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return report_user_errors(lambda: _run(args), "beep3d-train", interrupted="continue later with --resume")
+
+    def run() -> int:
+        limit_native_threads(args.threads)  # refuses a --threads below 1 or above the machine's maximum
+        return _run(args)
+
+    return report_user_errors(run, "beep3d-train", interrupted="continue later with --resume")
 
 
 def _run(args: argparse.Namespace) -> int:

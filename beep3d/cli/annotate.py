@@ -116,8 +116,10 @@ def run_export(args: argparse.Namespace) -> int:
     from beep3d.resolve.pipeline import annotate
 
     scene_path, boxes_path, inputs = _export_inputs(args)
+    check_share(args.share)
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     name = choose_resolver_name(args.resolver, checkpoint)
+    check_checkpoint_header(checkpoint)
     check_device(args.device, needed=name == "teacher" or args.foreground == "model")
     class_set = ClassSet.load(args.class_set) if args.class_set else SCANNET18
     started = time.perf_counter()
@@ -135,7 +137,9 @@ def run_export(args: argparse.Namespace) -> int:
         result.resolution,
         args.export,
         class_set,
-        info=_export_info(args, name, boxes_path, resolver, result, len(corrections), report),
+        info=_export_info(
+            args, name, boxes_path, checkpoint_used(resolver, stage), result, len(corrections), report
+        ),
         kept=report.kept,
         corrections=corrections,
         hidden=flags.hidden,
@@ -251,18 +255,19 @@ def _export_info(
     args: argparse.Namespace,
     name: str,
     boxes_path: Path,
-    resolver: Resolver,
+    checkpoint: Path | None,
     result: AnnotationResult,
     num_corrections: int,
     report: LoadReport,
 ) -> dict[str, object]:
-    """What ``export.json`` records of how the export was made (resolver, options, counts)."""
+    """What ``export.json`` records of how the export was made (resolver, options, counts; the teacher
+    checkpoint used by the resolver or by ``--foreground model``, None when no network ran)."""
     return {
         "resolver": name,
         "membership": args.membership,
         "share": args.share,
         "boxes_file": str(boxes_path.resolve()),
-        "checkpoint": str(resolver.checkpoint) if name == "teacher" else None,
+        "checkpoint": str(checkpoint) if checkpoint is not None else None,
         "foreground": args.foreground,
         "background_in_boxes": left_as_background(result),
         "corrections": num_corrections,
@@ -280,6 +285,34 @@ def _print_file_notes(export_dir: Path) -> None:
     for file_name, described in summary.get("file_notes", {}).items():
         for note in described.get("notes", []):  # what a box format could not hold
             print(f"beep3d-annotate: note: {file_name}: {note}", file=sys.stderr)
+
+
+def checkpoint_used(resolver: object, stage: object) -> Path | None:
+    """The teacher checkpoint a run used: the teacher resolver's, else ``--foreground model``'s teacher's."""
+    for user in (resolver, getattr(stage, "teacher", None)):
+        checkpoint = getattr(user, "checkpoint", None)
+        if checkpoint is not None:
+            return Path(checkpoint)
+    return None
+
+
+def check_share(share: float) -> None:
+    """Refuse a ``--share`` outside (0, 1], whichever ``--membership`` (before the scan loads)."""
+    if not 0.0 < share <= 1.0:  # NaN fails this too
+        raise Beep3dError(
+            f"--share {share} is no share: give a fraction in (0, 1], e.g. --share {DEFAULT_SHARE} (the "
+            "share of a superpoint's points that must be inside a box)"
+        )
+
+
+def check_checkpoint_header(checkpoint: Path | None) -> None:
+    """Refuse a ``--checkpoint`` that is no BEEP3D checkpoint even when the run would not use it
+    (as a missing one is refused); reads its header only."""
+    if checkpoint is None:
+        return
+    from beep3d.model.weights import read_checkpoint_info
+
+    read_checkpoint_info(checkpoint)
 
 
 #: The devices --device accepts: the CPU, or a CUDA GPU (its index optional).
@@ -385,6 +418,11 @@ def run_headless(args: argparse.Namespace) -> int:
             raise Beep3dError(
                 f"--export was given an empty folder name ({args.export!r}); give the folder to write the "
                 "export into, e.g. --export out/scene"
+            )
+        if args.screenshot is not None:
+            raise Beep3dError(
+                "--screenshot renders the window and --export runs without one; drop one of them "
+                "(the export writes no screenshot)"
             )
         limit_native_threads(args.threads)
         return run_export(args)

@@ -58,6 +58,7 @@ from beep3d.io.atomic import write_json_atomic, write_npy_atomic, write_text_ato
 from beep3d.io.box_files import save_boxes
 from beep3d.io.export_labelled import (
     instance_colours,
+    las_classification_notes,
     mask_fields,
     write_labelled_las,
     write_labelled_pcd,
@@ -195,6 +196,15 @@ class _FunctionExporter:
         return self.function(out, job)
 
 
+def _write_labelled_las(out: Path, job: ExportJob) -> Path:
+    """The labelled LAS, with notes on the class ids its 8-bit classification cannot hold."""
+    path = write_labelled_las(out, job.scene, job.resolution)
+    notes = las_classification_notes(job.resolution.semantic_ids)
+    if notes:
+        job.described[path] = {"notes": notes}
+    return path
+
+
 #: The formats :func:`export_all` writes, in order (see the module docstring).
 EXPORTERS: tuple[Exporter, ...] = (
     _FunctionExporter("point arrays", lambda out, job: write_point_arrays(out, job.rows)),
@@ -206,7 +216,7 @@ EXPORTERS: tuple[Exporter, ...] = (
     ),
     _FunctionExporter("labelled PLY", lambda out, job: [write_labelled_ply(out, job.scene, job.resolution)]),
     _FunctionExporter("labelled PCD", lambda out, job: [write_labelled_pcd(out, job.scene, job.resolution)]),
-    _FunctionExporter("labelled LAS", lambda out, job: [write_labelled_las(out, job.scene, job.resolution)]),
+    _FunctionExporter("labelled LAS", lambda out, job: [_write_labelled_las(out, job)]),
     _FunctionExporter(
         "box formats",
         lambda out, job: write_box_formats(

@@ -14,6 +14,7 @@ from beep3d.scene import Scene
 
 __all__ = [
     "instance_colours",
+    "las_classification_notes",
     "mask_fields",
     "write_labelled_las",
     "write_labelled_pcd",
@@ -99,3 +100,25 @@ def write_labelled_las(out: Path, scene: Scene, resolution: Resolution) -> Path:
         path, scene.file_xyz(), instance_colours(fields["instance"]), fields, classification=classification
     )
     return path
+
+
+def las_classification_notes(semantic_ids: np.ndarray) -> list[str]:
+    """What the labelled LAS's 8-bit classification cannot tell (for export.json's ``file_notes``).
+
+    Classification holds the semantic id with -1 (none) as 0 and ids above 255 as 255; the
+    extra-bytes field ``semantic`` always holds the true id.
+    """
+    semantic = np.asarray(semantic_ids, dtype=np.int64)
+    notes = []
+    if (semantic > 255).any():
+        above = ", ".join(str(int(i)) for i in np.unique(semantic[semantic > 255])[:10])
+        notes.append(
+            f"class ids above 255 ({above}) do not fit LAS's 8-bit classification and are written as "
+            "255; the extra-bytes field 'semantic' holds the true ids"
+        )
+    if (semantic == 0).any() and (semantic < 0).any():
+        notes.append(
+            "class id 0 and points of no class both have classification 0; the extra-bytes field "
+            "'semantic' tells them apart (-1: no class)"
+        )
+    return notes
