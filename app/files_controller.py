@@ -68,7 +68,7 @@ def export_listing(folder: str | Path, written: list[Path]) -> str:
 
 
 def default_boxes_path(scene_path: Path) -> Path:
-    """``<scene>.boxes.json`` beside the scene (the CLI's rule)."""
+    """``<scene>.boxes.json`` beside the scene, or a scene folder's own ``boxes.json`` (the CLI's rule)."""
     from beep3d.defaults import default_boxes_path as rule
 
     return rule(Path(scene_path))

@@ -27,12 +27,17 @@ DEFAULT_FOREGROUND = "geometric"
 def default_boxes_path(scene_path: Path) -> Path:
     """Where the boxes of a scene live by default: ``<scene>.boxes.json`` beside the scene.
 
+    A scene folder holding its own ``boxes.json`` (a project scene folder, written by the export and
+    by ``beep3d-synth``) keeps its boxes there: that file is the default, so saving writes it back.
+
     Parameters
     ----------
     scene_path
         A scan file or scene folder.
     """
     scene_path = Path(scene_path)
+    if scene_path.is_dir() and (scene_path / "boxes.json").is_file():
+        return scene_path / "boxes.json"
     base = scene_path.parent / scene_path.name if scene_path.is_dir() else scene_path.with_suffix("")
     return base.parent / f"{base.name}.boxes.json"
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from beep3d.cli.output_paths import check_output_file
 from beep3d.errors import Beep3dError
 from beep3d.io.arrays import read_npy_array
 from beep3d.io.report import LoadReport
@@ -203,12 +204,87 @@ def evaluate_export(
     semantic_ids = _load_array(export_dir / "semantic_ids.npy", np.int64, n, kept=kept)
     confidence = _load_array(export_dir / "confidence.npy", np.float64, n, required=False, kept=kept)
     class_ids, class_names = _class_set_for(scene.label_space)
+    _check_ids(export_dir, instance_ids, semantic_ids, class_ids)
     report = _ap_figures(scene, instance_ids, semantic_ids, confidence, class_ids, class_names)
     if boxes_path is None and (export_dir / "boxes.json").exists():
         boxes_path = export_dir / "boxes.json"
     report["boxes"] = str(boxes_path) if boxes_path is not None else None
     report.update(_box_figures(scene, instance_ids, boxes_path, class_ids))
     return report
+
+
+def _check_ids(
+    export_dir: Path, instance_ids: np.ndarray, semantic_ids: np.ndarray, class_ids: tuple[int, ...]
+) -> None:
+    """Refuse instance or semantic ids below -1 (-1 is "none"); warn of semantic ids outside the
+    evaluated classes (their instances predict no evaluated class).
+
+    Raises
+    ------
+    Beep3dError
+        An id below -1; the message names the file and the id.
+    """
+    for name, ids in (("instance_ids.npy", instance_ids), ("semantic_ids.npy", semantic_ids)):
+        if len(ids) and int(ids.min()) < -1:
+            raise Beep3dError(
+                f"{export_dir / name}: holds {int(ids.min())}, but ids are -1 (none) or above; "
+                "export the scene again"
+            )
+    unknown = np.setdiff1d(np.unique(semantic_ids[instance_ids >= 0]), [-1, *class_ids])
+    if len(unknown):
+        shown = ", ".join(str(int(i)) for i in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+        print(
+            f"beep3d-eval: warning: {export_dir / 'semantic_ids.npy'}: semantic ids {shown} are not among "
+            f"the {len(class_ids)} evaluated classes; their instances count as predictions of no "
+            "evaluated class",
+            file=sys.stderr,
+        )
+
+
+def check_export_matches_scene(export_dir: Path, scene: Any) -> None:
+    """Compare the export's ``export.json`` (when present) with the GT scene.
+
+    A label space other than the GT's makes AP meaningless: refused. Another scan (source or
+    scene name) is only warned of: a copy or another format of the same scan is fine, but points
+    in another order score near zero.
+
+    Raises
+    ------
+    Beep3dError
+        The export's class set is of another label space than the GT scene's labels.
+    """
+    import json
+
+    try:
+        meta = json.loads((export_dir / "export.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # no (readable) export.json: nothing recorded to compare
+    if not isinstance(meta, dict):
+        return
+    space, gt_space = meta.get("class_set"), getattr(scene, "label_space", None)
+    if isinstance(space, str) and gt_space is not None and space != gt_space:
+        raise Beep3dError(
+            f"{export_dir}: its semantic ids are {space} ids (export.json class_set), but the GT scene "
+            f"{scene.source or scene.name} is labelled in {gt_space}: "
+            f"AP would be meaningless. Export the scene again with a {gt_space} class set (--class-set) "
+            "and evaluate it against GT of the same class set"
+        )
+    source, name = meta.get("source"), meta.get("scene")
+    same_source = source is None or scene.source is None or _same_path(Path(source), Path(scene.source))
+    if not same_source or (name is not None and name != scene.name):
+        print(
+            f"beep3d-eval: warning: {export_dir} was exported from {source or name}, but the GT is "
+            f"{scene.source or scene.name}: unless both hold the same points in the same order, "
+            "the figures are meaningless; evaluate against the scan the export was made from",
+            file=sys.stderr,
+        )
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a == b
 
 
 def _ap_figures(
@@ -308,6 +384,15 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
+def _report_path(text: str) -> Path:
+    """The ``--json`` path; an empty one is refused (Path("") would be the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the path is empty; name the report file to write (for example eval.json)"
+        )
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="beep3d-eval",
@@ -319,7 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--boxes", type=Path, default=None, help="boxes JSON (default: EXPORT_DIR/boxes.json)"
     )
-    parser.add_argument("--json", type=Path, default=None, help="also write all figures to this JSON file")
+    parser.add_argument(
+        "--json", type=_report_path, default=None, help="also write all figures to this JSON file"
+    )
     parser.add_argument("--per-class", action="store_true", help="print the per-class AP table")
     return parser
 
@@ -334,6 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         scene, loaded = load_scene_with_report(args.gt)
         kept = kept_points_of_file(args.export_dir, len(scene.xyz), loaded, Path(args.gt).name)
+        check_export_matches_scene(Path(args.export_dir), scene)
         report = evaluate_export(args.export_dir, scene, args.boxes, kept=kept)
         print(
             f"scene {report['scene']}: {report['num_predictions']} predicted instances, {report['num_points']} points"
@@ -376,12 +464,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check_report_path(args: argparse.Namespace) -> None:
-    """Refuse a ``--json`` path that is a folder or one of the files the evaluation reads."""
-    target = Path(args.json)
-    if target.is_dir():
-        raise Beep3dError(
-            f"{target}: a folder; --json names the report file to write (for example eval.json)"
-        )
+    """Refuse a ``--json`` path that cannot be written (:func:`beep3d.cli.output_paths.check_output_file`:
+    a folder, below a file, an unwritable folder) or is one of the files the evaluation reads."""
+    target = check_output_file(str(args.json), "--json", "eval.json")
     export_dir = Path(args.export_dir)
     inputs = [Path(args.gt), export_dir / "boxes.json", export_dir / "export.json"]
     inputs += [export_dir / name for name in ("instance_ids.npy", "semantic_ids.npy", "confidence.npy")]

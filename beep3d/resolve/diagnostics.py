@@ -116,7 +116,12 @@ def box_inside(inner: Box, outer: Box, tolerance: float = 1e-3) -> bool:
     return bool(np.all(np.abs(local) <= np.asarray(outer.size) / 2 + tolerance))
 
 
-def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | None = None) -> list[Problem]:
+def diagnose(
+    boxes: BoxSet,
+    analysis: OverlapAnalysis,
+    resolution: Resolution | None = None,
+    point_totals: np.ndarray | None = None,
+) -> list[Problem]:
     """All problems of a box set on a scene.
 
     Parameters
@@ -127,6 +132,9 @@ def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | 
         Their overlap analysis on the scene.
     resolution
         When given, overlap regions the resolver is unsure about are reported too.
+    point_totals
+        (K,) points inside each box, when ``analysis`` counts superpoint membership (None: the same as
+        ``analysis.total``): a box holding points but no superpoint is not called empty.
 
     Returns
     -------
@@ -138,7 +146,7 @@ def diagnose(boxes: BoxSet, analysis: OverlapAnalysis, resolution: Resolution | 
     box_list = boxes.boxes
     candidate_pairs = touching_pairs(boxes)
     problems += _nested_problems(box_list, candidate_pairs, analysis)
-    problems += _point_count_problems(box_list, analysis)
+    problems += _point_count_problems(box_list, analysis, point_totals)
     problems += _near_duplicate_problems(box_list, candidate_pairs, analysis)
     problems += _degenerate_problems(box_list)
     if resolution is not None:
@@ -203,9 +211,24 @@ def _near_duplicate_problem(a: Box, b: Box, iou: float, points: np.ndarray) -> P
 
 
 def _count_problem(
-    box: Box, position: int, total: int, exclusive: int, points_of: Callable[[int], np.ndarray]
+    box: Box,
+    position: int,
+    total: int,
+    exclusive: int,
+    point_total: int | None,
+    points_of: Callable[[int], np.ndarray],
 ) -> Problem | None:
-    """The empty or no-exclusive-points problem of one box (None: neither)."""
+    """The empty or no-exclusive-points problem of one box (None: neither).
+
+    ``point_total``: the points inside the box when ``total`` counts superpoint membership (None: same).
+    """
+    if total == 0 and point_total:
+        return Problem(
+            "empty",
+            (box.id,),
+            f"Box {box.id} ({box.label}) holds {point_total} points but no superpoint mostly inside it, "
+            "so its mask is empty: enlarge it onto its object, or use point membership.",
+        )
     if total == 0:
         return Problem(
             "empty",
@@ -238,7 +261,9 @@ def _nested_problems(
     return problems
 
 
-def _point_count_problems(box_list: list[Box], analysis: OverlapAnalysis) -> list[Problem]:
+def _point_count_problems(
+    box_list: list[Box], analysis: OverlapAnalysis, point_totals: np.ndarray | None = None
+) -> list[Problem]:
     """Boxes holding no point, and boxes holding no point of their own."""
     problems = (
         _count_problem(
@@ -246,6 +271,7 @@ def _point_count_problems(box_list: list[Box], analysis: OverlapAnalysis) -> lis
             position,
             int(analysis.total[position]),
             int(analysis.exclusive[position]),
+            None if point_totals is None else int(point_totals[position]),
             analysis.membership.points_of,
         )
         for position, box in enumerate(box_list)
@@ -360,7 +386,8 @@ class DiagnosisMemory:
     pair_problems
         (i, j) -> (nested problem, near-duplicate problem), None for none, for touching pairs.
     count_problems
-        Per box position: (total, exclusive, problem or None) of :func:`_point_count_problems`.
+        Per box position: (total, exclusive, point total or None, problem or None) of
+        :func:`_point_count_problems`.
     uncertain_points, uncertain_keys
         Sorted points in several boxes resolved with low confidence, and each one's pair key.
     low_confidence
@@ -384,6 +411,7 @@ def diagnose_edit(
     changed_boxes: np.ndarray | None = None,
     changed_points: np.ndarray | None = None,
     points_of: Callable[[int], np.ndarray] | None = None,
+    point_totals: np.ndarray | None = None,
 ) -> tuple[list[Problem], DiagnosisMemory]:
     """:func:`diagnose` (with a resolution), redoing after an in-place edit only what the edit touched.
 
@@ -399,6 +427,8 @@ def diagnose_edit(
         (E,) int64 sorted points whose boxes, category, confidence or decider may have changed.
     points_of
         Sorted points inside the box at a position (default: from ``analysis.membership``).
+    point_totals
+        As for :func:`diagnose`.
 
     Returns
     -------
@@ -415,10 +445,10 @@ def diagnose_edit(
     remembered = None if fresh else previous
     touching = _touching_after(boxes, remembered, changed)
     pair_problems = _pair_problems_after(box_list, touching, remembered, changed, points_of)
-    count_problems = _count_problems_after(box_list, analysis, remembered, changed, points_of)
+    count_problems = _count_problems_after(box_list, analysis, remembered, changed, points_of, point_totals)
     u_points, u_keys, low = _low_confidence_after(boxes, analysis, resolution, remembered, changed_points)
     problems = [p for p, _ in pair_problems.values() if p is not None]
-    problems += [p for _, _, p in count_problems if p is not None]
+    problems += [entry[-1] for entry in count_problems if entry[-1] is not None]
     problems += [p for _, p in pair_problems.values() if p is not None]
     problems += _degenerate_problems(box_list)
     problems += [low[key] for key in sorted(low) if low[key] is not None]
@@ -465,14 +495,16 @@ def _count_problems_after(
     previous: DiagnosisMemory | None,
     changed: np.ndarray,
     points_of: Callable[[int], np.ndarray],
+    point_totals: np.ndarray | None = None,
 ) -> list:
-    """Per box position (total, exclusive, :func:`_count_problem`), ``previous``'s for an unchanged box
-    whose point counts are the same (None: every box anew)."""
+    """Per box position (total, exclusive, point total, :func:`_count_problem`), ``previous``'s for an
+    unchanged box whose point counts are the same (None: every box anew)."""
     count_problems = []
     for position, box in enumerate(box_list):
-        figures = (int(analysis.total[position]), int(analysis.exclusive[position]))
+        point_total = None if point_totals is None else int(point_totals[position])
+        figures = (int(analysis.total[position]), int(analysis.exclusive[position]), point_total)
         known = None if previous is None or changed[position] else previous.count_problems[position]
-        if known is not None and known[:2] == figures:
+        if known is not None and known[:3] == figures:
             count_problems.append(known)
         else:
             count_problems.append((*figures, _count_problem(box, position, *figures, points_of)))

@@ -30,6 +30,7 @@ from beep3d.defaults import DEFAULT_MEMBERSHIP, DEFAULT_SHARE
 from beep3d.geometry.boxes import BoxSet, Membership
 from beep3d.geometry.child_geometry import GeometryChild
 from beep3d.geometry.overlap import OverlapAnalysis, membership_for
+from beep3d.geometry.overlap import point_membership as point_level_membership
 from beep3d.geometry.room_surfaces import room_known
 from beep3d.resolve.box_shares import box_positions, shares_per_box
 from beep3d.resolve.corrections import DEFAULT_CLICK_SPREAD, apply_corrections
@@ -523,6 +524,9 @@ def _diagnostics_stage(
     (``corrected``: (N,) bool), only the edit's points changed, and only they are diagnosed again.
     """
     first_box = None  # each point's first box: found from the membership unless the edit tells
+    point_totals = None  # superpoint membership: a box holding points but no superpoint is not "empty"
+    if level != "point" and np.any(stages.analysis.total == 0):
+        point_totals = np.bincount(point_level_membership(scene, boxes).box_index, minlength=len(boxes))
     if (
         edited is not None
         and not corrected.any()
@@ -532,11 +536,11 @@ def _diagnostics_stage(
         changed = edited.edit.changed
         points_of = box_points(scene, boxes, stages.membership, changed, level)
         problems, memory = diagnose_edit(
-            boxes, stages.analysis, resolution, reuse.memory, changed, edited.touched, points_of
+            boxes, stages.analysis, resolution, reuse.memory, changed, edited.touched, points_of, point_totals
         )
         first_box = first_box_after(reuse.labels.first_box, edited.edit)
     else:
-        problems, memory = diagnose_edit(boxes, stages.analysis, resolution)
+        problems, memory = diagnose_edit(boxes, stages.analysis, resolution, point_totals=point_totals)
     problems += background_problems(boxes, stages.foreground, background)
     labels = point_labels(
         stages.membership, stages.analysis, resolution, stages.foreground, corrected, first_box

@@ -112,3 +112,19 @@ def test_a_georeferenced_scan_opens_with_its_boxes_and_saves_them_where_the_scan
     np.testing.assert_allclose(
         load_boxes(tmp_path / "site.boxes.json").centers, BOXES.translated(UTM).centers[:1]
     )
+
+
+def test_a_project_scene_folder_opens_with_its_own_boxes_and_saves_them_there(window, tmp_path: Path) -> None:
+    from beep3d.app.cli import main
+    from tests.cli.test_export_boxes_file_cli import OPTIONS, write_scan_with_corrections
+
+    scan, boxes = write_scan_with_corrections(tmp_path)
+    assert main([str(scan), "--boxes", str(boxes), "--export", str(tmp_path / "out"), *OPTIONS]) == 0
+    folder = tmp_path / "out" / "training" / "scan"
+    assert window.files.open_scene(folder), window.errors_shown
+    assert len(window.doc.boxes) == 2
+    assert window.doc.boxes_path == folder / "boxes.json"
+    window.doc.set_boxes(window.doc.boxes.without(2), dirty=True)
+    assert window.files.save()
+    assert len(load_boxes(folder / "boxes.json")) == 1
+    assert not (tmp_path / "out" / "training" / "scan.boxes.json").exists()

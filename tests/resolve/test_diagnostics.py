@@ -80,3 +80,24 @@ def test_low_confidence_overlap_is_reported_when_a_resolution_is_given(grid_scen
     assert len(low) == 1 and low[0].box_ids == (1, 2)
     assert np.all(analysis.counts[low[0].point_index] == 2)
     assert f"decided by volume rule {len(low[0].point_index):,}" in low[0].message
+
+
+def test_superpoint_membership_box_with_points_but_no_superpoint_is_not_called_pointless(grid_scene):
+    """At superpoint membership a box holding a sliver of a large superpoint gets no point; it is
+    told what is true (its points, and what to do), not that it contains no points."""
+    from dataclasses import replace
+
+    from beep3d.resolve.pipeline import annotate
+
+    scene = replace(grid_scene, superpoints=np.zeros(grid_scene.num_points, dtype=np.int64))
+    sliver = Box(1, "chair", (0.05, 0.05, 0.05), (0.12, 0.12, 0.12))  # 3 x 3 x 3 grid points
+    nowhere = Box(2, "table", (5.0, 5.0, 5.0), (0.5, 0.5, 0.5))
+    boxes = BoxSet([sliver, nowhere])
+    result = annotate(scene, boxes, SmallestBoxResolver(level="superpoint"), level="superpoint")
+    messages = {p.box_ids: p.message for p in result.problems if p.kind == "empty"}
+    assert "holds 27 points but no superpoint mostly inside it" in messages[(1,)]
+    assert "point membership" in messages[(1,)] and "contains no points" not in messages[(1,)]
+    assert "contains no points" in messages[(2,)]
+    # point membership: the sliver holds its points, so it is not empty
+    analysis = analyse(scene, boxes)
+    assert [p.box_ids for p in diagnose(boxes, analysis) if p.kind == "empty"] == [(2,)]
