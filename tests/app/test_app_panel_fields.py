@@ -28,6 +28,7 @@ def test_a_decimal_comma_or_point_is_a_decimal_in_any_locale(
     window, qtbot, scene_path, tmp_path, system_locale
 ):
     """'1,5' was read as 15 m in an English locale (a thousands separator), '1.5' in a German one."""
+    previous = QLocale()  # the default locale, put back for the tests after this one
     QLocale.setDefault(QLocale(system_locale))
     try:
         _open(window, qtbot, scene_path, _boxes_file(tmp_path, _two_boxes()))
@@ -39,7 +40,7 @@ def test_a_decimal_comma_or_point_is_a_decimal_in_any_locale(
         type_into(qtbot, window.clipping_panel.z_hi, "1,25")
         assert window.clipping_panel.z_hi.value() == pytest.approx(1.25)
     finally:
-        QLocale.setDefault(QLocale.c())
+        QLocale.setDefault(previous)
 
 
 def test_a_refused_edit_of_a_locked_box_leaves_the_panel_showing_the_box(window, qtbot, scene_path, tmp_path):
